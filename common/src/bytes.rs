@@ -1,0 +1,117 @@
+//! Lossless JSON for bytes that came from the system (argv, paths, comm).
+//!
+//! The convention is journald's (`journalctl -o json`): a value that is valid
+//! UTF-8 is a JSON string; one that is not is an array of its raw bytes as
+//! numbers (`[102, 111, 255]`). No replacement characters, so a diff of two
+//! snapshots never shows a phantom change and a path can always be restored
+//! byte for byte. In jq: `if type == "array" then implode else . end` shows
+//! such a value (Latin-1 view) and `type == "array"` finds them.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use serde_json::Value;
+
+/// The JSON value of raw bytes: a string when UTF-8, else an array of bytes.
+pub fn bytes_value(b: &[u8]) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::String(s.to_owned()),
+        Err(_) => Value::Array(b.iter().map(|&x| Value::from(x)).collect()),
+    }
+}
+
+/// The JSON value of an OS string.
+pub fn os_value(s: &OsStr) -> Value {
+    bytes_value(s.as_bytes())
+}
+
+/// The JSON value of a path.
+pub fn path_value(p: &Path) -> Value {
+    bytes_value(p.as_os_str().as_bytes())
+}
+
+/// The bytes a value stands for: a string's UTF-8, or an array of integers
+/// 0..=255. Anything else is `None`.
+pub fn value_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_u64().and_then(|n| u8::try_from(n).ok()))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Bytes for people: UTF-8 as is, invalid bytes as `\xNN`, control
+/// characters escaped, so a text line stays one line.
+pub fn display(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for &x in chunk.invalid() {
+            out.push_str(&format!("\\x{x:02x}"));
+        }
+    }
+    out
+}
+
+/// [`display`] of a JSON value in this encoding (strings as they are,
+/// byte arrays escaped); other values in their JSON form.
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => display(s.as_bytes()),
+        Value::Null => "-".to_owned(),
+        other => match value_bytes(other) {
+            Some(b) if matches!(other, Value::Array(_)) => display(&b),
+            _ => other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn utf8_stays_a_string() {
+        assert_eq!(
+            bytes_value("/usr/sbin/sshd -D".as_bytes()),
+            json!("/usr/sbin/sshd -D")
+        );
+        assert_eq!(bytes_value("Ä".as_bytes()), json!("Ä"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_byte_array_and_round_trips() {
+        let raw = b"caf\xe9";
+        let v = bytes_value(raw);
+        assert_eq!(v, json!([99, 97, 102, 233]));
+        assert_eq!(value_bytes(&v).as_deref(), Some(&raw[..]));
+        // Latin-1 "é" (valid UTF-8 "é") must not collide with the raw byte.
+        assert_ne!(bytes_value("café".as_bytes()), v);
+    }
+
+    #[test]
+    fn value_bytes_rejects_other_values() {
+        assert_eq!(value_bytes(&json!([256])), None);
+        assert_eq!(value_bytes(&json!(3)), None);
+    }
+
+    #[test]
+    fn display_escapes() {
+        assert_eq!(display(b"a\xffb\nc"), "a\\xffb\\nc");
+        assert_eq!(display_value(&json!([104, 255])), "h\\xff");
+        assert_eq!(display_value(&Value::Null), "-");
+    }
+}

@@ -1,0 +1,86 @@
+//! The options every tool takes, defined once so `--help` reads the same in
+//! each tool: `--root DIR` and `--format json|text`.
+
+use std::path::PathBuf;
+
+use clap::{value_parser, Arg, ArgMatches, Command};
+
+use crate::error::Result;
+use crate::root::Root;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON Lines, one record per line (the default).
+    Json,
+    /// A compact view for people.
+    Text,
+}
+
+/// `--root DIR`.
+pub fn root_arg() -> Arg {
+    Arg::new("root")
+        .long("root")
+        .value_name("DIR")
+        .value_parser(value_parser!(PathBuf))
+        .help("Read the system under DIR instead of / (a mounted system, a fixture tree)")
+}
+
+/// `--format json|text`.
+pub fn format_arg() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .value_parser(["json", "text"])
+        .default_value("json")
+        .help("Output JSON Lines records (json) or a compact view for people (text)")
+}
+
+/// Add `--version` from the package version.
+pub fn command(name: &'static str, version: &'static str, about: &'static str) -> Command {
+    Command::new(name).version(version).about(about)
+}
+
+/// The `--root` of parsed arguments, checked.
+pub fn root_of(m: &ArgMatches) -> Result<Root> {
+    Root::new(m.get_one::<PathBuf>("root").map(PathBuf::as_path))
+}
+
+/// The `--format` of parsed arguments.
+pub fn format_of(m: &ArgMatches) -> Format {
+    match m.get_one::<String>("format").map(String::as_str) {
+        Some("text") => Format::Text,
+        _ => Format::Json,
+    }
+}
+
+/// Parse the process arguments; clap errors become exit 2 (help: exit 0).
+pub fn parse(cmd: Command) -> Result<ArgMatches> {
+    Ok(cmd.try_get_matches()?)
+}
+
+/// Parse explicit arguments (tests).
+pub fn parse_from<I, T>(cmd: Command, args: I) -> Result<ArgMatches>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Ok(cmd.try_get_matches_from(args)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_and_root_parse() {
+        let cmd = command("t", "0", "t").arg(root_arg()).arg(format_arg());
+        let m = parse_from(cmd.clone(), ["t", "--format", "text"]).expect("parse");
+        assert_eq!(format_of(&m), Format::Text);
+        assert!(root_of(&m).expect("root").is_live());
+        let m = parse_from(cmd.clone(), ["t"]).expect("parse");
+        assert_eq!(format_of(&m), Format::Json);
+        let e = parse_from(cmd, ["t", "--format", "xml"]).expect_err("bad format");
+        assert_eq!(e.code(), 2);
+    }
+}

@@ -1,0 +1,24 @@
+//! Shared code of the patch-day tools.
+//!
+//! Every tool is a thin binary over its own crate; what they all need lives
+//! here, once: writing JSON Lines records to a stdout that ends quietly on a
+//! closed pipe ([`out`]), the error type that carries its exit status
+//! ([`error`]), reading the system under `--root DIR` ([`root`]), user and
+//! group names ([`names`]), RFC 3339 time ([`time`]), lossless encoding of
+//! non-UTF-8 bytes ([`bytes`]), reading JSON Lines input with file and line in
+//! every error ([`jsonl`]), atomic writes ([`fsutil`]) and the options every
+//! tool takes ([`cli`]).
+
+pub mod bytes;
+pub mod cli;
+pub mod error;
+pub mod fsutil;
+pub mod jsonl;
+pub mod names;
+pub mod out;
+pub mod root;
+pub mod time;
+
+pub use error::{run, Error, Result, Status};
+pub use out::Out;
+pub use root::Root;

@@ -1,0 +1,211 @@
+//! Helpers shared by the end-to-end tests: run a built binary, decode its
+//! JSON Lines, make scratch directories. Each test file is its own test
+//! binary and uses the part it needs.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Path of a built tool (`ps-snap`, ...).
+pub fn bin(name: &str) -> PathBuf {
+    let p = match name {
+        "ps-snap" => env!("CARGO_BIN_EXE_ps-snap"),
+        "net-snap" => env!("CARGO_BIN_EXE_net-snap"),
+        "snap-diff" => env!("CARGO_BIN_EXE_snap-diff"),
+        "cfg-backup" => env!("CARGO_BIN_EXE_cfg-backup"),
+        "boot-check" => env!("CARGO_BIN_EXE_boot-check"),
+        other => panic!("unknown tool {other}"),
+    };
+    PathBuf::from(p)
+}
+
+/// The finished run of a tool, with everything a failing assertion needs.
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    pub cmdline: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.status.unwrap_or(-1)
+    }
+
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// The JSON Lines on stdout, each line one object (panics with context
+    /// otherwise: that is a broken contract).
+    pub fn records(&self) -> Vec<Value> {
+        let text = std::str::from_utf8(&self.stdout)
+            .unwrap_or_else(|e| panic!("{}: stdout is not UTF-8: {e}\n{self}", self.cmdline));
+        if !text.is_empty() {
+            assert!(
+                text.ends_with('\n'),
+                "stdout must end with a newline\n{self}"
+            );
+        }
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let v: Value = serde_json::from_str(l).unwrap_or_else(|e| {
+                    panic!("line {} of stdout is not JSON ({e}): {l}\n{self}", i + 1)
+                });
+                assert!(v.is_object(), "line {} is not an object: {l}", i + 1);
+                v
+            })
+            .collect()
+    }
+
+    /// Assert the exit status, printing the whole run when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.status, Some(code), "unexpected exit status\n{self}");
+        self
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let out = self.stdout_str();
+        let shown: String = out.chars().take(4000).collect();
+        write!(
+            f,
+            "command: {}\nstatus: {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.cmdline, self.status, shown, self.stderr
+        )
+    }
+}
+
+/// Run `tool` with `args`, feeding `stdin` (empty when `None`).
+pub fn run<I, S>(tool: &str, args: I, stdin: Option<&[u8]>) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(bin(tool));
+    cmd.args(args);
+    run_cmd(cmd, stdin)
+}
+
+/// Run a prepared command.
+pub fn run_cmd(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
+    let cmdline = format!("{cmd:?}");
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmdline}: {e}"));
+    if let Some(mut si) = child.stdin.take() {
+        if let Some(data) = stdin {
+            // A tool may exit before reading all of it; that is its right.
+            let _ = si.write_all(data);
+        }
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("waiting for {cmdline}: {e}"));
+    Run {
+        status: status.code(),
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        cmdline,
+    }
+}
+
+/// A scratch directory removed when dropped.
+pub struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(label: &str) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "patchday-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create scratch dir");
+        Scratch { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write `data` at `rel` (parents created).
+    pub fn write(&self, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dir");
+        }
+        std::fs::write(&p, data).expect("write fixture file");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Directory of the committed fixture trees.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// True when running as root (some tests need it and skip without).
+pub fn is_root() -> bool {
+    // The effective uid, from /proc/self/status ("Uid: real effective ...").
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// `ps-snap | head -1`-style check: the tool's stdout closed after the
+/// first line; it must end quietly (status 0 or SIGPIPE) with no stderr.
+pub fn assert_quiet_on_closed_pipe(tool: &str, args: &[&str]) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(bin(tool))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        let out = child.stdout.take().expect("stdout");
+        let mut r = BufReader::new(out);
+        let mut first = String::new();
+        r.read_line(&mut first).expect("read first line");
+        assert!(!first.is_empty(), "{tool} printed nothing");
+        // Dropping the reader closes the pipe.
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(0) || out.status.code().is_none(),
+        "{tool} on a closed pipe: {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(stderr.is_empty(), "{tool} on a closed pipe wrote: {stderr}");
+}
