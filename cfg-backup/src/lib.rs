@@ -285,6 +285,7 @@ fn cmd_save(
             keep_going: sm.get_flag("keep-going"),
             packages,
             walked,
+            undo_of: None,
         },
     )?;
     match format {
@@ -629,6 +630,7 @@ fn cmd_restore(
                 keep_going: false,
                 packages: Vec::new(),
                 walked: Vec::new(),
+                undo_of: Some(id.clone()),
             },
         )
         .map_err(|e| {

@@ -51,6 +51,8 @@ pub struct Meta {
     pub packages: Vec<Value>,
     /// Directories walked (for `diff` to find files added since).
     pub walked: Vec<Vec<u8>>,
+    /// For the backup a restore makes first: the ID being restored.
+    pub undo_of: Option<String>,
 }
 
 /// A published backup.
@@ -125,6 +127,7 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
             "id": id,
             "created": created,
             "label": meta.label,
+            "undo_of": meta.undo_of,
             "host": root.hostname(),
             "root": root.base().map(|b| bytes_value(b.as_os_str().as_bytes())),
             "paths": meta.walked.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),

@@ -311,11 +311,19 @@ impl Store {
         Ok(ids)
     }
 
-    /// The backup an ID argument names: the newest when `None`, else an
-    /// exact ID or a unique prefix of one.
+    /// The backup an ID argument names: an exact ID or a unique prefix of
+    /// one; without an argument the newest backup `save` made (the ones a
+    /// restore makes to undo itself are skipped, so `restore` then `diff`
+    /// compares with what was restored), or the newest of all when only
+    /// those exist.
     pub fn resolve(&self, arg: Option<&str>) -> Result<String> {
         let ids = self.ids()?;
         let Some(arg) = arg else {
+            for id in ids.iter().rev() {
+                if !matches!(self.header(id)?.get("undo_of"), Some(Value::String(_))) {
+                    return Ok(id.clone());
+                }
+            }
             return ids.last().cloned().ok_or_else(|| {
                 Error::new(format!(
                     "{}: no backups yet (`cfg-backup save` makes one)",
