@@ -67,7 +67,7 @@ pub fn command() -> Command {
     .arg(root_arg().global(true))
     .arg(format_arg().global(true))
     .after_help(
-        "Examples:\n  cfg-backup save --package openssh-server --label 'before CVE fix'\n  cfg-backup diff --format text\n  cfg-backup restore --dry-run 2026 /etc/ssh/sshd_config",
+        "Examples:\n  cfg-backup save --package openssh-server --label 'before CVE fix'\n  cfg-backup diff --format text\n  cfg-backup restore --dry-run 20261126-0700 /etc/ssh/sshd_config",
     )
     .subcommand(
         Command::new("save")
@@ -104,12 +104,12 @@ pub fn command() -> Command {
     .subcommand(
         Command::new("show")
             .about("Print a backup's record and its file records")
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest), then paths to show (default: all)")),
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to show (default: all)")),
     )
     .subcommand(
         Command::new("diff")
             .about("Compare a backup with the files as they are now; exit 1 when something changed")
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest), then paths to compare (default: all); an argument starting with / is a path")),
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to compare (default: all); an argument starting with / is a path")),
     )
     .subcommand(
         Command::new("verify")
@@ -123,7 +123,7 @@ pub fn command() -> Command {
             .arg(
                 Arg::new("id")
                     .value_name("ID")
-                    .help("Backup ID or unique prefix (default: the newest)"),
+                    .help("Backup ID or unique prefix (default: the newest backup made by save)"),
             ),
     )
     .subcommand(
@@ -143,7 +143,7 @@ pub fn command() -> Command {
                     .action(ArgAction::SetTrue)
                     .help("Print what would be restored and change nothing"),
             )
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest), then paths to restore (default: all; a directory restores what lies below it)")),
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to restore (default: all; a directory restores what lies below it)")),
     )
 }
 
