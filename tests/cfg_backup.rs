@@ -714,3 +714,56 @@ fn quiet_on_a_closed_pipe() {
         &["--store", store.to_str().expect("utf8"), "show"],
     );
 }
+
+#[test]
+fn a_store_inside_the_saved_tree_is_not_saved_into_itself() {
+    let s = Scratch::new("cfgb-inside");
+    s.write("tree/etc/a.conf", "a");
+    let tree = s.path().join("tree");
+    let store = tree.join("var/backups/cfg-backup");
+    let save = || {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store").arg(&store).arg("save").arg(&tree);
+        run_cmd(c, None)
+    };
+    let first = save();
+    first.expect_code(0);
+    let second = save();
+    second.expect_code(0);
+    // tree, tree/etc, tree/etc/a.conf, and the parents of the store (which
+    // exist only because of it), but nothing below the store.
+    assert_eq!(first.records()[0]["files"], second.records()[0]["files"]);
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store").arg(&store).arg("show");
+    let paths: Vec<String> = run_cmd(c, None)
+        .records()
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        paths.iter().all(|p| !p.contains("cfg-backup/")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn read_only_directories_are_restored_with_their_content() {
+    let s = Sys::new("cfgb-rodir");
+    s.dir.write("root/etc/ro/inner.conf", "x");
+    fs::set_permissions(s.at("/etc/ro"), fs::Permissions::from_mode(0o555)).expect("chmod");
+    s.run(&["save", "/etc/ro"]).expect_code(0);
+    let side = s.dir.path().join("side");
+    s.run(&["restore", "--to", side.to_str().expect("utf8")])
+        .expect_code(0);
+    assert_eq!(
+        fs::read(side.join("etc/ro/inner.conf")).expect("read"),
+        b"x"
+    );
+    let mode = fs::metadata(side.join("etc/ro"))
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o555);
+    fs::set_permissions(s.at("/etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs::set_permissions(side.join("etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
+}

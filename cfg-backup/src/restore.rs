@@ -296,8 +296,8 @@ impl<'a> Restorer<'a> {
                     Err(err) => return Err(refuse(&real, &parent, name, err)),
                 };
                 self.own(&fd, None, e)?;
-                fchmod(&fd, Mode::from_bits_truncate(e.mode)).map_err(io_err)?;
-                // Its mtime is set last: restoring its children changes it.
+                // Mode and mtime are set last: restoring its children
+                // changes the mtime, and a read-only mode would stop them.
                 self.dirs.push(e.clone());
             }
         }
@@ -357,19 +357,18 @@ impl<'a> Restorer<'a> {
     pub fn finish_dirs(&mut self) -> Result<()> {
         let dirs = std::mem::take(&mut self.dirs);
         for e in dirs.iter().rev() {
-            let Some(t) = e.mtime else { continue };
             let real = self.dest.real(&e.path);
+            let io_err = |err: Errno| Error::io(&real, &io::Error::from(err));
             let Some(parent) = self.dest.parent(&e.path, false)? else {
                 continue;
             };
-            utimensat(
-                &parent,
-                last(&e.path),
-                &TimeSpec::UTIME_NOW,
-                &timespec(t),
-                UtimensatFlags::NoFollowSymlink,
-            )
-            .map_err(|err| Error::io(&real, &io::Error::from(err)))?;
+            let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+            let fd = openat(&parent, last(&e.path), flags, Mode::empty())
+                .map_err(|err| refuse(&real, &parent, last(&e.path), err))?;
+            fchmod(&fd, Mode::from_bits_truncate(e.mode)).map_err(io_err)?;
+            if let Some(t) = e.mtime {
+                futimens(&fd, &TimeSpec::UTIME_NOW, &timespec(t)).map_err(io_err)?;
+            }
         }
         Ok(())
     }

@@ -78,6 +78,8 @@ struct Saver<'a> {
     skipped: Vec<(Vec<u8>, String)>,
     absent: Vec<Vec<u8>>,
     special: Vec<Vec<u8>>,
+    /// The store's (dev, ino): never walked into.
+    store_id: Option<(u64, u64)>,
 }
 
 /// Save `targets` as one backup under `root`.
@@ -95,6 +97,7 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
         skipped: Vec::new(),
         absent: Vec::new(),
         special: Vec::new(),
+        store_id: store.identity(),
     };
     for t in targets {
         s.target(t)?;
@@ -181,6 +184,13 @@ impl Saver<'_> {
             }
             Err(e) => return self.fail(Failure::Source(t.path.clone(), describe_io(&e))),
         };
+        if self.is_store(&md) {
+            eprintln!(
+                "cfg-backup: {} is the backup store itself; not saved",
+                display(&t.path)
+            );
+            return Ok(());
+        }
         let walk = t.walk && md.is_dir();
         if let Err(f) = self.one(&t.path, &md, t) {
             return self.fail(f);
@@ -189,6 +199,11 @@ impl Saver<'_> {
             self.walk(&t.path, t.origin)?;
         }
         Ok(())
+    }
+
+    fn is_store(&self, md: &Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        md.is_dir() && self.store_id == Some((md.dev(), md.ino()))
     }
 
     fn fail(&mut self, f: Failure) -> Result<()> {
@@ -250,6 +265,9 @@ impl Saver<'_> {
                     shipped: None,
                     origin,
                 };
+                if self.is_store(&md) {
+                    continue;
+                }
                 let is_dir = md.is_dir();
                 match self.one(&child, &md, &t) {
                     Ok(()) if is_dir => subdirs.push(child),

@@ -36,6 +36,8 @@ pub const IN_MEMORY: u64 = 8 << 20;
 /// Where backups live.
 pub struct Store {
     dir: PathBuf,
+    /// Shard directories known to exist (saves a failing mkdir per blob).
+    shards: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 /// One backup read back from its manifest, validated.
@@ -75,6 +77,7 @@ impl Store {
     pub fn create(dir: &Path) -> Result<Store> {
         let s = Store {
             dir: dir.to_path_buf(),
+            shards: Default::default(),
         };
         for d in [s.dir.clone(), s.blobs(), s.backups()] {
             DirBuilder::new()
@@ -95,6 +98,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Option<Store>> {
         let s = Store {
             dir: dir.to_path_buf(),
+            shards: Default::default(),
         };
         match fs::metadata(s.backups()) {
             Ok(m) if m.is_dir() => Ok(Some(s)),
@@ -119,6 +123,13 @@ impl Store {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Device and inode of the store directory, so a walk of a tree that
+    /// contains the store (`save /var`) does not save the store into itself.
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&self.dir).ok().map(|m| (m.dev(), m.ino()))
     }
 
     fn blobs(&self) -> PathBuf {
@@ -203,11 +214,16 @@ impl Store {
 
     fn shard_dir(&self, sha256: &str) -> Result<PathBuf> {
         let d = self.blobs().join(&sha256[..2]);
-        match DirBuilder::new().mode(0o700).create(&d) {
-            Ok(()) => Ok(d),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(d),
-            Err(e) => Err(Error::io(&d, &e)),
+        if self.shards.borrow().contains(&sha256[..2]) {
+            return Ok(d);
         }
+        match DirBuilder::new().mode(0o700).create(&d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(&d, &e)),
+        }
+        self.shards.borrow_mut().insert(sha256[..2].to_owned());
+        Ok(d)
     }
 
     /// A new private temporary file in `dir` (names start with a dot, so
