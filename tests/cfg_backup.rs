@@ -744,6 +744,26 @@ fn a_store_inside_the_saved_tree_is_not_saved_into_itself() {
         paths.iter().all(|p| !p.contains("cfg-backup/")),
         "{paths:?}"
     );
+    // Nor is the store an addition to the tree.
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store").arg(&store).arg("diff");
+    run_cmd(c, None).expect_code(0);
+}
+
+#[test]
+fn a_bad_manifest_does_not_hide_the_good_ones_from_list() {
+    let s = Sys::new("cfgb-badlist");
+    let good = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bad = s.store().join("backups/20200101-000000.jsonl");
+    fs::write(&bad, "{\"kind\":\"file\"}\n").expect("write");
+    let r = s.run(&["list"]);
+    r.expect_code(2);
+    assert_eq!(r.records().len(), 1);
+    assert_eq!(r.records()[0]["id"], good.as_str());
+    assert!(r.stderr.contains("20200101-000000.jsonl:1:"), "{r}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::MetadataExt;
 
 use common::bytes::{bytes_value, display};
 use common::error::describe_io;
@@ -77,8 +78,14 @@ fn now_of(base: &Root, sys: &[u8], names: &mut Names) -> Result<Option<Entry>> {
     })
 }
 
-/// Compare a backup with the tree under `base`.
-pub fn compute(backup: &Backup, base: &Root, filter: &[Vec<u8>]) -> Result<Vec<Change>> {
+/// Compare a backup with the tree under `base`. `store_id` is the store's
+/// (dev, ino): a store inside a walked directory is no addition.
+pub fn compute(
+    backup: &Backup,
+    base: &Root,
+    filter: &[Vec<u8>],
+    store_id: Option<(u64, u64)>,
+) -> Result<Vec<Change>> {
     let mut names = Names::new(base);
     let saved: BTreeSet<&[u8]> = backup.entries.iter().map(|e| e.path.as_slice()).collect();
     let mut changes = Vec::new();
@@ -153,6 +160,13 @@ pub fn compute(backup: &Backup, base: &Root, filter: &[Vec<u8>]) -> Result<Vec<C
         for start in starts {
             let mut stack = vec![start];
             while let Some(p) = stack.pop() {
+                let rp = real(base, &p);
+                let md = fs::symlink_metadata(&rp).ok();
+                if let (Some(m), Some(id)) = (&md, store_id) {
+                    if m.is_dir() && (m.dev(), m.ino()) == id {
+                        continue;
+                    }
+                }
                 if !saved.contains(p.as_slice()) && !reported.contains(&p) {
                     if let Some(now) = now_of_lenient(base, &p, &mut names)? {
                         reported.insert(p.clone());
@@ -166,11 +180,7 @@ pub fn compute(backup: &Backup, base: &Root, filter: &[Vec<u8>]) -> Result<Vec<C
                         });
                     }
                 }
-                let rp = real(base, &p);
-                let is_dir = fs::symlink_metadata(&rp)
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false);
-                if !is_dir {
+                if !md.is_some_and(|m| m.is_dir()) {
                     continue;
                 }
                 let rd = fs::read_dir(&rp).map_err(|e| Error::io(&rp, &e))?;

@@ -315,14 +315,30 @@ fn cmd_list(dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
     let Some(store) = Store::open(dir)? else {
         return Ok(Status::Ok);
     };
+    // A bad manifest does not hide the good ones: they are listed, then
+    // the first problem is reported (exit 2).
+    let mut first_err = None;
+    let mut bad = 0usize;
     for id in store.ids()? {
-        let h = Value::Object(store.header(&id)?);
-        match format {
-            Format::Json => out.record(&h)?,
-            Format::Text => out.line(&header_text(&h))?,
+        match store.header(&id) {
+            Ok(h) => {
+                let h = Value::Object(h);
+                match format {
+                    Format::Json => out.record(&h)?,
+                    Format::Text => out.line(&header_text(&h))?,
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                first_err.get_or_insert(e);
+            }
         }
     }
-    Ok(Status::Ok)
+    match first_err {
+        None => Ok(Status::Ok),
+        Some(e) if bad == 1 => Err(e),
+        Some(e) => Err(e.context(format!("{bad} manifests are invalid; the first"))),
+    }
 }
 
 fn entry_text(e: &Entry) -> String {
@@ -375,7 +391,7 @@ fn cmd_diff(
     let (id, paths) = split_args(sm, root)?;
     let id = store.resolve(id.as_deref())?;
     let b = store.read(&id)?;
-    let changes = diff::compute(&b, root, &paths)?;
+    let changes = diff::compute(&b, root, &paths, store.identity())?;
     for c in &changes {
         match format {
             Format::Json => out.record(&c.to_value(&id))?,
