@@ -521,6 +521,11 @@ fn tampered_manifests_are_refused() {
             "hash",
         ),
         ("\"type\":\"dir\"", "\"type\":\"fifo\"", "type"),
+        (
+            "\"path\":\"/etc/ssh/moduli\",\"type\":\"file\"",
+            "\"path\":\"/etc/ssh/sshd_config/x\",\"type\":\"file\"",
+            "lies below",
+        ),
     ] {
         assert!(good.contains(from), "{from} not in {good}");
         fs::write(&manifest, good.replacen(from, to, 1)).expect("write");
@@ -786,4 +791,33 @@ fn read_only_directories_are_restored_with_their_content() {
     assert_eq!(mode & 0o7777, 0o555);
     fs::set_permissions(s.at("/etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
     fs::set_permissions(side.join("etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn large_files_are_streamed_and_round_trip() {
+    let s = Sys::new("cfgb-large");
+    // Above the 8 MiB in-memory limit: stored and restored by streaming.
+    let data: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    s.dir.write("root/etc/large.db", &data);
+    let r = s.run(&["save", "/etc/large.db"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["bytes"], 9u64 << 20);
+    s.run(&["verify"]).expect_code(0);
+    // The same content again: no second blob.
+    s.run(&["save", "/etc/large.db"]).expect_code(0);
+    let blobs: usize = fs::read_dir(s.store().join("blobs"))
+        .expect("ls")
+        .map(|d| fs::read_dir(d.expect("d").path()).expect("ls").count())
+        .sum();
+    assert_eq!(blobs, 1);
+    fs::write(s.at("/etc/large.db"), b"small now").expect("write");
+    let d = s.run(&["diff", "--format", "text"]);
+    d.expect_code(1);
+    assert!(
+        d.stdout_str()
+            .contains("Files a/etc/large.db and b/etc/large.db differ (too large"),
+        "{d}"
+    );
+    s.run(&["restore"]).expect_code(0);
+    assert!(fs::read(s.at("/etc/large.db")).expect("read") == data);
 }

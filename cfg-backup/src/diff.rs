@@ -285,7 +285,9 @@ fn content_diff(p: &str, id: &str, b: &Entry, store: &Store, base: &Root) -> Res
             .unwrap_or(false)
     };
     if !small(&blob) || !small(&now_path) {
-        return Ok(binary);
+        return Ok(vec![format!(
+            "Files a{p} and b{p} differ (too large to show as a diff)"
+        )]);
     }
     let old = fs::read(&blob).map_err(|e| {
         Error::io(&blob, &e).context(format!("backup {id} of {p}: run `cfg-backup verify`"))

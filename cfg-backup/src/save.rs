@@ -14,12 +14,11 @@ use common::error::describe_io;
 use common::names::Names;
 use common::{Error, Result, Root};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::md5::{hex, Md5};
 use crate::model::{Entry, FType};
 use crate::pkg::Shipped;
-use crate::scan::{open_regular, real};
+use crate::scan::{open_regular, real, sha256_hex};
 use crate::store::{id_for, Store, IN_MEMORY};
 
 /// Environment variable of the test-only fault point: when set, `save`
@@ -302,7 +301,7 @@ impl Saver<'_> {
                 let (sha, md5, size) = if md.len() <= IN_MEMORY {
                     let mut data = Vec::with_capacity(md.len() as usize);
                     f.read_to_end(&mut data).map_err(src)?;
-                    let sha = hex(&Sha256::digest(&data));
+                    let sha = sha256_hex(&data);
                     let md5 = if t.shipped.is_some() {
                         let mut m = Md5::new();
                         m.update(&data);

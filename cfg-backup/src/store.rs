@@ -399,20 +399,48 @@ impl Store {
             None => return Err(Error::at(&name, 1, "empty manifest")),
         };
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut lines = Vec::new();
+        let mut types = std::collections::HashMap::new();
         let mut last_line = 1;
         while let Some((line, rec)) = recs.next_record()? {
             last_line = line;
             let e = Entry::from_record(&rec, id)
                 .map_err(|w| Error::at(&name, line, format!("{w}; refusing this manifest")))?;
-            if !seen.insert(e.path.clone()) {
+            if types.insert(e.path.clone(), e.ftype).is_some() {
                 return Err(Error::at(
                     &name,
                     line,
                     format!("path {} appears twice; refusing this manifest", e.shown()),
                 ));
             }
+            lines.push(line);
             entries.push(e);
+        }
+        // Nothing may lie below a symlink or a file of the same backup: a
+        // restore would create the symlink, then be steered through it.
+        for (e, line) in entries.iter().zip(&lines) {
+            for (i, _) in e
+                .path
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, &c)| c == b'/')
+            {
+                if let Some(t) = types.get(&e.path[..i]) {
+                    if *t != crate::model::FType::Dir {
+                        return Err(Error::at(
+                            &name,
+                            *line,
+                            format!(
+                                "path {} lies below {}, which the backup holds as a {}; refusing this manifest",
+                                e.shown(),
+                                common::bytes::display(&e.path[..i]),
+                                t.name()
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         let want = header.get("files").and_then(Value::as_u64);
         if want != Some(entries.len() as u64) {
