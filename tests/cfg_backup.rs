@@ -618,7 +618,14 @@ fn a_save_killed_before_its_manifest_leaves_no_half_backup() {
     assert_ne!(r.status, Some(0), "{r}");
     assert!(r.stdout.is_empty(), "{r}");
     assert_eq!(s.ids(), vec![first]);
-    s.run(&["verify", "--all"]).expect_code(0);
+    let v = s.run(&["verify", "--all"]);
+    v.expect_code(0);
+    // The blob of the new file is there, named by no backup: counted.
+    let orphans = v
+        .records()
+        .into_iter()
+        .find(|r| r["check"] == "orphan-blobs");
+    assert_eq!(orphans.expect("orphan count")["status"], "ok");
     // No temporary manifest is mistaken for a backup.
     for e in fs::read_dir(s.store().join("backups")).expect("ls") {
         let n = e.expect("entry").file_name();
