@@ -175,7 +175,15 @@ pub fn plan(store: &Store, backup: &Backup, dest: &Dest, entries: &[Entry]) -> R
                     e.ftype.name()
                 )))
             }
-            Some(n) if !n.differing(e).is_empty() => Action::Replace,
+            // Owners are restored by number; names depend on the passwd
+            // of the tree looked at (another one under --to).
+            Some(n)
+                if n.differing(e)
+                    .iter()
+                    .any(|f| !matches!(*f, "user" | "group")) =>
+            {
+                Action::Replace
+            }
             Some(n) if n.mtime != e.mtime && e.mtime.is_some() => Action::Touch,
             Some(_) => Action::Unchanged,
         };
