@@ -841,3 +841,18 @@ fn large_files_are_streamed_and_round_trip() {
     s.run(&["restore"]).expect_code(0);
     assert!(fs::read(s.at("/etc/large.db")).expect("read") == data);
 }
+
+#[test]
+fn under_root_a_symlinked_parent_is_not_followed_out_of_the_tree() {
+    let s = Sys::new("cfgb-escape");
+    // /etc/app -> /etc/ssh as an absolute link: the host's /etc/ssh, not
+    // the tree's, if it were followed.
+    std::os::unix::fs::symlink("/etc/ssh", s.at("/etc/app")).expect("symlink");
+    let r = s.run(&["save", "/etc/app/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("/etc/app is a symlink"), "{r}");
+    // The symlink itself is saved as a symlink.
+    let r = s.run(&["save", "/etc/app"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 1);
+}

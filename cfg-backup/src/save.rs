@@ -174,6 +174,9 @@ impl Saver<'_> {
             }
             return Ok(());
         }
+        if let Some(why) = self.symlinked_parent(&t.path) {
+            return self.fail(Failure::Source(t.path.clone(), why));
+        }
         let p = real(self.root, &t.path);
         let md = match fs::symlink_metadata(&p) {
             Ok(m) => m,
@@ -198,6 +201,28 @@ impl Saver<'_> {
             self.walk(&t.path, t.origin)?;
         }
         Ok(())
+    }
+
+    /// Under --root, a symlink among the parents of a path would be
+    /// followed by the host (an absolute target leads out of the tree), so
+    /// such a path is not read. On the live system the admin's symlinks
+    /// are the system's own and are followed.
+    fn symlinked_parent(&self, sys: &[u8]) -> Option<String> {
+        if self.root.is_live() {
+            return None;
+        }
+        for (i, _) in sys.iter().enumerate().skip(1).filter(|(_, &c)| c == b'/') {
+            let parent = &sys[..i];
+            if fs::symlink_metadata(real(self.root, parent))
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Some(format!(
+                    "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
+                    display(parent)
+                ));
+            }
+        }
+        None
     }
 
     fn is_store(&self, md: &Metadata) -> bool {
