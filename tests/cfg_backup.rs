@@ -666,12 +666,19 @@ fn a_save_killed_by_sigkill_leaves_a_whole_backup_or_none() {
             let id = b["id"].as_str().expect("id");
             let show = s.run(&["show", id]);
             show.expect_code(0);
-            assert_eq!(show.records().len(), 2001 + 1, "a whole backup: {id}");
+            // The tree: /etc/big, 20 directories, 2000 files.
+            assert_eq!(b["files"], 2021, "a whole backup: {id}");
+            assert_eq!(show.records().len(), 2021 + 1, "a whole backup: {id}");
         }
         if s.store().join("backups").exists() {
             s.run(&["verify", "--all"]).expect_code(0);
         }
     }
+    // Left alone, the same save completes, and the store is sound.
+    let r = s.run(&["save", "/etc/big"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 2021);
+    s.run(&["verify", "--all"]).expect_code(0);
 }
 
 #[test]
