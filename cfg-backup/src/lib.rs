@@ -235,7 +235,14 @@ fn cmd_save(
 ) -> Result<Status> {
     let mut targets = Vec::new();
     let mut packages = Vec::new();
-    for name in sm.get_many::<String>("package").into_iter().flatten() {
+    let mut names: Vec<&String> = sm
+        .get_many::<String>("package")
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.as_str()));
+    for name in names {
         for p in pkg::lookup(root, name)? {
             packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
             if p.files.is_empty() {
@@ -390,6 +397,16 @@ fn cmd_diff(
     let (id, paths) = split_args(sm, root)?;
     let id = store.resolve(id.as_deref())?;
     let b = store.read(&id)?;
+    for p in &paths {
+        let known = b.entries.iter().any(|e| model::is_under(&e.path, p))
+            || b.walked.iter().any(|w| model::is_under(p, w));
+        if !known {
+            eprintln!(
+                "cfg-backup: backup {id} holds nothing at or below {}; nothing to compare there",
+                display(p)
+            );
+        }
+    }
     let changes = diff::compute(&b, root, &paths, store.identity())?;
     for c in &changes {
         match format {
