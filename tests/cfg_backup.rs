@@ -594,9 +594,12 @@ fn a_corrupt_blob_fails_verify_and_is_never_restored() {
         .contains("corrupt"));
 
     fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let n = s.ids().len();
     let r = s.run(&["restore", "/etc/ssh/sshd_config"]);
     r.expect_code(2);
     assert!(r.stderr.contains("corrupt"), "{r}");
+    assert!(r.stderr.contains("nothing was restored"), "{r}");
+    assert_eq!(s.ids().len(), n, "refused before the undo backup");
     assert_eq!(
         fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
         b"edited"

@@ -489,6 +489,7 @@ fn cmd_restore(
             origin: "restore",
         })
         .collect();
+    let mut undo_id = None;
     if steps
         .iter()
         .any(|s| s.exists && s.action != Action::Unchanged)
@@ -515,20 +516,29 @@ fn cmd_restore(
                 saved.id
             ))?,
         }
+        undo_id = Some(saved.id);
     }
     let mut r = Restorer::new(&store, &dest);
+    let stopped = |e: Error| match &undo_id {
+        Some(u) => e.context(format!(
+            "restore stopped part-way (`cfg-backup restore {u}` puts back what it changed)"
+        )),
+        None => e.context("restore stopped part-way"),
+    };
     for s in &steps {
         match s.action {
-            Action::Create | Action::Replace => r.apply(&s.entry)?,
-            Action::Touch | Action::Unchanged if s.entry.ftype == FType::Dir => {
-                r.touch(&s.entry)?
+            Action::Create | Action::Replace => r.apply(&s.entry).map_err(stopped)?,
+            Action::Touch => r.touch(&s.entry).map_err(stopped)?,
+            // A directory's mode and mtime are set again at the end: its
+            // restored children change its mtime.
+            Action::Unchanged if s.entry.ftype == FType::Dir => {
+                r.touch(&s.entry).map_err(stopped)?
             }
-            Action::Touch => r.touch(&s.entry)?,
             Action::Unchanged => {}
         }
         emit_restore(out, format, &s.entry, &id, s.action, false, Some(&dest))?;
     }
-    r.finish_dirs()?;
+    r.finish_dirs().map_err(stopped)?;
     if let Some(note) = restore::owners_note(&r.owners_kept) {
         eprintln!("{note}");
     }

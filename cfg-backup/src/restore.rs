@@ -187,15 +187,17 @@ pub fn plan(store: &Store, backup: &Backup, dest: &Dest, entries: &[Entry]) -> R
             Some(n) if n.mtime != e.mtime && e.mtime.is_some() => Action::Touch,
             Some(_) => Action::Unchanged,
         };
-        if let (Some(sha), FType::File, true) = (&e.sha256, e.ftype, action != Action::Unchanged) {
-            let b = store.blob_path(sha);
-            std::fs::metadata(&b).map_err(|err| {
-                Error::io(&b, &err).context(format!(
-                    "backup {} cannot restore {} (run `cfg-backup verify`)",
+        // Content is checked before anything changes: a corrupt or
+        // missing blob must not leave a restore half done.
+        let writes = matches!(action, Action::Create | Action::Replace);
+        if let (Some(sha), FType::File, true) = (&e.sha256, e.ftype, writes) {
+            if let Some(why) = store.blob_problem(sha) {
+                return Err(Error::new(format!(
+                    "{why}; backup {} cannot restore {}, nothing was restored (run `cfg-backup verify --all`)",
                     backup.id,
                     e.shown()
-                ))
-            })?;
+                )));
+            }
         }
         steps.push(Step {
             entry: e.clone(),

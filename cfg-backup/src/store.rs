@@ -463,6 +463,25 @@ impl Store {
         })
     }
 
+    /// What is wrong with a blob, if anything: missing, unreadable, or
+    /// content that does not hash to its name.
+    pub fn blob_problem(&self, sha256: &str) -> Option<String> {
+        let p = self.blob_path(sha256);
+        let res = File::open(&p).and_then(|mut f| crate::scan::hash_reader(&mut f));
+        match res {
+            Ok((got, _)) if got == sha256 => None,
+            Ok((got, _)) => Some(format!(
+                "blob {} is corrupt (its content hashes to {got})",
+                p.display()
+            )),
+            Err(e) => Some(format!(
+                "blob {}: {}",
+                p.display(),
+                common::error::describe_io(&e)
+            )),
+        }
+    }
+
     /// Every blob file in the store (for orphan counts).
     pub fn blob_names(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();

@@ -14,7 +14,6 @@ use common::{Out, Result, Status};
 use serde_json::{json, Value};
 
 use crate::model::{mode_string, FType};
-use crate::scan;
 use crate::store::Store;
 
 fn check_value(
@@ -112,7 +111,7 @@ pub fn run(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result
             blobs += 1;
             let problem = seen
                 .entry(sha.clone())
-                .or_insert_with(|| blob_problem(&store, sha))
+                .or_insert_with(|| store.blob_problem(sha))
                 .clone();
             if let Some(why) = problem {
                 failed += 1;
@@ -174,31 +173,4 @@ pub fn run(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result
         }
     }
     Ok(if bad { Status::Differs } else { Status::Ok })
-}
-
-/// What is wrong with a blob, if anything.
-fn blob_problem(store: &Store, sha: &str) -> Option<String> {
-    let p = store.blob_path(sha);
-    let mut f = match fs::File::open(&p) {
-        Ok(f) => f,
-        Err(e) => {
-            return Some(format!(
-                "blob {}: {}",
-                p.display(),
-                common::error::describe_io(&e)
-            ))
-        }
-    };
-    match scan::hash_reader(&mut f) {
-        Ok((got, _)) if got == sha => None,
-        Ok((got, _)) => Some(format!(
-            "blob {} is corrupt (its content hashes to {got})",
-            p.display()
-        )),
-        Err(e) => Some(format!(
-            "blob {}: {}",
-            p.display(),
-            common::error::describe_io(&e)
-        )),
-    }
 }
