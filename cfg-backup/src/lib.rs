@@ -457,6 +457,11 @@ fn cmd_restore(
         .filter(|e| diff::selected(&e.path, &paths))
         .cloned()
         .collect();
+    if entries.is_empty() && paths.is_empty() {
+        return Err(Error::new(format!(
+            "backup {id} holds no files (it records package versions only)"
+        )));
+    }
     if entries.is_empty() {
         return Err(Error::new(format!(
             "backup {id} holds none of the paths given (cfg-backup show {id} lists them)"
