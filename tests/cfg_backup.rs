@@ -866,3 +866,35 @@ fn under_root_a_symlinked_parent_is_not_followed_out_of_the_tree() {
     r.expect_code(0);
     assert_eq!(r.records()[0]["files"], 1);
 }
+
+#[test]
+fn a_directory_that_is_not_a_store_is_never_taken_over() {
+    let s = Sys::new("cfgb-takeover");
+    let shared = s.dir.path().join("shared");
+    fs::create_dir_all(&shared).expect("mkdir");
+    fs::write(shared.join("someone-elses-file"), "x").expect("write");
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store")
+        .arg(&shared)
+        .arg("--root")
+        .arg(s.root())
+        .args(["save", "/etc/ssh"]);
+    let r = run_cmd(c, None);
+    r.expect_code(2);
+    assert!(r.stderr.contains("not a cfg-backup store"), "{r}");
+    let mode = fs::metadata(&shared).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o7777, 0o1777, "left as it was");
+    // An empty directory becomes a private store.
+    let empty = s.dir.path().join("empty");
+    fs::create_dir_all(&empty).expect("mkdir");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store")
+        .arg(&empty)
+        .arg("--root")
+        .arg(s.root())
+        .args(["save", "/etc/ssh"]);
+    run_cmd(c, None).expect_code(0);
+    let mode = fs::metadata(&empty).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+}

@@ -72,13 +72,35 @@ pub fn default_dir() -> Result<PathBuf> {
 }
 
 impl Store {
-    /// The store at `dir`, created (mode 0700) when missing. Existing
-    /// directories are tightened to 0700: the store holds secrets.
+    /// The store at `dir`, created (mode 0700) when missing. Its
+    /// directories are tightened to 0700: the store holds secrets. A
+    /// directory that is neither a store nor empty is refused rather than
+    /// chmodded (`--store /tmp` must not make /tmp private).
     pub fn create(dir: &Path) -> Result<Store> {
         let s = Store {
             dir: dir.to_path_buf(),
             shards: Default::default(),
         };
+        match fs::symlink_metadata(dir) {
+            Ok(_) if s.backups().is_dir() => {}
+            Ok(md) if md.file_type().is_symlink() || md.is_dir() => {
+                let mut rd = fs::read_dir(dir).map_err(|e| Error::io(dir, &e))?;
+                if rd.next().is_some() {
+                    return Err(Error::new(format!(
+                        "--store {}: exists and is not a cfg-backup store; name a new or empty directory",
+                        dir.display()
+                    )));
+                }
+            }
+            Ok(_) => {
+                return Err(Error::new(format!(
+                    "--store {}: not a directory",
+                    dir.display()
+                )))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(dir, &e)),
+        }
         for d in [s.dir.clone(), s.blobs(), s.backups()] {
             DirBuilder::new()
                 .recursive(true)
