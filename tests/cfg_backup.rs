@@ -898,3 +898,28 @@ fn a_directory_that_is_not_a_store_is_never_taken_over() {
     let mode = fs::metadata(&empty).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
 }
+
+#[test]
+fn on_the_live_system_a_symlinked_parent_is_resolved_when_saving() {
+    let s = Scratch::new("cfgb-live");
+    s.write("real/app.conf", "v1");
+    std::os::unix::fs::symlink("real", s.path().join("link")).expect("symlink");
+    let store = s.path().join("store");
+    let run = |args: &[&OsStr]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store").arg(&store).args(args);
+        run_cmd(c, None)
+    };
+    let via_link = s.path().join("link/app.conf");
+    let r = run(&[OsStr::new("save"), via_link.as_os_str()]);
+    r.expect_code(0);
+    let real = fs::canonicalize(s.path().join("real/app.conf")).expect("canonical");
+    assert_eq!(
+        r.records()[0]["paths"][0],
+        real.to_str().expect("utf8"),
+        "recorded where it really is"
+    );
+    fs::write(&real, "v2").expect("write");
+    run(&[OsStr::new("restore")]).expect_code(0);
+    assert_eq!(fs::read(&real).expect("read"), b"v1");
+}

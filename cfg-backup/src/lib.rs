@@ -193,6 +193,27 @@ fn system_path(arg: &OsString, root: &Root) -> Result<Vec<u8>> {
     normalize(&abs).map_err(|why| Error::new(format!("{}: {why}", display(raw))))
 }
 
+/// On the live system, a path to save is recorded with its parent
+/// directories resolved (`/lib/x` on a merged-/usr system is
+/// `/usr/lib/x`; the last component is kept, a symlink is saved as one), so
+/// that a restore, which refuses to pass through symlinks, can put it back.
+fn resolved_parent(p: Vec<u8>, root: &Root) -> Vec<u8> {
+    if !root.is_live() {
+        return p;
+    }
+    let Some(cut) = p.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) else {
+        return p;
+    };
+    match fs::canonicalize(std::ffi::OsStr::from_bytes(&p[..cut])) {
+        Ok(parent) => {
+            let mut v = parent.into_os_string().into_encoded_bytes();
+            v.extend_from_slice(&p[cut..]);
+            normalize(&v).unwrap_or(p)
+        }
+        Err(_) => p,
+    }
+}
+
 /// Split `[ID] [PATH]...`: the first argument is an ID unless it starts
 /// with `/`.
 fn split_args(sm: &ArgMatches, root: &Root) -> Result<(Option<String>, Vec<Vec<u8>>)> {
@@ -265,7 +286,7 @@ fn cmd_save(
     }
     let mut walked = Vec::new();
     for a in sm.get_many::<OsString>("paths").into_iter().flatten() {
-        let p = system_path(a, root)?;
+        let p = resolved_parent(system_path(a, root)?, root);
         walked.push(p.clone());
         targets.push(Target {
             path: p,

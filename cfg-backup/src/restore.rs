@@ -132,7 +132,7 @@ fn refuse(walked: &Path, dir: &OwnedFd, name: &OsStr, e: Errno) -> Error {
         .unwrap_or(false);
     if is_link {
         Error::new(format!(
-            "{}: is a symlink; refusing to restore through it (someone may have planted it: inspect and remove it, or restore elsewhere with --to DIR)",
+            "{}: is a symlink; refusing to restore through it (someone may have planted it: inspect and remove it, or restore elsewhere with --to DIR; a link of the system's own, like /lib -> usr/lib, is resolved when saving on the live system)",
             walked.display()
         ))
     } else if e == Errno::ENOTDIR || e == Errno::ELOOP {
