@@ -617,4 +617,78 @@ mod tests {
         assert!(!valid_id("../x"));
         assert!(!valid_id(".tmp"));
     }
+
+    fn temp_store(label: &str) -> (PathBuf, Store) {
+        let d =
+            std::env::temp_dir().join(format!("cfg-backup-store-{label}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        let s = Store::create(&d).expect("create");
+        (d, s)
+    }
+
+    fn manifest(id: &str) -> Vec<u8> {
+        format!("{{\"kind\":\"backup\",\"id\":\"{id}\",\"paths\":[],\"files\":0}}\n").into_bytes()
+    }
+
+    #[test]
+    fn a_taken_id_gets_a_suffix_and_prefixes_resolve() {
+        let (d, s) = temp_store("ids");
+        assert_eq!(
+            s.commit_manifest("20261126-070000", manifest).expect("1"),
+            "20261126-070000"
+        );
+        assert_eq!(
+            s.commit_manifest("20261126-070000", manifest).expect("2"),
+            "20261126-070000-2"
+        );
+        assert_eq!(
+            s.commit_manifest("20261126-070100", manifest).expect("3"),
+            "20261126-070100"
+        );
+        assert_eq!(s.ids().expect("ids").len(), 3);
+        assert_eq!(s.resolve(None).expect("newest"), "20261126-070100");
+        assert_eq!(
+            s.resolve(Some("20261126-0701")).expect("prefix"),
+            "20261126-070100"
+        );
+        // An exact ID wins over the longer IDs it prefixes.
+        assert_eq!(
+            s.resolve(Some("20261126-070000")).expect("exact"),
+            "20261126-070000"
+        );
+        let e = s.resolve(Some("20261126-07")).expect_err("ambiguous");
+        assert!(e.to_string().contains("ambiguous"), "{e}");
+        assert!(s.resolve(Some("1999")).is_err());
+        let b = s.read("20261126-070000-2").expect("valid");
+        assert!(b.entries.is_empty());
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(d.join("backups"))
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn blobs_are_private_deduplicated_and_repaired() {
+        let (d, s) = temp_store("blobs");
+        let sha = crate::scan::sha256_hex(b"secret");
+        assert!(s.put_bytes(&sha, b"secret").expect("write"));
+        assert!(!s.put_bytes(&sha, b"secret").expect("dedup"));
+        let p = s.blob_path(&sha);
+        assert_eq!(
+            fs::metadata(&p).expect("stat").permissions().mode() & 0o777,
+            0o400
+        );
+        assert_eq!(s.blob_problem(&sha), None);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).expect("chmod");
+        fs::write(&p, b"rotten").expect("corrupt");
+        assert!(s.blob_problem(&sha).expect("corrupt").contains("corrupt"));
+        // The next save of that content replaces the bad copy.
+        assert!(s.put_bytes(&sha, b"secret").expect("repair"));
+        assert_eq!(s.blob_problem(&sha), None);
+        let _ = fs::remove_dir_all(&d);
+    }
 }
