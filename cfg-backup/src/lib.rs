@@ -1,6 +1,616 @@
-//! cfg-backup (placeholder until its issue lands).
+//! cfg-backup: save a package's configuration before a patch, show what the
+//! patch changed, put it back.
+//!
+//! Subcommands: `save`, `list`, `show`, `diff`, `verify`, `restore`. The
+//! store layout and its crash guarantees are in [`store`]; the `file`
+//! record in [`model`]; package databases in [`pkg`].
+
+pub mod diff;
+pub mod md5;
+pub mod model;
+pub mod pkg;
+pub mod restore;
+pub mod save;
+pub mod scan;
+pub mod store;
+pub mod verify;
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use common::bytes::{bytes_value, display, display_value};
+use common::cli::{format_arg, format_of, root_arg, root_of, Format};
+use common::{Error, Out, Result, Root, Status};
+use serde_json::{json, Value};
+
+use crate::model::{mode_string, normalize, Entry, FType};
+use crate::restore::{Action, Dest, Restorer};
+use crate::save::{package_value, save, Meta, Target};
+use crate::store::Store;
+
 pub fn main() -> ExitCode {
-    common::run("cfg-backup", || Err(common::Error::new("not built yet")))
+    common::run("cfg-backup", || {
+        let m = common::cli::parse(command())?;
+        run(&m)
+    })
+}
+
+fn id_and_paths(help_paths: &'static str) -> Arg {
+    Arg::new("args")
+        .value_name("ID|PATH")
+        .num_args(0..)
+        .value_parser(value_parser!(OsString))
+        .help(help_paths)
+}
+
+/// The command line.
+pub fn command() -> Command {
+    let store = Arg::new("store")
+        .long("store")
+        .value_name("DIR")
+        .env("CFG_BACKUP_STORE")
+        .global(true)
+        .value_parser(value_parser!(PathBuf))
+        .help("Keep backups in DIR (default /var/backups/cfg-backup for root, $XDG_STATE_HOME/cfg-backup or ~/.local/state/cfg-backup otherwise); it is not under --root");
+    common::cli::command(
+        "cfg-backup",
+        env!("CARGO_PKG_VERSION"),
+        "Save configuration files before a patch, show what it changed, put them back",
+    )
+    .subcommand_required(true)
+    .arg(store)
+    .arg(root_arg().global(true))
+    .arg(format_arg().global(true))
+    .after_help(
+        "Examples:\n  cfg-backup save --package openssh-server --label 'before CVE fix'\n  cfg-backup diff --format text\n  cfg-backup restore --dry-run 20261126-0700 /etc/ssh/sshd_config",
+    )
+    .subcommand(
+        Command::new("save")
+            .about("Copy files, directories and packages' configuration files into the store as one backup")
+            .arg(
+                Arg::new("package")
+                    .long("package")
+                    .short('p')
+                    .value_name("NAME")
+                    .action(ArgAction::Append)
+                    .help("Save the configuration files of package NAME (dpkg conffiles, ucf registry, rpm -qc) and record its version; repeatable"),
+            )
+            .arg(
+                Arg::new("label")
+                    .long("label")
+                    .value_name("TEXT")
+                    .help("Describe the backup (shown by list), e.g. the patch it precedes"),
+            )
+            .arg(
+                Arg::new("keep-going")
+                    .long("keep-going")
+                    .action(ArgAction::SetTrue)
+                    .help("Save what can be read and name what was left out, instead of failing on the first unreadable file"),
+            )
+            .arg(
+                Arg::new("paths")
+                    .value_name("PATH")
+                    .num_args(0..)
+                    .value_parser(value_parser!(OsString))
+                    .help("Files and directories to save (directories are walked; symlinks are saved, not followed)"),
+            ),
+    )
+    .subcommand(Command::new("list").about("Print the backup record of every backup, oldest first"))
+    .subcommand(
+        Command::new("show")
+            .about("Print a backup's record and its file records")
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to show (default: all)")),
+    )
+    .subcommand(
+        Command::new("diff")
+            .about("Compare a backup with the files as they are now; exit 1 when something changed")
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to compare (default: all); an argument starting with / is a path")),
+    )
+    .subcommand(
+        Command::new("verify")
+            .about("Check that every stored file still hashes to what its manifest says; exit 1 otherwise")
+            .arg(
+                Arg::new("all")
+                    .long("all")
+                    .action(ArgAction::SetTrue)
+                    .help("Verify every backup in the store, not just one"),
+            )
+            .arg(
+                Arg::new("id")
+                    .value_name("ID")
+                    .help("Backup ID or unique prefix (default: the newest backup made by save)"),
+            ),
+    )
+    .subcommand(
+        Command::new("restore")
+            .about("Put saved files back byte for byte, after saving the current state as a new backup")
+            .arg(
+                Arg::new("to")
+                    .long("to")
+                    .value_name("DIR")
+                    .value_parser(value_parser!(PathBuf))
+                    .help("Restore into the tree under DIR (created if missing) instead of --root or /, for a side-by-side look"),
+            )
+            .arg(
+                Arg::new("dry-run")
+                    .long("dry-run")
+                    .short('n')
+                    .action(ArgAction::SetTrue)
+                    .help("Print what would be restored and change nothing"),
+            )
+            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to restore (default: all; a directory restores what lies below it)")),
+    )
+}
+
+/// Run parsed arguments.
+pub fn run(m: &ArgMatches) -> Result<Status> {
+    let Some((sub, sm)) = m.subcommand() else {
+        return Err(Error::new("no subcommand; see cfg-backup --help"));
+    };
+    let root = root_of(sm)?;
+    let format = format_of(sm);
+    let store_dir = match sm.get_one::<PathBuf>("store") {
+        Some(d) if !d.as_os_str().is_empty() => d.clone(),
+        _ => store::default_dir()?,
+    };
+    let mut out = Out::stdout();
+    let status = match sub {
+        "save" => cmd_save(sm, &store_dir, &root, format, &mut out)?,
+        "list" => cmd_list(&store_dir, format, &mut out)?,
+        "show" => cmd_show(sm, &store_dir, format, &mut out)?,
+        "diff" => cmd_diff(sm, &store_dir, &root, format, &mut out)?,
+        "verify" => verify::run(sm, &store_dir, format, &mut out)?,
+        "restore" => cmd_restore(sm, &store_dir, &root, format, &mut out)?,
+        other => return Err(Error::new(format!("unknown subcommand {other}"))),
+    };
+    out.finish()?;
+    Ok(status)
+}
+
+/// A path from the command line as a normalized system path. Relative
+/// paths are taken from the working directory on the live system only.
+fn system_path(arg: &OsString, root: &Root) -> Result<Vec<u8>> {
+    let raw = arg.as_bytes();
+    let abs = if raw.first() == Some(&b'/') {
+        raw.to_vec()
+    } else if root.is_live() {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::new(format!("the working directory: {e}")))?;
+        let mut v = cwd.as_os_str().as_bytes().to_vec();
+        v.push(b'/');
+        v.extend_from_slice(raw);
+        v
+    } else {
+        return Err(Error::new(format!(
+            "{}: under --root give absolute system paths (like /etc/ssh)",
+            display(raw)
+        )));
+    };
+    normalize(&abs).map_err(|why| Error::new(format!("{}: {why}", display(raw))))
+}
+
+/// On the live system, a path to save is recorded with its parent
+/// directories resolved (`/lib/x` on a merged-/usr system is
+/// `/usr/lib/x`; the last component is kept, a symlink is saved as one), so
+/// that a restore, which refuses to pass through symlinks, can put it back.
+fn resolved_parent(p: Vec<u8>, root: &Root) -> Vec<u8> {
+    if !root.is_live() {
+        return p;
+    }
+    let Some(cut) = p.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) else {
+        return p;
+    };
+    match fs::canonicalize(std::ffi::OsStr::from_bytes(&p[..cut])) {
+        Ok(parent) => {
+            let mut v = parent.into_os_string().into_encoded_bytes();
+            v.extend_from_slice(&p[cut..]);
+            normalize(&v).unwrap_or(p)
+        }
+        Err(_) => p,
+    }
+}
+
+/// Split `[ID] [PATH]...`: the first argument is an ID unless it starts
+/// with `/`.
+fn split_args(sm: &ArgMatches, root: &Root) -> Result<(Option<String>, Vec<Vec<u8>>)> {
+    let args: Vec<&OsString> = sm
+        .get_many::<OsString>("args")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let mut id = None;
+    let mut rest = &args[..];
+    if let Some(first) = args.first() {
+        if first.as_bytes().first() != Some(&b'/') {
+            id = Some(
+                first
+                    .to_str()
+                    .filter(|s| store::valid_id(s))
+                    .ok_or_else(|| {
+                        Error::new(format!(
+                            "{}: not a backup ID (paths must be absolute, IDs look like 20261126-070000)",
+                            display(first.as_bytes())
+                        ))
+                    })?
+                    .to_owned(),
+            );
+            rest = &args[1..];
+        }
+    }
+    let paths = rest
+        .iter()
+        .map(|p| system_path(p, root))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((id, paths))
+}
+
+fn cmd_save(
+    sm: &ArgMatches,
+    dir: &Path,
+    root: &Root,
+    format: Format,
+    out: &mut Out,
+) -> Result<Status> {
+    let mut targets = Vec::new();
+    let mut packages = Vec::new();
+    let mut names: Vec<&String> = sm
+        .get_many::<String>("package")
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.as_str()));
+    for name in names {
+        for p in pkg::lookup(root, name)? {
+            packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
+            if p.files.is_empty() {
+                eprintln!(
+                    "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
+                    p.name, p.manager
+                );
+            }
+            for f in p.files {
+                targets.push(Target {
+                    path: f.path,
+                    walk: false,
+                    must_exist: false,
+                    package: Some(p.name.clone()),
+                    shipped: f.shipped,
+                    origin: f.origin,
+                });
+            }
+        }
+    }
+    let mut walked = Vec::new();
+    for a in sm.get_many::<OsString>("paths").into_iter().flatten() {
+        let p = resolved_parent(system_path(a, root)?, root);
+        walked.push(p.clone());
+        targets.push(Target {
+            path: p,
+            walk: true,
+            must_exist: true,
+            package: None,
+            shipped: None,
+            origin: "path",
+        });
+    }
+    if targets.is_empty() && packages.is_empty() {
+        return Err(Error::new(
+            "nothing to save: name paths or --package NAME (see cfg-backup save --help)",
+        ));
+    }
+    let store = Store::create(dir)?;
+    let saved = save(
+        &store,
+        root,
+        &targets,
+        Meta {
+            label: sm.get_one::<String>("label").cloned(),
+            keep_going: sm.get_flag("keep-going"),
+            packages,
+            walked,
+            undo_of: None,
+        },
+    )?;
+    match format {
+        Format::Json => out.record(&saved.header)?,
+        Format::Text => out.line(&format!(
+            "saved backup {}: {} files, {} bytes, in {}",
+            saved.id,
+            saved.entries.len(),
+            saved.header["bytes"],
+            store.dir().display()
+        ))?,
+    }
+    Ok(Status::Ok)
+}
+
+fn header_text(h: &Value) -> String {
+    format!(
+        "{}  {}  {} files  {}",
+        h["id"].as_str().unwrap_or("?"),
+        h["created"].as_str().unwrap_or("?"),
+        h["files"],
+        h["label"].as_str().unwrap_or("-")
+    )
+}
+
+fn cmd_list(dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
+    let Some(store) = Store::open(dir)? else {
+        return Ok(Status::Ok);
+    };
+    // A bad manifest does not hide the good ones: they are listed, then
+    // the first problem is reported (exit 2).
+    let mut first_err = None;
+    let mut bad = 0usize;
+    for id in store.ids()? {
+        match store.header(&id) {
+            Ok(h) => {
+                let h = Value::Object(h);
+                match format {
+                    Format::Json => out.record(&h)?,
+                    Format::Text => out.line(&header_text(&h))?,
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match first_err {
+        None => Ok(Status::Ok),
+        Some(e) if bad == 1 => Err(e),
+        Some(e) => Err(e.context(format!("{bad} manifests are invalid; the first"))),
+    }
+}
+
+fn entry_text(e: &Entry) -> String {
+    let mut s = format!(
+        "{:<7} {} {}:{} {:>8} {}",
+        e.ftype.name(),
+        mode_string(e.mode),
+        e.user.clone().unwrap_or_else(|| e.uid.to_string()),
+        e.group.clone().unwrap_or_else(|| e.gid.to_string()),
+        e.size.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+        e.shown()
+    );
+    if let Some(t) = &e.target {
+        s.push_str(" -> ");
+        s.push_str(&display(t));
+    }
+    if e.modified == Some(true) {
+        s.push_str("  (modified from the package's version)");
+    }
+    s
+}
+
+fn cmd_show(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
+    let store = Store::open_required(dir)?;
+    let (id, paths) = split_args(sm, &Root::live())?;
+    let id = store.resolve(id.as_deref())?;
+    let b = store.read(&id)?;
+    let h = Value::Object(b.header.clone());
+    match format {
+        Format::Json => out.record(&h)?,
+        Format::Text => out.line(&header_text(&h))?,
+    }
+    for e in b.entries.iter().filter(|e| diff::selected(&e.path, &paths)) {
+        match format {
+            Format::Json => out.record(&e.to_value(Some(&id)))?,
+            Format::Text => out.line(&entry_text(e))?,
+        }
+    }
+    Ok(Status::Ok)
+}
+
+fn cmd_diff(
+    sm: &ArgMatches,
+    dir: &Path,
+    root: &Root,
+    format: Format,
+    out: &mut Out,
+) -> Result<Status> {
+    let store = Store::open_required(dir)?;
+    let (id, paths) = split_args(sm, root)?;
+    let id = store.resolve(id.as_deref())?;
+    let b = store.read(&id)?;
+    for p in &paths {
+        let known = b.entries.iter().any(|e| model::is_under(&e.path, p))
+            || b.walked.iter().any(|w| model::is_under(p, w));
+        if !known {
+            eprintln!(
+                "cfg-backup: backup {id} holds nothing at or below {}; nothing to compare there",
+                display(p)
+            );
+        }
+    }
+    let changes = diff::compute(&b, root, &paths, store.identity())?;
+    for c in &changes {
+        match format {
+            Format::Json => out.record(&c.to_value(&id))?,
+            Format::Text => {
+                for l in diff::text(c, &id, &store, root)? {
+                    out.line(&l)?;
+                }
+            }
+        }
+    }
+    Ok(if changes.is_empty() {
+        Status::Ok
+    } else {
+        Status::Differs
+    })
+}
+
+fn cmd_restore(
+    sm: &ArgMatches,
+    dir: &Path,
+    root: &Root,
+    format: Format,
+    out: &mut Out,
+) -> Result<Status> {
+    let store = Store::open_required(dir)?;
+    let (id, paths) = split_args(sm, root)?;
+    let id = store.resolve(id.as_deref())?;
+    let b = store.read(&id)?;
+    let dry_run = sm.get_flag("dry-run");
+    let dest_root = match sm.get_one::<PathBuf>("to") {
+        Some(to) => {
+            if !dry_run {
+                fs::create_dir_all(to).map_err(|e| Error::io(to, &e).context("--to"))?;
+            }
+            if dry_run && fs::metadata(to).is_err() {
+                // Nothing exists there yet: every path would be created.
+                None
+            } else {
+                Some(Root::new(Some(to))?)
+            }
+        }
+        None => Some(root.clone()),
+    };
+    let entries: Vec<Entry> = b
+        .entries
+        .iter()
+        .filter(|e| diff::selected(&e.path, &paths))
+        .cloned()
+        .collect();
+    if entries.is_empty() && paths.is_empty() {
+        return Err(Error::new(format!(
+            "backup {id} holds no files (it records package versions only)"
+        )));
+    }
+    if entries.is_empty() {
+        return Err(Error::new(format!(
+            "backup {id} holds none of the paths given (cfg-backup show {id} lists them)"
+        )));
+    }
+    let Some(dest_root) = dest_root else {
+        for e in &entries {
+            emit_restore(out, format, e, &id, Action::Create, true, None)?;
+        }
+        return Ok(Status::Ok);
+    };
+    let dest = Dest::new(dest_root)?;
+    let steps = restore::plan(&store, &b, &dest, &entries)?;
+    if dry_run {
+        for s in &steps {
+            emit_restore(out, format, &s.entry, &id, s.action, true, Some(&dest))?;
+        }
+        return Ok(Status::Ok);
+    }
+    // Undo first: the current state of every existing path about to change.
+    let undo: Vec<Target> = steps
+        .iter()
+        .filter(|s| s.action != Action::Unchanged)
+        .map(|s| Target {
+            path: s.entry.path.clone(),
+            walk: false,
+            must_exist: false,
+            package: s.entry.package.clone(),
+            shipped: None,
+            origin: "restore",
+        })
+        .collect();
+    let mut undo_id = None;
+    if steps
+        .iter()
+        .any(|s| s.exists && s.action != Action::Unchanged)
+    {
+        let saved = save(
+            &store,
+            &dest.root,
+            &undo,
+            Meta {
+                label: Some(format!("before restore of {id}")),
+                keep_going: false,
+                packages: Vec::new(),
+                walked: Vec::new(),
+                undo_of: Some(id.clone()),
+            },
+        )
+        .map_err(|e| {
+            e.context("saving the current state before the restore (nothing was restored)")
+        })?;
+        match format {
+            Format::Json => out.record(&saved.header)?,
+            Format::Text => out.line(&format!(
+                "saved the current state as backup {} (restore it to undo this restore)",
+                saved.id
+            ))?,
+        }
+        undo_id = Some(saved.id);
+    }
+    let mut r = Restorer::new(&store, &dest);
+    let stopped = |e: Error| match &undo_id {
+        Some(u) => e.context(format!(
+            "restore stopped part-way (`cfg-backup restore {u}` puts back what it changed)"
+        )),
+        None => e.context("restore stopped part-way"),
+    };
+    for s in &steps {
+        match s.action {
+            Action::Create | Action::Replace => r.apply(&s.entry).map_err(stopped)?,
+            Action::Touch => r.touch(&s.entry).map_err(stopped)?,
+            // A directory's mode and mtime are set again at the end: its
+            // restored children change its mtime.
+            Action::Unchanged if s.entry.ftype == FType::Dir => {
+                r.touch(&s.entry).map_err(stopped)?
+            }
+            Action::Unchanged => {}
+        }
+        emit_restore(out, format, &s.entry, &id, s.action, false, Some(&dest))?;
+    }
+    r.finish_dirs().map_err(stopped)?;
+    if let Some(note) = restore::owners_note(&r.owners_kept) {
+        eprintln!("{note}");
+    }
+    Ok(Status::Ok)
+}
+
+fn emit_restore(
+    out: &mut Out,
+    format: Format,
+    e: &Entry,
+    id: &str,
+    action: Action,
+    dry_run: bool,
+    dest: Option<&Dest>,
+) -> Result<()> {
+    let to = dest.map(|d| d.real(&e.path));
+    match format {
+        Format::Json => {
+            let mut v = e.to_value(Some(id));
+            if let Value::Object(m) = &mut v {
+                m.insert("action".into(), json!(action.name()));
+                m.insert("dry_run".into(), json!(dry_run));
+                m.insert(
+                    "to".into(),
+                    to.as_deref()
+                        .map(|p| bytes_value(p.as_os_str().as_bytes()))
+                        .unwrap_or(Value::Null),
+                );
+            }
+            out.record(&v)
+        }
+        Format::Text => {
+            let verb = match (action, dry_run) {
+                (Action::Unchanged, _) => "unchanged",
+                (Action::Create, true) => "would create",
+                (Action::Create, false) => "created",
+                (Action::Replace, true) => "would replace",
+                (Action::Replace, false) => "replaced",
+                (Action::Touch, true) => "would set mtime of",
+                (Action::Touch, false) => "set mtime of",
+            };
+            let shown = to
+                .as_deref()
+                .map(|p| display(p.as_os_str().as_bytes()))
+                .unwrap_or_else(|| display_value(&bytes_value(&e.path)));
+            out.line(&format!("{verb} {shown}"))
+        }
+    }
 }

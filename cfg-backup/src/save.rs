@@ -1,0 +1,370 @@
+//! `save`: read the chosen paths (walking directories), put their content
+//! into the store, then publish the manifest. Nothing is published until
+//! every blob is durable; an unreadable file fails the whole save unless
+//! `--keep-going`.
+
+use std::collections::BTreeMap;
+use std::fs::{self, Metadata};
+use std::io::{self, Read};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::bytes::{bytes_value, display};
+use common::error::describe_io;
+use common::names::Names;
+use common::{Error, Result, Root};
+use serde_json::{json, Map, Value};
+
+use crate::md5::{hex, Md5};
+use crate::model::{Entry, FType};
+use crate::pkg::Shipped;
+use crate::scan::{open_regular, real, sha256_hex};
+use crate::store::{id_for, Store, IN_MEMORY};
+
+/// Environment variable of the test-only fault point: when set, `save`
+/// aborts after the blobs are durable and before the manifest exists, as a
+/// crash or `kill -9` at the worst moment would.
+pub const FAULT_ENV: &str = "CFG_BACKUP_TEST_FAIL_AFTER_BLOBS";
+
+/// One thing to save.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// System path, normalized.
+    pub path: Vec<u8>,
+    /// Walk it when it is a directory.
+    pub walk: bool,
+    /// Absent is an error (a path the user named) or a note (a package's
+    /// file the admin deleted, a path a restore will create).
+    pub must_exist: bool,
+    pub package: Option<String>,
+    pub shipped: Option<Shipped>,
+    pub origin: &'static str,
+}
+
+/// What the backup record says besides the files.
+#[derive(Debug, Default)]
+pub struct Meta {
+    pub label: Option<String>,
+    pub keep_going: bool,
+    /// `{name, version, manager}` objects.
+    pub packages: Vec<Value>,
+    /// Directories walked (for `diff` to find files added since).
+    pub walked: Vec<Vec<u8>>,
+    /// For the backup a restore makes first: the ID being restored.
+    pub undo_of: Option<String>,
+}
+
+/// A published backup.
+pub struct Saved {
+    pub id: String,
+    pub header: Value,
+    pub entries: Vec<Entry>,
+}
+
+enum Failure {
+    /// The source could not be read: skippable with --keep-going.
+    Source(Vec<u8>, String),
+    /// The store could not be written: always fatal.
+    Store(Error),
+}
+
+struct Saver<'a> {
+    store: &'a Store,
+    root: &'a Root,
+    names: Names,
+    entries: BTreeMap<Vec<u8>, Entry>,
+    keep_going: bool,
+    skipped: Vec<(Vec<u8>, String)>,
+    absent: Vec<Vec<u8>>,
+    special: Vec<Vec<u8>>,
+    /// The store's (dev, ino): never walked into.
+    store_id: Option<(u64, u64)>,
+}
+
+/// Save `targets` as one backup under `root`.
+pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Result<Saved> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| Error::new("the system clock is before 1970; set it first"))?;
+    let created = common::time::rfc3339(now.as_secs() as i64, now.subsec_nanos());
+    let mut s = Saver {
+        store,
+        root,
+        names: Names::new(root),
+        entries: BTreeMap::new(),
+        keep_going: meta.keep_going,
+        skipped: Vec::new(),
+        absent: Vec::new(),
+        special: Vec::new(),
+        store_id: store.identity(),
+    };
+    for t in targets {
+        s.target(t)?;
+    }
+    if !s.special.is_empty() {
+        eprintln!(
+            "cfg-backup: left out {} special file(s) (devices, fifos, sockets), e.g. {}",
+            s.special.len(),
+            display(&s.special[0])
+        );
+    }
+    for (p, why) in &s.skipped {
+        eprintln!("cfg-backup: left out {}: {why}", display(p));
+    }
+    store.sync()?;
+    if std::env::var_os(FAULT_ENV).is_some() {
+        eprintln!("cfg-backup: {FAULT_ENV} is set: aborting before the manifest");
+        std::process::abort();
+    }
+
+    let entries: Vec<Entry> = s.entries.into_values().collect();
+    let bytes: u64 = entries
+        .iter()
+        .filter(|e| e.ftype == FType::File)
+        .filter_map(|e| e.size)
+        .sum();
+    let header_for = |id: &str| -> Value {
+        json!({
+            "kind": "backup",
+            "id": id,
+            "created": created,
+            "label": meta.label,
+            "undo_of": meta.undo_of,
+            "host": root.hostname(),
+            "root": root.base().map(|b| bytes_value(b.as_os_str().as_bytes())),
+            "paths": meta.walked.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
+            "packages": meta.packages,
+            "files": entries.len(),
+            "bytes": bytes,
+            "skipped": s.skipped.iter().map(|(p, _)| bytes_value(p)).collect::<Vec<_>>(),
+            "absent": s.absent.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
+        })
+    };
+    let render = |id: &str| -> Vec<u8> {
+        let mut out = Vec::new();
+        push_line(&mut out, &header_for(id));
+        for e in &entries {
+            push_line(&mut out, &e.to_value(Some(id)));
+        }
+        out
+    };
+    let id = store.commit_manifest(&id_for(now.as_secs() as i64), render)?;
+    Ok(Saved {
+        header: header_for(&id),
+        id,
+        entries,
+    })
+}
+
+fn push_line(out: &mut Vec<u8>, v: &Value) {
+    // Serializing a Value to a Vec cannot fail.
+    if serde_json::to_writer(&mut *out, v).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+impl Saver<'_> {
+    fn target(&mut self, t: &Target) -> Result<()> {
+        if let Some(e) = self.entries.get_mut(&t.path) {
+            // Named twice (a package file inside a walked directory): keep
+            // what the package database says about it.
+            if t.package.is_some() && e.package.is_none() {
+                e.package = t.package.clone();
+                e.origin = Some(t.origin.to_owned());
+            }
+            return Ok(());
+        }
+        if let Some(why) = self.symlinked_parent(&t.path) {
+            return self.fail(Failure::Source(t.path.clone(), why));
+        }
+        let p = real(self.root, &t.path);
+        let md = match fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !t.must_exist => {
+                self.absent.push(t.path.clone());
+                return Ok(());
+            }
+            Err(e) => return self.fail(Failure::Source(t.path.clone(), describe_io(&e))),
+        };
+        if self.is_store(&md) {
+            eprintln!(
+                "cfg-backup: {} is the backup store itself; not saved",
+                display(&t.path)
+            );
+            return Ok(());
+        }
+        let walk = t.walk && md.is_dir();
+        if let Err(f) = self.one(&t.path, &md, t) {
+            return self.fail(f);
+        }
+        if walk {
+            self.walk(&t.path, t.origin)?;
+        }
+        Ok(())
+    }
+
+    /// Under --root, a symlink among the parents of a path would be
+    /// followed by the host (an absolute target leads out of the tree), so
+    /// such a path is not read. On the live system the admin's symlinks
+    /// are the system's own and are followed.
+    fn symlinked_parent(&self, sys: &[u8]) -> Option<String> {
+        if self.root.is_live() {
+            return None;
+        }
+        for (i, _) in sys.iter().enumerate().skip(1).filter(|(_, &c)| c == b'/') {
+            let parent = &sys[..i];
+            if fs::symlink_metadata(real(self.root, parent))
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Some(format!(
+                    "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
+                    display(parent)
+                ));
+            }
+        }
+        None
+    }
+
+    fn is_store(&self, md: &Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        md.is_dir() && self.store_id == Some((md.dev(), md.ino()))
+    }
+
+    fn fail(&mut self, f: Failure) -> Result<()> {
+        match f {
+            Failure::Store(e) => Err(e),
+            Failure::Source(p, why) if self.keep_going => {
+                self.skipped.push((p, why));
+                Ok(())
+            }
+            Failure::Source(p, why) => Err(Error::new(format!(
+                "{}: {why}; nothing was saved (--keep-going saves the rest)",
+                display(&p)
+            ))),
+        }
+    }
+
+    /// Walk a directory depth-first, children in byte order.
+    fn walk(&mut self, dir: &[u8], origin: &'static str) -> Result<()> {
+        let mut stack = vec![dir.to_vec()];
+        while let Some(d) = stack.pop() {
+            let rp = real(self.root, &d);
+            let rd = match fs::read_dir(&rp) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    self.fail(Failure::Source(d.clone(), describe_io(&e)))?;
+                    continue;
+                }
+            };
+            let mut names = Vec::new();
+            for ent in rd {
+                match ent {
+                    Ok(ent) => names.push(ent.file_name().into_vec()),
+                    Err(e) => self.fail(Failure::Source(d.clone(), describe_io(&e)))?,
+                }
+            }
+            names.sort();
+            let mut subdirs = Vec::new();
+            for n in names {
+                let mut child = d.clone();
+                child.push(b'/');
+                child.extend_from_slice(&n);
+                if self.entries.contains_key(&child) {
+                    continue;
+                }
+                let md = match fs::symlink_metadata(real(self.root, &child)) {
+                    Ok(m) => m,
+                    // Gone since readdir: nothing to save.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        self.fail(Failure::Source(child, describe_io(&e)))?;
+                        continue;
+                    }
+                };
+                let t = Target {
+                    path: child.clone(),
+                    walk: true,
+                    must_exist: false,
+                    package: None,
+                    shipped: None,
+                    origin,
+                };
+                if self.is_store(&md) {
+                    continue;
+                }
+                let is_dir = md.is_dir();
+                match self.one(&child, &md, &t) {
+                    Ok(()) if is_dir => subdirs.push(child),
+                    Ok(()) => {}
+                    Err(f) => self.fail(f)?,
+                }
+            }
+            // Reverse so the stack pops them in order.
+            stack.extend(subdirs.into_iter().rev());
+        }
+        Ok(())
+    }
+
+    /// Record one path (and store its content).
+    fn one(&mut self, sys: &[u8], md: &Metadata, t: &Target) -> std::result::Result<(), Failure> {
+        let Some(ftype) = FType::of(md) else {
+            self.special.push(sys.to_vec());
+            return Ok(());
+        };
+        let p = real(self.root, sys);
+        let src = |e: io::Error| Failure::Source(sys.to_vec(), describe_io(&e));
+        let mut e = match ftype {
+            FType::Dir => Entry::from_metadata(sys.to_vec(), ftype, md, &mut self.names),
+            FType::Symlink => {
+                let mut e = Entry::from_metadata(sys.to_vec(), ftype, md, &mut self.names);
+                e.target = Some(fs::read_link(&p).map_err(src)?.into_os_string().into_vec());
+                e
+            }
+            FType::File => {
+                let (mut f, md) = open_regular(&p).map_err(src)?;
+                let mut e = Entry::from_metadata(sys.to_vec(), ftype, &md, &mut self.names);
+                let (sha, md5, size) = if md.len() <= IN_MEMORY {
+                    let mut data = Vec::with_capacity(md.len() as usize);
+                    f.read_to_end(&mut data).map_err(src)?;
+                    let sha = sha256_hex(&data);
+                    let md5 = if t.shipped.is_some() {
+                        let mut m = Md5::new();
+                        m.update(&data);
+                        hex(&m.finish())
+                    } else {
+                        String::new()
+                    };
+                    self.store.put_bytes(&sha, &data).map_err(Failure::Store)?;
+                    (sha, md5, data.len() as u64)
+                } else {
+                    match self.store.put_stream(&mut f) {
+                        Ok(Ok(v)) => v,
+                        Ok(Err(e)) => return Err(src(e)),
+                        Err(e) => return Err(Failure::Store(e)),
+                    }
+                };
+                e.modified = match &t.shipped {
+                    Some(Shipped::Md5(m)) => Some(*m != md5),
+                    Some(Shipped::Sha256(s)) => Some(*s != sha),
+                    None => None,
+                };
+                e.sha256 = Some(sha);
+                e.size = Some(size);
+                e
+            }
+        };
+        e.package = t.package.clone();
+        e.origin = Some(t.origin.to_owned());
+        self.entries.insert(sys.to_vec(), e);
+        Ok(())
+    }
+}
+
+/// The `packages` entry of a backup record.
+pub fn package_value(name: &str, version: Option<&str>, manager: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(name));
+    m.insert("version".into(), json!(version));
+    m.insert("manager".into(), json!(manager));
+    Value::Object(m)
+}

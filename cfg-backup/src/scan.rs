@@ -1,0 +1,90 @@
+//! Reading paths as they are now: lstat, never following a symlink at the
+//! last component, and opening regular files with O_NOFOLLOW|O_NONBLOCK so a
+//! file swapped for a symlink or a fifo between lstat and open is noticed
+//! instead of followed or waited on.
+
+use std::ffi::OsStr;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use common::names::Names;
+use common::Root;
+use nix::libc;
+use sha2::{Digest, Sha256};
+
+use crate::md5::hex;
+use crate::model::{Entry, FType};
+
+/// The real path of system path `sys` under `base` (`None`: `/`).
+pub fn real(base: &Root, sys: &[u8]) -> PathBuf {
+    base.path(Path::new(OsStr::from_bytes(sys)))
+}
+
+/// Open a regular file for reading without following a symlink or
+/// blocking on a fifo; its fstat metadata comes along.
+pub fn open_regular(p: &Path) -> io::Result<(File, Metadata)> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(p)?;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::other("is no longer a regular file"));
+    }
+    Ok((f, md))
+}
+
+/// SHA-256 and length of everything `r` yields.
+pub fn hash_reader(r: &mut impl Read) -> io::Result<(String, u64)> {
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sha.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(&sha.finalize()), total))
+}
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+/// The path as it is now, or `None` when it does not exist. Regular files
+/// are hashed; special files come back as an error (nothing to compare).
+pub fn current(base: &Root, sys: &[u8], names: &mut Names) -> io::Result<Option<Entry>> {
+    let p = real(base, sys);
+    let md = match fs::symlink_metadata(&p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(ftype) = FType::of(&md) else {
+        return Err(io::Error::other(
+            "is a special file (device, fifo or socket)",
+        ));
+    };
+    let mut e = Entry::from_metadata(sys.to_vec(), ftype, &md, names);
+    match ftype {
+        FType::Symlink => e.target = Some(fs::read_link(&p)?.into_os_string().into_vec()),
+        FType::File => {
+            let (mut f, md) = open_regular(&p)?;
+            e = Entry::from_metadata(sys.to_vec(), ftype, &md, names);
+            let (sha, size) = hash_reader(&mut f)?;
+            e.sha256 = Some(sha);
+            e.size = Some(size);
+        }
+        FType::Dir => {}
+    }
+    Ok(Some(e))
+}

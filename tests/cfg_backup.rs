@@ -1,0 +1,925 @@
+//! End-to-end tests of cfg-backup: a fake system (dpkg database, ucf
+//! registry, /etc) under --root in a scratch directory, a store beside it.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{bin, is_root, run_cmd, Run, Scratch};
+use serde_json::Value;
+
+const STATUS: &str = "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n\
+Package: openssh-server\n\
+Status: install ok installed\n\
+Architecture: amd64\n\
+Version: 1:9.2p1-2+deb12u3\n\
+Conffiles:\n \
+/etc/default/ssh 900150983cd24fb0d6963f7d28e17f72\n \
+/etc/init.d/ssh 00000000000000000000000000000000\n \
+/etc/ssh/moduli d41d8cd98f00b204e9800998ecf8427e obsolete\n\
+Description: secure shell (SSH) server\n";
+
+/// A system under a root, a store beside it.
+struct Sys {
+    dir: Scratch,
+}
+
+impl Sys {
+    fn new(label: &str) -> Sys {
+        let dir = Scratch::new(label);
+        dir.write("root/var/lib/dpkg/status", STATUS);
+        dir.write(
+            "root/var/lib/dpkg/info/openssh-server.conffiles",
+            "/etc/default/ssh\n/etc/init.d/ssh\n/etc/ssh/moduli\n",
+        );
+        dir.write(
+            "root/var/lib/ucf/registry",
+            "openssh-server\t/etc/ssh/sshd_config\nfoo /etc/foo.conf\n",
+        );
+        // md5("abc"): the admin has not changed sshd_config... until later.
+        dir.write(
+            "root/var/lib/ucf/hashfile",
+            "900150983cd24fb0d6963f7d28e17f72  /etc/ssh/sshd_config\n",
+        );
+        dir.write(
+            "root/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nalice:x:1234:1234::/home/alice:/bin/sh\n",
+        );
+        dir.write("root/etc/group", "root:x:0:\nalice:x:1234:\n");
+        dir.write("root/etc/default/ssh", "abc");
+        dir.write("root/etc/init.d/ssh", "#!/bin/sh\necho start\n");
+        dir.write("root/etc/ssh/sshd_config", "abc");
+        dir.write("root/etc/ssh/moduli", "");
+        Sys { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    fn at(&self, sys: &str) -> PathBuf {
+        self.root().join(sys.trim_start_matches('/'))
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(self.store())
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE")
+            .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run_cmd(self.cmd(args), None)
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.run(&["list"])
+            .expect_code(0)
+            .records()
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+fn by_path(records: &[Value]) -> std::collections::BTreeMap<String, Value> {
+    records
+        .iter()
+        .filter(|r| r["kind"] == "file" || r["kind"] == "change")
+        .map(|r| {
+            let p = if r["kind"] == "change" {
+                &r["key"]["path"]
+            } else {
+                &r["path"]
+            };
+            (p.to_string().trim_matches('"').to_owned(), r.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn save_package_records_version_files_and_what_the_admin_changed() {
+    let s = Sys::new("cfgb-pkg");
+    let r = s.run(&[
+        "save",
+        "--package",
+        "openssh-server",
+        "--label",
+        "before patch",
+    ]);
+    r.expect_code(0);
+    let recs = r.records();
+    assert_eq!(recs.len(), 1);
+    let b = &recs[0];
+    assert_eq!(b["kind"], "backup");
+    assert_eq!(b["label"], "before patch");
+    assert_eq!(b["files"], 4);
+    assert_eq!(
+        b["packages"],
+        serde_json::json!([{"name": "openssh-server", "version": "1:9.2p1-2+deb12u3", "manager": "dpkg"}])
+    );
+    let id = b["id"].as_str().expect("id");
+    assert_eq!(id.len(), 15, "{id}");
+
+    let show = s.run(&["show", id]).expect_code(0).records();
+    assert_eq!(show[0], *b);
+    let files = by_path(&show);
+    assert_eq!(files.len(), 4);
+    let f = &files["/etc/default/ssh"];
+    assert_eq!(f["package"], "openssh-server");
+    assert_eq!(f["origin"], "dpkg");
+    assert_eq!(f["modified"], false, "abc matches the shipped md5");
+    assert_eq!(f["size"], 3);
+    // Names come from the tree's passwd, which knows root but not nobody.
+    if is_root() {
+        assert_eq!(f["user"], "root");
+    } else {
+        assert_eq!(f["user"], Value::Null);
+    }
+    assert_eq!(
+        f["sha256"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(files["/etc/init.d/ssh"]["modified"], true);
+    assert_eq!(files["/etc/ssh/moduli"]["origin"], "dpkg-obsolete");
+    assert_eq!(files["/etc/ssh/sshd_config"]["origin"], "ucf");
+    assert_eq!(files["/etc/ssh/sshd_config"]["modified"], false);
+
+    // A package with no conffiles still gets its version recorded.
+    let r = s.run(&["save", "--package", "libc6"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["packages"][0]["version"], "2.36-9");
+    assert_eq!(r.records()[0]["files"], 0);
+}
+
+#[test]
+fn unknown_package_is_exit_2_and_saves_nothing() {
+    let s = Sys::new("cfgb-unknown");
+    let r = s.run(&["save", "--package", "no-such-pkg"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("no-such-pkg"), "{r}");
+    assert!(r.stderr.contains("not installed"), "{r}");
+    assert!(s.ids().is_empty());
+}
+
+#[test]
+fn round_trip_of_a_directory_with_every_kind_of_entry() {
+    let s = Sys::new("cfgb-trip");
+    let etc = s.at("/etc/app");
+    fs::create_dir_all(etc.join("conf.d")).expect("mkdir");
+    fs::write(etc.join("app.conf"), "a = 1\nb = 2\nc = 3\n").expect("write");
+    fs::write(etc.join("empty"), "").expect("write");
+    fs::write(etc.join("secret"), "password\n").expect("write");
+    fs::set_permissions(etc.join("secret"), fs::Permissions::from_mode(0o600)).expect("chmod");
+    fs::write(etc.join("conf.d/x.conf"), [0u8, 1, 2, 255]).expect("write");
+    std::os::unix::fs::symlink("app.conf", etc.join("current")).expect("symlink");
+    let odd = etc.join(OsStr::from_bytes(b"caf\xe9.conf"));
+    fs::write(&odd, "latin-1 name\n").expect("write");
+
+    let r = s.run(&["save", "/etc/app"]);
+    r.expect_code(0);
+    let id = r.records()[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(r.records()[0]["files"], 8);
+    assert_eq!(r.records()[0]["paths"], serde_json::json!(["/etc/app"]));
+
+    // The store is private, whatever the source modes.
+    let store_mode = fs::metadata(s.store()).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(store_mode, 0o700);
+    let show = s.run(&["show", &id]).expect_code(0).records();
+    for rec in show.iter().filter(|r| r["type"] == "file") {
+        let h = rec["sha256"].as_str().expect("hash");
+        let blob = s.store().join("blobs").join(&h[..2]).join(h);
+        let m = fs::metadata(&blob).expect("blob").permissions().mode() & 0o777;
+        assert_eq!(m & 0o077, 0, "{} is mode {m:o}", blob.display());
+    }
+    let odd_rec = show
+        .iter()
+        .find(|r| r["path"].is_array())
+        .expect("non-UTF-8 path as byte array");
+    let mut want: Vec<Value> = b"/etc/app/caf\xe9.conf".iter().map(|&b| b.into()).collect();
+    assert_eq!(odd_rec["path"], Value::Array(std::mem::take(&mut want)));
+    let files = by_path(&show);
+    assert_eq!(files["/etc/app/secret"]["mode"], "0600");
+    assert_eq!(files["/etc/app/current"]["type"], "symlink");
+    assert_eq!(files["/etc/app/current"]["target"], "app.conf");
+    assert_eq!(files["/etc/app/current"]["sha256"], Value::Null);
+    assert_eq!(files["/etc/app/conf.d"]["type"], "dir");
+    assert_eq!(files["/etc/app/empty"]["size"], 0);
+
+    // Nothing changed yet (and mtime alone is no change).
+    s.run(&["diff"]).expect_code(0);
+    let old_mtime = fs::metadata(etc.join("app.conf")).expect("stat").mtime();
+    Command::new("touch")
+        .arg(etc.join("empty"))
+        .status()
+        .expect("touch");
+    s.run(&["diff"]).expect_code(0);
+
+    // Change everything.
+    fs::write(etc.join("app.conf"), "a = 1\nb = 20\nc = 3\n").expect("write");
+    fs::set_permissions(etc.join("secret"), fs::Permissions::from_mode(0o644)).expect("chmod");
+    fs::remove_file(etc.join("current")).expect("rm");
+    std::os::unix::fs::symlink("/etc/shadow", etc.join("current")).expect("symlink");
+    fs::remove_file(&odd).expect("rm");
+    fs::write(etc.join("empty"), "now full").expect("write");
+    fs::write(etc.join("conf.d/new.conf"), "new").expect("write");
+    fs::write(etc.join("conf.d/x.conf"), [0u8, 1, 2, 254]).expect("write");
+
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch["/etc/app/app.conf"]["op"], "changed");
+    assert_eq!(
+        ch["/etc/app/app.conf"]["fields"],
+        serde_json::json!(["size", "sha256"])
+    );
+    assert_eq!(ch["/etc/app/app.conf"]["before"]["backup"], id.as_str());
+    assert_eq!(ch["/etc/app/app.conf"]["after"]["backup"], Value::Null);
+    assert_eq!(ch["/etc/app/secret"]["fields"], serde_json::json!(["mode"]));
+    assert_eq!(ch["/etc/app/secret"]["after"]["mode"], "0644");
+    assert_eq!(
+        ch["/etc/app/current"]["fields"],
+        serde_json::json!(["size", "target"])
+    );
+    assert_eq!(
+        ch["/etc/app/empty"]["fields"],
+        serde_json::json!(["size", "sha256"])
+    );
+    assert_eq!(ch["/etc/app/conf.d/new.conf"]["op"], "added");
+    let removed: Vec<_> = r
+        .records()
+        .into_iter()
+        .filter(|c| c["op"] == "removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert!(removed[0]["key"]["path"].is_array());
+
+    // Text: a unified diff for text, a sentence for the rest.
+    let t = s.run(&["diff", "--format", "text"]);
+    t.expect_code(1);
+    let text = t.stdout_str();
+    assert!(
+        text.contains(&format!("--- a/etc/app/app.conf\t(backup {id})")),
+        "{text}"
+    );
+    assert!(text.contains("+++ b/etc/app/app.conf"), "{text}");
+    assert!(text.contains("-b = 2\n+b = 20\n"), "{text}");
+    assert!(
+        text.contains("/etc/app/secret: mode 0600 -> 0644"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Binary files a/etc/app/conf.d/x.conf and b/etc/app/conf.d/x.conf differ"),
+        "{text}"
+    );
+    assert!(text.contains("/etc/app/caf\\xe9.conf: removed"), "{text}");
+    assert!(text.contains("/etc/app/conf.d/new.conf: added"), "{text}");
+
+    // A diff limited to one path.
+    let r = s.run(&["diff", &id, "/etc/app/secret"]);
+    r.expect_code(1);
+    assert_eq!(r.records().len(), 1);
+
+    // Restore, then nothing differs but the file that was added.
+    s.run(&["restore", &id]).expect_code(0);
+    let r = s.run(&["diff", &id]);
+    r.expect_code(1);
+    let left: Vec<_> = r.records();
+    assert_eq!(left.len(), 1, "{r}");
+    assert_eq!(left[0]["op"], "added");
+    assert_eq!(
+        fs::read(etc.join("app.conf")).expect("read"),
+        b"a = 1\nb = 2\nc = 3\n"
+    );
+    assert_eq!(fs::read(&odd).expect("read"), b"latin-1 name\n");
+    assert_eq!(fs::read(etc.join("empty")).expect("read"), b"");
+    assert_eq!(
+        fs::read(etc.join("conf.d/x.conf")).expect("read"),
+        [0u8, 1, 2, 255]
+    );
+    assert_eq!(
+        fs::read_link(etc.join("current")).expect("readlink"),
+        Path::new("app.conf")
+    );
+    assert_eq!(
+        fs::metadata(etc.join("secret"))
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(etc.join("app.conf")).expect("stat").mtime(),
+        old_mtime
+    );
+    // The restore left no temporary files behind.
+    for d in [etc.clone(), etc.join("conf.d")] {
+        for e in fs::read_dir(&d).expect("ls") {
+            let n = e.expect("entry").file_name();
+            assert!(!n.as_bytes().starts_with(b".cfg-backup-tmp"), "{n:?}");
+        }
+    }
+}
+
+#[test]
+fn restore_saves_the_current_state_first_so_it_can_be_undone() {
+    let s = Sys::new("cfgb-undo");
+    let first = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    fs::write(s.at("/etc/ssh/sshd_config"), "PermitRootLogin no\n").expect("write");
+    let r = s.run(&["restore", &first, "/etc/ssh/sshd_config"]);
+    r.expect_code(0);
+    let recs = r.records();
+    assert_eq!(recs[0]["kind"], "backup");
+    assert_eq!(recs[0]["label"], format!("before restore of {first}"));
+    assert_eq!(recs[0]["files"], 1);
+    let undo = recs[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(recs[1]["kind"], "file");
+    assert_eq!(recs[1]["action"], "replace");
+    assert_eq!(recs[1]["dry_run"], false);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+    assert_eq!(s.ids(), vec![first.clone(), undo.clone()]);
+    assert_eq!(recs[0]["undo_of"], first.as_str());
+    // The default backup is the newest one `save` made, not the undo one:
+    // after a restore, a diff is clean.
+    s.run(&["diff"]).expect_code(0);
+
+    // Undo: restore the backup the restore made.
+    s.run(&["restore", &undo]).expect_code(0);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"PermitRootLogin no\n"
+    );
+    // Restoring an unchanged tree changes nothing and saves nothing.
+    let n = s.ids().len();
+    let r = s.run(&["restore", &undo]);
+    r.expect_code(0);
+    assert!(
+        r.records().iter().all(|r| r["action"] == "unchanged"),
+        "{r}"
+    );
+    assert_eq!(s.ids().len(), n);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let s = Sys::new("cfgb-dry");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "changed").expect("write");
+    fs::remove_file(s.at("/etc/ssh/moduli")).expect("rm");
+    let r = s.run(&["restore", "--dry-run"]);
+    r.expect_code(0);
+    let recs = by_path(&r.records());
+    assert_eq!(recs["/etc/ssh/sshd_config"]["action"], "replace");
+    assert_eq!(recs["/etc/ssh/moduli"]["action"], "create");
+    assert!(r.records().iter().all(|r| r["dry_run"] == true));
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"changed"
+    );
+    assert!(!s.at("/etc/ssh/moduli").exists());
+    assert_eq!(s.ids().len(), 1, "a dry run saves no undo backup");
+}
+
+#[test]
+fn restore_to_another_tree() {
+    let s = Sys::new("cfgb-to");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "live edit").expect("write");
+    let side = s.dir.path().join("side");
+    let r = s.run(&["restore", "--to", side.to_str().expect("utf8")]);
+    r.expect_code(0);
+    assert!(r.records().iter().all(|r| r["action"] == "create"), "{r}");
+    assert_eq!(
+        fs::read(side.join("etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+    // Again: everything is in place already (the side tree has no passwd,
+    // so names differ, but owners are compared by number).
+    let again = s.run(&["restore", "--to", side.to_str().expect("utf8")]);
+    again.expect_code(0);
+    assert!(
+        again.records().iter().all(|r| r["action"] == "unchanged"),
+        "{again}"
+    );
+    assert_eq!(
+        fs::read(side.join("etc/default/ssh")).expect("read"),
+        b"abc"
+    );
+    // The live tree is untouched and no undo backup was needed.
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"live edit"
+    );
+    assert_eq!(s.ids().len(), 1);
+}
+
+#[test]
+fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
+    let s = Sys::new("cfgb-plant");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    // An attacker swaps /etc/ssh for a symlink to a directory of theirs.
+    let elsewhere = s.dir.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).expect("mkdir");
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, s.at("/etc/ssh")).expect("symlink");
+    let r = s.run(&["restore"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("symlink"), "{r}");
+    assert!(r.stderr.contains("etc/ssh"), "{r}");
+    assert_eq!(
+        fs::read_dir(&elsewhere).expect("ls").count(),
+        0,
+        "nothing written through it"
+    );
+    assert_eq!(s.ids().len(), 1, "refused before saving anything");
+}
+
+#[test]
+fn files_of_other_owners_round_trip() {
+    if !is_root() {
+        eprintln!("SKIP: chown needs root");
+        return;
+    }
+    let s = Sys::new("cfgb-owner");
+    let p = s.at("/etc/ssh/sshd_config");
+    std::os::unix::fs::chown(&p, Some(1234), Some(1234)).expect("chown");
+    std::os::unix::fs::lchown(s.at("/etc/ssh"), Some(1234), Some(0)).expect("chown");
+    let r = s.run(&["save", "/etc/ssh"]);
+    r.expect_code(0);
+    let files = by_path(&s.run(&["show"]).expect_code(0).records());
+    assert_eq!(files["/etc/ssh/sshd_config"]["uid"], 1234);
+    assert_eq!(files["/etc/ssh/sshd_config"]["user"], "alice");
+    assert_eq!(files["/etc/ssh/sshd_config"]["group"], "alice");
+    std::os::unix::fs::chown(&p, Some(0), Some(0)).expect("chown");
+    let d = s.run(&["diff"]);
+    d.expect_code(1);
+    assert_eq!(
+        by_path(&d.records())["/etc/ssh/sshd_config"]["fields"],
+        serde_json::json!(["uid", "gid", "user", "group"])
+    );
+    let t = s.run(&["diff", "--format", "text"]);
+    assert!(
+        t.stdout_str()
+            .contains("owner alice:alice (1234:1234) -> root:root (0:0)"),
+        "{t}"
+    );
+    s.run(&["restore"]).expect_code(0);
+    let md = fs::metadata(&p).expect("stat");
+    assert_eq!((md.uid(), md.gid()), (1234, 1234));
+    s.run(&["diff", "/etc/ssh"]).expect_code(0);
+}
+
+#[test]
+fn leftovers_of_an_upgrade_are_reported() {
+    let s = Sys::new("cfgb-left");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    s.dir
+        .write("root/etc/ssh/sshd_config.dpkg-dist", "new default");
+    s.dir.write("root/etc/default/ssh.ucf-dist", "x");
+    s.dir.write("root/etc/init.d/ssh.rpmnew", "x");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch.len(), 3, "{r}");
+    let l = &ch["/etc/ssh/sshd_config.dpkg-dist"];
+    assert_eq!(l["op"], "leftover");
+    assert_eq!(l["leftover_of"], "/etc/ssh/sshd_config");
+    assert_eq!(l["before"], Value::Null);
+    assert_eq!(l["after"]["size"], 11);
+    let t = s.run(&["diff", "--format", "text"]).stdout_str();
+    assert!(
+        t.contains("/etc/ssh/sshd_config.dpkg-dist: leftover of /etc/ssh/sshd_config"),
+        "{t}"
+    );
+}
+
+#[test]
+fn tampered_manifests_are_refused() {
+    let s = Sys::new("cfgb-tamper");
+    let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let manifest = s.store().join("backups").join(format!("{id}.jsonl"));
+    let good = fs::read_to_string(&manifest).expect("read");
+    for (from, to, why) in [
+        ("\"/etc/ssh/moduli\"", "\"/etc/ssh/../../../tmp/x\"", "`..`"),
+        ("\"/etc/ssh/moduli\"", "\"etc/ssh/moduli\"", "not absolute"),
+        (
+            "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"",
+            "\"../../../../etc/shadow\"",
+            "hash",
+        ),
+        ("\"type\":\"dir\"", "\"type\":\"fifo\"", "type"),
+        (
+            "\"path\":\"/etc/ssh/moduli\",\"type\":\"file\"",
+            "\"path\":\"/etc/ssh/sshd_config/x\",\"type\":\"file\"",
+            "lies below",
+        ),
+    ] {
+        assert!(good.contains(from), "{from} not in {good}");
+        fs::write(&manifest, good.replacen(from, to, 1)).expect("write");
+        for sub in ["show", "restore", "diff"] {
+            let r = s.run(&[sub, &id]);
+            r.expect_code(2);
+            assert!(r.stderr.contains(&format!("{id}.jsonl:")), "{r}");
+            assert!(r.stderr.contains(why), "{why}: {r}");
+        }
+        let v = s.run(&["verify", &id]);
+        v.expect_code(1);
+        assert_eq!(v.records()[0]["check"], "manifest");
+    }
+    // A dropped line is noticed too.
+    let short: String = good.lines().take(2).map(|l| format!("{l}\n")).collect();
+    fs::write(&manifest, short).expect("write");
+    let r = s.run(&["show", &id]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("says 3 files"), "{r}");
+    fs::write(&manifest, good).expect("write");
+    s.run(&["verify", &id]).expect_code(0);
+}
+
+#[test]
+fn a_corrupt_blob_fails_verify_and_is_never_restored() {
+    let s = Sys::new("cfgb-corrupt");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    let v = s.run(&["verify"]);
+    v.expect_code(0);
+    assert_eq!(v.records().last().expect("summary")["status"], "ok");
+    let files = by_path(&s.run(&["show"]).records());
+    let h = files["/etc/ssh/sshd_config"]["sha256"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let blob = s.store().join("blobs").join(&h[..2]).join(&h);
+    fs::set_permissions(&blob, fs::Permissions::from_mode(0o600)).expect("chmod");
+    fs::write(&blob, "abd").expect("corrupt");
+    let v = s.run(&["verify"]);
+    v.expect_code(1);
+    let fails: Vec<_> = v
+        .records()
+        .into_iter()
+        .filter(|r| r["status"] == "fail")
+        .collect();
+    assert_eq!(fails.len(), 2, "{v}");
+    assert_eq!(fails[0]["check"], "blob");
+    assert_eq!(fails[0]["path"], "/etc/ssh/sshd_config");
+    assert_eq!(fails[0]["sha256"], h.as_str());
+    assert!(fails[0]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("corrupt"));
+
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let n = s.ids().len();
+    let r = s.run(&["restore", "/etc/ssh/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("corrupt"), "{r}");
+    assert!(r.stderr.contains("nothing was restored"), "{r}");
+    assert_eq!(s.ids().len(), n, "refused before the undo backup");
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"edited"
+    );
+
+    // A missing blob.
+    fs::remove_file(&blob).expect("rm");
+    let v = s.run(&["verify", "--all"]);
+    v.expect_code(1);
+    // The next save of the same content repairs the store.
+    fs::write(s.at("/etc/ssh/sshd_config"), "abc").expect("write");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    s.run(&["verify", "--all"]).expect_code(0);
+}
+
+#[test]
+fn a_save_killed_before_its_manifest_leaves_no_half_backup() {
+    let s = Sys::new("cfgb-kill");
+    let first = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    s.dir.write("root/etc/ssh/new", "new content");
+    let mut c = s.cmd(&["save", "/etc"]);
+    c.env("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS", "1");
+    let r = run_cmd(c, None);
+    assert_ne!(r.status, Some(0), "{r}");
+    assert!(r.stdout.is_empty(), "{r}");
+    assert_eq!(s.ids(), vec![first]);
+    let v = s.run(&["verify", "--all"]);
+    v.expect_code(0);
+    // The blob of the new file is there, named by no backup: counted.
+    let orphans = v
+        .records()
+        .into_iter()
+        .find(|r| r["check"] == "orphan-blobs");
+    assert_eq!(orphans.expect("orphan count")["status"], "ok");
+    // No temporary manifest is mistaken for a backup.
+    for e in fs::read_dir(s.store().join("backups")).expect("ls") {
+        let n = e.expect("entry").file_name();
+        assert!(n.as_bytes().ends_with(b".jsonl"), "{n:?}");
+    }
+}
+
+#[test]
+fn a_save_killed_by_sigkill_leaves_a_whole_backup_or_none() {
+    let s = Sys::new("cfgb-sigkill");
+    for d in 0..20 {
+        for f in 0..100 {
+            s.dir.write(
+                &format!("root/etc/big/d{d}/f{f}.conf"),
+                format!("dir {d} file {f}\n").repeat(50),
+            );
+        }
+    }
+    for delay_ms in [5u64, 30, 80] {
+        let mut c = s.cmd(&["save", "/etc/big"]);
+        c.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = c.spawn().expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let list = s.run(&["list"]);
+        list.expect_code(0);
+        for b in list.records() {
+            let id = b["id"].as_str().expect("id");
+            let show = s.run(&["show", id]);
+            show.expect_code(0);
+            // The tree: /etc/big, 20 directories, 2000 files.
+            assert_eq!(b["files"], 2021, "a whole backup: {id}");
+            assert_eq!(show.records().len(), 2021 + 1, "a whole backup: {id}");
+        }
+        if s.store().join("backups").exists() {
+            s.run(&["verify", "--all"]).expect_code(0);
+        }
+    }
+    // Left alone, the same save completes, and the store is sound.
+    let r = s.run(&["save", "/etc/big"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 2021);
+    s.run(&["verify", "--all"]).expect_code(0);
+}
+
+#[test]
+fn unreadable_paths_fail_the_save_unless_keep_going() {
+    let s = Sys::new("cfgb-keep");
+    let r = s.run(&["save", "/etc/ssh", "/etc/missing.conf"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("/etc/missing.conf"), "{r}");
+    assert!(r.stderr.contains("nothing was saved"), "{r}");
+    assert!(s.ids().is_empty());
+    let r = s.run(&["save", "--keep-going", "/etc/ssh", "/etc/missing.conf"]);
+    r.expect_code(0);
+    assert_eq!(
+        r.records()[0]["skipped"],
+        serde_json::json!(["/etc/missing.conf"])
+    );
+    assert_eq!(r.records()[0]["files"], 3);
+    assert!(r.stderr.contains("left out /etc/missing.conf"), "{r}");
+    if !is_root() {
+        fs::set_permissions(s.at("/etc/ssh/moduli"), fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+        s.run(&["save", "/etc/ssh"]).expect_code(2);
+    }
+}
+
+#[test]
+fn ids_are_unique_and_prefixes_work() {
+    let s = Sys::new("cfgb-ids");
+    let a = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let b = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_ne!(a, b);
+    assert_eq!(s.ids(), vec![a.clone(), b.clone()]);
+    // The newest is the default; a unique prefix names one.
+    assert_eq!(s.run(&["show"]).records()[0]["id"], b.as_str());
+    let r = s.run(&["show", &a[..8]]);
+    if a[..8] == b[..8] {
+        r.expect_code(2);
+        assert!(r.stderr.contains("ambiguous"), "{r}");
+    }
+    s.run(&["show", "19990101"]).expect_code(2);
+    // Dedup: the second save stored no new blob.
+    let blobs: usize = fs::read_dir(s.store().join("blobs"))
+        .expect("ls")
+        .map(|d| fs::read_dir(d.expect("d").path()).expect("ls").count())
+        .sum();
+    assert_eq!(blobs, 2, "abc and the empty file");
+}
+
+#[test]
+fn quiet_on_a_closed_pipe() {
+    let s = Sys::new("cfgb-pipe");
+    for i in 0..300 {
+        s.dir.write(&format!("root/etc/many/f{i}"), format!("{i}"));
+    }
+    s.run(&["save", "/etc/many"]).expect_code(0);
+    let store = s.store();
+    common::assert_quiet_on_closed_pipe(
+        "cfg-backup",
+        &["--store", store.to_str().expect("utf8"), "show"],
+    );
+}
+
+#[test]
+fn a_store_inside_the_saved_tree_is_not_saved_into_itself() {
+    let s = Scratch::new("cfgb-inside");
+    s.write("tree/etc/a.conf", "a");
+    let tree = s.path().join("tree");
+    let store = tree.join("var/backups/cfg-backup");
+    let save = || {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store").arg(&store).arg("save").arg(&tree);
+        run_cmd(c, None)
+    };
+    let first = save();
+    first.expect_code(0);
+    let second = save();
+    second.expect_code(0);
+    // tree, tree/etc, tree/etc/a.conf, and the parents of the store (which
+    // exist only because of it), but nothing below the store.
+    assert_eq!(first.records()[0]["files"], second.records()[0]["files"]);
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store").arg(&store).arg("show");
+    let paths: Vec<String> = run_cmd(c, None)
+        .records()
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        paths.iter().all(|p| !p.contains("cfg-backup/")),
+        "{paths:?}"
+    );
+    // Nor is the store an addition to the tree.
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store").arg(&store).arg("diff");
+    run_cmd(c, None).expect_code(0);
+}
+
+#[test]
+fn a_bad_manifest_does_not_hide_the_good_ones_from_list() {
+    let s = Sys::new("cfgb-badlist");
+    let good = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bad = s.store().join("backups/20200101-000000.jsonl");
+    fs::write(&bad, "{\"kind\":\"file\"}\n").expect("write");
+    let r = s.run(&["list"]);
+    r.expect_code(2);
+    assert_eq!(r.records().len(), 1);
+    assert_eq!(r.records()[0]["id"], good.as_str());
+    assert!(r.stderr.contains("20200101-000000.jsonl:1:"), "{r}");
+}
+
+#[test]
+fn read_only_directories_are_restored_with_their_content() {
+    let s = Sys::new("cfgb-rodir");
+    s.dir.write("root/etc/ro/inner.conf", "x");
+    fs::set_permissions(s.at("/etc/ro"), fs::Permissions::from_mode(0o555)).expect("chmod");
+    s.run(&["save", "/etc/ro"]).expect_code(0);
+    let side = s.dir.path().join("side");
+    s.run(&["restore", "--to", side.to_str().expect("utf8")])
+        .expect_code(0);
+    assert_eq!(
+        fs::read(side.join("etc/ro/inner.conf")).expect("read"),
+        b"x"
+    );
+    let mode = fs::metadata(side.join("etc/ro"))
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o555);
+    fs::set_permissions(s.at("/etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs::set_permissions(side.join("etc/ro"), fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn large_files_are_streamed_and_round_trip() {
+    let s = Sys::new("cfgb-large");
+    // Above the 8 MiB in-memory limit: stored and restored by streaming.
+    let data: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    s.dir.write("root/etc/large.db", &data);
+    let r = s.run(&["save", "/etc/large.db"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["bytes"], 9u64 << 20);
+    s.run(&["verify"]).expect_code(0);
+    // The same content again: no second blob.
+    s.run(&["save", "/etc/large.db"]).expect_code(0);
+    let blobs: usize = fs::read_dir(s.store().join("blobs"))
+        .expect("ls")
+        .map(|d| fs::read_dir(d.expect("d").path()).expect("ls").count())
+        .sum();
+    assert_eq!(blobs, 1);
+    fs::write(s.at("/etc/large.db"), b"small now").expect("write");
+    let d = s.run(&["diff", "--format", "text"]);
+    d.expect_code(1);
+    assert!(
+        d.stdout_str()
+            .contains("Files a/etc/large.db and b/etc/large.db differ (too large"),
+        "{d}"
+    );
+    s.run(&["restore"]).expect_code(0);
+    assert!(fs::read(s.at("/etc/large.db")).expect("read") == data);
+}
+
+#[test]
+fn under_root_a_symlinked_parent_is_not_followed_out_of_the_tree() {
+    let s = Sys::new("cfgb-escape");
+    // /etc/app -> /etc/ssh as an absolute link: the host's /etc/ssh, not
+    // the tree's, if it were followed.
+    std::os::unix::fs::symlink("/etc/ssh", s.at("/etc/app")).expect("symlink");
+    let r = s.run(&["save", "/etc/app/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("/etc/app is a symlink"), "{r}");
+    // The symlink itself is saved as a symlink.
+    let r = s.run(&["save", "/etc/app"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 1);
+}
+
+#[test]
+fn a_directory_that_is_not_a_store_is_never_taken_over() {
+    let s = Sys::new("cfgb-takeover");
+    let shared = s.dir.path().join("shared");
+    fs::create_dir_all(&shared).expect("mkdir");
+    fs::write(shared.join("someone-elses-file"), "x").expect("write");
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store")
+        .arg(&shared)
+        .arg("--root")
+        .arg(s.root())
+        .args(["save", "/etc/ssh"]);
+    let r = run_cmd(c, None);
+    r.expect_code(2);
+    assert!(r.stderr.contains("not a cfg-backup store"), "{r}");
+    let mode = fs::metadata(&shared).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o7777, 0o1777, "left as it was");
+    // An empty directory becomes a private store.
+    let empty = s.dir.path().join("empty");
+    fs::create_dir_all(&empty).expect("mkdir");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.arg("--store")
+        .arg(&empty)
+        .arg("--root")
+        .arg(s.root())
+        .args(["save", "/etc/ssh"]);
+    run_cmd(c, None).expect_code(0);
+    let mode = fs::metadata(&empty).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+fn on_the_live_system_a_symlinked_parent_is_resolved_when_saving() {
+    let s = Scratch::new("cfgb-live");
+    s.write("real/app.conf", "v1");
+    std::os::unix::fs::symlink("real", s.path().join("link")).expect("symlink");
+    let store = s.path().join("store");
+    let run = |args: &[&OsStr]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store").arg(&store).args(args);
+        run_cmd(c, None)
+    };
+    let via_link = s.path().join("link/app.conf");
+    let r = run(&[OsStr::new("save"), via_link.as_os_str()]);
+    r.expect_code(0);
+    let real = fs::canonicalize(s.path().join("real/app.conf")).expect("canonical");
+    assert_eq!(
+        r.records()[0]["paths"][0],
+        real.to_str().expect("utf8"),
+        "recorded where it really is"
+    );
+    fs::write(&real, "v2").expect("write");
+    run(&[OsStr::new("restore")]).expect_code(0);
+    assert_eq!(fs::read(&real).expect("read"), b"v1");
+}
