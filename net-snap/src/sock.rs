@@ -1,0 +1,314 @@
+//! One socket as the kernel describes it, whatever the source (sock_diag
+//! netlink or /proc/net text), and its JSON record and text row.
+//!
+//! Both sources are normalised to the same values here so that a snapshot
+//! taken through netlink and one taken from /proc/net (a fallback, another
+//! network namespace, a fixture tree) agree field by field.
+
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+/// Protocol, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Raw,
+    Unix,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Raw => "raw",
+            Proto::Unix => "unix",
+        }
+    }
+}
+
+/// Address family, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Inet,
+    Inet6,
+    Unix,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "inet",
+            Family::Inet6 => "inet6",
+            Family::Unix => "unix",
+        }
+    }
+}
+
+/// A socket address without its port: an IP address, or the name of a Unix
+/// socket as raw bytes (`@name` for the abstract namespace, as ss and
+/// netstat write it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Addr {
+    Ip(IpAddr),
+    Path(Vec<u8>),
+}
+
+/// One socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Socket {
+    /// Inode of the network namespace the socket lives in.
+    pub netns: Option<u64>,
+    pub proto: Proto,
+    pub family: Family,
+    /// `stream`, `dgram`, `seqpacket`, `raw`.
+    pub sock_type: Option<&'static str>,
+    pub local: Option<Addr>,
+    pub local_port: Option<u16>,
+    pub remote: Option<Addr>,
+    pub remote_port: Option<u16>,
+    pub state: Option<&'static str>,
+    pub uid: Option<u32>,
+    pub inode: Option<u64>,
+    /// Unix sockets: the inode of the connected peer (netlink only).
+    pub peer_inode: Option<u64>,
+    pub recv_q: Option<u32>,
+    pub send_q: Option<u32>,
+}
+
+/// TCP states by the kernel's number (include/net/tcp_states.h), named as
+/// netstat names them.
+pub fn tcp_state(n: u8) -> Option<&'static str> {
+    Some(match n {
+        1 => "ESTABLISHED",
+        2 => "SYN_SENT",
+        3 => "SYN_RECV",
+        4 => "FIN_WAIT1",
+        5 => "FIN_WAIT2",
+        6 => "TIME_WAIT",
+        7 => "CLOSE",
+        8 => "CLOSE_WAIT",
+        9 => "LAST_ACK",
+        10 => "LISTEN",
+        11 => "CLOSING",
+        12 => "NEW_SYN_RECV",
+        13 => "BOUND_INACTIVE",
+        _ => return None,
+    })
+}
+
+/// UDP and raw sockets reuse the TCP state numbers: CLOSE is a socket
+/// without a peer (`UNCONN`), ESTABLISHED one that called connect().
+pub fn dgram_state(n: u8) -> Option<&'static str> {
+    match n {
+        7 => Some("UNCONN"),
+        n => tcp_state(n),
+    }
+}
+
+/// Unix sockets by the kernel's `sk_state` (what sock_diag reports).
+pub fn unix_state(n: u8) -> Option<&'static str> {
+    Some(match n {
+        1 => "CONNECTED",
+        2 => "CONNECTING",
+        7 => "UNCONN",
+        10 => "LISTEN",
+        _ => return None,
+    })
+}
+
+/// The socket type by its kernel number (SOCK_STREAM, ...).
+pub fn type_name(n: u32) -> Option<&'static str> {
+    Some(match n {
+        1 => "stream",
+        2 => "dgram",
+        3 => "raw",
+        4 => "rdm",
+        5 => "seqpacket",
+        _ => return None,
+    })
+}
+
+impl Socket {
+    /// An inet socket: the fields every source has. `uid` and `inode` of 0
+    /// with no file behind the socket (TIME_WAIT, request sockets) are
+    /// normalised to "none" here.
+    #[allow(clippy::too_many_arguments)]
+    pub fn inet(
+        proto: Proto,
+        family: Family,
+        local: IpAddr,
+        local_port: u16,
+        remote: IpAddr,
+        remote_port: u16,
+        state: u8,
+        uid: u32,
+        inode: u64,
+    ) -> Socket {
+        let state_name = match proto {
+            Proto::Tcp => tcp_state(state),
+            _ => dgram_state(state),
+        };
+        // A socket with inode 0 has no file: a TIME_WAIT or SYN_RECV
+        // mini-socket. The kernel reports uid 0 (netlink) or the listener's
+        // uid (/proc) for it; neither is an owner, so both become null.
+        let (uid, inode) = if inode == 0 {
+            (None, None)
+        } else {
+            (Some(uid), Some(inode))
+        };
+        Socket {
+            netns: None,
+            proto,
+            family,
+            sock_type: Some(match proto {
+                Proto::Tcp => "stream",
+                Proto::Udp => "dgram",
+                _ => "raw",
+            }),
+            local: Some(Addr::Ip(local)),
+            local_port: Some(local_port),
+            remote: (!remote.is_unspecified()).then_some(Addr::Ip(remote)),
+            remote_port: (remote_port != 0).then_some(remote_port),
+            state: state_name,
+            uid,
+            inode,
+            peer_inode: None,
+            recv_q: None,
+            send_q: None,
+        }
+    }
+
+    /// The sort key of RECORDS.md: protocol, family, local address and
+    /// port, remote address and port, inode.
+    pub fn cmp_key(&self, other: &Socket) -> Ordering {
+        (self.proto, self.family)
+            .cmp(&(other.proto, other.family))
+            .then_with(|| self.local.cmp(&other.local))
+            .then_with(|| self.local_port.cmp(&other.local_port))
+            .then_with(|| self.remote.cmp(&other.remote))
+            .then_with(|| self.remote_port.cmp(&other.remote_port))
+            .then_with(|| self.inode.cmp(&other.inode))
+            .then_with(|| self.state.cmp(&other.state))
+    }
+
+    /// True for what `ss -l` shows: listeners, and sockets that receive
+    /// without a connection (unconnected datagram, raw, unix).
+    pub fn is_listening(&self) -> bool {
+        matches!(self.state, Some("LISTEN") | Some("UNCONN"))
+    }
+}
+
+/// JSON of an address: IP as std::net writes it, a Unix name losslessly.
+pub fn addr_value(a: &Option<Addr>) -> Value {
+    match a {
+        None => Value::Null,
+        Some(Addr::Ip(ip)) => Value::String(ip.to_string()),
+        Some(Addr::Path(p)) => common::bytes::bytes_value(p),
+    }
+}
+
+/// The owners of a socket as the record says them.
+pub type Holders<'a> = Option<Vec<(u32, Option<&'a [u8]>)>>;
+
+/// Everything of a record that does not come from the socket itself.
+pub struct Context<'a> {
+    pub host: &'a Value,
+    pub user: Option<String>,
+    pub processes: Holders<'a>,
+}
+
+/// The `socket` record, fields in their documented order.
+pub fn record(s: &Socket, cx: Context<'_>) -> Value {
+    let mut m = Map::with_capacity(18);
+    let opt = |v: Option<u64>| v.map_or(Value::Null, Value::from);
+    m.insert("kind".into(), Value::from("socket"));
+    m.insert("host".into(), cx.host.clone());
+    m.insert("netns".into(), opt(s.netns));
+    m.insert("proto".into(), Value::from(s.proto.name()));
+    m.insert("family".into(), Value::from(s.family.name()));
+    m.insert("type".into(), s.sock_type.map_or(Value::Null, Value::from));
+    m.insert("local_addr".into(), addr_value(&s.local));
+    m.insert("local_port".into(), opt(s.local_port.map(u64::from)));
+    m.insert("remote_addr".into(), addr_value(&s.remote));
+    m.insert("remote_port".into(), opt(s.remote_port.map(u64::from)));
+    m.insert("state".into(), s.state.map_or(Value::Null, Value::from));
+    m.insert("uid".into(), opt(s.uid.map(u64::from)));
+    m.insert("user".into(), cx.user.map_or(Value::Null, Value::from));
+    m.insert("inode".into(), opt(s.inode));
+    m.insert("peer_inode".into(), opt(s.peer_inode));
+    let procs = match cx.processes {
+        None => Value::Null,
+        Some(list) => Value::Array(
+            list.into_iter()
+                .map(|(pid, comm)| {
+                    let mut p = Map::with_capacity(2);
+                    p.insert("pid".into(), Value::from(pid));
+                    p.insert(
+                        "comm".into(),
+                        comm.map_or(Value::Null, common::bytes::bytes_value),
+                    );
+                    Value::Object(p)
+                })
+                .collect(),
+        ),
+    };
+    m.insert("processes".into(), procs);
+    m.insert("recv_q".into(), opt(s.recv_q.map(u64::from)));
+    m.insert("send_q".into(), opt(s.send_q.map(u64::from)));
+    Value::Object(m)
+}
+
+/// `addr:port` for the text table, IPv6 in brackets, `*` for no port or
+/// no address, Unix names escaped.
+pub fn endpoint_text(family: Family, addr: &Option<Addr>, port: Option<u16>) -> String {
+    let port = port.map_or_else(|| "*".to_owned(), |p| p.to_string());
+    match (family, addr) {
+        (_, Some(Addr::Path(p))) => common::bytes::display(p),
+        (Family::Unix, None) => "*".to_owned(),
+        (Family::Inet6, Some(Addr::Ip(ip))) => format!("[{ip}]:{port}"),
+        (_, Some(Addr::Ip(ip))) => format!("{ip}:{port}"),
+        (Family::Inet6, None) => format!("[::]:{port}"),
+        (Family::Inet, None) => format!("0.0.0.0:{port}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn states_are_netstat_names() {
+        assert_eq!(tcp_state(10), Some("LISTEN"));
+        assert_eq!(tcp_state(6), Some("TIME_WAIT"));
+        assert_eq!(dgram_state(7), Some("UNCONN"));
+        assert_eq!(dgram_state(1), Some("ESTABLISHED"));
+        assert_eq!(tcp_state(99), None);
+        assert_eq!(unix_state(10), Some("LISTEN"));
+    }
+
+    #[test]
+    fn fileless_sockets_have_no_owner_fields() {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let s = Socket::inet(Proto::Tcp, Family::Inet, lo, 80, lo, 5000, 6, 0, 0);
+        assert_eq!((s.uid, s.inode, s.state), (None, None, Some("TIME_WAIT")));
+        let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let l = Socket::inet(Proto::Tcp, Family::Inet, any, 22, any, 0, 10, 0, 7);
+        assert_eq!((l.remote.clone(), l.remote_port), (None, None));
+        assert_eq!((l.uid, l.inode), (Some(0), Some(7)));
+        assert!(l.is_listening());
+    }
+
+    #[test]
+    fn endpoints_read_like_netstat() {
+        let v6 = Some(Addr::Ip(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        assert_eq!(endpoint_text(Family::Inet6, &v6, Some(22)), "[::1]:22");
+        assert_eq!(endpoint_text(Family::Inet, &None, None), "0.0.0.0:*");
+        let p = Some(Addr::Path(b"/run/a b\xff".to_vec()));
+        assert_eq!(endpoint_text(Family::Unix, &p, None), "/run/a b\\xff");
+    }
+}
