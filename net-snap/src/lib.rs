@@ -9,6 +9,7 @@
 //! through /proc/PID/net of a process living in it.
 
 pub mod diag;
+pub mod json;
 pub mod owners;
 pub mod procnet;
 pub mod sock;
@@ -19,7 +20,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::Value;
 
 use common::cli::{self, Format};
 use common::names::Names;
@@ -278,6 +278,11 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
         } else {
             read_proc_net(&net_dir, sel)
         };
+        // Sort while the scan still runs: it is the longer of the two.
+        let tables = tables.map(|mut v| {
+            v.sort_by(Socket::cmp_key);
+            v
+        });
         let owners = match scan.join() {
             Ok(r) => r,
             Err(_) => Err(Error::new("the /proc scan for socket owners failed")),
@@ -311,8 +316,11 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
     if sel.listening {
         sockets.retain(Socket::is_listening);
     }
-    let rank = |s: &Socket| (s.netns != host_netns, s.netns);
-    sockets.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp_key(b)));
+    if all_netns {
+        // The host's namespace first, then the others by inode number.
+        let rank = |s: &Socket| (s.netns != host_netns, s.netns);
+        sockets.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp_key(b)));
+    }
     Ok(Snapshot {
         sockets,
         owners,
@@ -341,19 +349,31 @@ fn resolve_unix_peers(sockets: &mut [Socket]) {
 
 /// Write the records or the table.
 pub fn write(snap: &Snapshot, root: &Root, format: Format, all_netns: bool) -> Result<()> {
-    let host = root.hostname().map_or(Value::Null, Value::from);
-    let mut names = Names::new(root);
     let mut out = Out::stdout();
     match format {
         Format::Json => {
+            let mut host_json = String::new();
+            json::opt_str(&mut host_json, root.hostname().as_deref());
+            let mut names = Names::new(root);
+            let mut users: HashMap<u32, Option<String>> = HashMap::new();
+            let mut buf = String::with_capacity(64 * 1024);
             for s in &snap.sockets {
+                let user = match s.uid {
+                    Some(u) => users.entry(u).or_insert_with(|| names.user(u)).as_deref(),
+                    None => None,
+                };
                 let cx = Context {
-                    host: &host,
-                    user: s.uid.and_then(|u| names.user(u)),
+                    host_json: &host_json,
+                    user,
                     processes: snap.owners.of(s.inode),
                 };
-                out.record(&sock::record(s, cx))?;
+                sock::write_record(&mut buf, s, cx);
+                if buf.len() >= 60 * 1024 {
+                    out.raw(buf.as_bytes())?;
+                    buf.clear();
+                }
             }
+            out.raw(buf.as_bytes())?;
         }
         Format::Text => {
             for line in text_table(snap, all_netns) {

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use crate::json;
 
 /// Protocol, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -202,64 +202,89 @@ impl Socket {
     }
 }
 
-/// JSON of an address: IP as std::net writes it, a Unix name losslessly.
-pub fn addr_value(a: &Option<Addr>) -> Value {
-    match a {
-        None => Value::Null,
-        Some(Addr::Ip(ip)) => Value::String(ip.to_string()),
-        Some(Addr::Path(p)) => common::bytes::bytes_value(p),
-    }
-}
-
 /// The owners of a socket as the record says them.
 pub type Holders<'a> = Option<Vec<(u32, Option<&'a [u8]>)>>;
 
 /// Everything of a record that does not come from the socket itself.
 pub struct Context<'a> {
-    pub host: &'a Value,
-    pub user: Option<String>,
+    /// The host name, already encoded as JSON (`"vm"` or `null`).
+    pub host_json: &'a str,
+    pub user: Option<&'a str>,
     pub processes: Holders<'a>,
 }
 
-/// The `socket` record, fields in their documented order.
-pub fn record(s: &Socket, cx: Context<'_>) -> Value {
-    let mut m = Map::with_capacity(18);
-    let opt = |v: Option<u64>| v.map_or(Value::Null, Value::from);
-    m.insert("kind".into(), Value::from("socket"));
-    m.insert("host".into(), cx.host.clone());
-    m.insert("netns".into(), opt(s.netns));
-    m.insert("proto".into(), Value::from(s.proto.name()));
-    m.insert("family".into(), Value::from(s.family.name()));
-    m.insert("type".into(), s.sock_type.map_or(Value::Null, Value::from));
-    m.insert("local_addr".into(), addr_value(&s.local));
-    m.insert("local_port".into(), opt(s.local_port.map(u64::from)));
-    m.insert("remote_addr".into(), addr_value(&s.remote));
-    m.insert("remote_port".into(), opt(s.remote_port.map(u64::from)));
-    m.insert("state".into(), s.state.map_or(Value::Null, Value::from));
-    m.insert("uid".into(), opt(s.uid.map(u64::from)));
-    m.insert("user".into(), cx.user.map_or(Value::Null, Value::from));
-    m.insert("inode".into(), opt(s.inode));
-    m.insert("peer_inode".into(), opt(s.peer_inode));
-    let procs = match cx.processes {
-        None => Value::Null,
-        Some(list) => Value::Array(
-            list.into_iter()
-                .map(|(pid, comm)| {
-                    let mut p = Map::with_capacity(2);
-                    p.insert("pid".into(), Value::from(pid));
-                    p.insert(
-                        "comm".into(),
-                        comm.map_or(Value::Null, common::bytes::bytes_value),
-                    );
-                    Value::Object(p)
-                })
-                .collect(),
-        ),
-    };
-    m.insert("processes".into(), procs);
-    m.insert("recv_q".into(), opt(s.recv_q.map(u64::from)));
-    m.insert("send_q".into(), opt(s.send_q.map(u64::from)));
-    Value::Object(m)
+fn addr_json(buf: &mut String, a: &Option<Addr>) {
+    use std::fmt::Write;
+    match a {
+        None => buf.push_str("null"),
+        Some(Addr::Ip(ip)) => {
+            buf.push('"');
+            // Writing to a String cannot fail.
+            let _ = write!(buf, "{ip}");
+            buf.push('"');
+        }
+        Some(Addr::Path(p)) => json::bytes(buf, p),
+    }
+}
+
+/// Append the `socket` record (one JSON object and its newline), fields in
+/// their documented order.
+pub fn write_record(buf: &mut String, s: &Socket, cx: Context<'_>) {
+    let n = |buf: &mut String, v: Option<u64>| json::opt_num(buf, v);
+    buf.push_str("{\"kind\":\"socket\",\"host\":");
+    buf.push_str(cx.host_json);
+    buf.push_str(",\"netns\":");
+    n(buf, s.netns);
+    buf.push_str(",\"proto\":\"");
+    buf.push_str(s.proto.name());
+    buf.push_str("\",\"family\":\"");
+    buf.push_str(s.family.name());
+    buf.push_str("\",\"type\":");
+    json::opt_str(buf, s.sock_type);
+    buf.push_str(",\"local_addr\":");
+    addr_json(buf, &s.local);
+    buf.push_str(",\"local_port\":");
+    n(buf, s.local_port.map(u64::from));
+    buf.push_str(",\"remote_addr\":");
+    addr_json(buf, &s.remote);
+    buf.push_str(",\"remote_port\":");
+    n(buf, s.remote_port.map(u64::from));
+    buf.push_str(",\"state\":");
+    json::opt_str(buf, s.state);
+    buf.push_str(",\"uid\":");
+    n(buf, s.uid.map(u64::from));
+    buf.push_str(",\"user\":");
+    json::opt_str(buf, cx.user);
+    buf.push_str(",\"inode\":");
+    n(buf, s.inode);
+    buf.push_str(",\"peer_inode\":");
+    n(buf, s.peer_inode);
+    buf.push_str(",\"processes\":");
+    match cx.processes {
+        None => buf.push_str("null"),
+        Some(list) => {
+            buf.push('[');
+            for (i, (pid, comm)) in list.into_iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                buf.push_str("{\"pid\":");
+                json::num(buf, u64::from(pid));
+                buf.push_str(",\"comm\":");
+                match comm {
+                    Some(c) => json::bytes(buf, c),
+                    None => buf.push_str("null"),
+                }
+                buf.push('}');
+            }
+            buf.push(']');
+        }
+    }
+    buf.push_str(",\"recv_q\":");
+    n(buf, s.recv_q.map(u64::from));
+    buf.push_str(",\"send_q\":");
+    n(buf, s.send_q.map(u64::from));
+    buf.push_str("}\n");
 }
 
 /// `addr:port` for the text table, IPv6 in brackets, `*` for no port or
@@ -301,6 +326,49 @@ mod tests {
         assert_eq!((l.remote.clone(), l.remote_port), (None, None));
         assert_eq!((l.uid, l.inode), (Some(0), Some(7)));
         assert!(l.is_listening());
+    }
+
+    #[test]
+    fn record_is_json_with_every_field_in_order() {
+        let lo = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        let mut s = Socket::inet(Proto::Tcp, Family::Inet6, lo, 22, lo, 0, 10, 0, 9);
+        s.netns = Some(4026531840);
+        let mut buf = String::new();
+        let cx = Context {
+            host_json: "\"vm\"",
+            user: Some("root"),
+            processes: Some(vec![
+                (1, Some(&b"sshd"[..])),
+                (2, Some(&b"\xff"[..])),
+                (3, None),
+            ]),
+        };
+        write_record(&mut buf, &s, cx);
+        assert!(buf.ends_with("}\n"));
+        let v: serde_json::Value = serde_json::from_str(&buf).expect("valid JSON");
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "socket", "host": "vm", "netns": 4026531840u64,
+                "proto": "tcp", "family": "inet6", "type": "stream",
+                "local_addr": "::1", "local_port": 22, "remote_addr": "::1",
+                "remote_port": null, "state": "LISTEN", "uid": 0, "user": "root",
+                "inode": 9, "peer_inode": null,
+                "processes": [{"pid": 1, "comm": "sshd"}, {"pid": 2, "comm": [255]},
+                              {"pid": 3, "comm": null}],
+                "recv_q": null, "send_q": null})
+        );
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        assert_eq!(keys[0], "kind");
+        assert_eq!(keys[17], "send_q");
+        buf.clear();
+        let cx = Context {
+            host_json: "null",
+            user: None,
+            processes: None,
+        };
+        write_record(&mut buf, &s, cx);
+        let v: serde_json::Value = serde_json::from_str(&buf).expect("valid JSON");
+        assert!(v["processes"].is_null() && v["host"].is_null());
     }
 
     #[test]
