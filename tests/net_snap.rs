@@ -176,7 +176,7 @@ fn snap(s: &Scratch, args: &[&str]) -> Vec<Value> {
     r.records()
 }
 
-fn find<'a>(recs: &'a [Value], f: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(recs: &[Value], f: impl Fn(&Value) -> bool) -> &Value {
     recs.iter()
         .find(|r| f(r))
         .unwrap_or_else(|| panic!("no such record in {recs:#?}"))
