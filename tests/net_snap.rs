@@ -712,3 +712,66 @@ fn live_text_table_has_own_listener() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains(&format!("{}/", std::process::id())), "{line}");
 }
+
+/// A listener inside a fresh network namespace (`unshare --net`) shows up
+/// with `--all-netns`, naming that namespace and its owner, and not without.
+#[test]
+fn live_all_netns_sees_other_namespace() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if !common::is_root() {
+        eprintln!("SKIP: creating a network namespace needs root");
+        return;
+    }
+    let script = "import socket,time\n\
+                  s=socket.socket(); s.bind(('127.0.0.1', 4321)); s.listen()\n\
+                  print('ready', flush=True)\n\
+                  time.sleep(30)\n";
+    let Ok(mut child) = Command::new("unshare")
+        .args(["--net", "python3", "-c", script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("SKIP: unshare not available");
+        return;
+    };
+    let mut first = String::new();
+    let ok = child
+        .stdout
+        .take()
+        .map(|o| BufReader::new(o).read_line(&mut first).is_ok())
+        .unwrap_or(false);
+    if !ok || first.trim() != "ready" {
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("SKIP: unshare --net python3 did not start");
+        return;
+    }
+    let pid = child.id();
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/net"))
+        .ok()
+        .and_then(|l| {
+            l.to_str()?
+                .strip_prefix("net:[")?
+                .strip_suffix(']')?
+                .parse::<u64>()
+                .ok()
+        });
+    let all = live(&["-tl", "--all-netns"]);
+    let plain = live(&["-tl"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let ns = ns.expect("namespace of the child");
+    let r = find(&all, |r| r["netns"] == ns && r["local_port"] == 4321);
+    assert_eq!(
+        (&r["local_addr"], &r["state"]),
+        (&json!("127.0.0.1"), &json!("LISTEN"))
+    );
+    assert!(r["processes"]
+        .as_array()
+        .expect("known")
+        .iter()
+        .any(|p| p["pid"] == pid));
+    assert!(plain.iter().all(|r| r["netns"] != ns));
+}
