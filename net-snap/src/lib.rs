@@ -301,6 +301,12 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
                 continue;
             }
             let dir = proc_dir.join(pid.to_string()).join("net");
+            // A process that exited since the scan leaves no directory;
+            // its missing files must not read as empty tables.
+            if !dir.is_dir() {
+                netns_unreadable += 1;
+                continue;
+            }
             match read_proc_net(&dir, sel) {
                 Ok(mut v) => {
                     for s in &mut v {
