@@ -775,3 +775,53 @@ fn live_all_netns_sees_other_namespace() {
         .any(|p| p["pid"] == pid));
     assert!(plain.iter().all(|r| r["netns"] != ns));
 }
+
+/// Raw ICMP sockets (root only) are found with their owner, whether the
+/// kernel dumps them over sock_diag (raw_diag) or only in /proc/net/raw.
+#[test]
+fn live_raw_sockets() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if !common::is_root() {
+        eprintln!("SKIP: raw sockets need root");
+        return;
+    }
+    let script = "import socket,time\n\
+                  s=socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
+                  print('ready', flush=True)\n\
+                  time.sleep(30)\n";
+    let Ok(mut child) = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("SKIP: python3 not available");
+        return;
+    };
+    let mut first = String::new();
+    if let Some(o) = child.stdout.take() {
+        let _ = BufReader::new(o).read_line(&mut first);
+    }
+    let recs = if first.trim() == "ready" {
+        Some(live(&["-w", "-4"]))
+    } else {
+        None
+    };
+    let pid = child.id();
+    let _ = child.kill();
+    let _ = child.wait();
+    let Some(recs) = recs else {
+        eprintln!("SKIP: could not open a raw socket");
+        return;
+    };
+    let r = find(&recs, |r| {
+        r["processes"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["pid"] == pid))
+    });
+    assert_eq!(
+        (&r["proto"], &r["local_port"], &r["state"]),
+        (&json!("raw"), &json!(1), &json!("UNCONN"))
+    );
+}

@@ -168,14 +168,22 @@ impl Diag {
                 }
                 if u32_at(data, 8) == self.seq {
                     match mtype {
-                        NLMSG_DONE => return Ok(()),
-                        NLMSG_ERROR => {
+                        // Both carry an errno (negative) after the header:
+                        // a dump the kernel cannot do (no raw_diag: ENOENT)
+                        // ends in a DONE with an error, not in an ERROR.
+                        NLMSG_DONE | NLMSG_ERROR => {
                             let err = if mlen >= 20 {
                                 i32::from_ne_bytes([data[16], data[17], data[18], data[19]])
+                            } else if mtype == NLMSG_DONE {
+                                0
                             } else {
                                 -(Errno::EIO as i32)
                             };
-                            return Err(Errno::from_raw(-err));
+                            return if err < 0 {
+                                Err(Errno::from_raw(-err))
+                            } else {
+                                Ok(())
+                            };
                         }
                         SOCK_DIAG_BY_FAMILY => each(&data[16..mlen]),
                         _ => {}
