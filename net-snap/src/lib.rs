@@ -279,8 +279,12 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
             read_proc_net(&net_dir, sel)
         };
         // Sort while the scan still runs: it is the longer of the two.
+        // A dump racing with socket churn can report a socket twice (the
+        // kernel walks hash buckets without a global lock): drop exact
+        // repeats.
         let tables = tables.map(|mut v| {
             v.sort_by(Socket::cmp_key);
+            v.dedup();
             v
         });
         let owners = match scan.join() {
