@@ -825,3 +825,38 @@ fn live_raw_sockets() {
         (&json!("raw"), &json!(1), &json!("UNCONN"))
     );
 }
+
+/// Without root the owners of other users' sockets are unknown: `null`
+/// (never a made-up `[]`), and one summary line on stderr. Run as root, the
+/// test drops to `nobody` with setpriv to look at its own root-owned socket.
+#[test]
+fn live_unprivileged_owners_are_null() {
+    if !common::is_root() {
+        eprintln!("SKIP: needs root to run net-snap as another user");
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::bin("net-snap"))
+        .args(["-tl4"]);
+    let r = common::run_cmd(cmd, None);
+    if r.status == Some(127) || r.stderr.contains("setpriv") {
+        eprintln!("SKIP: setpriv unusable: {}", r.stderr);
+        return;
+    }
+    r.expect_code(0);
+    let recs = r.records();
+    let mine = find(&recs, |x| x["local_port"] == port);
+    assert_eq!(mine["processes"], Value::Null, "{mine}");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", r.stderr);
+    assert!(
+        lines[0].starts_with("net-snap: partial snapshot: owners of ")
+            && lines[0].ends_with("processes unreadable (permission denied; run as root)"),
+        "{}",
+        lines[0]
+    );
+    drop(l);
+}
