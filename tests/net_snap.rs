@@ -452,6 +452,27 @@ fn fixture_all_netns() {
     assert!(snap(&s, &["-t"])
         .iter()
         .all(|r| r["netns"] == 4026531840u64));
+    // The table gets a namespace column.
+    let r = run(
+        "net-snap",
+        [
+            "--root",
+            s.path().to_str().expect("utf8"),
+            "-t",
+            "--all-netns",
+            "--format",
+            "text",
+        ],
+        None,
+    );
+    r.expect_code(0);
+    let out = r.stdout_str();
+    assert!(out.starts_with("Netns "), "{out}");
+    let last = out.lines().last().expect("rows");
+    assert!(
+        last.starts_with("4026532999 tcp") && last.ends_with("300/nginx"),
+        "{last}"
+    );
 }
 
 #[test]
