@@ -185,19 +185,34 @@ impl Fix<'_> {
         let e = &cfg.entries[i];
         let kpath = e.kernel.clone().unwrap_or_default();
         match cfg.loader {
-            Loader::Grub2 if self.sys.family == Family::RedHat || self.sys.family == Family::Suse => {
+            Loader::Grub2
+                if self.sys.family == Family::RedHat || self.sys.family == Family::Suse =>
+            {
                 if e.version.is_some() || self.sys.family == Family::RedHat {
                     format!("`grubby --set-default {}`", boot_path(&kpath))
                 } else {
-                    format!("`grub2-set-default '{}'`", cfg.spec_of(i).unwrap_or_default())
+                    format!(
+                        "`grub2-set-default '{}'`",
+                        cfg.spec_of(i).unwrap_or_default()
+                    )
                 }
             }
+            Loader::Grub2 if cfg.default.source.contains("saved_entry") => {
+                format!(
+                    "`grub-set-default '{}'`",
+                    cfg.spec_of(i).unwrap_or_default()
+                )
+            }
             Loader::Grub2 => format!(
-                "`grub-set-default '{}'` (with GRUB_DEFAULT=saved in /etc/default/grub, then `update-grub`)",
+                "GRUB_DEFAULT=\"{}\" in /etc/default/grub and `update-grub`",
                 cfg.spec_of(i).unwrap_or_default()
             ),
             Loader::GrubLegacy if self.sys.family == Family::RedHat => {
-                format!("`grubby --set-default {}` (or default={i} in {})", boot_path(&kpath), cfg.file.display())
+                format!(
+                    "`grubby --set-default {}` (or default={i} in {})",
+                    boot_path(&kpath),
+                    cfg.file.display()
+                )
             }
             Loader::GrubLegacy => format!("default={i} in {}", cfg.file.display()),
             Loader::Extlinux => format!(
@@ -453,18 +468,8 @@ pub fn run(sys: &Sys) -> Outcome {
             .map(|e| eval_entry(sys, e, cfg.loader))
             .collect();
         // A good alternative for messages: the bootable entry with the newest kernel.
-        let alt = evals
-            .iter()
-            .enumerate()
-            .filter(|(i, ev)| ev.bootable() && !cfg.entries[*i].chain && in_menu(cfg, *i))
-            .max_by(|(_, a), (_, b)| {
-                kernels::vercmp(
-                    a.version.as_deref().unwrap_or(""),
-                    b.version.as_deref().unwrap_or(""),
-                )
-            })
-            .map(|(i, _)| i);
-        let dflt = default_checks(cfg, &fix, alt, &mut out);
+        let alt = best_entry(cfg, &evals);
+        let dflt = default_checks(cfg, &evals, &fix, alt, &mut out);
         if let Some(d) = dflt.default {
             boots_next.push(d);
             default_version = evals[d].version.clone();
@@ -526,6 +531,41 @@ pub fn run(sys: &Sys) -> Outcome {
         checks: out,
         trouble,
     }
+}
+
+/// The entry to suggest as the default: bootable, newest kernel, not a
+/// recovery entry, earliest in the menu.
+fn best_entry(cfg: &Config, evals: &[EntryEval]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, ev) in evals.iter().enumerate() {
+        let e = &cfg.entries[i];
+        if !ev.bootable() || e.chain || !in_menu(cfg, i) {
+            continue;
+        }
+        let recovery = |e: &Entry| {
+            e.title.contains("recovery")
+                || e.title.contains("rescue")
+                || e.options
+                    .as_deref()
+                    .is_some_and(|o| o.split_whitespace().any(|w| w == "single"))
+        };
+        let better = match best {
+            None => true,
+            Some(b) => {
+                let bv = evals[b].version.as_deref().unwrap_or("");
+                let v = ev.version.as_deref().unwrap_or("");
+                match kernels::vercmp(v, bv) {
+                    std::cmp::Ordering::Greater => !recovery(e) || recovery(&cfg.entries[b]),
+                    std::cmp::Ordering::Equal => recovery(&cfg.entries[b]) && !recovery(e),
+                    std::cmp::Ordering::Less => recovery(&cfg.entries[b]) && !recovery(e),
+                }
+            }
+        };
+        if better {
+            best = Some(i);
+        }
+    }
+    best
 }
 
 fn in_menu(cfg: &Config, i: usize) -> bool {
@@ -774,6 +814,7 @@ struct Resolved {
 
 fn default_checks(
     cfg: &Config,
+    evals: &[EntryEval],
     fix: &Fix<'_>,
     alt: Option<usize>,
     out: &mut Vec<Check>,
@@ -800,12 +841,16 @@ fn default_checks(
         return r;
     }
     let first = cfg.resolve(None);
-    let alt_text = |fix: &Fix<'_>| match alt {
-        Some(a) => format!(
+    let alt_text = |fix: &Fix<'_>| match (alt, first) {
+        (Some(a), _) => format!(
             "make a working entry the default with {}",
             fix.set_default(a)
         ),
-        None => format!("regenerate the menu with {}", fix.regenerate()),
+        (None, Some(f)) => format!(
+            "name an existing entry as the default with {}",
+            fix.set_default(f)
+        ),
+        (None, None) => format!("regenerate the menu with {}", fix.regenerate()),
     };
     for (which, spec) in [("default", Some(&cfg.default)), ("next", cfg.next.as_ref())] {
         let Some(spec) = spec else { continue };
@@ -835,7 +880,7 @@ fn default_checks(
                 } else {
                     format!("the next boot is the one-time entry '{}' ({}); the default applies after it", e.display_title(), spec.source)
                 };
-                Check::new(id, St::Ok, e.display_title(), msg).with_entry(e, &e.version)
+                Check::new(id, St::Ok, e.display_title(), msg).with_entry(e, &evals[i].version)
             }
             None => {
                 let fallback = first.map(|f| cfg.entries[f].display_title());
