@@ -64,11 +64,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
                 .initrds
                 .extend(value.split_whitespace().map(str::to_owned)),
             "options" => options.push(value.to_owned()),
-            "efi" | "uki" => {
-                if e.kernel.is_none() {
-                    e.chain = true;
-                }
-            }
+            "efi" | "uki" if e.kernel.is_none() => e.chain = true,
             _ => {}
         }
     }

@@ -359,7 +359,7 @@ fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             .rev()
             .find_map(|w| w.strip_prefix("root="))
             .map(str::to_owned);
-        if ev.root_value.as_deref().is_none_or(str::is_empty) {
+        if ev.root_value.as_deref().map_or(true, str::is_empty) {
             ev.root_problem = Some(if e.unset_vars.is_empty() {
                 "the kernel command line has no root=".to_owned()
             } else {
@@ -628,7 +628,7 @@ fn config_checks(
                 "config-found",
                 St::Skip,
                 "/boot",
-                format!("no boot loader configuration (of GRUB 2, systemd-boot, extlinux or GRUB legacy) and no kernel in /boot: this system does not boot from its own /boot (a container, or a virtual machine whose kernel the host provides); nothing to check"),
+                String::from("no boot loader configuration (of GRUB 2, systemd-boot, extlinux or GRUB legacy) and no kernel in /boot: this system does not boot from its own /boot (a container, or a virtual machine whose kernel the host provides); nothing to check"),
             ));
         } else {
             out.push(Check::new(
@@ -1019,11 +1019,7 @@ fn entry_checks(
             let remedy = if e.initrds.is_empty() {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else {
-                format!(
-                    "rebuild it with {} (or reinstall the kernel package with {}){other}",
-                    fix.initrd_tool(&ver),
-                    fix.reinstall(&ver)
-                )
+                format!("rebuild it with {}{other}", fix.initrd_tool(&ver))
             };
             let c = Check::new(
                 id("initrd"),

@@ -192,7 +192,7 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
                     && sys.is_dir(&Path::new(md).join(&v))
                     && best
                         .as_ref()
-                        .is_none_or(|b| vercmp(&v, b) == Ordering::Greater)
+                        .map_or(true, |b| vercmp(&v, b) == Ordering::Greater)
                 {
                     best = Some(v);
                 }

@@ -81,7 +81,6 @@ pub fn run<W: std::io::Write>(
         }
     }
     if let Some(t) = outcome.trouble {
-        out.raw(b"")?;
         return Err(Error::new(format!(
             "{t}: cannot read the boot configuration (run as root?)"
         )));
