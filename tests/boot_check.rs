@@ -850,3 +850,83 @@ fn live_run_writes_valid_records() {
 fn quiet_on_closed_pipe() {
     common::assert_quiet_on_closed_pipe("boot-check", &[]);
 }
+
+#[test]
+fn debian_separate_boot_found_through_search_uuid() {
+    const BOOTU: &str = "b007b007-0000-1111-2222-333344445555";
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13])
+        .replace(&format!("--set=root {U}"), &format!("--set=root {BOOTU}"))
+        .replace("/boot/vmlinuz", "/vmlinuz")
+        .replace("/boot/initrd", "/initrd");
+    s.write("boot/grub/grub.cfg", cfg);
+    // fstab lists / first and /boot by the UUID GRUB searches for.
+    s.write(
+        "etc/fstab",
+        format!("UUID={U} / ext4 defaults 0 1\nUUID={BOOTU} /boot ext4 defaults 0 2\n"),
+    );
+    // A decoy at the root file system's top must not be taken for the kernel.
+    s.write(&format!("vmlinuz-{D15}"), "");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/boot/vmlinuz-{D15}")
+    );
+    assert_eq!(
+        one(&recs, "default-entry-initrd")["path"],
+        format!("/boot/initrd.img-{D15}")
+    );
+}
+
+#[test]
+fn legacy_unknown_keyword_only_warns() {
+    let s = centos6();
+    let conf = std::fs::read_to_string(s.path().join("boot/grub/grub.conf")).expect("read");
+    s.write(
+        "boot/grub/grub.conf",
+        conf.replace("hiddenmenu\n", "hiddenmenu\nfrobnicate 3\n"),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let p = one(&recs, "config-parse");
+    assert_eq!(p["status"], "warn");
+    assert_eq!(p["line"], 6);
+}
+
+#[test]
+fn unreadable_configuration() {
+    // A directory where grub.cfg should be: the boot loader cannot read it either.
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_file(s.path().join("boot/grub/grub.cfg")).expect("rm");
+    std::fs::create_dir(s.path().join("boot/grub/grub.cfg")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let c = one(&recs, "config-found");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["message"].as_str().expect("m").contains("update-grub"),
+        "{c}"
+    );
+
+    if common::is_root() {
+        eprintln!("SKIP: permission test needs a non-root user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = s.path().join("boot/grub/grub.cfg");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let r = common::run(
+        "boot-check",
+        ["--root", s.path().to_str().expect("p")],
+        None,
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("run as root"), "{r}");
+    assert!(
+        !r.records().is_empty(),
+        "records are written before the error"
+    );
+}

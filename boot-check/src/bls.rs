@@ -51,6 +51,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
                 file: file.to_path_buf(),
                 line: n + 1,
                 message: format!("is not a \"key value\" line: {:?}", truncate(line)),
+                minor: true,
             });
             continue;
         }
@@ -78,6 +79,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
             file: file.to_path_buf(),
             line: 0,
             message: "has no \"linux\" (or \"efi\") line: the entry cannot boot anything".into(),
+            minor: false,
         });
     }
     e.title = title.unwrap_or_else(|| match &e.version {
@@ -183,6 +185,7 @@ pub fn read_dir(
                         file: file.clone(),
                         line,
                         message: "has binary data (not text)".into(),
+                        minor: false,
                     });
                 }
                 let (e, p) = parse_entry(&text, &file, &name);
@@ -193,6 +196,7 @@ pub fn read_dir(
                 file,
                 line: 0,
                 message: msg,
+                minor: false,
             }),
         }
     }

@@ -605,15 +605,25 @@ fn config_checks(
                 "config-found",
                 St::Fail,
                 file.display().to_string(),
-                format!(
-                    "{} exists but cannot be read ({why}): run boot-check as root",
-                    file.display()
-                ),
+                if err.kind() == std::io::ErrorKind::PermissionDenied {
+                    format!(
+                        "{} exists but cannot be read ({why}): run boot-check as root",
+                        file.display()
+                    )
+                } else {
+                    format!(
+                        "{} exists but cannot be read ({why}), so the boot loader cannot read it either: regenerate it with {}",
+                        file.display(),
+                        fix.regenerate()
+                    )
+                },
             )
             .at(Some(file), None)
             .with_path(file.clone()),
         );
-        *trouble = Some(format!("{}: {why}", sys.real(file).display()));
+        if err.kind() == std::io::ErrorKind::PermissionDenied {
+            *trouble = Some(format!("{}: {why}", sys.real(file).display()));
+        }
         return;
     }
     let Some(cfg) = &found.config else {
@@ -703,13 +713,21 @@ fn config_checks(
         );
     } else {
         let mut seen: Vec<&Path> = Vec::new();
-        for p in &cfg.problems {
-            if seen.contains(&p.file.as_path()) {
+        for first in &cfg.problems {
+            if seen.contains(&first.file.as_path()) {
                 continue;
             }
-            seen.push(&p.file);
+            seen.push(&first.file);
+            // Report the first problem that loses entries, else the first.
+            let p = cfg
+                .problems
+                .iter()
+                .find(|q| q.file == first.file && !q.minor)
+                .unwrap_or(first);
             let count = cfg.problems.iter().filter(|q| q.file == p.file).count();
-            let main = p.file == cfg.file;
+            // The main file fails unless all its problems are ones the boot
+            // loader skips over (an unknown keyword).
+            let main = p.file == cfg.file && !p.minor;
             let more = if count > 1 {
                 format!(" ({} more problems in this file)", count - 1)
             } else {

@@ -177,6 +177,7 @@ pub fn find(sys: &Sys) -> Found {
                 file: file.clone(),
                 line,
                 message: "has binary data (not text): the file is damaged".into(),
+                minor: false,
             },
         );
     }

@@ -65,6 +65,7 @@ pub fn parse(src: &str, file: &Path) -> Config {
                         file: file.to_path_buf(),
                         line: line_no,
                         message: format!("{key} outside any LABEL block"),
+                        minor: false,
                     });
                 }
             }
@@ -111,6 +112,7 @@ pub fn parse(src: &str, file: &Path) -> Config {
                     "unknown keyword {:?}",
                     key.chars().take(40).collect::<String>()
                 ),
+                minor: true,
             }),
         }
     }

@@ -392,6 +392,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             file: file.to_path_buf(),
                             line: close_line,
                             message: "a '}' here closes nothing".into(),
+                            minor: false,
                         }),
                         Some(Frame::Entry(e)) => {
                             push_item(&mut stack, &mut cfg.menu, Item::Entry(e))
@@ -422,6 +423,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             file: file.to_path_buf(),
             line,
             message: msg,
+            minor: false,
         });
     }
     // Blocks left open at the end: GRUB does not define them.
@@ -437,6 +439,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                         "menuentry '{}' opened here is not closed with '}}' (the file is truncated?)",
                         en.title
                     ),
+                    minor: false,
                 });
                 dropped.push(*e);
             }
@@ -446,11 +449,13 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                 message: format!(
                     "submenu '{title}' opened here is not closed with '}}' (the file is truncated?)"
                 ),
+                minor: false,
             }),
             Frame::Other => cfg.problems.push(Problem {
                 file: file.to_path_buf(),
                 line: 0,
                 message: "a '{' block is not closed at the end of the file (truncated?)".into(),
+                minor: false,
             }),
         }
     }

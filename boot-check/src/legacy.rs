@@ -52,6 +52,7 @@ pub fn parse(src: &str, file: &Path, saved: Option<String>) -> Config {
                     file: file.to_path_buf(),
                     line: line_no,
                     message: "a kernel line outside any title block".into(),
+                    minor: false,
                 }),
             },
             "initrd" => {
@@ -75,6 +76,7 @@ pub fn parse(src: &str, file: &Path, saved: Option<String>) -> Config {
                     "unknown command {:?}",
                     key.chars().take(40).collect::<String>()
                 ),
+                minor: true,
             }),
         }
     }

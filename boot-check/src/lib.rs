@@ -52,9 +52,10 @@ pub fn main() -> ExitCode {
         let format = cli::format_of(&m);
         let strict = m.get_flag("strict");
         let mut out = Out::stdout();
-        let st = run(root, format, strict, &mut out)?;
+        let st = run(root, format, strict, &mut out);
+        // The records found so far go out even when the run ends in trouble.
         out.finish()?;
-        Ok(st)
+        st
     })
 }
 

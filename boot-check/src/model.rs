@@ -114,6 +114,9 @@ pub struct Problem {
     pub file: PathBuf,
     pub line: usize,
     pub message: String,
+    /// Something GRUB or syslinux skips (an unknown keyword) rather than
+    /// something that loses entries: a warning, not a failure.
+    pub minor: bool,
 }
 
 /// Where the default came from and what it says.
