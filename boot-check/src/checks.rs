@@ -600,6 +600,7 @@ fn config_checks(
 ) {
     if let Some((file, err)) = &found.unreadable {
         let why = common::error::describe_io(err);
+        let why = why.trim_end_matches(" (run as root?)").to_owned();
         out.push(
             Check::new(
                 "config-found",
@@ -622,7 +623,10 @@ fn config_checks(
             .with_path(file.clone()),
         );
         if err.kind() == std::io::ErrorKind::PermissionDenied {
-            *trouble = Some(format!("{}: {why}", sys.real(file).display()));
+            *trouble = Some(format!(
+                "{}: {why}: run boot-check as root to read the boot configuration",
+                sys.real(file).display()
+            ));
         }
         return;
     }

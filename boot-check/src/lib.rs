@@ -82,9 +82,7 @@ pub fn run<W: std::io::Write>(
         }
     }
     if let Some(t) = outcome.trouble {
-        return Err(Error::new(format!(
-            "{t}: cannot read the boot configuration (run as root?)"
-        )));
+        return Err(Error::new(t));
     }
     Ok(verdict(&outcome.checks, strict))
 }
