@@ -630,7 +630,8 @@ fn centos6_unmounted_boot_says_mount_it() {
         "etc/fstab",
         "/dev/sda2 / ext4 defaults 1 1\nUUID=9e1a-boot /boot ext4 defaults 1 2\n",
     );
-    std::fs::create_dir_all(s.path().join("boot")).expect("mkdir");
+    // The empty mount points of /boot and of the ESP inside it.
+    std::fs::create_dir_all(s.path().join("boot/efi")).expect("mkdir");
     s.write(&format!("lib/modules/{C4}/modules.dep"), "");
     let (code, recs) = check(&s, &[]);
     assert_eq!(code, 1);
@@ -943,4 +944,34 @@ fn unreadable_configuration() {
         !r.records().is_empty(),
         "records are written before the error"
     );
+}
+
+#[test]
+fn debian_bare_id_of_a_submenu_entry_is_not_found_by_grub() {
+    // The old GRUB_DEFAULT habit: GRUB looks only at the top level.
+    let s = debian(&[D15, D13], &format!("gnulinux-{D13}-advanced-{U}"));
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(
+        m.contains(&format!(
+            "write it as 'gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}'"
+        )),
+        "{m}"
+    );
+    // What GRUB boots instead (the first entry) is checked as the default.
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["entry"],
+        "Debian GNU/Linux"
+    );
+}
+
+#[test]
+fn systemd_boot_default_by_file_name() {
+    let s = sdboot(&format!("{MID}-{A0}.conf"), "root=UUID=r00t rw");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(one(&recs, "default-entry")["kernel"], A0);
 }

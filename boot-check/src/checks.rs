@@ -379,11 +379,9 @@ pub fn run(sys: &Sys) -> Outcome {
     let mut out = Vec::new();
     let mut trouble = None;
     let installed = kernels::installed(sys);
-    let boot_content: Vec<String> = sys
-        .list_dir(Path::new("/boot"))
-        .into_iter()
-        .filter(|n| n != "lost+found")
-        .collect();
+    // An unmounted /boot is an empty mount point, perhaps with the empty
+    // mount point of the ESP (/boot/efi) inside: look for any file.
+    let boot_has_files = has_files(sys, Path::new("/boot"), 3);
 
     // boot-mounted
     let mut unmounted = false;
@@ -391,7 +389,7 @@ pub fn run(sys: &Sys) -> Outcome {
         Some(f) => {
             let subject = "/boot".to_string();
             let mounted_live = sys.live_mounted("/boot");
-            if boot_content.is_empty()
+            if !boot_has_files
                 || mounted_live == Some(false) && installed.iter().all(|k| k.image.is_none())
             {
                 unmounted = true;
@@ -531,6 +529,22 @@ pub fn run(sys: &Sys) -> Outcome {
         checks: out,
         trouble,
     }
+}
+
+/// Is there a file (of any kind but a directory) under `dir`, looking
+/// `depth` levels deep, not in /boot/efi (a mount of its own) or lost+found?
+fn has_files(sys: &Sys, dir: &Path, depth: usize) -> bool {
+    sys.list_dir(dir).into_iter().any(|n| {
+        let p = dir.join(&n);
+        if n == "lost+found" || p == Path::new("/boot/efi") {
+            return false;
+        }
+        if sys.is_dir(&p) {
+            depth > 1 && has_files(sys, &p, depth - 1)
+        } else {
+            true
+        }
+    })
 }
 
 /// The entry to suggest as the default: bootable, newest kernel, not a
@@ -912,6 +926,16 @@ fn default_checks(
                         "the first menu item is a submenu, so nothing boots automatically".into()
                     }
                 };
+                let nested = spec
+                    .spec
+                    .as_deref()
+                    .and_then(|sp| cfg.nested_match(sp))
+                    .and_then(|n| cfg.spec_of(n))
+                    .map(|path| {
+                        format!(" (it is inside a submenu, where GRUB does not look: write it as '{path}')")
+                    })
+                    .unwrap_or_default();
+                let goes = format!("{goes}{nested}");
                 let goes = if cfg.loader == Loader::Grub2 {
                     goes
                 } else {

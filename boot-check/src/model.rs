@@ -182,21 +182,29 @@ impl Config {
         if let Some(i) = self.resolve_path(spec) {
             return Some(i);
         }
-        // A title may itself contain '>': try it whole at every level.
-        if let Some(i) = self
-            .entries
-            .iter()
-            .position(|e| e.title == spec || e.id.as_deref() == Some(spec))
-        {
-            return Some(i);
+        // A title may itself contain '>': GRUB tries it whole, at the top
+        // level only (an entry inside a submenu needs its path).
+        if let Some(Item::Entry(i)) = pick(&self.menu, spec, &self.entries) {
+            return Some(*i);
         }
-        if spec.contains('*') || spec.contains('?') {
-            return self
-                .entries
-                .iter()
-                .position(|e| e.id.as_deref().is_some_and(|id| glob_match(spec, id)));
+        if self.loader == Loader::SystemdBoot {
+            // systemd-boot matches ids with or without the `.conf` suffix.
+            return self.entries.iter().position(|e| {
+                e.id.as_deref().is_some_and(|id| {
+                    let file = format!("{id}.conf");
+                    glob_match(spec, id) || glob_match(spec, &file)
+                })
+            });
         }
         None
+    }
+
+    /// An entry inside a submenu that `spec` names by its bare title or id
+    /// (GRUB does not find it that way): its index.
+    pub fn nested_match(&self, spec: &str) -> Option<usize> {
+        self.entries.iter().position(|e| {
+            !e.submenus.is_empty() && (e.title == spec || e.id.as_deref() == Some(spec))
+        })
     }
 
     fn resolve_path(&self, spec: &str) -> Option<usize> {
@@ -337,12 +345,27 @@ mod tests {
             c.resolve(Some("Advanced options>Debian, with Linux 6.1")),
             Some(1)
         );
-        assert_eq!(c.resolve(Some("gnulinux-6.1-advanced-U")), Some(1));
+        // GRUB does not find a submenu entry by its bare id.
+        assert_eq!(c.resolve(Some("gnulinux-6.1-advanced-U")), None);
+        assert_eq!(c.nested_match("gnulinux-6.1-advanced-U"), Some(1));
         assert_eq!(c.resolve(Some("nope")), None);
         assert_eq!(
             c.spec_of(1).as_deref(),
             Some("gnulinux-advanced-U>gnulinux-6.1-advanced-U")
         );
+    }
+
+    #[test]
+    fn systemd_boot_ids_with_and_without_suffix() {
+        let f = PathBuf::from("/boot/loader/loader.conf");
+        let mut c = Config::new(Loader::SystemdBoot, f.clone());
+        let mut e = Entry::new("Arch", f.clone(), 1);
+        e.id = Some("arch".into());
+        c.push_top(e);
+        assert_eq!(c.resolve(Some("arch.conf")), Some(0));
+        assert_eq!(c.resolve(Some("arch")), Some(0));
+        assert_eq!(c.resolve(Some("ar*")), Some(0));
+        assert_eq!(c.resolve(Some("other.conf")), None);
     }
 
     #[test]
