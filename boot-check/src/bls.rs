@@ -253,6 +253,28 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic() {
+        let good =
+            "title T\nversion 1.2\nlinux /vmlinuz-1.2\ninitrd /i\noptions root=/dev/sda1 $x\n";
+        let mut x: u32 = 3;
+        for n in 0..good.len() {
+            let _ = parse_entry(&good[..n], Path::new("/e.conf"), "e.conf");
+            let _ = parse_loader_conf(&good[..n]);
+        }
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..80)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (x >> 16) as u8
+                })
+                .collect();
+            let (text, _) = crate::text::decode(&bytes);
+            let _ = parse_entry(&text, Path::new("/e.conf"), "e.conf");
+            let _ = parse_loader_conf(&text);
+        }
+    }
+
+    #[test]
     fn junk_never_panics() {
         let _ = parse_entry("\u{0}\u{1}linux", Path::new("/x.conf"), "x.conf");
         let _ = parse_entry("", Path::new("/x.conf"), "x.conf");

@@ -1161,7 +1161,8 @@ fn fallback_check(
 ) {
     let mut good: Vec<String> = Vec::new();
     for (i, ev) in evals.iter().enumerate() {
-        if !ev.bootable() || cfg.entries[i].chain || !in_menu(cfg, i) {
+        // Only Linux kernels count (not memtest, not chainloaded systems).
+        if !ev.needs_root || !ev.bootable() || cfg.entries[i].chain || !in_menu(cfg, i) {
             continue;
         }
         let v = ev.version.clone().unwrap_or_else(|| {

@@ -535,13 +535,11 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             .any(|p| *p == Piece::Var("next_entry".into()))
     });
     cfg.default = match chosen {
-        Some((w, line)) if w.is_var("saved_entry") => DefaultSpec {
+        Some((w, _)) if w.is_var("saved_entry") => DefaultSpec {
             spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
-            source: format!(
-                "saved_entry of {env_name} (grub.cfg: set default=\"${{saved_entry}}\")"
-            ),
+            source: format!("saved_entry in {env_name}"),
             file: Some(inp.env_file.clone()),
-            line: Some(*line),
+            line: None,
         },
         Some((w, line)) => {
             let v = w.expand(&lookup, &mut Vec::new());
@@ -553,11 +551,11 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             }
         }
         None => match inp.grub_default {
-            Some((v, line)) if v == "saved" => DefaultSpec {
+            Some((v, _)) if v == "saved" => DefaultSpec {
                 spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
-                source: format!("saved_entry of {env_name} (GRUB_DEFAULT=saved)"),
-                file: Some(PathBuf::from("/etc/default/grub")),
-                line: Some(line),
+                source: format!("saved_entry in {env_name}, as GRUB_DEFAULT=saved"),
+                file: Some(inp.env_file.clone()),
+                line: None,
             },
             Some((v, line)) => DefaultSpec {
                 spec: Some(v),
@@ -576,7 +574,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     if let Some(next) = env.get("next_entry").filter(|s| !s.is_empty()) {
         cfg.next = Some(DefaultSpec {
             spec: Some(next.clone()),
-            source: format!("next_entry of {env_name} (set by grub-reboot)"),
+            source: format!("next_entry in {env_name}, set by grub-reboot"),
             file: Some(inp.env_file.clone()),
             line: None,
         });
