@@ -724,6 +724,7 @@ fn sdboot(default: &str, options: &str) -> Scratch {
         s.write(&format!("boot/{MID}/{v}/linux"), "kernel image");
         s.write(&format!("boot/{MID}/{v}/initrd"), "initrd image");
         s.write(&format!("usr/lib/modules/{v}/modules.dep"), "");
+        s.write(&format!("usr/lib/modules/{v}/vmlinuz"), "kernel image");
         s.write(
             &format!("boot/loader/entries/{MID}-{v}.conf"),
             format!("title Arch Linux\nversion {v}\nmachine-id {MID}\nsort-key arch\noptions {options}\nlinux /{MID}/{v}/linux\ninitrd /{MID}/{v}/initrd\n"),
@@ -747,6 +748,21 @@ fn systemd_boot_healthy() {
     assert_eq!(
         one(&recs, "default-entry-kernel")["path"],
         format!("/boot/{MID}/{A1}/linux")
+    );
+    // Kernels kept in /usr/lib/modules/VER/vmlinuz, installed into the ESP by kernel-install.
+    let n = one(&recs, "newest-kernel-entry");
+    assert_eq!(
+        (n["status"].as_str(), n["kernel"].as_str()),
+        (Some("ok"), Some(A1))
+    );
+    assert!(find(&recs, "kernel-modules")
+        .iter()
+        .all(|r| r["status"] == "ok"));
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["status"], "ok");
+    assert_eq!(
+        sp["needed_bytes"], 30,
+        "the largest entry's kernel and initrd (12 + 12) plus a quarter"
     );
     assert_eq!(one(&recs, "fallback-kernel")["status"], "ok");
 }

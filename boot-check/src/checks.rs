@@ -458,6 +458,8 @@ pub fn run(sys: &Sys) -> Outcome {
     // Entries.
     let mut default_version: Option<String> = None;
     let mut entry_versions: Vec<(String, PathBuf, bool)> = Vec::new();
+    // Sizes of what each entry loads (kernel + initrds), for boot-space.
+    let mut entry_pairs: Vec<u64> = Vec::new();
     let mut boots_next: Vec<usize> = Vec::new();
     if let Some(cfg) = cfg {
         let evals: Vec<EntryEval> = cfg
@@ -491,6 +493,17 @@ pub fn run(sys: &Sys) -> Outcome {
             if let (Some(v), Some(k)) = (&evals[i].version, &evals[i].kernel) {
                 entry_versions.push((v.clone(), k.clone(), evals[i].bootable()));
             }
+            if evals[i].needs_root {
+                let kernel = evals[i].kernel.as_deref().and_then(|p| sys.size(p));
+                let initrds: u64 = e
+                    .initrds
+                    .iter()
+                    .filter_map(|w| sys.size(&sys.locate(e, w).0))
+                    .sum();
+                if let Some(k) = kernel {
+                    entry_pairs.push(k + initrds);
+                }
+            }
         }
         fallback_check(
             cfg,
@@ -523,7 +536,7 @@ pub fn run(sys: &Sys) -> Outcome {
         &mut out,
     );
     if !unmounted {
-        out.push(space_check(sys, &installed));
+        out.push(space_check(sys, &installed, &entry_pairs));
     }
     Outcome {
         checks: out,
@@ -1483,12 +1496,13 @@ pub fn needed_for(pairs: &[u64]) -> Option<u64> {
     pairs.iter().max().map(|m| m + m / 4)
 }
 
-fn space_check(sys: &Sys, installed: &[Kernel]) -> Check {
-    let pairs: Vec<u64> = installed
+fn space_check(sys: &Sys, installed: &[Kernel], entry_pairs: &[u64]) -> Check {
+    let mut pairs: Vec<u64> = installed
         .iter()
         .filter(|k| k.image.is_some())
         .map(|k| k.image_size.unwrap_or(0) + k.initrd_size.unwrap_or(0))
         .collect();
+    pairs.extend_from_slice(entry_pairs);
     let needed = needed_for(&pairs);
     let free = sys.free_bytes(Path::new("/boot"));
     let mut c = match (free, needed) {
