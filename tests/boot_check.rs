@@ -991,3 +991,33 @@ fn systemd_boot_default_by_file_name() {
     assert_eq!(code, 0);
     assert_eq!(one(&recs, "default-entry")["kernel"], A0);
 }
+
+#[test]
+fn fedora_saved_entry_of_a_removed_kernel_fails() {
+    // The package and its BLS entry are gone; grubenv still names the entry.
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro"), false);
+    std::fs::remove_file(
+        s.path()
+            .join(format!("boot/loader/entries/{MID}-{F6}.conf")),
+    )
+    .expect("rm");
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{F6}"))).expect("rm");
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{F6}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    assert_eq!(d["subject"], format!("{MID}-{F6}"));
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("saved_entry in /boot/grub2/grubenv"), "{m}");
+    assert!(
+        m.contains(&format!("grubby --set-default /boot/vmlinuz-{F5}")),
+        "{m}"
+    );
+    // GRUB then boots the first entry in BLS order: the newest remaining kernel.
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(
+        (k["status"].as_str(), k["kernel"].as_str()),
+        (Some("ok"), Some(F5))
+    );
+}

@@ -359,7 +359,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             Some(Tok::Close(_)) | Some(Tok::Sep) | None
                 if !words.is_empty() || matches!(term, Some(Tok::Close(_))) =>
             {
-                if !words.is_empty() {
+                // Function bodies run only when called: not read.
+                let in_function = stack.iter().any(|f| matches!(f, Frame::Other));
+                if !words.is_empty() && !in_function {
                     statement(
                         &words,
                         in_entry,
@@ -923,6 +925,24 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
 
     fn c_resolve(src: &str, spec: Option<&str>) -> Option<usize> {
         parse_with(src, &[], vec![]).resolve(spec)
+    }
+
+    #[test]
+    fn functions_inline_ifs_and_search_hints() {
+        let src = "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\nelse\n   set default=\"0\"\nfi\nfunction savedefault {\n  if [ -z \"${boot_once}\" ]; then\n    saved_entry=\"${chosen}\"\n    set default=\"${chosen}\"\n    save_env saved_entry\n  fi\n}\nfunction gfxmode {\n    set gfxpayload=\"${1}\"\n    if [ \"${1}\" = \"keep\" ]; then\n        set vt_handoff=vt.handoff=7\n    fi\n}\nmenuentry 'Ubuntu' --class ubuntu $menuentry_id_option 'gnulinux-simple-A' {\n    recordfail\n    gfxmode $linux_gfx_mode\n    if [ x$grub_platform = xxen ]; then insmod xzio; insmod lzopio; fi\n    set root='hd0,gpt2'\n    if [ x$feature_platform_search_hint = xy ]; then\n      search --no-floppy --fs-uuid --set=root --hint-bios=hd0,gpt2 --hint-efi=hd0,gpt2  A\n    else\n      search --no-floppy --fs-uuid --set=root A\n    fi\n    linux    /boot/vmlinuz-4.2.0-16-generic.efi.signed root=UUID=A ro  quiet splash $vt_handoff\n    initrd    /boot/initrd.img-4.2.0-16-generic\n}\nmenuentry 'It'\\''s mine' {\n    linux /vmlinuz-x root=/dev/sda1\n}\n";
+        let c = parse_with(src, &[("saved_entry", "1")], vec![]);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(
+            c.default.spec.as_deref(),
+            Some("0"),
+            "function bodies are not run"
+        );
+        assert_eq!(c.entries.len(), 2);
+        let e = &c.entries[0];
+        assert_eq!(e.fs_uuid.as_deref(), Some("A"));
+        assert_eq!(e.options.as_deref(), Some("root=UUID=A ro quiet splash"));
+        assert_eq!(e.unset_vars, vec!["vt_handoff"]);
+        assert_eq!(c.entries[1].title, "It's mine");
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub fn version_of_name(name: &str) -> Option<String> {
     KERNEL_PREFIXES
         .iter()
         .find_map(|p| name.strip_prefix(p))
+        // Ubuntu's signed EFI kernels: vmlinuz-4.2.0-16-generic.efi.signed.
+        .map(|v| v.strip_suffix(".efi.signed").unwrap_or(v))
         .filter(|v| !v.is_empty() && !is_backup_name(v))
         .map(str::to_owned)
 }
@@ -155,7 +157,12 @@ pub fn installed(sys: &Sys) -> Vec<Kernel> {
 pub fn describe(sys: &Sys, version: &str) -> Kernel {
     let image = KERNEL_PREFIXES
         .iter()
-        .map(|p| PathBuf::from(format!("/boot/{p}{version}")))
+        .flat_map(|p| {
+            [
+                PathBuf::from(format!("/boot/{p}{version}")),
+                PathBuf::from(format!("/boot/{p}{version}.efi.signed")),
+            ]
+        })
         .find(|p| sys.is_file(p));
     let image_size = image.as_ref().and_then(|p| sys.size(p));
     let initrd = initrd_names(version)
@@ -231,6 +238,10 @@ mod tests {
             Some("6.1.0-13-amd64")
         );
         assert_eq!(version_of_name("vmlinuz"), None);
+        assert_eq!(
+            version_of_name("vmlinuz-4.2.0-16-generic.efi.signed").as_deref(),
+            Some("4.2.0-16-generic")
+        );
         assert_eq!(version_of_name("vmlinuz-6.1.old"), None);
         assert_eq!(version_of_name("config-6.1"), None);
         assert!(is_flavor("lts"));
