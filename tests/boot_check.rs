@@ -929,37 +929,49 @@ fn unreadable_configuration() {
 
     // Permission denied: exit 2 after the records. As root, drop to nobody.
     use std::os::unix::fs::PermissionsExt;
-    let s = debian(&[D15, D13], &saved15());
-    let cfg = s.path().join("boot/grub/grub.cfg");
-    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    let root = s.path().to_str().expect("p");
-    let r = if common::is_root() {
-        if std::process::Command::new("setpriv")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            eprintln!("SKIP: permission test needs setpriv when run as root");
+    for file in ["boot/grub/grub.cfg", "boot/grub/grubenv"] {
+        let s = debian(&[D15, D13], &saved15());
+        std::fs::set_permissions(s.path().join(file), std::fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+        let Some(r) = run_unprivileged(s.path()) else {
             return;
-        }
-        let mut cmd = std::process::Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(common::bin("boot-check"))
-            .args(["--root", root]);
-        common::run_cmd(cmd, None)
-    } else {
-        common::run("boot-check", ["--root", root], None)
-    };
-    r.expect_code(2);
-    assert!(
-        r.stderr
-            .contains("permission denied: run boot-check as root"),
-        "{r}"
-    );
-    assert!(
-        !r.records().is_empty(),
-        "records are written before the error"
-    );
+        };
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains(&format!("{file}: permission denied")),
+            "{r}"
+        );
+        assert!(r.stderr.contains("run boot-check as root"), "{r}");
+        assert!(
+            !r.records().is_empty(),
+            "records are written before the error"
+        );
+    }
+}
+
+/// boot-check --root DIR as a user who cannot read root's 0600 files.
+fn run_unprivileged(root: &std::path::Path) -> Option<common::Run> {
+    if !common::is_root() {
+        return Some(common::run(
+            "boot-check",
+            [std::ffi::OsStr::new("--root"), root.as_os_str()],
+            None,
+        ));
+    }
+    if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: permission test needs setpriv when run as root");
+        return None;
+    }
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::bin("boot-check"))
+        .arg("--root")
+        .arg(root);
+    Some(common::run_cmd(cmd, None))
 }
 
 #[test]

@@ -43,6 +43,9 @@ pub struct Found {
     pub ignored: Vec<(Loader, PathBuf)>,
     /// A configuration that exists but cannot be read, and why.
     pub unreadable: Option<(PathBuf, std::io::Error)>,
+    /// Files the configuration needs that exist but this user may not read
+    /// (grubenv and BLS entries are mode 0600 on some systems).
+    pub denied: Vec<PathBuf>,
 }
 
 /// Every candidate path, for messages.
@@ -75,6 +78,7 @@ pub fn find(sys: &Sys) -> Found {
         grubenv: None,
         ignored: Vec::new(),
         unreadable: None,
+        denied: Vec::new(),
     };
     let mut it = present.into_iter();
     let Some((loader, file)) = it.next() else {
@@ -96,14 +100,27 @@ pub fn find(sys: &Sys) -> Found {
                 .unwrap_or(Path::new("/boot/grub"))
                 .to_path_buf();
             let env_file = dir.join("grubenv");
-            let env = sys.read(&env_file).map(|b| grubenv::parse(&b));
+            let env = match sys.read_err(&env_file) {
+                Ok(b) => Some(grubenv::parse(&b)),
+                Err(e) => {
+                    if e.kind() == std::io::ErrorKind::PermissionDenied {
+                        found.denied.push(env_file.clone());
+                    }
+                    None
+                }
+            };
             let vars = env.as_ref().map(|e| e.vars.clone()).unwrap_or_default();
             found.grubenv = Some(EnvInfo {
                 file: env_file.clone(),
                 read: env,
             });
-            let (entries, problems, files) =
-                read_bls(sys, Path::new("/boot/loader/entries"), Base::Unknown, None);
+            let (entries, problems, files) = read_bls(
+                sys,
+                Path::new("/boot/loader/entries"),
+                Base::Unknown,
+                None,
+                &mut found.denied,
+            );
             let grub_default = sys
                 .read(Path::new("/etc/default/grub"))
                 .and_then(|b| grub2::grub_default(&String::from_utf8_lossy(&b)));
@@ -134,8 +151,13 @@ pub fn find(sys: &Sys) -> Found {
             } else {
                 (Base::Root, Some(part))
             };
-            let (entries, problems, files) =
-                read_bls(sys, &loader_dir.join("entries"), base, prefix.as_deref());
+            let (entries, problems, files) = read_bls(
+                sys,
+                &loader_dir.join("entries"),
+                base,
+                prefix.as_deref(),
+                &mut found.denied,
+            );
             let lc = bls::parse_loader_conf(&src);
             let mut cfg = Config::new(Loader::SystemdBoot, file.clone());
             for e in entries {
@@ -191,6 +213,7 @@ fn read_bls(
     dir: &Path,
     base: Base,
     prefix: Option<&Path>,
+    denied: &mut Vec<PathBuf>,
 ) -> (Vec<crate::model::Entry>, Vec<Problem>, Vec<PathBuf>) {
     let names: Vec<String> = sys
         .list_dir(dir)
@@ -198,8 +221,17 @@ fn read_bls(
         .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
         .collect();
     let files = names.iter().map(|n| dir.join(n)).collect();
-    let read = |p: &Path| sys.read_err(p).map_err(|e| common::error::describe_io(&e));
+    let refused = std::cell::RefCell::new(Vec::new());
+    let read = |p: &Path| {
+        sys.read_err(p).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                refused.borrow_mut().push(p.to_path_buf());
+            }
+            common::error::describe_io(&e)
+        })
+    };
     let (entries, problems) = bls::read_dir(dir, names, &read);
+    denied.extend(refused.into_inner());
     let entries = entries
         .into_iter()
         .map(|b| {

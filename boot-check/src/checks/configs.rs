@@ -189,9 +189,28 @@ pub(crate) fn config_checks(
     }
 
     // grubenv
+    if let Some(first) = found.denied.first() {
+        *trouble = Some(format!(
+            "{}: permission denied{}: run boot-check as root to read the boot configuration",
+            sys.real(first).display(),
+            match found.denied.len() {
+                1 => String::new(),
+                n => format!(" (and {} more files)", n - 1),
+            }
+        ));
+    }
     if let Some(env) = &found.grubenv {
         let uses_saved = cfg.default.source.contains("saved_entry");
         let c = match &env.read {
+            None if found.denied.contains(&env.file) => Check::new(
+                "grubenv",
+                St::Fail,
+                env.file.display().to_string(),
+                format!(
+                    "{} cannot be read (permission denied): run boot-check as root",
+                    env.file.display()
+                ),
+            ),
             None if uses_saved => Check::new(
                 "grubenv",
                 St::Warn,
