@@ -1033,3 +1033,25 @@ fn fedora_saved_entry_of_a_removed_kernel_fails() {
         (Some("ok"), Some(F5))
     );
 }
+
+#[test]
+fn debian_grub_cfg_older_than_grub_default_warns() {
+    let s = debian(&[D15, D13], &saved15());
+    let cfg =
+        debian_cfg(&[D15, D13]).replace("set default=\"${saved_entry}\"", "set default=\"0\"");
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn");
+    assert_eq!(
+        d["entry"], "Debian GNU/Linux",
+        "grub.cfg's default=0 is what boots"
+    );
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("GRUB_DEFAULT=saved"), "{m}");
+    assert!(
+        m.contains("`grub-set-default` has no effect until it is regenerated with `update-grub`"),
+        "{m}"
+    );
+}

@@ -536,6 +536,19 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             .iter()
             .any(|p| *p == Piece::Var("next_entry".into()))
     });
+    // grub.cfg is generated from /etc/default/grub: when they disagree,
+    // grub.cfg is older than the setting (and grub-set-default may do nothing).
+    if let (Some((w, _)), Some((gd, gline))) = (chosen, &inp.grub_default) {
+        let cfg_saved = w.is_var("saved_entry");
+        let differs = if gd == "saved" {
+            !cfg_saved
+        } else {
+            cfg_saved || w.raw() != *gd
+        };
+        if differs {
+            cfg.stale_default = Some((gd.clone(), *gline));
+        }
+    }
     cfg.default = match chosen {
         Some((w, _)) if w.is_var("saved_entry") => DefaultSpec {
             spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
@@ -552,7 +565,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                 line: Some(*line),
             }
         }
-        None => match inp.grub_default {
+        None => match inp.grub_default.clone() {
             Some((v, _)) if v == "saved" => DefaultSpec {
                 spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
                 source: format!("saved_entry in {env_name}, as GRUB_DEFAULT=saved"),
@@ -1018,6 +1031,31 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
                 .collect();
             let _ = parse_with(&s, &[], vec![]);
         }
+    }
+
+    #[test]
+    fn grub_cfg_older_than_etc_default_grub() {
+        let env = BTreeMap::new();
+        let parse_gd = |src: &str, gd: &str| {
+            parse(
+                src,
+                Path::new("/boot/grub/grub.cfg"),
+                Inputs {
+                    env: &env,
+                    env_file: PathBuf::from("/boot/grub/grubenv"),
+                    bls: vec![],
+                    grub_default: Some((gd.to_owned(), 7)),
+                },
+            )
+            .stale_default
+        };
+        assert_eq!(
+            parse_gd("set default=\"0\"\n", "saved"),
+            Some(("saved".into(), 7))
+        );
+        assert_eq!(parse_gd("set default=\"${saved_entry}\"\n", "saved"), None);
+        assert_eq!(parse_gd("set default=\"1>2\"\n", "1>2"), None);
+        assert!(parse_gd("set default=\"${saved_entry}\"\n", "0").is_some());
     }
 
     #[test]

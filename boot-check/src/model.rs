@@ -145,6 +145,9 @@ pub struct Config {
     pub next: Option<DefaultSpec>,
     /// GRUB legacy `fallback=N`.
     pub fallback: Option<DefaultSpec>,
+    /// GRUB_DEFAULT of /etc/default/grub (with its line) when grub.cfg does
+    /// not say the same: grub.cfg was not regenerated after it changed.
+    pub stale_default: Option<(String, usize)>,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
     pub problems: Vec<Problem>,
@@ -160,6 +163,7 @@ impl Config {
             default: DefaultSpec::default(),
             next: None,
             fallback: None,
+            stale_default: None,
             files: Vec::new(),
             problems: Vec::new(),
         }

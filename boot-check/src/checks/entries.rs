@@ -260,7 +260,29 @@ pub(crate) fn default_checks(
                 } else {
                     format!("the next boot is the one-time entry '{}' ({}); the default applies after it", e.display_title(), spec.source)
                 };
-                Check::new(id, St::Ok, e.display_title(), msg).with_entry(e, &evals[i].version)
+                match (&cfg.stale_default, which) {
+                    (Some((gd, gline)), "default") => {
+                        let what = if gd == "saved" {
+                            format!(
+                                "so `grub-set-default` has no effect until it is regenerated with {}",
+                                fix.regenerate()
+                            )
+                        } else {
+                            format!("and the next {} will change the default", fix.regenerate())
+                        };
+                        Check::new(
+                            id,
+                            St::Warn,
+                            e.display_title(),
+                            format!(
+                                "{msg}, but /etc/default/grub line {gline} says GRUB_DEFAULT={gd}: {} predates that setting, {what}",
+                                cfg.file.display()
+                            ),
+                        )
+                    }
+                    _ => Check::new(id, St::Ok, e.display_title(), msg),
+                }
+                .with_entry(e, &evals[i].version)
             }
             None => {
                 let fallback = first.map(|f| cfg.entries[f].display_title());
