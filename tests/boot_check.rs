@@ -1055,3 +1055,35 @@ fn debian_grub_cfg_older_than_grub_default_warns() {
         "{m}"
     );
 }
+
+#[test]
+fn boot_space_warns_when_the_next_kernel_will_not_fit() {
+    // A sparse kernel image larger than any free space makes /boot "full".
+    let s = debian(&[D15, D13], &saved15());
+    let big = std::fs::OpenOptions::new()
+        .write(true)
+        .open(s.path().join(format!("boot/vmlinuz-{D13}")))
+        .expect("open");
+    if big.set_len(4 << 40).is_err() {
+        eprintln!("SKIP: the file system of the scratch directory has no 4 TiB sparse files");
+        return;
+    }
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "a warning only");
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["status"], "warn");
+    let (free, needed) = (
+        sp["free_bytes"].as_u64().expect("free"),
+        sp["needed_bytes"].as_u64().expect("needed"),
+    );
+    assert!(needed > 4 << 40 && free < needed, "{sp}");
+    assert!(
+        sp["message"]
+            .as_str()
+            .expect("m")
+            .contains("apt autoremove --purge"),
+        "{sp}"
+    );
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+}
