@@ -1087,3 +1087,51 @@ fn boot_space_warns_when_the_next_kernel_will_not_fit() {
     let (code, _) = check(&s, &["--strict"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn rhel8_uefi_configuration_on_the_esp() {
+    // RHEL 8 on UEFI: grub.cfg and grubenv live in /boot/efi/EFI/redhat.
+    let s = fedora(
+        Some("root=/dev/mapper/rhel-root ro crashkernel=auto"),
+        false,
+    );
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    for f in ["grub.cfg", "grubenv"] {
+        let data = std::fs::read(s.path().join("boot/grub2").join(f)).expect("read");
+        s.write(&format!("boot/efi/EFI/redhat/{f}"), data);
+    }
+    std::fs::remove_dir_all(s.path().join("boot/grub2")).expect("rm");
+    std::fs::create_dir_all(s.path().join("boot/efi/EFI/BOOT")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "config-found")["file"],
+        "/boot/efi/EFI/redhat/grub.cfg"
+    );
+    assert_eq!(
+        one(&recs, "grubenv")["path"],
+        "/boot/efi/EFI/redhat/grubenv"
+    );
+    assert_eq!(one(&recs, "default-entry")["kernel"], F6);
+    assert_eq!(
+        one(&recs, "default-entry-root")["options"],
+        "root=/dev/mapper/rhel-root ro crashkernel=auto"
+    );
+    // A removed older kernel only warns, naming dnf.
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{F5}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let w: Vec<_> = find(&recs, "entry-kernel")
+        .into_iter()
+        .filter(|r| r["status"] == "warn")
+        .collect();
+    assert!(!w.is_empty());
+    assert!(w[0]["message"]
+        .as_str()
+        .expect("m")
+        .contains(&format!("dnf reinstall kernel-core-{F5}")));
+}

@@ -1,7 +1,8 @@
 //! Finding and reading the boot configuration. Several may be present (a
 //! stale `menu.lst` beside `grub.cfg`, say); the one checked is the first
 //! found in this order, as distributions install them: GRUB 2
-//! (`/boot/grub/grub.cfg`, `/boot/grub2/grub.cfg`), systemd-boot
+//! (`/boot/grub/grub.cfg`, `/boot/grub2/grub.cfg`, then
+//! `/boot/efi/EFI/*/grub.cfg`), systemd-boot
 //! (`loader/loader.conf` under /boot, /efi, /boot/efi), extlinux/syslinux,
 //! GRUB legacy (`/boot/grub/grub.conf`, `/boot/grub/menu.lst`). The others
 //! are reported as not checked.
@@ -68,8 +69,19 @@ pub fn find(sys: &Sys) -> Found {
         (Loader::GrubLegacy, &LEGACY),
     ];
     for (loader, paths) in groups {
+        let mut paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        if loader == Loader::Grub2 {
+            // RHEL 8 and Fedora up to 33 on UEFI keep the whole configuration
+            // (and grubenv) on the ESP; later ones leave a stub there that
+            // loads /boot/grub2/grub.cfg, which is found first.
+            for d in sys.list_dir(Path::new("/boot/efi/EFI")) {
+                if !d.eq_ignore_ascii_case("boot") {
+                    paths.push(Path::new("/boot/efi/EFI").join(d).join("grub.cfg"));
+                }
+            }
+        }
         // Within a group only the first counts (menu.lst is often a link to grub.conf).
-        if let Some(p) = paths.iter().map(PathBuf::from).find(|p| sys.exists(p)) {
+        if let Some(p) = paths.into_iter().find(|p| sys.exists(p)) {
             present.push((loader, p));
         }
     }

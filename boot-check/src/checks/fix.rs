@@ -40,7 +40,9 @@ impl Fix<'_> {
         match cfg.loader {
             Loader::Grub2 if self.sys.family == Family::Debian => "`update-grub`".into(),
             Loader::Grub2 => {
-                let mk = if cfg.file.starts_with("/boot/grub2") {
+                let mk = if cfg.file.starts_with("/boot/grub2")
+                    || matches!(self.sys.family, Family::RedHat | Family::Suse)
+                {
                     "grub2-mkconfig"
                 } else {
                     "grub-mkconfig"
