@@ -177,5 +177,16 @@ mod tests {
         for cut in 0..ALPINE.len() {
             let _ = parse(&ALPINE[..cut], Path::new("/e"));
         }
+        let mut x: u32 = 5;
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..120)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    b"LABEL MENU DEFAULT LINUX INITRD APPEND ,=\n x"[(x >> 16) as usize % 44]
+                })
+                .collect();
+            let c = parse(&String::from_utf8_lossy(&bytes), Path::new("/e"));
+            let _ = c.resolve(c.default.spec.as_deref());
+        }
     }
 }

@@ -959,6 +959,19 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
     }
 
     #[test]
+    fn xen_entries_take_the_linux_module() {
+        let src = "menuentry 'Debian GNU/Linux, with Xen hypervisor' {\n\tmultiboot2\t/boot/xen-4.17-amd64.gz placeholder dom0_mem=4G\n\tmodule2\t/boot/vmlinuz-6.1.0-13-amd64 placeholder root=UUID=U ro quiet\n\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-13-amd64\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        let e = &c.entries[0];
+        assert_eq!(e.kernel.as_deref(), Some("/boot/vmlinuz-6.1.0-13-amd64"));
+        assert_eq!(e.initrds, vec!["/boot/initrd.img-6.1.0-13-amd64"]);
+        assert_eq!(
+            e.options.as_deref(),
+            Some("placeholder root=UUID=U ro quiet")
+        );
+    }
+
+    #[test]
     fn kernelopts_from_env_or_cfg_fallback() {
         let src = "set default=\"${saved_entry}\"\nif [ -z \"${kernelopts}\" ]; then\n  set kernelopts=\"root=/dev/mapper/rhel-root ro\"\nfi\nmenuentry 'x' {\n linux /vmlinuz-1 $kernelopts\n}\n";
         let c = parse_with(src, &[], vec![]);

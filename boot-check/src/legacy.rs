@@ -145,5 +145,16 @@ mod tests {
         for cut in 0..CENTOS6.len() {
             let _ = parse(&CENTOS6[..cut], Path::new("/g"), Some("1".into()));
         }
+        let mut x: u32 = 11;
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..120)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    b"default=0 title kernel initrd (hd0,0)/\n\t=#x"[(x >> 16) as usize % 43]
+                })
+                .collect();
+            let c = parse(&String::from_utf8_lossy(&bytes), Path::new("/g"), None);
+            let _ = c.resolve(c.default.spec.as_deref());
+        }
     }
 }
