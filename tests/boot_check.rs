@@ -361,6 +361,13 @@ fn debian_next_entry_pointing_at_broken_entry_fails() {
     assert!(fails
         .iter()
         .any(|r| r["status"] == "fail" && r["kernel"] == D13));
+    let f = fails.iter().find(|r| r["status"] == "fail").expect("fail");
+    let m = f["message"].as_str().expect("m");
+    assert!(
+        m.contains("grub-editenv /boot/grub/grubenv unset next_entry"),
+        "{m}"
+    );
+    assert!(!m.contains("grub-set-default"), "{m}");
     assert!(fails
         .iter()
         .any(|r| r["status"] == "ok" && r["kernel"] == D15));

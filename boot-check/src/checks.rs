@@ -249,7 +249,20 @@ pub fn run(sys: &Sys) -> Outcome {
                 continue;
             }
             let next = boots_next.contains(&i);
+            // Only the one-time entry of grub-reboot, not also the default.
+            let one_time = dflt.next == Some(i) && dflt.default != Some(i);
+            let alt = if one_time { None } else { alt };
+            let before = out.len();
             entry_checks(sys, cfg, i, &evals[i], next, &fix, alt, &mut out);
+            // The one-time entry's other fix: cancel the one-time boot.
+            if let (true, Some(env)) = (one_time, cfg.next.as_ref().and_then(|n| n.file.as_ref())) {
+                for c in out[before..].iter_mut().filter(|c| c.status == St::Fail) {
+                    c.message.push_str(&format!(
+                        ", or cancel the one-time boot with `grub-editenv {} unset next_entry`",
+                        env.display()
+                    ));
+                }
+            }
             if let (Some(v), Some(k)) = (&evals[i].version, &evals[i].kernel) {
                 entry_versions.push((v.clone(), k.clone(), evals[i].bootable()));
             }

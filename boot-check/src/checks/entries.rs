@@ -244,6 +244,13 @@ pub(crate) fn default_checks(
             .spec
             .clone()
             .unwrap_or_else(|| "(none: the first entry)".into());
+        let cancel = match (&spec.file, which) {
+            (Some(f), "next") => Some(format!(
+                "cancel the one-time boot with `grub-editenv {} unset next_entry`",
+                f.display()
+            )),
+            _ => None,
+        };
         let c = match resolved {
             Some(i) => {
                 let e = &cfg.entries[i];
@@ -314,7 +321,7 @@ pub(crate) fn default_checks(
                     format!(
                         "{} '{shown}' names no boot entry: {goes}; {}",
                         spec.source,
-                        alt_text(fix)
+                        cancel.clone().unwrap_or_else(|| alt_text(fix))
                     ),
                 )
             }
