@@ -368,6 +368,11 @@ fn debian_next_entry_pointing_at_broken_entry_fails() {
         "{m}"
     );
     assert!(!m.contains("grub-set-default"), "{m}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        D13,
+        "the one-time entry's kernel starts next"
+    );
     assert!(fails
         .iter()
         .any(|r| r["status"] == "ok" && r["kernel"] == D15));

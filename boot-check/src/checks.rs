@@ -217,6 +217,8 @@ pub fn run(sys: &Sys) -> Outcome {
 
     // Entries.
     let mut default_version: Option<String> = None;
+    // The kernel of the next boot: the one-time entry's, else the default's.
+    let mut next_version: Option<String> = None;
     let mut entry_versions: Vec<(String, PathBuf, bool)> = Vec::new();
     // Sizes of what each entry loads (kernel + initrds), for boot-space.
     let mut entry_pairs: Vec<u64> = Vec::new();
@@ -235,6 +237,7 @@ pub fn run(sys: &Sys) -> Outcome {
             default_version = evals[d].version.clone();
         }
         if let Some(n) = dflt.next {
+            next_version = evals[n].version.clone();
             if !boots_next.contains(&n) {
                 boots_next.push(n);
             }
@@ -294,7 +297,7 @@ pub fn run(sys: &Sys) -> Outcome {
             sys,
             cfg,
             &installed,
-            &default_version,
+            &[default_version.clone(), next_version.clone()],
             &entry_versions,
             &fix,
             &mut out,
@@ -303,7 +306,7 @@ pub fn run(sys: &Sys) -> Outcome {
     running_checks(
         sys,
         &installed,
-        &default_version,
+        &next_version.clone().or(default_version.clone()),
         cfg.is_some(),
         &fix,
         &mut out,

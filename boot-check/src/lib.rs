@@ -127,6 +127,12 @@ pub fn render_text(checks: &[Check], strict: bool) -> Vec<String> {
     {
         lines.push(format!("ok   {:<22} {}", d.id, d.message));
     }
+    if let Some(n) = checks
+        .iter()
+        .find(|c| c.id == "next-entry" && c.status == St::Ok)
+    {
+        lines.push(format!("ok   {:<22} {}", n.id, n.message));
+    }
     if let Some(r) = checks
         .iter()
         .find(|c| c.id == "reboot-pending" && c.status == St::Ok)

@@ -14,7 +14,7 @@ pub(crate) fn kernel_checks(
     sys: &Sys,
     cfg: Option<&Config>,
     installed: &[Kernel],
-    default_version: &Option<String>,
+    boot_versions: &[Option<String>],
     entry_versions: &[(String, PathBuf, bool)],
     fix: &Fix<'_>,
     out: &mut Vec<Check>,
@@ -23,7 +23,9 @@ pub(crate) fn kernel_checks(
         if kernels::is_rescue(&k.version) {
             continue;
         }
-        let is_default = default_version.as_deref() == Some(k.version.as_str());
+        let is_default = boot_versions
+            .iter()
+            .any(|v| v.as_deref() == Some(k.version.as_str()));
         let sev = if is_default { St::Fail } else { St::Warn };
         let c = match &k.modules {
             Some(m) => Check::new("kernel-modules", St::Ok, k.version.clone(), format!("modules directory {} is present", m.display()))
@@ -116,7 +118,7 @@ pub(crate) fn kernel_checks(
             format!(
                 "the newest installed kernel {} has a boot entry{}",
                 newest.version,
-                if default_version.as_deref() == Some(newest.version.as_str()) {
+                if boot_versions[0].as_deref() == Some(newest.version.as_str()) {
                     " and is the default"
                 } else {
                     ""
@@ -220,7 +222,7 @@ pub(crate) fn running_checks(
             St::Skip,
             "default kernel",
             if have_cfg {
-                "the default entry's kernel version is not known"
+                "the kernel version of the entry that boots next is not known"
             } else {
                 "no boot loader configuration: which kernel boots next is not known"
             },
@@ -229,13 +231,17 @@ pub(crate) fn running_checks(
             "reboot-pending",
             St::Skip,
             d.clone(),
-            format!("the default entry boots {d}; the running kernel is not known under --root"),
+            format!(
+                "the next boot starts kernel {d}; the running kernel is not known under --root"
+            ),
         ),
         (Some(r), Some(d)) if r == d => Check::new(
             "reboot-pending",
             St::Ok,
             d.clone(),
-            format!("the default entry boots the running kernel {r}: no kernel change is pending"),
+            format!(
+                "the next boot starts the running kernel {r} again: no kernel change is pending"
+            ),
         ),
         (Some(r), Some(d)) => Check::new(
             "reboot-pending",
