@@ -2,7 +2,7 @@
 //! entry (`fail` when broken), every other entry (`warn`), and whether a
 //! second bootable kernel remains.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::kernels::{self, Kernel};
 use crate::model::{Config, Entry, Loader};
@@ -48,22 +48,17 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         Some(k) => {
             let (p, found) = sys.locate(e, k);
             let target = sys.resolve(&p).unwrap_or_else(|| p.clone());
+            // A name that is not UTF-8 carries no version we could report.
             let name = target
                 .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+                .and_then(|n| n.to_str())
                 .unwrap_or_default();
             if ev.version.is_none() {
-                ev.version = kernels::version_of_name(&name);
+                ev.version = kernels::version_of_name(name);
             }
             ev.needs_root = e.version.is_some()
-                || kernels::looks_like_linux(&name)
-                || kernels::looks_like_linux(
-                    Path::new(k)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                        .as_str(),
-                );
+                || kernels::looks_like_linux(name)
+                || kernels::looks_like_linux(k.rsplit('/').next().unwrap_or(k));
             ev.kernel_problem = if !found {
                 Some(format!("{} is missing", p.display()))
             } else if !sys.is_file(&p) {
