@@ -345,11 +345,7 @@ pub(crate) fn entry_checks(
     out: &mut Vec<Check>,
 ) {
     let e = &cfg.entries[i];
-    let (sev, pre) = if next {
-        (St::Fail, "default-entry")
-    } else {
-        (St::Warn, "entry")
-    };
+    let sev = if next { St::Fail } else { St::Warn };
     let id = |what: &str| -> &'static str {
         match (next, what) {
             (true, "kernel") => "default-entry-kernel",
@@ -360,10 +356,8 @@ pub(crate) fn entry_checks(
             (false, _) => "entry-root",
         }
     };
-    let _ = pre;
     let title = e.display_title();
     let version = ev.version.clone();
-    let ver = version.clone().unwrap_or_else(|| "of this entry".into());
     let who = if next {
         "the entry that boots next"
     } else {
@@ -388,10 +382,10 @@ pub(crate) fn entry_checks(
         Some(p) => {
             let remedy = if e.kernel.is_none() {
                 format!("regenerate the menu with {}", fix.regenerate())
-            } else if ev.version.is_some() {
+            } else if let Some(v) = &ev.version {
                 format!(
                     "reinstall the kernel package with {}{other}",
-                    fix.reinstall(&ver)
+                    fix.reinstall(v)
                 )
             } else {
                 format!(
@@ -432,8 +426,10 @@ pub(crate) fn entry_checks(
         Some((p, path)) => {
             let remedy = if e.initrds.is_empty() {
                 format!("regenerate the menu with {}", fix.regenerate())
+            } else if let Some(v) = &ev.version {
+                format!("rebuild it with {}{other}", fix.initrd_tool(v))
             } else {
-                format!("rebuild it with {}{other}", fix.initrd_tool(&ver))
+                format!("restore it, or point the entry at the right initrd{other}")
             };
             let c = Check::new(
                 id("initrd"),
