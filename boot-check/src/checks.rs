@@ -149,13 +149,18 @@ pub fn run(sys: &Sys) -> Outcome {
         Some(f) => {
             let subject = "/boot".to_string();
             let mounted_live = sys.live_mounted("/boot");
-            if !boot_has_files
-                || mounted_live == Some(false) && installed.iter().all(|k| k.image.is_none())
-            {
+            // Live, the mount table says it; under --root an empty /boot is
+            // an unmounted partition (a rescue shell mounts / first).
+            if mounted_live == Some(false) || mounted_live.is_none() && !boot_has_files {
                 unmounted = true;
                 let how = match sys.root.base() {
                     Some(b) => format!("mount {} on {}/boot", f.spec, b.display()),
                     None => "mount it (`mount /boot`)".to_owned(),
+                };
+                let seen = if mounted_live == Some(false) {
+                    "is not mounted"
+                } else {
+                    "is empty, so it is not mounted"
                 };
                 out.push(
                     Check::new(
@@ -163,7 +168,7 @@ pub fn run(sys: &Sys) -> Outcome {
                         St::Fail,
                         subject,
                         format!(
-                            "/etc/fstab mounts a separate /boot ({}) but /boot is empty, so it is not mounted: {how} and run again; nothing about the kernels can be said until then",
+                            "/etc/fstab mounts a separate /boot ({}) but /boot {seen}: {how} and run again; nothing about the kernels can be said until then",
                             f.spec
                         ),
                     )
