@@ -1147,3 +1147,47 @@ fn rhel8_uefi_configuration_on_the_esp() {
         .expect("m")
         .contains(&format!("dnf reinstall kernel-core-{F5}")));
 }
+
+#[test]
+fn arch_grub_kernel_named_by_package() {
+    let s = Scratch::new("boot-arch");
+    s.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    s.write("etc/fstab", "UUID=r00t / ext4 rw 0 1\n");
+    s.write(
+        "boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Arch Linux' --class arch $menuentry_id_option 'gnulinux-simple-r00t' {\n\tlinux\t/boot/vmlinuz-linux root=UUID=r00t rw loglevel=3\n\tinitrd\t/boot/initramfs-linux.img\n}\nmenuentry 'Arch Linux, with Linux linux-lts' {\n\tlinux\t/boot/vmlinuz-linux-lts root=UUID=r00t rw\n\tinitrd\t/boot/initramfs-linux-lts.img\n}\n",
+    );
+    for (pkg, ver) in [("linux", "6.6.1-arch1-1"), ("linux-lts", "6.1.63-1-lts")] {
+        s.write(&format!("boot/vmlinuz-{pkg}"), "kernel image");
+        s.write(&format!("boot/initramfs-{pkg}.img"), "initrd image");
+        s.write(
+            &format!("usr/lib/modules/{ver}/pkgbase"),
+            format!("{pkg}\n"),
+        );
+    }
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let m = find(&recs, "kernel-modules");
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|r| r["status"] == "ok"), "{m:?}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.1-arch1-1"
+    );
+    // The package of the default kernel is named in the fix.
+    std::fs::remove_dir_all(s.path().join("usr/lib/modules/6.6.1-arch1-1")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["status"] == "fail")
+        .expect("fail");
+    assert!(
+        m["message"]
+            .as_str()
+            .expect("m")
+            .contains("pacman -S linux"),
+        "{m}"
+    );
+}

@@ -2,9 +2,10 @@
 //! `Image-`), and `/lib/modules/VER/vmlinuz` where Fedora keeps the
 //! package's copy; their modules directory (`/lib/modules/VER` or
 //! `/usr/lib/modules/VER`) and initrd (`initrd.img-VER`, `initramfs-VER.img`,
-//! `initrd-VER`, `initrd-VER.img`, `initramfs-VER`). Alpine names kernels by
-//! flavor (`vmlinuz-lts`): the modules directory is the newest
-//! `/lib/modules/*-lts`.
+//! `initrd-VER`, `initrd-VER.img`, `initramfs-VER`). Alpine and Arch name
+//! kernels by flavor or package (`vmlinuz-lts`, `vmlinuz-linux`): the
+//! modules directory is the newest `/lib/modules/*-lts`, or the one whose
+//! `pkgbase` file names the package (Arch).
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
@@ -195,8 +196,13 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
         let mut best: Option<String> = None;
         for md in ["/lib/modules", "/usr/lib/modules"] {
             for v in sys.list_dir(Path::new(md)) {
-                if v.ends_with(&suffix)
-                    && sys.is_dir(&Path::new(md).join(&v))
+                let dir = Path::new(md).join(&v);
+                // Arch names the package in the directory's `pkgbase` file.
+                let pkgbase = sys
+                    .read(&dir.join("pkgbase"))
+                    .is_some_and(|b| String::from_utf8_lossy(&b).trim() == version);
+                if (v.ends_with(&suffix) || pkgbase)
+                    && sys.is_dir(&dir)
                     && best
                         .as_ref()
                         .map_or(true, |b| vercmp(&v, b) == Ordering::Greater)

@@ -24,6 +24,7 @@ impl Fix<'_> {
             ),
             Family::Suse => "`zypper install --force kernel-default`".to_owned(),
             Family::Alpine => format!("`apk fix linux-{}`", flavor_of(version)),
+            Family::Arch if kernels::is_flavor(version) => format!("`pacman -S {version}`"),
             Family::Arch => "`pacman -S linux`".to_owned(),
             Family::Unknown => format!("the package manager (the package that provides kernel {version})"),
         }

@@ -28,21 +28,41 @@ pub(crate) fn kernel_checks(
             .any(|v| v.as_deref() == Some(k.version.as_str()));
         let sev = if is_default { St::Fail } else { St::Warn };
         let c = match &k.modules {
-            Some(m) => Check::new("kernel-modules", St::Ok, k.version.clone(), format!("modules directory {} is present", m.display()))
-                .with_path(m.clone()),
-            None => Check::new(
+            Some(m) => Check::new(
                 "kernel-modules",
-                sev,
+                St::Ok,
                 k.version.clone(),
-                format!(
-                    "/lib/modules/{} is missing, so kernel {} {} without its modules (disks, network, file systems may be missing): reinstall the kernel package with {}",
-                    k.release,
-                    k.version,
-                    if is_default { "boots next" } else { "would boot" },
-                    fix.reinstall(&k.version)
-                ),
+                format!("modules directory {} is present", m.display()),
             )
-            .with_path(PathBuf::from("/lib/modules").join(&k.release)),
+            .with_path(m.clone()),
+            None => {
+                // A flavor (`lts`, Arch's `linux`) names no directory by itself.
+                let flavor = kernels::is_flavor(&k.version);
+                let what = if flavor {
+                    format!(
+                        "no directory in /lib/modules belongs to kernel {}",
+                        k.version
+                    )
+                } else {
+                    format!("/lib/modules/{} is missing", k.release)
+                };
+                let c = Check::new(
+                    "kernel-modules",
+                    sev,
+                    k.version.clone(),
+                    format!(
+                        "{what}, so kernel {} {} without its modules (disks, network, file systems may be missing): reinstall the kernel package with {}",
+                        k.version,
+                        if is_default { "boots next" } else { "would boot" },
+                        fix.reinstall(&k.version)
+                    ),
+                );
+                if flavor {
+                    c
+                } else {
+                    c.with_path(PathBuf::from("/lib/modules").join(&k.release))
+                }
+            }
         };
         let mut c = c;
         c.kernel = Some(k.version.clone());
