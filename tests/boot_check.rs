@@ -1191,3 +1191,24 @@ fn arch_grub_kernel_named_by_package() {
         "{m}"
     );
 }
+
+#[test]
+fn ubuntu_modules_come_from_linux_modules_package() {
+    let s = debian(&["5.15.0-91-generic", "5.15.0-89-generic"], "0");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+    );
+    std::fs::remove_dir_all(s.path().join("lib/modules/5.15.0-89-generic")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "not the default kernel: a warning");
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["status"] == "warn")
+        .expect("warn");
+    let msg = m["message"].as_str().expect("m");
+    assert!(
+        msg.contains("apt install --reinstall linux-modules-5.15.0-89-generic"),
+        "{msg}"
+    );
+}

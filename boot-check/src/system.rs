@@ -43,6 +43,8 @@ pub struct Sys {
     pub family: Family,
     /// `dnf` is installed (RHEL 8+, Fedora) rather than only yum/rpm.
     pub has_dnf: bool,
+    /// Ubuntu ships a kernel's modules in a package of their own.
+    pub ubuntu: bool,
 }
 
 impl Sys {
@@ -52,22 +54,31 @@ impl Sys {
             fstab: Vec::new(),
             family: Family::Unknown,
             has_dnf: false,
+            ubuntu: false,
         };
         if let Some(b) = sys.read(Path::new("/etc/fstab")) {
             sys.fstab = parse_fstab(&String::from_utf8_lossy(&b));
         }
         sys.family = sys.detect_family();
+        sys.ubuntu = sys
+            .os_release()
+            .lines()
+            .any(|l| l.trim() == "ID=ubuntu" || l.trim() == "ID=\"ubuntu\"");
         sys.has_dnf =
             sys.is_file(Path::new("/usr/bin/dnf")) || sys.is_file(Path::new("/usr/bin/dnf5"));
         sys
     }
 
-    fn detect_family(&self) -> Family {
-        let os = ["/etc/os-release", "/usr/lib/os-release"]
+    fn os_release(&self) -> String {
+        ["/etc/os-release", "/usr/lib/os-release"]
             .iter()
             .find_map(|p| self.read(Path::new(p)))
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    fn detect_family(&self) -> Family {
+        let os = self.os_release();
         let mut words = String::new();
         for l in os.lines() {
             if let Some(v) = l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")) {

@@ -30,6 +30,15 @@ impl Fix<'_> {
         }
     }
 
+    /// The package that restores a kernel's modules directory.
+    pub(crate) fn reinstall_modules(&self, version: &str) -> String {
+        if self.sys.ubuntu && !kernels::is_flavor(version) {
+            format!("`apt install --reinstall linux-modules-{version}`")
+        } else {
+            self.reinstall(version)
+        }
+    }
+
     pub(crate) fn regenerate(&self) -> String {
         let Some(cfg) = self.cfg else {
             return match self.sys.family {

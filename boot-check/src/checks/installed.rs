@@ -54,7 +54,7 @@ pub(crate) fn kernel_checks(
                         "{what}, so kernel {} {} without its modules (disks, network, file systems may be missing): reinstall the kernel package with {}",
                         k.version,
                         if is_default { "boots next" } else { "would boot" },
-                        fix.reinstall(&k.version)
+                        fix.reinstall_modules(&k.version)
                     ),
                 );
                 if flavor {
@@ -225,7 +225,7 @@ pub(crate) fn running_checks(
                     r.clone(),
                     format!(
                         "/lib/modules/{r} of the running kernel was removed: modules not yet loaded (USB, file systems, netfilter) cannot load until the reboot; reboot into the new kernel soon, or reinstall with {}",
-                        fix.reinstall(r)
+                        fix.reinstall_modules(r)
                     ),
                 )
                 .with_path(PathBuf::from("/lib/modules").join(r)),
