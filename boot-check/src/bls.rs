@@ -50,7 +50,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
             problems.push(Problem {
                 file: file.to_path_buf(),
                 line: n + 1,
-                message: format!("is not a \"key value\" line: {:?}", truncate(line)),
+                message: format!("not a \"key value\" line: {:?}", truncate(line)),
                 minor: true,
             });
             continue;
@@ -78,7 +78,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
         problems.push(Problem {
             file: file.to_path_buf(),
             line: 0,
-            message: "has no \"linux\" (or \"efi\") line: the entry cannot boot anything".into(),
+            message: "no \"linux\" (or \"efi\") line: the entry cannot boot anything".into(),
             minor: false,
         });
     }
@@ -184,7 +184,7 @@ pub fn read_dir(
                     problems.push(Problem {
                         file: file.clone(),
                         line,
-                        message: "has binary data (not text)".into(),
+                        message: "binary data (not text): the file is damaged".into(),
                         minor: false,
                     });
                 }

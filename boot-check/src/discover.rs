@@ -210,7 +210,7 @@ pub fn find(sys: &Sys) -> Found {
             Problem {
                 file: file.clone(),
                 line,
-                message: "has binary data (not text): the file is damaged".into(),
+                message: "binary data (not text): the file is damaged".into(),
                 minor: false,
             },
         );

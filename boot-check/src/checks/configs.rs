@@ -154,7 +154,11 @@ pub(crate) fn config_checks(
             // loader skips over (an unknown keyword).
             let main = p.file == cfg.file && !p.minor;
             let more = if count > 1 {
-                format!(" ({} more problems in this file)", count - 1)
+                format!(
+                    " ({} more problem{} in this file)",
+                    count - 1,
+                    if count == 2 { "" } else { "s" }
+                )
             } else {
                 String::new()
             };
@@ -179,7 +183,7 @@ pub(crate) fn config_checks(
                     "config-parse",
                     if main { St::Fail } else { St::Warn },
                     p.file.display().to_string(),
-                    format!("{where_}: the file {}{more}: {remedy}", p.message),
+                    format!("{where_}: {}{more}: {remedy}", p.message),
                 )
                 .loader(cfg.loader)
                 .at(Some(&p.file), Some(p.line))
