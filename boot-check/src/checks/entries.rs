@@ -475,9 +475,20 @@ pub(crate) fn entry_checks(
                     .map(|f| f.spec.clone())
                     .unwrap_or_else(|| "UUID=...".into());
                 let remedy = if !e.unset_vars.is_empty() && cfg.loader == Loader::Grub2 {
-                    format!(
-                        "set it with `grub2-editenv - set \"kernelopts=root={root_spec} ro\"` (or give the entries their options with `grubby --update-kernel=ALL --args=\"root={root_spec}\"`)"
-                    )
+                    let var = e
+                        .unset_vars
+                        .iter()
+                        .find(|v| *v == "kernelopts")
+                        .unwrap_or(&e.unset_vars[0]);
+                    let (editenv, grubby) = match sys.family {
+                        Family::RedHat => (
+                            "grub2-editenv",
+                            format!(" (or give the entries their options with `grubby --update-kernel=ALL --args=\"root={root_spec}\"`)"),
+                        ),
+                        Family::Suse => ("grub2-editenv", String::new()),
+                        _ => ("grub-editenv", String::new()),
+                    };
+                    format!("set it with `{editenv} - set \"{var}=root={root_spec} ro\"`{grubby}")
                 } else {
                     match cfg.loader {
                         Loader::Grub2 if sys.family == Family::Debian => format!("check GRUB_CMDLINE_LINUX in /etc/default/grub and run `update-grub` (root={root_spec})"),
