@@ -1212,3 +1212,34 @@ fn ubuntu_modules_come_from_linux_modules_package() {
         "{msg}"
     );
 }
+
+#[test]
+fn initrd_of_another_kernel_fails() {
+    // A hand-edited entry: the new kernel with the old kernel's initrd.
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13]).replacen(
+        &format!("/boot/vmlinuz-{D15} root=UUID={U} ro quiet\n\t\tinitrd\t/boot/initrd.img-{D15}"),
+        &format!("/boot/vmlinuz-{D15} root=UUID={U} ro quiet\n\t\tinitrd\t/boot/initrd.img-{D13}"),
+        1,
+    );
+    assert_ne!(cfg, debian_cfg(&[D15, D13]));
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains(&format!("was built for kernel {D13}, not for {D15}")),
+        "{i}"
+    );
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains("regenerate the menu with `update-grub`"),
+        "{i}"
+    );
+}

@@ -115,6 +115,21 @@ pub fn initrd_names(version: &str) -> Vec<String> {
     ]
 }
 
+/// The kernel version an initrd file name is for (`initrd.img-6.1.0-13-amd64`,
+/// `initramfs-6.5.6-300.fc39.x86_64.img`, Arch's `initramfs-linux-fallback.img`
+/// is for `linux`); `None` for names without one (microcode images).
+pub fn initrd_version(name: &str) -> Option<String> {
+    let rest = ["initrd.img-", "initramfs-", "initrd-"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))?;
+    let rest = rest.strip_suffix(".img").unwrap_or(rest);
+    let rest = ["-fallback", "kdump"]
+        .iter()
+        .find_map(|s| rest.strip_suffix(s))
+        .unwrap_or(rest);
+    (!rest.is_empty() && !is_backup_name(rest)).then(|| rest.to_owned())
+}
+
 /// One installed kernel.
 #[derive(Debug, Clone)]
 pub struct Kernel {
@@ -235,6 +250,29 @@ mod tests {
         assert_eq!(vercmp("2.6.32-754.el6", "2.6.32-754.el6"), Ordering::Equal);
         assert_eq!(vercmp("0-rescue-abc", "5.14.0"), Ordering::Less);
         assert_eq!(vercmp("1.0a", "1.0"), Ordering::Greater);
+    }
+
+    #[test]
+    fn initrd_names_carry_versions() {
+        assert_eq!(
+            initrd_version("initrd.img-6.1.0-13-amd64").as_deref(),
+            Some("6.1.0-13-amd64")
+        );
+        assert_eq!(
+            initrd_version("initramfs-6.5.6-300.fc39.x86_64.img").as_deref(),
+            Some("6.5.6-300.fc39.x86_64")
+        );
+        assert_eq!(
+            initrd_version("initramfs-6.5.6-300.fc39.x86_64kdump.img").as_deref(),
+            Some("6.5.6-300.fc39.x86_64")
+        );
+        assert_eq!(
+            initrd_version("initramfs-linux-fallback.img").as_deref(),
+            Some("linux")
+        );
+        assert_eq!(initrd_version("initramfs-lts").as_deref(), Some("lts"));
+        assert_eq!(initrd_version("intel-ucode.img"), None);
+        assert_eq!(initrd_version("initrd"), None);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub(crate) struct EntryEval {
     pub(crate) version: Option<String>,
     pub(crate) initrd_problem: Option<(String, Option<PathBuf>)>,
     pub(crate) initrd_path: Option<PathBuf>,
+    /// The initrd exists but is another kernel's.
+    pub(crate) initrd_mismatch: bool,
     pub(crate) needs_root: bool,
     pub(crate) root_problem: Option<String>,
     pub(crate) root_value: Option<String>,
@@ -39,6 +41,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         version: e.version.clone(),
         initrd_problem: None,
         initrd_path: None,
+        initrd_mismatch: false,
         needs_root: false,
         root_problem: None,
         root_value: None,
@@ -82,9 +85,26 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         } else {
             None
         };
-        if ev.initrd_path.is_none() || problem.is_some() {
-            ev.initrd_path = Some(p.clone());
-        }
+        // An initrd named for another kernel carries the wrong modules
+        // (microcode images carry no version and pass).
+        let mismatch = problem
+            .is_none()
+            .then(|| {
+                let name = p.file_name().and_then(|n| n.to_str())?;
+                let theirs = kernels::initrd_version(name)?;
+                let ours = ev.version.as_deref()?;
+                (theirs != ours).then(|| {
+                    format!(
+                        "{} was built for kernel {theirs}, not for {ours}",
+                        p.display()
+                    )
+                })
+            })
+            .flatten();
+        ev.initrd_mismatch = mismatch.is_some();
+        let problem = problem.or(mismatch);
+        // The last initrd is the main one (microcode comes first).
+        ev.initrd_path = Some(p.clone());
         if let Some(pr) = problem {
             ev.initrd_problem = Some((pr, Some(p)));
             break;
@@ -424,7 +444,7 @@ pub(crate) fn entry_checks(
     // initrd
     let c = match &ev.initrd_problem {
         Some((p, path)) => {
-            let remedy = if e.initrds.is_empty() {
+            let remedy = if e.initrds.is_empty() || ev.initrd_mismatch {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let Some(v) = &ev.version {
                 format!("rebuild it with {}{other}", fix.initrd_tool(v))
