@@ -1,0 +1,282 @@
+//! Boot Loader Specification entries (`loader/entries/*.conf`, as grubby,
+//! kernel-install and bootctl write them) and systemd-boot's `loader.conf`.
+//!
+//! Sort order (the menu order, which a numeric default counts in): the one
+//! the Boot Loader Specification gives and systemd-boot implements: entries
+//! with a `sort-key` first, by `sort-key` ascending, then `machine-id`
+//! ascending, then `version` descending (newest first, rpm-style version
+//! comparison), then the file name descending (version-aware). Fedora's GRUB
+//! `blscfg` orders the usual entries (no sort-key) the same way: newest
+//! version first.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use crate::kernels::vercmp;
+use crate::model::{Entry, Problem};
+
+/// One parsed entry file plus its sort fields.
+#[derive(Debug, Clone)]
+pub struct BlsEntry {
+    pub entry: Entry,
+    pub sort_key: Option<String>,
+    pub machine_id: Option<String>,
+    pub file_name: String,
+}
+
+/// Parse one entry file (`file` is its system path, `name` its file name).
+pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem>) {
+    let id = name.strip_suffix(".conf").unwrap_or(name).to_owned();
+    let mut e = Entry::new(String::new(), file.to_path_buf(), 1);
+    e.id = Some(id.clone());
+    let mut problems = Vec::new();
+    let mut sort_key = None;
+    let mut machine_id = None;
+    let mut title = None;
+    let mut options: Vec<String> = Vec::new();
+    for (n, raw) in src.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once(|c: char| c.is_whitespace()) {
+            Some((k, v)) => (k, v.trim()),
+            None => (line, ""),
+        };
+        if !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            problems.push(Problem {
+                file: file.to_path_buf(),
+                line: n + 1,
+                message: format!("not a \"key value\" line: {:?}", truncate(line)),
+                minor: true,
+            });
+            continue;
+        }
+        match key {
+            "title" => title = Some(value.to_owned()),
+            "version" => e.version = Some(value.to_owned()),
+            "machine-id" => machine_id = Some(value.to_owned()),
+            "sort-key" => sort_key = Some(value.to_owned()),
+            "linux" => e.kernel = Some(value.to_owned()),
+            "initrd" => e
+                .initrds
+                .extend(value.split_whitespace().map(str::to_owned)),
+            "options" => options.push(value.to_owned()),
+            "efi" | "uki" if e.kernel.is_none() => e.chain = true,
+            _ => {}
+        }
+    }
+    if !options.is_empty() {
+        e.options = Some(options.join(" "));
+    }
+    if e.kernel.is_some() {
+        e.chain = false;
+    } else if !e.chain {
+        problems.push(Problem {
+            file: file.to_path_buf(),
+            line: 0,
+            message: "no \"linux\" (or \"efi\") line: the entry cannot boot anything".into(),
+            minor: false,
+        });
+    }
+    e.title = title.unwrap_or_else(|| match &e.version {
+        Some(v) => format!("{id} ({v})"),
+        None => id.clone(),
+    });
+    (
+        BlsEntry {
+            entry: e,
+            sort_key,
+            machine_id,
+            file_name: name.to_owned(),
+        },
+        problems,
+    )
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// The specification's order; see the module comment.
+pub fn compare(a: &BlsEntry, b: &BlsEntry) -> Ordering {
+    match (&a.sort_key, &b.sort_key) {
+        (Some(x), Some(y)) => {
+            let o = x
+                .cmp(y)
+                .then_with(|| a.machine_id.cmp(&b.machine_id))
+                .then_with(|| cmp_version_desc(&a.entry.version, &b.entry.version));
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        (Some(_), None) => return Ordering::Less,
+        (None, Some(_)) => return Ordering::Greater,
+        (None, None) => {
+            let o = cmp_version_desc(&a.entry.version, &b.entry.version);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+    }
+    vercmp(&b.file_name, &a.file_name)
+}
+
+fn cmp_version_desc(a: &Option<String>, b: &Option<String>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => vercmp(y, x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// Sort entries into menu order.
+pub fn sort(v: &mut [BlsEntry]) {
+    v.sort_by(compare);
+}
+
+/// systemd-boot's `loader.conf`: the `default` pattern with its line.
+#[derive(Debug, Clone, Default)]
+pub struct LoaderConf {
+    pub default: Option<(String, usize)>,
+    pub timeout: Option<String>,
+}
+
+pub fn parse_loader_conf(src: &str) -> LoaderConf {
+    let mut lc = LoaderConf::default();
+    for (n, raw) in src.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = match line.split_once(|c: char| c.is_whitespace()) {
+            Some((k, v)) => (k, v.trim()),
+            None => (line, ""),
+        };
+        match k {
+            "default" => lc.default = Some((v.to_owned(), n + 1)),
+            "timeout" => lc.timeout = Some(v.to_owned()),
+            _ => {}
+        }
+    }
+    lc
+}
+
+/// The sorted entries of a directory's `*.conf` files, read by `read`
+/// (system path -> bytes). Returns entries and problems.
+pub fn read_dir(
+    dir_sys: &Path,
+    names: Vec<String>,
+    read: &dyn Fn(&Path) -> Result<Vec<u8>, String>,
+) -> (Vec<BlsEntry>, Vec<Problem>) {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for name in names {
+        let file: PathBuf = dir_sys.join(&name);
+        match read(&file) {
+            Ok(bytes) => {
+                let (text, bad) = crate::text::decode(&bytes);
+                if let Some(line) = bad {
+                    problems.push(Problem {
+                        file: file.clone(),
+                        line,
+                        message: "binary data (not text): the file is damaged".into(),
+                        minor: false,
+                    });
+                }
+                let (e, p) = parse_entry(&text, &file, &name);
+                problems.extend(p);
+                out.push(e);
+            }
+            Err(msg) => problems.push(Problem {
+                file,
+                line: 0,
+                message: msg,
+                minor: false,
+            }),
+        }
+    }
+    sort(&mut out);
+    (out, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(name: &str, src: &str) -> BlsEntry {
+        parse_entry(src, &Path::new("/boot/loader/entries").join(name), name).0
+    }
+
+    #[test]
+    fn parses_fedora_entry() {
+        let (b, p) = parse_entry(
+            "title Fedora Linux (6.5.6-300.fc39.x86_64) 39\nversion 6.5.6-300.fc39.x86_64\nlinux /vmlinuz-6.5.6-300.fc39.x86_64\ninitrd /initramfs-6.5.6-300.fc39.x86_64.img\noptions $kernelopts\ngrub_users $grub_users\n",
+            Path::new("/boot/loader/entries/m-6.5.6-300.fc39.x86_64.conf"),
+            "m-6.5.6-300.fc39.x86_64.conf",
+        );
+        assert!(p.is_empty());
+        assert_eq!(b.entry.id.as_deref(), Some("m-6.5.6-300.fc39.x86_64"));
+        assert_eq!(b.entry.options.as_deref(), Some("$kernelopts"));
+        assert_eq!(
+            b.entry.initrds,
+            vec!["/initramfs-6.5.6-300.fc39.x86_64.img"]
+        );
+    }
+
+    #[test]
+    fn sorts_newest_first_and_sort_key_first() {
+        let mut v = vec![
+            e("m-6.5.6.conf", "version 6.5.6\nlinux /a"),
+            e("m-6.10.1.conf", "version 6.10.1\nlinux /b"),
+            e("m-0-rescue.conf", "version 0-rescue\nlinux /c"),
+        ];
+        sort(&mut v);
+        let ids: Vec<_> = v.iter().map(|b| b.file_name.as_str()).collect();
+        assert_eq!(ids, ["m-6.10.1.conf", "m-6.5.6.conf", "m-0-rescue.conf"]);
+        let mut v = vec![
+            e("a.conf", "version 9\nlinux /a"),
+            e("b.conf", "sort-key zzz\nversion 1\nlinux /b"),
+        ];
+        sort(&mut v);
+        assert_eq!(v[0].file_name, "b.conf");
+    }
+
+    #[test]
+    fn loader_conf_default() {
+        let lc = parse_loader_conf("# c\ntimeout 3\ndefault arch-*.conf\n");
+        assert_eq!(lc.default, Some(("arch-*.conf".into(), 3)));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let good =
+            "title T\nversion 1.2\nlinux /vmlinuz-1.2\ninitrd /i\noptions root=/dev/sda1 $x\n";
+        let mut x: u32 = 3;
+        for n in 0..good.len() {
+            let _ = parse_entry(&good[..n], Path::new("/e.conf"), "e.conf");
+            let _ = parse_loader_conf(&good[..n]);
+        }
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..80)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (x >> 16) as u8
+                })
+                .collect();
+            let (text, _) = crate::text::decode(&bytes);
+            let _ = parse_entry(&text, Path::new("/e.conf"), "e.conf");
+            let _ = parse_loader_conf(&text);
+        }
+    }
+
+    #[test]
+    fn junk_never_panics() {
+        let _ = parse_entry("\u{0}\u{1}linux", Path::new("/x.conf"), "x.conf");
+        let _ = parse_entry("", Path::new("/x.conf"), "x.conf");
+    }
+}

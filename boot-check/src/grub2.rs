@@ -1,0 +1,1085 @@
+//! GRUB 2 `grub.cfg`, read the way GRUB's script reader splits it: words
+//! with `'...'`, `"..."` and `\` quoting, `$name`/`${name}` variables,
+//! `#` comments, `;` and newlines, `{ }` blocks of `menuentry`, `submenu` and
+//! `function`. `if`/`else` are not evaluated: every branch is read, and the
+//! few decisions that matter are made the way grub-mkconfig's output means
+//! them:
+//! - the default is the last `set default=` outside any entry that is not
+//!   `${next_entry}`; `${saved_entry}` there is grubenv's `saved_entry`
+//!   (empty: entry 0); without any `set default`, /etc/default/grub's
+//!   GRUB_DEFAULT (`saved` meaning grubenv's `saved_entry`);
+//! - `next_entry` in a valid grubenv is the one-time entry of `grub-reboot`;
+//! - a variable is grubenv's value when set there, else the last top-level
+//!   `set` in grub.cfg (this is grub.cfg's `if [ -z "${kernelopts}" ]`
+//!   fallback);
+//! - `blscfg` inserts the Boot Loader Specification entries, sorted, where it
+//!   stands, their `options` expanded with those variables.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Config, DefaultSpec, Entry, Item, Loader, Problem};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Lit(String),
+    Var(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Word {
+    pieces: Vec<Piece>,
+}
+
+impl Word {
+    fn expand(&self, vars: &dyn Fn(&str) -> Option<String>, unset: &mut Vec<String>) -> String {
+        let mut s = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(l) => s.push_str(l),
+                Piece::Var(v) => match vars(v) {
+                    Some(val) => s.push_str(&val),
+                    None => {
+                        if !unset.contains(v) {
+                            unset.push(v.clone());
+                        }
+                    }
+                },
+            }
+        }
+        s
+    }
+
+    /// The word with variables left as `${name}` (for display and for
+    /// deciding what a `set default=` refers to).
+    fn raw(&self) -> String {
+        let mut s = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(l) => s.push_str(l),
+                Piece::Var(v) => {
+                    s.push_str("${");
+                    s.push_str(v);
+                    s.push('}');
+                }
+            }
+        }
+        s
+    }
+
+    fn is_var(&self, name: &str) -> bool {
+        matches!(self.pieces.as_slice(), [Piece::Var(v)] if v == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(Word, usize),
+    Sep,
+    Open(usize),
+    Close(usize),
+}
+
+/// Split a script into tokens; an unterminated quote is a problem at the
+/// line where it opened.
+fn lex(src: &str) -> (Vec<Tok>, Option<(usize, String)>) {
+    let b: Vec<char> = src.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    let mut line = 1;
+    let n = b.len();
+    while i < n {
+        let c = b[i];
+        match c {
+            ' ' | '\t' | '\r' | '\x0c' => {
+                i += 1;
+                continue;
+            }
+            '\n' => {
+                toks.push(Tok::Sep);
+                line += 1;
+                i += 1;
+                continue;
+            }
+            ';' => {
+                toks.push(Tok::Sep);
+                i += 1;
+                continue;
+            }
+            '#' => {
+                while i < n && b[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '{' | '}' if i + 1 >= n || matches!(b[i + 1], ' ' | '\t' | '\r' | '\n' | ';') => {
+                toks.push(if c == '{' {
+                    Tok::Open(line)
+                } else {
+                    Tok::Close(line)
+                });
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // A word.
+        let start_line = line;
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut lit = String::new();
+        let flush = |lit: &mut String, pieces: &mut Vec<Piece>| {
+            if !lit.is_empty() {
+                pieces.push(Piece::Lit(std::mem::take(lit)));
+            }
+        };
+        while i < n {
+            let c = b[i];
+            match c {
+                ' ' | '\t' | '\r' | '\n' | ';' | '\x0c' => break,
+                '\\' => {
+                    if i + 1 < n {
+                        if b[i + 1] == '\n' {
+                            line += 1;
+                        } else {
+                            lit.push(b[i + 1]);
+                        }
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                '\'' => {
+                    let open = line;
+                    i += 1;
+                    while i < n && b[i] != '\'' {
+                        if b[i] == '\n' {
+                            line += 1;
+                        }
+                        lit.push(b[i]);
+                        i += 1;
+                    }
+                    if i >= n {
+                        return (
+                            toks,
+                            Some((open, "a quote (') opened here is not closed".into())),
+                        );
+                    }
+                    i += 1;
+                }
+                '"' => {
+                    let open = line;
+                    i += 1;
+                    loop {
+                        if i >= n {
+                            return (
+                                toks,
+                                Some((open, "a quote (\") opened here is not closed".into())),
+                            );
+                        }
+                        match b[i] {
+                            '"' => {
+                                i += 1;
+                                break;
+                            }
+                            '\\' if i + 1 < n && matches!(b[i + 1], '$' | '"' | '\\' | '\n') => {
+                                if b[i + 1] == '\n' {
+                                    line += 1;
+                                } else {
+                                    lit.push(b[i + 1]);
+                                }
+                                i += 2;
+                            }
+                            '$' => {
+                                if let Some((name, next)) = var_at(&b, i) {
+                                    flush(&mut lit, &mut pieces);
+                                    pieces.push(Piece::Var(name));
+                                    i = next;
+                                } else {
+                                    lit.push('$');
+                                    i += 1;
+                                }
+                            }
+                            ch => {
+                                if ch == '\n' {
+                                    line += 1;
+                                }
+                                lit.push(ch);
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+                '$' => {
+                    if let Some((name, next)) = var_at(&b, i) {
+                        flush(&mut lit, &mut pieces);
+                        pieces.push(Piece::Var(name));
+                        i = next;
+                    } else {
+                        lit.push('$');
+                        i += 1;
+                    }
+                }
+                ch => {
+                    lit.push(ch);
+                    i += 1;
+                }
+            }
+        }
+        flush(&mut lit, &mut pieces);
+        if pieces.is_empty() {
+            // An empty quoted word ('' or "") is still a word.
+            pieces.push(Piece::Lit(String::new()));
+        }
+        toks.push(Tok::Word(Word { pieces }, start_line));
+    }
+    (toks, None)
+}
+
+/// `$name`, `${name}`, `$1`, `$?` at `b[i] == '$'`: the name and the index after.
+fn var_at(b: &[char], i: usize) -> Option<(String, usize)> {
+    let mut j = i + 1;
+    if j < b.len() && b[j] == '{' {
+        let start = j + 1;
+        j = start;
+        while j < b.len() && b[j] != '}' && b[j] != '\n' {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != '}' {
+            return None;
+        }
+        return Some((b[start..j].iter().collect(), j + 1));
+    }
+    if j < b.len() && matches!(b[j], '?' | '@' | '#') {
+        return Some((b[j].to_string(), j + 1));
+    }
+    let start = j;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == '_') {
+        j += 1;
+    }
+    (j > start).then(|| (b[start..j].iter().collect(), j))
+}
+
+/// What is being read inside `{ }`.
+enum Frame {
+    Entry(usize),
+    Submenu {
+        title: String,
+        id: Option<String>,
+        children: Vec<Item>,
+        line: usize,
+    },
+    Other,
+}
+
+/// The inputs beside grub.cfg itself.
+pub struct Inputs<'a> {
+    /// Variables of a valid grubenv (empty when missing or invalid).
+    pub env: &'a BTreeMap<String, String>,
+    /// Where grubenv is (system path), for messages.
+    pub env_file: PathBuf,
+    /// BLS entries, sorted, options not yet expanded.
+    pub bls: Vec<Entry>,
+    /// GRUB_DEFAULT from /etc/default/grub, with its line.
+    pub grub_default: Option<(String, usize)>,
+}
+
+/// Parse `grub.cfg` (system path `file`).
+pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
+    let mut cfg = Config::new(Loader::Grub2, file.to_path_buf());
+    let (toks, lex_problem) = lex(src);
+    let mut cfg_vars: BTreeMap<String, Word> = BTreeMap::new();
+    let mut defaults: Vec<(Word, usize)> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    // Partition hint of the top level (search --set=root outside entries).
+    let mut top_uuid: Option<String> = None;
+    let mut entry_uuid: BTreeMap<usize, String> = BTreeMap::new();
+    let mut bls_slots: Vec<usize> = Vec::new();
+    let mut bls_pending = Some(inp.bls);
+    // Per entry: (word for the kernel args, line) to expand once all `set`s are known.
+    let mut args: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
+    let mut kernel_words: BTreeMap<usize, Word> = BTreeMap::new();
+    let mut initrd_words: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
+
+    let mut i = 0;
+    while i < toks.len() {
+        // Collect one statement: words up to a separator or a brace.
+        let mut words: Vec<(Word, usize)> = Vec::new();
+        while let Some(Tok::Word(w, l)) = toks.get(i) {
+            words.push((w.clone(), *l));
+            i += 1;
+        }
+        let term = toks.get(i).cloned();
+        i += 1;
+        // Strip shell keywords that introduce a command (`then set x=y`).
+        while let Some((w, _)) = words.first() {
+            let r = w.raw();
+            if matches!(r.as_str(), "then" | "else" | "do" | "fi" | "done" | "esac") {
+                words.remove(0);
+            } else {
+                break;
+            }
+        }
+        let cmd = words.first().map(|(w, _)| w.raw()).unwrap_or_default();
+        let line = words.first().map(|(_, l)| *l).unwrap_or(0);
+        let in_entry = stack.iter().rev().find_map(|f| match f {
+            Frame::Entry(e) => Some(*e),
+            _ => None,
+        });
+        match term {
+            Some(Tok::Open(open_line)) => {
+                let line = if words.is_empty() { open_line } else { line };
+                match cmd.as_str() {
+                    "menuentry" | "submenu" => {
+                        let (title, id) = title_and_id(&words[1..]);
+                        let submenus: Vec<String> = stack
+                            .iter()
+                            .filter_map(|f| match f {
+                                Frame::Submenu { title, .. } => Some(title.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        if cmd == "menuentry" {
+                            let mut e = Entry::new(title, file.to_path_buf(), line);
+                            e.id = id;
+                            e.submenus = submenus;
+                            cfg.entries.push(e);
+                            stack.push(Frame::Entry(cfg.entries.len() - 1));
+                        } else {
+                            stack.push(Frame::Submenu {
+                                title,
+                                id,
+                                children: Vec::new(),
+                                line,
+                            });
+                        }
+                    }
+                    _ => stack.push(Frame::Other),
+                }
+            }
+            Some(Tok::Close(_)) | Some(Tok::Sep) | None
+                if !words.is_empty() || matches!(term, Some(Tok::Close(_))) =>
+            {
+                // Function bodies run only when called: not read.
+                let in_function = stack.iter().any(|f| matches!(f, Frame::Other));
+                if !words.is_empty() && !in_function {
+                    statement(
+                        &words,
+                        in_entry,
+                        stack.is_empty(),
+                        &mut StatementState {
+                            cfg_vars: &mut cfg_vars,
+                            defaults: &mut defaults,
+                            top_uuid: &mut top_uuid,
+                            entry_uuid: &mut entry_uuid,
+                            args: &mut args,
+                            kernel_words: &mut kernel_words,
+                            initrd_words: &mut initrd_words,
+                            cfg: &mut cfg,
+                        },
+                    );
+                    if cmd == "blscfg" {
+                        if let Some(bls) = bls_pending.take() {
+                            for e in bls {
+                                cfg.entries.push(e);
+                                let idx = cfg.entries.len() - 1;
+                                bls_slots.push(idx);
+                                push_item(&mut stack, &mut cfg.menu, Item::Entry(idx));
+                            }
+                        }
+                    }
+                }
+                if let Some(Tok::Close(close_line)) = term {
+                    match stack.pop() {
+                        None => cfg.problems.push(Problem {
+                            file: file.to_path_buf(),
+                            line: close_line,
+                            message: "a '}' here closes nothing".into(),
+                            minor: false,
+                        }),
+                        Some(Frame::Entry(e)) => {
+                            push_item(&mut stack, &mut cfg.menu, Item::Entry(e))
+                        }
+                        Some(Frame::Submenu {
+                            title,
+                            id,
+                            children,
+                            ..
+                        }) => push_item(
+                            &mut stack,
+                            &mut cfg.menu,
+                            Item::Submenu {
+                                title,
+                                id,
+                                children,
+                            },
+                        ),
+                        Some(Frame::Other) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((line, msg)) = lex_problem {
+        cfg.problems.push(Problem {
+            file: file.to_path_buf(),
+            line,
+            message: msg,
+            minor: false,
+        });
+    }
+    // Blocks left open at the end: GRUB does not define them.
+    let mut dropped = Vec::new();
+    for f in stack.iter().rev() {
+        match f {
+            Frame::Entry(e) => {
+                let en = &cfg.entries[*e];
+                cfg.problems.push(Problem {
+                    file: file.to_path_buf(),
+                    line: en.line,
+                    message: format!(
+                        "menuentry '{}' opened here is not closed with '}}' (the file is truncated?)",
+                        en.title
+                    ),
+                    minor: false,
+                });
+                dropped.push(*e);
+            }
+            Frame::Submenu { title, line, .. } => cfg.problems.push(Problem {
+                file: file.to_path_buf(),
+                line: *line,
+                message: format!(
+                    "submenu '{title}' opened here is not closed with '}}' (the file is truncated?)"
+                ),
+                minor: false,
+            }),
+            Frame::Other => cfg.problems.push(Problem {
+                file: file.to_path_buf(),
+                line: 0,
+                message: "a '{' block is not closed at the end of the file (truncated?)".into(),
+                minor: false,
+            }),
+        }
+    }
+
+    // Variables: grubenv first, then grub.cfg's own `set`.
+    let env = inp.env;
+    let cfg_vars_expanded: BTreeMap<String, String> = {
+        let mut out = BTreeMap::new();
+        for (k, w) in &cfg_vars {
+            let mut unset = Vec::new();
+            let v = w.expand(
+                &|name: &str| env.get(name).cloned().filter(|s| !s.is_empty()),
+                &mut unset,
+            );
+            out.insert(k.clone(), v);
+        }
+        out
+    };
+    let lookup = |name: &str| -> Option<String> {
+        env.get(name)
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .or_else(|| {
+                cfg_vars_expanded
+                    .get(name)
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+            })
+    };
+    for (idx, e) in cfg.entries.iter_mut().enumerate() {
+        let mut unset = Vec::new();
+        if let Some(w) = kernel_words.get(&idx) {
+            e.kernel = Some(strip_device(&w.expand(&lookup, &mut Vec::new())));
+        }
+        if let Some(ws) = initrd_words.get(&idx) {
+            e.initrds = ws
+                .iter()
+                .map(|w| strip_device(&w.expand(&lookup, &mut Vec::new())))
+                .collect();
+        }
+        if let Some(ws) = args.get(&idx) {
+            let parts: Vec<String> = ws
+                .iter()
+                .map(|w| w.expand(&lookup, &mut unset))
+                .filter(|s| !s.is_empty())
+                .collect();
+            e.options = Some(parts.join(" "));
+            e.unset_vars = unset;
+        }
+        if bls_slots.contains(&idx) {
+            // BLS options go through GRUB's expansion at boot.
+            if let Some(raw) = e.options.clone() {
+                let (exp, unset) = expand_plain(&raw, &lookup);
+                e.options = Some(exp);
+                e.unset_vars = unset;
+            }
+        }
+        let uuid = entry_uuid.get(&idx).or(top_uuid.as_ref());
+        if e.fs_uuid.is_none() {
+            e.fs_uuid = uuid.cloned();
+        }
+    }
+    if bls_pending.is_some_and(|b| !b.is_empty()) {
+        // BLS entries exist but nothing in grub.cfg reads them: GRUB will
+        // not show them, so they are not part of this menu.
+    }
+    for d in dropped {
+        cfg.menu
+            .retain(|it| !matches!(it, Item::Entry(x) if *x == d));
+    }
+
+    // The default.
+    let env_name = inp.env_file.display().to_string();
+    let chosen = defaults.iter().rev().find(|(w, _)| {
+        !w.pieces
+            .iter()
+            .any(|p| *p == Piece::Var("next_entry".into()))
+    });
+    // grub.cfg is generated from /etc/default/grub: when they disagree,
+    // grub.cfg is older than the setting (and grub-set-default may do nothing).
+    if let (Some((w, _)), Some((gd, gline))) = (chosen, &inp.grub_default) {
+        let cfg_saved = w.is_var("saved_entry");
+        let differs = if gd == "saved" {
+            !cfg_saved
+        } else {
+            cfg_saved || w.raw() != *gd
+        };
+        if differs {
+            cfg.stale_default = Some((gd.clone(), *gline));
+        }
+    }
+    cfg.default = match chosen {
+        Some((w, _)) if w.is_var("saved_entry") => DefaultSpec {
+            spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
+            source: format!("saved_entry in {env_name}"),
+            file: Some(inp.env_file.clone()),
+            line: None,
+        },
+        Some((w, line)) => {
+            let v = w.expand(&lookup, &mut Vec::new());
+            DefaultSpec {
+                spec: (!v.is_empty()).then_some(v),
+                source: format!("set default in {}", file.display()),
+                file: Some(file.to_path_buf()),
+                line: Some(*line),
+            }
+        }
+        None => match inp.grub_default.clone() {
+            Some((v, _)) if v == "saved" => DefaultSpec {
+                spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
+                source: format!("saved_entry in {env_name}, as GRUB_DEFAULT=saved"),
+                file: Some(inp.env_file.clone()),
+                line: None,
+            },
+            Some((v, line)) => DefaultSpec {
+                spec: Some(v),
+                source: "GRUB_DEFAULT in /etc/default/grub".into(),
+                file: Some(PathBuf::from("/etc/default/grub")),
+                line: Some(line),
+            },
+            None => DefaultSpec {
+                spec: None,
+                source: "no default set: the first entry".into(),
+                file: Some(file.to_path_buf()),
+                line: None,
+            },
+        },
+    };
+    if let Some(next) = env.get("next_entry").filter(|s| !s.is_empty()) {
+        cfg.next = Some(DefaultSpec {
+            spec: Some(next.clone()),
+            source: format!("next_entry in {env_name}, set by grub-reboot"),
+            file: Some(inp.env_file.clone()),
+            line: None,
+        });
+    }
+    cfg
+}
+
+struct StatementState<'a> {
+    cfg_vars: &'a mut BTreeMap<String, Word>,
+    defaults: &'a mut Vec<(Word, usize)>,
+    top_uuid: &'a mut Option<String>,
+    entry_uuid: &'a mut BTreeMap<usize, String>,
+    args: &'a mut BTreeMap<usize, Vec<Word>>,
+    kernel_words: &'a mut BTreeMap<usize, Word>,
+    initrd_words: &'a mut BTreeMap<usize, Vec<Word>>,
+    cfg: &'a mut Config,
+}
+
+fn statement(
+    words: &[(Word, usize)],
+    entry: Option<usize>,
+    top: bool,
+    st: &mut StatementState<'_>,
+) {
+    let cmd = words[0].0.raw();
+    let rest: Vec<&Word> = words[1..].iter().map(|(w, _)| w).collect();
+    let line = words[0].1;
+    // `set a=b` and bare `a=b`.
+    let assignment = if cmd == "set" {
+        rest.first().and_then(|w| split_assign(w))
+    } else if words.len() == 1 {
+        split_assign(&words[0].0)
+    } else {
+        None
+    };
+    if let Some((name, value)) = assignment {
+        if entry.is_none() {
+            if name == "default" {
+                st.defaults.push((value, line));
+            } else {
+                // Later top-level sets win, as they run later.
+                let _ = top;
+                st.cfg_vars.insert(name, value);
+            }
+        }
+        return;
+    }
+    match cmd.as_str() {
+        "search" | "search.fs_uuid" => {
+            let mut uuid = None;
+            let mut sets_root = false;
+            let mut fs_uuid = cmd == "search.fs_uuid";
+            let mut k = 0;
+            while k < rest.len() {
+                let r = rest[k].raw();
+                match r.as_str() {
+                    "--fs-uuid" | "-u" => fs_uuid = true,
+                    "--set=root" => sets_root = true,
+                    "--set" | "-s" => {
+                        if rest.get(k + 1).map(|w| w.raw()).as_deref() == Some("root") {
+                            sets_root = true;
+                            k += 1;
+                        }
+                    }
+                    s if s.starts_with('-') => {}
+                    s => uuid = Some(s.to_owned()),
+                }
+                k += 1;
+            }
+            if cmd == "search.fs_uuid" && rest.len() >= 2 && rest[1].raw() == "root" {
+                sets_root = true;
+            }
+            if let (true, true, Some(u)) = (fs_uuid, sets_root, uuid) {
+                match entry {
+                    Some(e) => {
+                        st.entry_uuid.insert(e, u);
+                    }
+                    None => *st.top_uuid = Some(u),
+                }
+            }
+        }
+        "linux" | "linux16" | "linuxefi" | "kernel" | "module" | "module2" | "multiboot"
+        | "multiboot2" => {
+            let Some(e) = entry else { return };
+            let files: Vec<&Word> = rest
+                .iter()
+                .copied()
+                .skip_while(|w| w.raw().starts_with("--"))
+                .collect();
+            let is_mb = cmd.starts_with("multiboot");
+            let is_module = cmd.starts_with("module");
+            if is_mb {
+                return; // the hypervisor; the Linux kernel is its first module
+            }
+            if let Some(first) = files.first() {
+                if is_module && st.kernel_words.contains_key(&e) {
+                    st.initrd_words.entry(e).or_default().push((*first).clone());
+                } else {
+                    st.kernel_words.insert(e, (*first).clone());
+                    st.args
+                        .insert(e, files[1..].iter().map(|w| (*w).clone()).collect());
+                }
+            }
+        }
+        "initrd" | "initrd16" | "initrdefi" => {
+            let Some(e) = entry else { return };
+            let files = rest
+                .iter()
+                .filter(|w| !w.raw().starts_with("--"))
+                .map(|w| (*w).clone());
+            st.initrd_words.entry(e).or_default().extend(files);
+        }
+        "chainloader" | "fwsetup" | "reboot" | "halt" | "configfile" | "uefi-firmware" => {
+            if let Some(e) = entry {
+                if !st.kernel_words.contains_key(&e) {
+                    st.cfg.entries[e].chain = true;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn split_assign(w: &Word) -> Option<(String, Word)> {
+    let Some(Piece::Lit(first)) = w.pieces.first() else {
+        return None;
+    };
+    let (name, after) = first.split_once('=')?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    if !after.is_empty() {
+        pieces.push(Piece::Lit(after.to_owned()));
+    }
+    pieces.extend(w.pieces[1..].iter().cloned());
+    Some((name.to_owned(), Word { pieces }))
+}
+
+fn push_item(stack: &mut [Frame], menu: &mut Vec<Item>, item: Item) {
+    for f in stack.iter_mut().rev() {
+        match f {
+            Frame::Submenu { children, .. } => {
+                children.push(item);
+                return;
+            }
+            Frame::Entry(_) => return, // an entry inside an entry is not in the menu
+            Frame::Other => {}
+        }
+    }
+    menu.push(item);
+}
+
+/// Title and id of `menuentry TITLE [options] [--id ID | $menuentry_id_option ID]`.
+fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>) {
+    let mut title = None;
+    let mut id = None;
+    let mut k = 0;
+    let nothing = |_: &str| None;
+    while k < words.len() {
+        let w = &words[k].0;
+        let r = w.raw();
+        if w.is_var("menuentry_id_option") || r == "--id" {
+            id = words
+                .get(k + 1)
+                .map(|(w, _)| w.expand(&nothing, &mut Vec::new()));
+            k += 2;
+            continue;
+        }
+        if let Some(v) = r.strip_prefix("--id=") {
+            id = Some(v.to_owned());
+        } else if matches!(r.as_str(), "--class" | "--users" | "--hotkey") {
+            k += 2;
+            continue;
+        } else if r.starts_with("--") {
+        } else if title.is_none() {
+            title = Some(w.expand(&nothing, &mut Vec::new()));
+        }
+        k += 1;
+    }
+    (title.unwrap_or_default(), id)
+}
+
+/// Remove a `(hd0,msdos1)` or `($root)` device prefix from a path.
+pub fn strip_device(p: &str) -> String {
+    if p.starts_with('(') {
+        if let Some(end) = p.find(')') {
+            let rest = &p[end + 1..];
+            return if rest.is_empty() {
+                "/".into()
+            } else {
+                rest.to_owned()
+            };
+        }
+    }
+    p.to_owned()
+}
+
+/// Expand `$name` / `${name}` in plain text (BLS `options`).
+pub fn expand_plain(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> (String, Vec<String>) {
+    let b: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut unset = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == '$' {
+            if let Some((name, next)) = var_at(&b, i) {
+                match lookup(&name) {
+                    Some(v) => out.push_str(&v),
+                    None => {
+                        if !unset.contains(&name) {
+                            unset.push(name);
+                        }
+                    }
+                }
+                i = next;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    let norm = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    (norm, unset)
+}
+
+/// GRUB_DEFAULT from /etc/default/grub (a shell file): the value and line.
+pub fn grub_default(src: &str) -> Option<(String, usize)> {
+    let mut found = None;
+    for (n, l) in src.lines().enumerate() {
+        let l = l.trim();
+        let l = l.strip_prefix("export ").unwrap_or(l);
+        if let Some(v) = l.strip_prefix("GRUB_DEFAULT=") {
+            let v = v.split(" #").next().unwrap_or(v).trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+                .unwrap_or(v);
+            found = Some((v.to_owned(), n + 1));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEBIAN: &str = r#"
+# DO NOT EDIT THIS FILE
+if [ -s $prefix/grubenv ]; then
+  set have_grubenv=true
+  load_env
+fi
+if [ "${next_entry}" ] ; then
+   set default="${next_entry}"
+   set next_entry=
+   save_env next_entry
+   set boot_once=true
+else
+   set default="${saved_entry}"
+fi
+function load_video {
+  if [ x$feature_all_video_module = xy ]; then
+    insmod all_video
+  fi
+}
+search --no-floppy --fs-uuid --set=root 1111-aaaa
+menuentry 'Debian GNU/Linux' --class debian --class gnu-linux $menuentry_id_option 'gnulinux-simple-U' {
+	load_video
+	search --no-floppy --fs-uuid --set=root 1111-aaaa
+	echo	'Loading Linux 6.1.0-15-amd64 ...'
+	linux	/boot/vmlinuz-6.1.0-15-amd64 root=UUID=U ro  quiet
+	initrd	/boot/initrd.img-6.1.0-15-amd64
+}
+submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-U' {
+	menuentry 'Debian GNU/Linux, with Linux 6.1.0-15-amd64' --class debian $menuentry_id_option 'gnulinux-6.1.0-15-amd64-advanced-U' {
+		linux	/boot/vmlinuz-6.1.0-15-amd64 root=UUID=U ro  quiet
+		initrd	/boot/intel-ucode.img /boot/initrd.img-6.1.0-15-amd64
+	}
+	menuentry 'Debian GNU/Linux, with Linux 6.1.0-13-amd64' --class debian $menuentry_id_option 'gnulinux-6.1.0-13-amd64-advanced-U' {
+		linux	/boot/vmlinuz-6.1.0-13-amd64 root=UUID=U ro  quiet
+		initrd	/boot/initrd.img-6.1.0-13-amd64
+	}
+}
+menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
+	fwsetup
+}
+"#;
+
+    fn parse_with(src: &str, env: &[(&str, &str)], bls: Vec<Entry>) -> Config {
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        parse(
+            src,
+            Path::new("/boot/grub/grub.cfg"),
+            Inputs {
+                env: &env,
+                env_file: PathBuf::from("/boot/grub/grubenv"),
+                bls,
+                grub_default: None,
+            },
+        )
+    }
+
+    #[test]
+    fn debian_menu_with_submenu_and_saved_entry() {
+        let c = parse_with(
+            DEBIAN,
+            &[(
+                "saved_entry",
+                "gnulinux-advanced-U>gnulinux-6.1.0-13-amd64-advanced-U",
+            )],
+            vec![],
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.entries.len(), 4);
+        assert_eq!(c.menu.len(), 3);
+        let d = c
+            .resolve(c.default.spec.as_deref())
+            .expect("default resolves");
+        let e = &c.entries[d];
+        assert_eq!(e.title, "Debian GNU/Linux, with Linux 6.1.0-13-amd64");
+        assert_eq!(e.submenus, vec!["Advanced options for Debian GNU/Linux"]);
+        assert_eq!(e.kernel.as_deref(), Some("/boot/vmlinuz-6.1.0-13-amd64"));
+        assert_eq!(e.options.as_deref(), Some("root=UUID=U ro quiet"));
+        assert_eq!(c.entries[1].initrds.len(), 2);
+        assert_eq!(c.entries[0].line, 21);
+        assert!(c.entries[3].chain);
+        assert!(c.next.is_none());
+        // Index paths work too.
+        assert_eq!(c.resolve(Some("1>1")), Some(d));
+    }
+
+    #[test]
+    fn next_entry_and_numeric_default() {
+        let c = parse_with(DEBIAN, &[("next_entry", "1>0")], vec![]);
+        assert_eq!(c.default.spec, None);
+        assert_eq!(c.resolve(c.default.spec.as_deref()), Some(0));
+        let n = c.next.expect("next_entry");
+        assert_eq!(c_resolve(DEBIAN, n.spec.as_deref()), Some(1));
+    }
+
+    fn c_resolve(src: &str, spec: Option<&str>) -> Option<usize> {
+        parse_with(src, &[], vec![]).resolve(spec)
+    }
+
+    #[test]
+    fn functions_inline_ifs_and_search_hints() {
+        let src = "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\nelse\n   set default=\"0\"\nfi\nfunction savedefault {\n  if [ -z \"${boot_once}\" ]; then\n    saved_entry=\"${chosen}\"\n    set default=\"${chosen}\"\n    save_env saved_entry\n  fi\n}\nfunction gfxmode {\n    set gfxpayload=\"${1}\"\n    if [ \"${1}\" = \"keep\" ]; then\n        set vt_handoff=vt.handoff=7\n    fi\n}\nmenuentry 'Ubuntu' --class ubuntu $menuentry_id_option 'gnulinux-simple-A' {\n    recordfail\n    gfxmode $linux_gfx_mode\n    if [ x$grub_platform = xxen ]; then insmod xzio; insmod lzopio; fi\n    set root='hd0,gpt2'\n    if [ x$feature_platform_search_hint = xy ]; then\n      search --no-floppy --fs-uuid --set=root --hint-bios=hd0,gpt2 --hint-efi=hd0,gpt2  A\n    else\n      search --no-floppy --fs-uuid --set=root A\n    fi\n    linux    /boot/vmlinuz-4.2.0-16-generic.efi.signed root=UUID=A ro  quiet splash $vt_handoff\n    initrd    /boot/initrd.img-4.2.0-16-generic\n}\nmenuentry 'It'\\''s mine' {\n    linux /vmlinuz-x root=/dev/sda1\n}\n";
+        let c = parse_with(src, &[("saved_entry", "1")], vec![]);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(
+            c.default.spec.as_deref(),
+            Some("0"),
+            "function bodies are not run"
+        );
+        assert_eq!(c.entries.len(), 2);
+        let e = &c.entries[0];
+        assert_eq!(e.fs_uuid.as_deref(), Some("A"));
+        assert_eq!(e.options.as_deref(), Some("root=UUID=A ro quiet splash"));
+        assert_eq!(e.unset_vars, vec!["vt_handoff"]);
+        assert_eq!(c.entries[1].title, "It's mine");
+    }
+
+    #[test]
+    fn xen_entries_take_the_linux_module() {
+        let src = "menuentry 'Debian GNU/Linux, with Xen hypervisor' {\n\tmultiboot2\t/boot/xen-4.17-amd64.gz placeholder dom0_mem=4G\n\tmodule2\t/boot/vmlinuz-6.1.0-13-amd64 placeholder root=UUID=U ro quiet\n\tmodule2\t--nounzip   /boot/initrd.img-6.1.0-13-amd64\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        let e = &c.entries[0];
+        assert_eq!(e.kernel.as_deref(), Some("/boot/vmlinuz-6.1.0-13-amd64"));
+        assert_eq!(e.initrds, vec!["/boot/initrd.img-6.1.0-13-amd64"]);
+        assert_eq!(
+            e.options.as_deref(),
+            Some("placeholder root=UUID=U ro quiet")
+        );
+    }
+
+    #[test]
+    fn kernelopts_from_env_or_cfg_fallback() {
+        let src = "set default=\"${saved_entry}\"\nif [ -z \"${kernelopts}\" ]; then\n  set kernelopts=\"root=/dev/mapper/rhel-root ro\"\nfi\nmenuentry 'x' {\n linux /vmlinuz-1 $kernelopts\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        assert_eq!(
+            c.entries[0].options.as_deref(),
+            Some("root=/dev/mapper/rhel-root ro")
+        );
+        let c = parse_with(src, &[("kernelopts", "root=UUID=x")], vec![]);
+        assert_eq!(c.entries[0].options.as_deref(), Some("root=UUID=x"));
+        let src2 = "menuentry 'x' {\n linux /vmlinuz-1 $kernelopts quiet\n}\n";
+        let c = parse_with(src2, &[], vec![]);
+        assert_eq!(c.entries[0].options.as_deref(), Some("quiet"));
+        assert_eq!(c.entries[0].unset_vars, vec!["kernelopts"]);
+    }
+
+    #[test]
+    fn blscfg_inserts_entries_with_expanded_options() {
+        let mut b = Entry::new(
+            "Fedora",
+            PathBuf::from("/boot/loader/entries/m-6.5.conf"),
+            1,
+        );
+        b.id = Some("m-6.5".into());
+        b.kernel = Some("/vmlinuz-6.5".into());
+        b.options = Some("$kernelopts $tuned_params".into());
+        let c = parse_with(
+            "set default=\"${saved_entry}\"\nblscfg\n",
+            &[("kernelopts", "root=/dev/x ro"), ("saved_entry", "m-6.5")],
+            vec![b],
+        );
+        let d = c.resolve(c.default.spec.as_deref()).expect("resolves");
+        assert_eq!(c.entries[d].options.as_deref(), Some("root=/dev/x ro"));
+        assert_eq!(c.entries[d].unset_vars, vec!["tuned_params"]);
+    }
+
+    #[test]
+    fn truncated_and_stray_braces_are_problems() {
+        let cut = &DEBIAN[..DEBIAN
+            .find("menuentry 'Debian GNU/Linux, with Linux 6.1.0-13")
+            .expect("x")
+            + 30];
+        let c = parse_with(cut, &[], vec![]);
+        assert!(!c.problems.is_empty());
+        assert!(
+            c.problems.iter().any(|p| p.message.contains("not closed")),
+            "{:?}",
+            c.problems
+        );
+        let c = parse_with("}\nmenuentry 'a' {\n}\n", &[], vec![]);
+        assert_eq!(c.problems[0].line, 1);
+        let c = parse_with("menuentry 'a {\n linux /x\n}\n", &[], vec![]);
+        assert_eq!(c.problems[0].line, 1);
+    }
+
+    #[test]
+    fn random_and_truncated_input_never_panics() {
+        let mut x: u32 = 7;
+        for cut in 0..DEBIAN.len() {
+            if DEBIAN.is_char_boundary(cut) {
+                let _ = parse_with(&DEBIAN[..cut], &[("saved_entry", "1>1")], vec![]);
+            }
+        }
+        for _ in 0..500 {
+            let s: String = (0..200)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    let set = b"{}$\"'\\;\n #ab=menuentry ";
+                    set[(x >> 16) as usize % set.len()] as char
+                })
+                .collect();
+            let _ = parse_with(&s, &[], vec![]);
+        }
+    }
+
+    #[test]
+    fn grub_cfg_older_than_etc_default_grub() {
+        let env = BTreeMap::new();
+        let parse_gd = |src: &str, gd: &str| {
+            parse(
+                src,
+                Path::new("/boot/grub/grub.cfg"),
+                Inputs {
+                    env: &env,
+                    env_file: PathBuf::from("/boot/grub/grubenv"),
+                    bls: vec![],
+                    grub_default: Some((gd.to_owned(), 7)),
+                },
+            )
+            .stale_default
+        };
+        assert_eq!(
+            parse_gd("set default=\"0\"\n", "saved"),
+            Some(("saved".into(), 7))
+        );
+        assert_eq!(parse_gd("set default=\"${saved_entry}\"\n", "saved"), None);
+        assert_eq!(parse_gd("set default=\"1>2\"\n", "1>2"), None);
+        assert!(parse_gd("set default=\"${saved_entry}\"\n", "0").is_some());
+    }
+
+    #[test]
+    fn grub_default_file() {
+        assert_eq!(
+            grub_default("# x\nGRUB_DEFAULT=saved\nGRUB_TIMEOUT=5\n"),
+            Some(("saved".into(), 2))
+        );
+        assert_eq!(
+            grub_default("GRUB_DEFAULT=\"1>2\"\n"),
+            Some(("1>2".into(), 1))
+        );
+    }
+}

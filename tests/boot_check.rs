@@ -1,0 +1,1245 @@
+//! End-to-end tests of boot-check: `--root` trees for each boot loader style
+//! (built here from a compact description, since kernels are tiny files and
+//! git keeps no empty directories), healthy and broken in the ways that stop
+//! a machine from coming back after a reboot, plus a live run.
+
+mod common;
+
+use common::Scratch;
+use serde_json::Value;
+
+const FIELDS: [&str; 17] = [
+    "kind",
+    "host",
+    "check",
+    "status",
+    "subject",
+    "message",
+    "loader",
+    "file",
+    "line",
+    "entry",
+    "kernel",
+    "path",
+    "options",
+    "running_kernel",
+    "default_kernel",
+    "free_bytes",
+    "needed_bytes",
+];
+
+fn check(dir: &Scratch, extra: &[&str]) -> (i32, Vec<Value>) {
+    let mut args = vec!["--root", dir.path().to_str().expect("utf8 path")];
+    args.extend_from_slice(extra);
+    let r = common::run("boot-check", &args, None);
+    assert!(r.stderr.is_empty(), "stderr: {}\n{r}", r.stderr);
+    let recs = r.records();
+    for rec in &recs {
+        let keys: Vec<&str> = rec
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, FIELDS, "field set of {rec}");
+        assert_eq!(rec["kind"], "check");
+        assert!(
+            ["ok", "warn", "fail", "skip"].contains(&rec["status"].as_str().expect("status")),
+            "{rec}"
+        );
+    }
+    (r.code(), recs)
+}
+
+fn find<'a>(recs: &'a [Value], id: &str) -> Vec<&'a Value> {
+    recs.iter().filter(|r| r["check"] == id).collect()
+}
+
+fn one<'a>(recs: &'a [Value], id: &str) -> &'a Value {
+    let v = find(recs, id);
+    assert_eq!(v.len(), 1, "expected one {id} record, got {v:?}");
+    v[0]
+}
+
+fn statuses(recs: &[Value], status: &str) -> Vec<String> {
+    recs.iter()
+        .filter(|r| r["status"] == status)
+        .map(|r| format!("{} {}: {}", r["check"], r["subject"], r["message"]))
+        .collect()
+}
+
+fn no_fail(recs: &[Value]) {
+    let f = statuses(recs, "fail");
+    assert!(f.is_empty(), "unexpected failures: {f:#?}");
+}
+
+/// An installed kernel: image, initrd and modules directory.
+fn kernel(s: &Scratch, ver: &str, initrd: &str) {
+    s.write(&format!("boot/vmlinuz-{ver}"), "kernel image");
+    s.write(&format!("boot/{initrd}"), "initrd image");
+    s.write(&format!("lib/modules/{ver}/modules.dep"), "");
+}
+
+fn grubenv(vars: &[(&str, &str)]) -> Vec<u8> {
+    let mut v = b"# GRUB Environment Block\n".to_vec();
+    for (k, val) in vars {
+        v.extend_from_slice(format!("{k}={val}\n").as_bytes());
+    }
+    v.resize(1024, b'#');
+    v
+}
+
+// ---------------------------------------------------------------- Debian
+
+const U: &str = "0a1b2c3d-1111-2222-3333-444455556666";
+
+fn debian_cfg(versions: &[&str]) -> String {
+    let mut s = String::from(
+        "### BEGIN /etc/grub.d/00_header ###\nif [ -s $prefix/grubenv ]; then\n  set have_grubenv=true\n  load_env\nfi\nif [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n   set next_entry=\n   save_env next_entry\n   set boot_once=true\nelse\n   set default=\"${saved_entry}\"\nfi\nfunction load_video {\n  if [ x$feature_all_video_module = xy ]; then\n    insmod all_video\n  fi\n}\n",
+    );
+    let top = versions[0];
+    s.push_str(&format!("menuentry 'Debian GNU/Linux' --class debian --class gnu-linux --class gnu --class os $menuentry_id_option 'gnulinux-simple-{U}' {{\n\tload_video\n\tinsmod ext2\n\tsearch --no-floppy --fs-uuid --set=root {U}\n\techo\t'Loading Linux {top} ...'\n\tlinux\t/boot/vmlinuz-{top} root=UUID={U} ro  quiet\n\techo\t'Loading initial ramdisk ...'\n\tinitrd\t/boot/initrd.img-{top}\n}}\n"));
+    s.push_str(&format!("submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-{U}' {{\n"));
+    for v in versions {
+        for (kind, extra) in [("", ""), (" (recovery mode)", " single")] {
+            let id = if kind.is_empty() {
+                "advanced"
+            } else {
+                "recovery"
+            };
+            s.push_str(&format!("\tmenuentry 'Debian GNU/Linux, with Linux {v}{kind}' --class debian $menuentry_id_option 'gnulinux-{v}-{id}-{U}' {{\n\t\tsearch --no-floppy --fs-uuid --set=root {U}\n\t\tlinux\t/boot/vmlinuz-{v} root=UUID={U} ro{extra} quiet\n\t\tinitrd\t/boot/initrd.img-{v}\n\t}}\n"));
+        }
+    }
+    s.push_str("}\nmenuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {\n\tfwsetup\n}\n");
+    s
+}
+
+fn debian(versions: &[&str], saved: &str) -> Scratch {
+    let s = Scratch::new("boot-debian");
+    s.write(
+        "etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
+    );
+    s.write("etc/hostname", "deb1\n");
+    s.write(
+        "etc/fstab",
+        format!("UUID={U} / ext4 errors=remount-ro 0 1\n"),
+    );
+    s.write("etc/default/grub", "GRUB_DEFAULT=saved\nGRUB_TIMEOUT=5\n");
+    s.write("boot/grub/grub.cfg", debian_cfg(versions));
+    s.write("boot/grub/grubenv", grubenv(&[("saved_entry", saved)]));
+    for v in versions {
+        kernel(&s, v, &format!("initrd.img-{v}"));
+    }
+    s
+}
+
+const D15: &str = "6.1.0-15-amd64";
+const D13: &str = "6.1.0-13-amd64";
+
+fn saved15() -> String {
+    format!("gnulinux-advanced-{U}>gnulinux-{D15}-advanced-{U}")
+}
+
+#[test]
+fn debian_healthy() {
+    let s = debian(&[D15, D13], &saved15());
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert!(
+        statuses(&recs, "warn").is_empty(),
+        "{:#?}",
+        statuses(&recs, "warn")
+    );
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok");
+    assert_eq!(
+        d["entry"],
+        format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
+    );
+    assert_eq!(d["kernel"], D15);
+    assert_eq!(d["host"], "deb1");
+    assert_eq!(d["loader"], "grub2");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["path"], format!("/boot/vmlinuz-{D15}"));
+    assert_eq!(k["file"], "/boot/grub/grub.cfg");
+    assert!(k["line"].as_u64().expect("line") > 20);
+    assert_eq!(
+        one(&recs, "default-entry-root")["options"],
+        format!("root=UUID={U} ro quiet")
+    );
+    // 1 simple + 4 advanced entries, each with kernel/initrd/root, one of them the default.
+    assert_eq!(find(&recs, "entry-kernel").len(), 4);
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "ok");
+    assert_eq!(one(&recs, "newest-kernel-entry")["kernel"], D15);
+    assert_eq!(one(&recs, "grubenv")["status"], "ok");
+    let rp = one(&recs, "reboot-pending");
+    assert_eq!(rp["status"], "skip");
+    assert_eq!(rp["default_kernel"], D15);
+    assert_eq!(rp["running_kernel"], Value::Null);
+    assert_eq!(one(&recs, "running-kernel-modules")["status"], "skip");
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["status"], "ok");
+    assert!(sp["free_bytes"].as_u64().is_some());
+    assert_eq!(
+        sp["needed_bytes"], 30,
+        "largest pair (12 + 12 bytes) plus a quarter"
+    );
+
+    let t = common::run(
+        "boot-check",
+        ["--root", s.path().to_str().expect("p"), "--format", "text"],
+        None,
+    );
+    t.expect_code(0);
+    assert_eq!(t.stdout_str().lines().last(), Some("safe to reboot"));
+}
+
+#[test]
+fn debian_default_kernel_removed_fails_naming_it_and_the_fix() {
+    // The article: the kernel the default entry boots was removed.
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    assert_eq!(k["kernel"], D15);
+    let msg = k["message"].as_str().expect("msg");
+    assert!(
+        msg.contains(&format!("/boot/vmlinuz-{D15} is missing")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("apt install --reinstall linux-image-{D15}")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "grub-set-default 'gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}'"
+        )),
+        "{msg}"
+    );
+    // The other entry using that kernel only warns; the fallback is gone.
+    assert!(find(&recs, "entry-kernel")
+        .iter()
+        .any(|r| r["status"] == "warn"));
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
+
+    let t = common::run(
+        "boot-check",
+        ["--root", s.path().to_str().expect("p"), "--format", "text"],
+        None,
+    );
+    t.expect_code(1);
+    let out = t.stdout_str();
+    let first = out.lines().next().expect("a line");
+    assert!(first.starts_with("FAIL default-entry-kernel"), "{out}");
+    assert!(first.contains(&format!("with Linux {D15}")), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .expect("verdict")
+            .starts_with("DO NOT REBOOT"),
+        "{out}"
+    );
+}
+
+#[test]
+fn debian_missing_and_empty_files() {
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_file(s.path().join(format!("boot/initrd.img-{D15}"))).expect("rm");
+    s.write(&format!("boot/vmlinuz-{D13}"), "");
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{D13}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains("update-initramfs -c -k 6.1.0-15-amd64"),
+        "{i}"
+    );
+    let empty: Vec<_> = find(&recs, "entry-kernel")
+        .into_iter()
+        .filter(|r| r["kernel"] == D13)
+        .collect();
+    assert!(!empty.is_empty());
+    for r in empty {
+        assert_eq!(r["status"], "warn");
+        assert!(
+            r["message"]
+                .as_str()
+                .expect("m")
+                .contains("is empty (0 bytes)"),
+            "{r}"
+        );
+    }
+    let m: Vec<_> = find(&recs, "kernel-modules")
+        .into_iter()
+        .filter(|r| r["kernel"] == D13)
+        .collect();
+    assert_eq!(m[0]["status"], "warn", "not the default kernel: a warning");
+    assert_eq!(
+        find(&recs, "kernel-initrd")
+            .iter()
+            .find(|r| r["kernel"] == D15)
+            .expect("x")["status"],
+        "warn"
+    );
+}
+
+#[test]
+fn debian_default_kernel_without_modules_fails() {
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == D15)
+        .expect("rec");
+    assert_eq!(m["status"], "fail");
+    assert_eq!(m["path"], format!("/lib/modules/{D15}"));
+}
+
+#[test]
+fn debian_single_kernel_warns_and_strict_fails() {
+    let s = debian(&[D15], &saved15());
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let f = one(&recs, "fallback-kernel");
+    assert_eq!(f["status"], "warn");
+    assert!(
+        f["message"]
+            .as_str()
+            .expect("m")
+            .contains("only 1 bootable kernel"),
+        "{f}"
+    );
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn debian_newest_kernel_without_entry_warns() {
+    let s = debian(&[D15, D13], &saved15());
+    kernel(&s, "6.1.0-17-amd64", "initrd.img-6.1.0-17-amd64");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let n = one(&recs, "newest-kernel-entry");
+    assert_eq!(n["status"], "warn");
+    assert_eq!(n["kernel"], "6.1.0-17-amd64");
+    assert!(
+        n["message"].as_str().expect("m").contains("update-grub"),
+        "{n}"
+    );
+}
+
+#[test]
+fn debian_next_entry_pointing_at_broken_entry_fails() {
+    let s = debian(&[D15, D13], &saved15());
+    s.write(
+        "boot/grub/grubenv",
+        grubenv(&[("saved_entry", &saved15()), ("next_entry", "1>2")]),
+    );
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D13}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let n = one(&recs, "next-entry");
+    assert_eq!(n["status"], "ok");
+    assert_eq!(n["kernel"], D13);
+    assert!(n["entry"]
+        .as_str()
+        .expect("e")
+        .ends_with(&format!("with Linux {D13}")));
+    let fails: Vec<_> = find(&recs, "default-entry-kernel");
+    assert_eq!(fails.len(), 2, "default and next entry: {fails:?}");
+    assert!(fails
+        .iter()
+        .any(|r| r["status"] == "fail" && r["kernel"] == D13));
+    let f = fails.iter().find(|r| r["status"] == "fail").expect("fail");
+    let m = f["message"].as_str().expect("m");
+    assert!(
+        m.contains("grub-editenv /boot/grub/grubenv unset next_entry"),
+        "{m}"
+    );
+    assert!(!m.contains("grub-set-default"), "{m}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        D13,
+        "the one-time entry's kernel starts next"
+    );
+    assert!(fails
+        .iter()
+        .any(|r| r["status"] == "ok" && r["kernel"] == D15));
+}
+
+#[test]
+fn debian_saved_entry_naming_nothing_fails() {
+    let s = debian(
+        &[D15, D13],
+        "gnulinux-advanced-X>gnulinux-5.10.0-9-amd64-advanced-X",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("names no boot entry"), "{m}");
+    assert!(
+        m.contains("falls back to the first entry 'Debian GNU/Linux'"),
+        "{m}"
+    );
+    assert!(m.contains("grub-set-default"), "{m}");
+    assert_eq!(d["file"], "/boot/grub/grubenv");
+}
+
+#[test]
+fn debian_damaged_files_fail_with_file_and_line_never_panic() {
+    let s = debian(&[D15, D13], &saved15());
+    // Truncated in the middle of the submenu.
+    let cfg = debian_cfg(&[D15, D13]);
+    let cut = cfg.find(&format!("with Linux {D13}'")).expect("entry");
+    s.write("boot/grub/grub.cfg", &cfg[..cut + 40]);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let p = one(&recs, "config-parse");
+    assert_eq!(p["status"], "fail");
+    assert_eq!(p["file"], "/boot/grub/grub.cfg");
+    assert!(p["line"].as_u64().is_some(), "{p}");
+    assert!(
+        p["message"].as_str().expect("m").contains("not closed"),
+        "{p}"
+    );
+
+    // Binary junk.
+    let mut junk = cfg.clone().into_bytes();
+    let nl = cfg.find('\n').expect("newline") + 3;
+    junk.splice(nl..nl, [0u8, 0xff, 0xfe, 7, 0]);
+    s.write("boot/grub/grub.cfg", &junk);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let p = find(&recs, "config-parse");
+    assert!(
+        p.iter().any(|r| r["status"] == "fail" && r["line"] == 2),
+        "{p:?}"
+    );
+
+    // Empty grubenv: GRUB ignores it, the saved default is lost.
+    s.write("boot/grub/grub.cfg", &cfg);
+    s.write("boot/grub/grubenv", "");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail");
+    assert_eq!(g["line"], 1);
+    assert!(
+        g["message"]
+            .as_str()
+            .expect("m")
+            .contains("grub-editenv /boot/grub/grubenv create"),
+        "{g}"
+    );
+
+    // Random bytes everywhere: records, never a crash.
+    let mut x: u32 = 99;
+    for round in 0..20 {
+        let bytes: Vec<u8> = (0..(round * 37))
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        s.write("boot/grub/grub.cfg", &bytes);
+        s.write("boot/grub/grubenv", &bytes);
+        let (code, _) = check(&s, &[]);
+        assert!(code == 0 || code == 1, "round {round}: {code}");
+    }
+}
+
+// ---------------------------------------------------------------- Fedora / RHEL BLS
+
+const MID: &str = "6a9857a393724b7a981ebb5b8495b9ea";
+const F6: &str = "6.5.6-300.fc39.x86_64";
+const F5: &str = "6.5.5-200.fc39.x86_64";
+
+fn fedora(kernelopts: Option<&str>, cfg_fallback: bool) -> Scratch {
+    let s = Scratch::new("boot-fedora");
+    s.write("etc/os-release", "NAME=\"Fedora Linux\"\nID=fedora\n");
+    s.write("usr/bin/dnf", "#!/bin/sh\n");
+    s.write(
+        "etc/fstab",
+        "/dev/mapper/fedora-root / xfs defaults 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\n",
+    );
+    let mut cfg = String::from("set pager=1\nif [ -f ${config_directory}/grubenv ]; then\n  load_env -f ${config_directory}/grubenv\nelif [ -s $prefix/grubenv ]; then\n  load_env\nfi\nif [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n   set next_entry=\n   save_env next_entry\n   set boot_once=true\nelse\n   set default=\"${saved_entry}\"\nfi\n");
+    if cfg_fallback {
+        cfg.push_str("if [ -z \"${kernelopts}\" ]; then\n  set kernelopts=\"root=/dev/mapper/fedora-root ro rhgb quiet\"\nfi\n");
+    }
+    cfg.push_str("insmod blscfg\nblscfg\n");
+    s.write("boot/grub2/grub.cfg", cfg);
+    let mut env = vec![("saved_entry".to_string(), format!("{MID}-{F6}"))];
+    if let Some(k) = kernelopts {
+        env.push(("kernelopts".into(), k.into()));
+    }
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    s.write("boot/grub2/grubenv", grubenv(&env_ref));
+    for v in [F6, F5] {
+        kernel(&s, v, &format!("initramfs-{v}.img"));
+        s.write(&format!("lib/modules/{v}/vmlinuz"), "kernel image");
+        s.write(
+            &format!("boot/loader/entries/{MID}-{v}.conf"),
+            format!("title Fedora Linux ({v}) 39 (Workstation Edition)\nversion {v}\nlinux /vmlinuz-{v}\ninitrd /initramfs-{v}.img\noptions $kernelopts $tuned_params\ngrub_users $grub_users\ngrub_arg --unrestricted\ngrub_class fedora\n"),
+        );
+    }
+    s.write(&format!("boot/vmlinuz-0-rescue-{MID}"), "rescue kernel");
+    s.write(
+        &format!("boot/initramfs-0-rescue-{MID}.img"),
+        "rescue initrd",
+    );
+    s.write(
+        &format!("boot/loader/entries/{MID}-0-rescue.conf"),
+        format!("title Fedora Linux (0-rescue-{MID}) 39\nversion 0-rescue-{MID}\nlinux /vmlinuz-0-rescue-{MID}\ninitrd /initramfs-0-rescue-{MID}.img\noptions $kernelopts\n"),
+    );
+    s
+}
+
+#[test]
+fn fedora_bls_healthy() {
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro rhgb quiet"), false);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["kernel"], F6);
+    assert_eq!(
+        d["entry"],
+        format!("Fedora Linux ({F6}) 39 (Workstation Edition)")
+    );
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(
+        k["path"],
+        format!("/boot/vmlinuz-{F6}"),
+        "separate /boot: relative to it"
+    );
+    assert_eq!(k["file"], format!("/boot/loader/entries/{MID}-{F6}.conf"));
+    assert_eq!(
+        one(&recs, "default-entry-root")["options"],
+        "root=/dev/mapper/fedora-root ro rhgb quiet"
+    );
+    assert_eq!(one(&recs, "config-found")["loader"], "grub2");
+    assert_eq!(one(&recs, "boot-mounted")["status"], "ok");
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "ok");
+    assert_eq!(one(&recs, "newest-kernel-entry")["kernel"], F6);
+    // The rescue kernel has no modules directory of its own and is not flagged.
+    assert!(find(&recs, "kernel-modules")
+        .iter()
+        .all(|r| r["status"] == "ok"));
+}
+
+#[test]
+fn fedora_grub_cfg_fallback_supplies_kernelopts() {
+    let s = fedora(None, true);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn fedora_unset_kernelopts_means_no_root_and_fails() {
+    let s = fedora(None, false);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "fail");
+    let m = r["message"].as_str().expect("m");
+    assert!(m.contains("$kernelopts"), "{m}");
+    assert!(m.contains("grub2-editenv - set"), "{m}");
+    assert!(m.contains("root=/dev/mapper/fedora-root"), "{m}");
+}
+
+#[test]
+fn fedora_removed_default_kernel_names_dnf_and_grubby() {
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro"), false);
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{F6}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = one(&recs, "default-entry-kernel")["message"]
+        .as_str()
+        .expect("m")
+        .to_owned();
+    assert!(
+        m.contains(&format!("dnf reinstall kernel-core-{F6}")),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!("grubby --set-default /boot/vmlinuz-{F5}")),
+        "{m}"
+    );
+}
+
+// ---------------------------------------------------------------- CentOS 6
+
+const C4: &str = "2.6.32-754.el6.x86_64";
+const C6: &str = "2.6.32-696.el6.x86_64";
+
+fn centos6() -> Scratch {
+    let s = Scratch::new("boot-centos6");
+    s.write("etc/redhat-release", "CentOS release 6.10 (Final)\n");
+    s.write("etc/fstab", "/dev/mapper/vg_root-lv_root /  ext4 defaults 1 1\nUUID=9e1a-boot /boot ext4 defaults 1 2\n");
+    let mut conf = String::from("# grub.conf generated by anaconda\ndefault=0\ntimeout=5\nsplashimage=(hd0,0)/grub/splash.xpm.gz\nhiddenmenu\nfallback=1\n");
+    for v in [C4, C6] {
+        conf.push_str(&format!("title CentOS 6 ({v})\n\troot (hd0,0)\n\tkernel /vmlinuz-{v} ro root=/dev/mapper/vg_root-lv_root rd_NO_LUKS LANG=en_US.UTF-8 rhgb quiet\n\tinitrd /initramfs-{v}.img\n"));
+        kernel(&s, v, &format!("initramfs-{v}.img"));
+    }
+    s.write("boot/grub/grub.conf", conf);
+    s
+}
+
+#[test]
+fn centos6_legacy_separate_boot_healthy() {
+    let s = centos6();
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["loader"], "grub-legacy");
+    assert_eq!(k["path"], format!("/boot/vmlinuz-{C4}"));
+    assert_eq!(k["line"], 7);
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "ok");
+}
+
+#[test]
+fn centos6_article_scenario() {
+    // rpm -Uvh replaced the kernel the default entry boots.
+    let s = centos6();
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{C4}"))).expect("rm");
+    std::fs::remove_file(s.path().join(format!("boot/initramfs-{C4}.img"))).expect("rm");
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{C4}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    let m = k["message"].as_str().expect("m");
+    assert!(m.contains(&format!("/boot/vmlinuz-{C4} is missing")), "{m}");
+    assert!(m.contains("rpm -ivh"), "{m}");
+    assert!(
+        m.contains(&format!("grubby --set-default /boot/vmlinuz-{C6}")),
+        "{m}"
+    );
+    // fallback=1 still boots, but there is only one kernel left.
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
+}
+
+#[test]
+fn centos6_unmounted_boot_says_mount_it() {
+    let s = Scratch::new("boot-unmounted");
+    s.write("etc/redhat-release", "CentOS release 6.10 (Final)\n");
+    s.write(
+        "etc/fstab",
+        "/dev/sda2 / ext4 defaults 1 1\nUUID=9e1a-boot /boot ext4 defaults 1 2\n",
+    );
+    // The empty mount points of /boot and of the ESP inside it.
+    std::fs::create_dir_all(s.path().join("boot/efi")).expect("mkdir");
+    s.write(&format!("lib/modules/{C4}/modules.dep"), "");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let b = one(&recs, "boot-mounted");
+    assert_eq!(b["status"], "fail");
+    let m = b["message"].as_str().expect("m");
+    assert!(m.contains("mount UUID=9e1a-boot on"), "{m}");
+    assert!(m.contains("run again"), "{m}");
+    for r in &recs {
+        let m = r["message"].as_str().expect("m");
+        assert!(
+            !m.contains("reinstall"),
+            "an unmounted /boot is not a removed kernel: {r}"
+        );
+    }
+    assert_eq!(
+        statuses(&recs, "fail").len(),
+        1,
+        "{:#?}",
+        statuses(&recs, "fail")
+    );
+}
+
+// ---------------------------------------------------------------- Alpine extlinux
+
+fn alpine() -> Scratch {
+    let s = Scratch::new("boot-alpine");
+    s.write("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\n");
+    s.write("etc/fstab", "UUID=a1b2 / ext4 rw,relatime 0 1\n");
+    s.write("boot/extlinux.conf", "DEFAULT menu.c32\nPROMPT 0\nMENU TITLE Alpine/Linux Boot Menu\nMENU HIDDEN\nMENU AUTOBOOT Alpine will be booted automatically in # seconds.\nTIMEOUT 10\nLABEL lts\n  MENU DEFAULT\n  MENU LABEL Linux lts\n  LINUX vmlinuz-lts\n  INITRD initramfs-lts\n  APPEND root=UUID=a1b2 modules=sd-mod,usb-storage,ext4 quiet rootfstype=ext4\n\nMENU SEPARATOR\n");
+    s.write("boot/vmlinuz-lts", "kernel image");
+    s.write("boot/initramfs-lts", "initrd image");
+    s.write("lib/modules/6.6.7-0-lts/modules.dep", "");
+    s
+}
+
+#[test]
+fn alpine_extlinux_healthy() {
+    let s = alpine();
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["loader"], "extlinux");
+    assert_eq!(k["entry"], "Linux lts");
+    assert_eq!(k["path"], "/boot/vmlinuz-lts");
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["status"], "ok");
+    assert_eq!(m["path"], "/lib/modules/6.6.7-0-lts");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.7-0-lts"
+    );
+    // One kernel only: a warning, not a failure.
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
+}
+
+#[test]
+fn alpine_missing_initramfs_fails() {
+    let s = alpine();
+    std::fs::remove_file(s.path().join("boot/initramfs-lts")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    assert_eq!(i["path"], "/boot/initramfs-lts");
+    assert!(
+        i["message"].as_str().expect("m").contains("mkinitfs"),
+        "{i}"
+    );
+}
+
+// ---------------------------------------------------------------- systemd-boot
+
+const A1: &str = "6.6.1-arch1-1";
+const A0: &str = "6.5.9-arch2-1";
+
+fn sdboot(default: &str, options: &str) -> Scratch {
+    let s = Scratch::new("boot-sdboot");
+    s.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw 0 1\nUUID=E5P /boot vfat rw 0 2\n",
+    );
+    s.write(
+        "boot/loader/loader.conf",
+        format!("timeout 3\n#console-mode keep\ndefault {default}\n"),
+    );
+    for v in [A1, A0] {
+        s.write(&format!("boot/{MID}/{v}/linux"), "kernel image");
+        s.write(&format!("boot/{MID}/{v}/initrd"), "initrd image");
+        s.write(&format!("usr/lib/modules/{v}/modules.dep"), "");
+        s.write(&format!("usr/lib/modules/{v}/vmlinuz"), "kernel image");
+        s.write(
+            &format!("boot/loader/entries/{MID}-{v}.conf"),
+            format!("title Arch Linux\nversion {v}\nmachine-id {MID}\nsort-key arch\noptions {options}\nlinux /{MID}/{v}/linux\ninitrd /{MID}/{v}/initrd\n"),
+        );
+    }
+    s
+}
+
+#[test]
+fn systemd_boot_healthy() {
+    let s = sdboot(&format!("{MID}-*"), "root=UUID=r00t rw");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["loader"], "systemd-boot");
+    assert_eq!(
+        d["kernel"], A1,
+        "newest version sorts first and the glob takes the first match"
+    );
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/boot/{MID}/{A1}/linux")
+    );
+    // Kernels kept in /usr/lib/modules/VER/vmlinuz, installed into the ESP by kernel-install.
+    let n = one(&recs, "newest-kernel-entry");
+    assert_eq!(
+        (n["status"].as_str(), n["kernel"].as_str()),
+        (Some("ok"), Some(A1))
+    );
+    assert!(find(&recs, "kernel-modules")
+        .iter()
+        .all(|r| r["status"] == "ok"));
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["status"], "ok");
+    assert_eq!(
+        sp["needed_bytes"], 30,
+        "the largest entry's kernel and initrd (12 + 12) plus a quarter"
+    );
+    assert_eq!(one(&recs, "fallback-kernel")["status"], "ok");
+}
+
+#[test]
+fn systemd_boot_broken_default_and_no_root() {
+    let s = sdboot("nonexistent.conf", "rw quiet");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    assert_eq!(d["file"], "/boot/loader/loader.conf");
+    assert_eq!(d["line"], 3);
+    assert!(
+        d["message"]
+            .as_str()
+            .expect("m")
+            .contains("bootctl set-default"),
+        "{d}"
+    );
+    assert_eq!(one(&recs, "default-entry-root")["status"], "fail");
+}
+
+// ---------------------------------------------------------------- interface
+
+#[test]
+fn missing_root_is_trouble() {
+    let r = common::run(
+        "boot-check",
+        ["--root", "/nonexistent/boot-check-root"],
+        None,
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("/nonexistent/boot-check-root"), "{r}");
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn empty_root_is_nothing_to_check() {
+    let s = Scratch::new("boot-empty");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(one(&recs, "config-found")["status"], "skip");
+    let t = common::run(
+        "boot-check",
+        ["--root", s.path().to_str().expect("p"), "--format", "text"],
+        None,
+    );
+    t.expect_code(0);
+    assert!(t
+        .stdout_str()
+        .ends_with("nothing to check: this system does not boot from its own /boot\n"));
+}
+
+#[test]
+fn kernels_without_configuration_fail() {
+    let s = Scratch::new("boot-noconf");
+    s.write("etc/os-release", "ID=debian\n");
+    kernel(&s, D15, &format!("initrd.img-{D15}"));
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let c = one(&recs, "config-found");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["message"].as_str().expect("m").contains("update-grub"),
+        "{c}"
+    );
+}
+
+#[test]
+fn live_run_writes_valid_records() {
+    let r = common::run("boot-check", Vec::<&str>::new(), None);
+    assert!(r.code() == 0 || r.code() == 1, "{r}");
+    let recs = r.records();
+    assert!(!recs.is_empty());
+    for rec in &recs {
+        let keys: Vec<&str> = rec
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, FIELDS);
+    }
+    let rk = one(&recs, "running-kernel-modules");
+    assert_ne!(
+        rk["status"], "skip",
+        "live: the running kernel is known: {rk}"
+    );
+    if !std::path::Path::new("/proc/modules").exists() {
+        assert_eq!(rk["status"], "ok");
+        assert!(rk["message"]
+            .as_str()
+            .expect("m")
+            .contains("no loadable module support"));
+    }
+    let t = common::run("boot-check", ["--format", "text"], None);
+    assert_eq!(t.code(), r.code());
+}
+
+#[test]
+fn quiet_on_closed_pipe() {
+    common::assert_quiet_on_closed_pipe("boot-check", &[]);
+}
+
+#[test]
+fn debian_separate_boot_found_through_search_uuid() {
+    const BOOTU: &str = "b007b007-0000-1111-2222-333344445555";
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13])
+        .replace(&format!("--set=root {U}"), &format!("--set=root {BOOTU}"))
+        .replace("/boot/vmlinuz", "/vmlinuz")
+        .replace("/boot/initrd", "/initrd");
+    s.write("boot/grub/grub.cfg", cfg);
+    // fstab lists / first and /boot by the UUID GRUB searches for.
+    s.write(
+        "etc/fstab",
+        format!("UUID={U} / ext4 defaults 0 1\nUUID={BOOTU} /boot ext4 defaults 0 2\n"),
+    );
+    // A decoy at the root file system's top must not be taken for the kernel.
+    s.write(&format!("vmlinuz-{D15}"), "");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/boot/vmlinuz-{D15}")
+    );
+    assert_eq!(
+        one(&recs, "default-entry-initrd")["path"],
+        format!("/boot/initrd.img-{D15}")
+    );
+}
+
+#[test]
+fn legacy_unknown_keyword_only_warns() {
+    let s = centos6();
+    let conf = std::fs::read_to_string(s.path().join("boot/grub/grub.conf")).expect("read");
+    s.write(
+        "boot/grub/grub.conf",
+        conf.replace("hiddenmenu\n", "hiddenmenu\nfrobnicate 3\n"),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let p = one(&recs, "config-parse");
+    assert_eq!(p["status"], "warn");
+    assert_eq!(p["line"], 6);
+}
+
+#[test]
+fn unreadable_configuration() {
+    // A directory where grub.cfg should be: the boot loader cannot read it either.
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_file(s.path().join("boot/grub/grub.cfg")).expect("rm");
+    std::fs::create_dir(s.path().join("boot/grub/grub.cfg")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let c = one(&recs, "config-found");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["message"].as_str().expect("m").contains("update-grub"),
+        "{c}"
+    );
+
+    // Permission denied: exit 2 after the records. As root, drop to nobody.
+    use std::os::unix::fs::PermissionsExt;
+    for file in ["boot/grub/grub.cfg", "boot/grub/grubenv"] {
+        let s = debian(&[D15, D13], &saved15());
+        std::fs::set_permissions(s.path().join(file), std::fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+        let Some(r) = run_unprivileged(s.path()) else {
+            return;
+        };
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains(&format!("{file}: permission denied")),
+            "{r}"
+        );
+        assert!(r.stderr.contains("run boot-check as root"), "{r}");
+        assert!(
+            !r.records().is_empty(),
+            "records are written before the error"
+        );
+    }
+}
+
+/// boot-check --root DIR as a user who cannot read root's 0600 files.
+fn run_unprivileged(root: &std::path::Path) -> Option<common::Run> {
+    if !common::is_root() {
+        return Some(common::run(
+            "boot-check",
+            [std::ffi::OsStr::new("--root"), root.as_os_str()],
+            None,
+        ));
+    }
+    if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: permission test needs setpriv when run as root");
+        return None;
+    }
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::bin("boot-check"))
+        .arg("--root")
+        .arg(root);
+    Some(common::run_cmd(cmd, None))
+}
+
+#[test]
+fn debian_bare_id_of_a_submenu_entry_is_not_found_by_grub() {
+    // The old GRUB_DEFAULT habit: GRUB looks only at the top level.
+    let s = debian(&[D15, D13], &format!("gnulinux-{D13}-advanced-{U}"));
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(
+        m.contains(&format!(
+            "write it as 'gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}'"
+        )),
+        "{m}"
+    );
+    // What GRUB boots instead (the first entry) is checked as the default.
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["entry"],
+        "Debian GNU/Linux"
+    );
+}
+
+#[test]
+fn systemd_boot_default_by_file_name() {
+    let s = sdboot(&format!("{MID}-{A0}.conf"), "root=UUID=r00t rw");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(one(&recs, "default-entry")["kernel"], A0);
+}
+
+#[test]
+fn fedora_saved_entry_of_a_removed_kernel_fails() {
+    // The package and its BLS entry are gone; grubenv still names the entry.
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro"), false);
+    std::fs::remove_file(
+        s.path()
+            .join(format!("boot/loader/entries/{MID}-{F6}.conf")),
+    )
+    .expect("rm");
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{F6}"))).expect("rm");
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{F6}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    assert_eq!(d["subject"], format!("{MID}-{F6}"));
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("saved_entry in /boot/grub2/grubenv"), "{m}");
+    assert!(
+        m.contains(&format!("grubby --set-default /boot/vmlinuz-{F5}")),
+        "{m}"
+    );
+    // GRUB then boots the first entry in BLS order: the newest remaining kernel.
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(
+        (k["status"].as_str(), k["kernel"].as_str()),
+        (Some("ok"), Some(F5))
+    );
+}
+
+#[test]
+fn debian_grub_cfg_older_than_grub_default_warns() {
+    let s = debian(&[D15, D13], &saved15());
+    let cfg =
+        debian_cfg(&[D15, D13]).replace("set default=\"${saved_entry}\"", "set default=\"0\"");
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn");
+    assert_eq!(
+        d["entry"], "Debian GNU/Linux",
+        "grub.cfg's default=0 is what boots"
+    );
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("GRUB_DEFAULT=saved"), "{m}");
+    assert!(
+        m.contains("`grub-set-default` has no effect until it is regenerated with `update-grub`"),
+        "{m}"
+    );
+}
+
+#[test]
+fn boot_space_warns_when_the_next_kernel_will_not_fit() {
+    // A sparse kernel image larger than any free space makes /boot "full".
+    let s = debian(&[D15, D13], &saved15());
+    let big = std::fs::OpenOptions::new()
+        .write(true)
+        .open(s.path().join(format!("boot/vmlinuz-{D13}")))
+        .expect("open");
+    if big.set_len(4 << 40).is_err() {
+        eprintln!("SKIP: the file system of the scratch directory has no 4 TiB sparse files");
+        return;
+    }
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "a warning only");
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["status"], "warn");
+    let (free, needed) = (
+        sp["free_bytes"].as_u64().expect("free"),
+        sp["needed_bytes"].as_u64().expect("needed"),
+    );
+    assert!(needed > 4 << 40 && free < needed, "{sp}");
+    assert!(
+        sp["message"]
+            .as_str()
+            .expect("m")
+            .contains("apt autoremove --purge"),
+        "{sp}"
+    );
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn rhel8_uefi_configuration_on_the_esp() {
+    // RHEL 8 on UEFI: grub.cfg and grubenv live in /boot/efi/EFI/redhat.
+    let s = fedora(
+        Some("root=/dev/mapper/rhel-root ro crashkernel=auto"),
+        false,
+    );
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    for f in ["grub.cfg", "grubenv"] {
+        let data = std::fs::read(s.path().join("boot/grub2").join(f)).expect("read");
+        s.write(&format!("boot/efi/EFI/redhat/{f}"), data);
+    }
+    std::fs::remove_dir_all(s.path().join("boot/grub2")).expect("rm");
+    std::fs::create_dir_all(s.path().join("boot/efi/EFI/BOOT")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "config-found")["file"],
+        "/boot/efi/EFI/redhat/grub.cfg"
+    );
+    assert_eq!(
+        one(&recs, "grubenv")["path"],
+        "/boot/efi/EFI/redhat/grubenv"
+    );
+    assert_eq!(one(&recs, "default-entry")["kernel"], F6);
+    assert_eq!(
+        one(&recs, "default-entry-root")["options"],
+        "root=/dev/mapper/rhel-root ro crashkernel=auto"
+    );
+    // A removed older kernel only warns, naming dnf.
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{F5}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let w: Vec<_> = find(&recs, "entry-kernel")
+        .into_iter()
+        .filter(|r| r["status"] == "warn")
+        .collect();
+    assert!(!w.is_empty());
+    assert!(w[0]["message"]
+        .as_str()
+        .expect("m")
+        .contains(&format!("dnf reinstall kernel-core-{F5}")));
+}
+
+#[test]
+fn arch_grub_kernel_named_by_package() {
+    let s = Scratch::new("boot-arch");
+    s.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    s.write("etc/fstab", "UUID=r00t / ext4 rw 0 1\n");
+    s.write(
+        "boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Arch Linux' --class arch $menuentry_id_option 'gnulinux-simple-r00t' {\n\tlinux\t/boot/vmlinuz-linux root=UUID=r00t rw loglevel=3\n\tinitrd\t/boot/initramfs-linux.img\n}\nmenuentry 'Arch Linux, with Linux linux-lts' {\n\tlinux\t/boot/vmlinuz-linux-lts root=UUID=r00t rw\n\tinitrd\t/boot/initramfs-linux-lts.img\n}\n",
+    );
+    for (pkg, ver) in [("linux", "6.6.1-arch1-1"), ("linux-lts", "6.1.63-1-lts")] {
+        s.write(&format!("boot/vmlinuz-{pkg}"), "kernel image");
+        s.write(&format!("boot/initramfs-{pkg}.img"), "initrd image");
+        s.write(
+            &format!("usr/lib/modules/{ver}/pkgbase"),
+            format!("{pkg}\n"),
+        );
+    }
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let m = find(&recs, "kernel-modules");
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|r| r["status"] == "ok"), "{m:?}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.1-arch1-1"
+    );
+    // The package of the default kernel is named in the fix.
+    std::fs::remove_dir_all(s.path().join("usr/lib/modules/6.6.1-arch1-1")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["status"] == "fail")
+        .expect("fail");
+    assert!(
+        m["message"]
+            .as_str()
+            .expect("m")
+            .contains("pacman -S linux"),
+        "{m}"
+    );
+}
+
+#[test]
+fn ubuntu_modules_come_from_linux_modules_package() {
+    let s = debian(&["5.15.0-91-generic", "5.15.0-89-generic"], "0");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+    );
+    std::fs::remove_dir_all(s.path().join("lib/modules/5.15.0-89-generic")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "not the default kernel: a warning");
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["status"] == "warn")
+        .expect("warn");
+    let msg = m["message"].as_str().expect("m");
+    assert!(
+        msg.contains("apt install --reinstall linux-modules-5.15.0-89-generic"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn initrd_of_another_kernel_fails() {
+    // A hand-edited entry: the new kernel with the old kernel's initrd.
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13]).replacen(
+        &format!("/boot/vmlinuz-{D15} root=UUID={U} ro quiet\n\t\tinitrd\t/boot/initrd.img-{D15}"),
+        &format!("/boot/vmlinuz-{D15} root=UUID={U} ro quiet\n\t\tinitrd\t/boot/initrd.img-{D13}"),
+        1,
+    );
+    assert_ne!(cfg, debian_cfg(&[D15, D13]));
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains(&format!("was built for kernel {D13}, not for {D15}")),
+        "{i}"
+    );
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains("regenerate the menu with `update-grub`"),
+        "{i}"
+    );
+}
