@@ -93,6 +93,19 @@ impl Partial {
         }
     }
 
+    /// Add another reader's counts.
+    pub fn merge(&mut self, other: Partial) {
+        for (k, n) in other.fields {
+            *self.fields.entry(k).or_default() += n;
+        }
+        self.processes += other.processes;
+        for e in other.reasons {
+            if !self.reasons.contains(&e) {
+                self.reasons.push(e);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.processes == 0
     }

@@ -184,6 +184,12 @@ impl TextView {
         }
     }
 
+    /// Add another reader's share of the footer.
+    pub fn merge(&mut self, other: TextView) {
+        self.units.extend(other.units);
+        self.without_unit += other.without_unit;
+    }
+
     pub fn header(&self) -> String {
         if self.deleted_only {
             format!(
