@@ -237,11 +237,7 @@ impl Worker<'_> {
                 continue;
             }
             match format {
-                Format::Json => {
-                    let v = self.ctx.record(&p);
-                    serde_json::to_writer(&mut buf, &v)
-                        .map_err(|e| Error::new(format!("encoding a record: {e}")))?;
-                }
+                Format::Json => self.ctx.write_record(&p, &mut buf),
                 Format::Text => {
                     let line = self.text.line(&mut self.ctx, &p);
                     buf.extend_from_slice(line.as_bytes());
