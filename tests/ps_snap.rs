@@ -168,7 +168,9 @@ fn fixture() -> Scratch {
         "proc/300/status",
         status("defunct-child", 1000, 1000, 1000, 1000),
     );
+    // What the kernel shows of a zombie: empty argv and maps, no exe link.
     s.write("proc/300/cmdline", "");
+    s.write("proc/300/maps", "");
     s.write(
         "proc/300/cgroup",
         "0::/user.slice/user-1000.slice/session-3.scope\n",
@@ -688,4 +690,31 @@ fn help_names_every_option() {
     ] {
         assert!(out.contains(opt), "{opt} missing from --help");
     }
+}
+
+#[test]
+fn live_zombie_is_listed() {
+    // A child that exited and is not waited for yet stays a zombie.
+    let mut child = Command::new("true").spawn().expect("spawn true");
+    let pid = child.id();
+    let mut rec = None;
+    for _ in 0..200 {
+        let recs = run("ps-snap", ["-p", &pid.to_string()], None)
+            .expect_code(0)
+            .records();
+        if recs.first().is_some_and(|r| r["state"] == "Z") {
+            rec = recs.into_iter().next();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.wait();
+    let z = rec.expect("the child never showed as a zombie");
+    assert_eq!(z["ppid"], std::process::id());
+    assert_eq!(z["comm"], "true");
+    assert_eq!(z["cmdline"], json!([]));
+    assert_eq!(z["exe"], Value::Null);
+    assert_eq!(z["exe_deleted"], Value::Null);
+    assert_eq!(z["deleted_maps"], json!([]));
+    assert_eq!(z["kernel_thread"], false);
 }

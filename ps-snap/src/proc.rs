@@ -253,10 +253,7 @@ impl Reader {
                 None
             }
         };
-        let (kthread, zombie) = match &stat {
-            Some(s) => (s.flags & PF_KTHREAD != 0, matches!(s.state, b'Z' | b'X')),
-            None => (false, false),
-        };
+        let kthread = stat.as_ref().is_some_and(|s| s.flags & PF_KTHREAD != 0);
 
         let ids = match self.status.read_at(&dir, "status") {
             Ok(()) => parse::status_ids(self.status.bytes()),
@@ -267,9 +264,11 @@ impl Reader {
             }
         };
 
-        // Kernel threads and zombies have no user memory: no argv, no
-        // executable, no mappings. Not reading saves three opens each.
-        let cmdline = if kthread || zombie {
+        // Kernel threads have no user memory: no argv, no executable, no
+        // mappings; not reading saves three opens each. Zombies are read like
+        // any process (their files are empty, their exe is gone): a zombie
+        // thread-group leader whose other threads still run keeps them all.
+        let cmdline = if kthread {
             Some(Vec::new())
         } else {
             match self.cmdline.read_at(&dir, "cmdline") {
@@ -284,8 +283,6 @@ impl Reader {
 
         let (exe, exe_deleted) = if kthread {
             (None, Some(false))
-        } else if zombie {
-            (None, None)
         } else {
             match readlinkat(&dir, "exe") {
                 Ok(target) => {
@@ -296,7 +293,8 @@ impl Reader {
                     }
                     (Some(raw), Some(deleted))
                 }
-                // Exiting right now (its memory is gone already): unknowable.
+                // A zombie, or exiting right now: its memory is gone, and
+                // with it what it ran.
                 Err(e) if gone(e) => (None, None),
                 Err(e) => {
                     partial.note(&mut seen, "exe", e);
@@ -316,7 +314,7 @@ impl Reader {
 
         let deleted_maps = if !opts.maps {
             None
-        } else if kthread || zombie {
+        } else if kthread {
             Some(Vec::new())
         } else {
             match self.maps.read_at(&dir, "maps") {
