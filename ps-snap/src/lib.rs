@@ -279,10 +279,15 @@ pub fn snapshot<W: std::io::Write>(
         out.line(&text.header())?;
     }
     let chunks: Vec<&[u32]> = pids.chunks(CHUNK).collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, MAX_THREADS)
-        .min(chunks.len().max(1));
+    // Under --root one thread: a tree on disk is no running system worth
+    // racing, and asking the kernel how many CPUs we may use reads the
+    // live /proc/self, which --root promises not to touch.
+    let cpus = if root.is_live() {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    };
+    let threads = cpus.clamp(1, MAX_THREADS).min(chunks.len().max(1));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut partial = Partial::default();
