@@ -70,6 +70,9 @@ impl Buf {
     }
 }
 
+/// The reason noted for a file that was read but did not parse.
+const MALFORMED: Errno = Errno::UnknownErrno;
+
 /// Why a field stayed `null`, counted once per process for the summary.
 #[derive(Debug, Default)]
 pub struct Partial {
@@ -137,8 +140,10 @@ impl Partial {
             });
         }
         for e in &self.reasons {
-            if !matches!(e, Errno::EACCES | Errno::EPERM) {
-                why.push(e.desc().to_lowercase());
+            match e {
+                Errno::EACCES | Errno::EPERM => {}
+                &MALFORMED => why.push("unexpected content".to_owned()),
+                e => why.push(e.desc().to_lowercase()),
             }
         }
         let n = self.processes;
@@ -243,7 +248,7 @@ impl Reader {
             Ok(()) => {
                 let s = parse::stat(self.stat.bytes());
                 if s.is_none() {
-                    partial.note(&mut seen, "stat", Errno::EINVAL);
+                    partial.note(&mut seen, "stat", MALFORMED);
                 }
                 s
             }
@@ -256,7 +261,13 @@ impl Reader {
         let kthread = stat.as_ref().is_some_and(|s| s.flags & PF_KTHREAD != 0);
 
         let ids = match self.status.read_at(&dir, "status") {
-            Ok(()) => parse::status_ids(self.status.bytes()),
+            Ok(()) => {
+                let ids = parse::status_ids(self.status.bytes());
+                if ids.is_none() {
+                    partial.note(&mut seen, "status", MALFORMED);
+                }
+                ids
+            }
             Err(e) if gone(e) => return None,
             Err(e) => {
                 partial.note(&mut seen, "status", e);
@@ -389,6 +400,15 @@ mod tests {
             Some("partial snapshot: exe, maps of 2 processes unreadable (permission denied, even to root)")
         );
         assert_eq!(Partial::default().summary(false), None);
+
+        let mut q = Partial::default();
+        let mut c = false;
+        q.note(&mut c, "status", MALFORMED);
+        q.note(&mut c, "maps", Errno::EISDIR);
+        assert_eq!(
+            q.summary(true).as_deref(),
+            Some("partial snapshot: status, maps of 1 process unreadable (unexpected content; is a directory)")
+        );
     }
 
     #[test]
