@@ -671,6 +671,10 @@ fn live_text_view_and_deleted() {
 
 #[test]
 fn closed_pipe_is_quiet() {
+    // More output than a pipe holds, so the reader really goes away while
+    // ps-snap still writes: 40 processes with a 4 KiB argument each.
+    let long = "x".repeat(4096);
+    let _children: Vec<Sleeper> = (0..40).map(|_| Sleeper::start(&long)).collect();
     assert_quiet_on_closed_pipe("ps-snap", &[]);
     assert_quiet_on_closed_pipe("ps-snap", &["--format", "text"]);
 }
@@ -717,4 +721,50 @@ fn live_zombie_is_listed() {
     assert_eq!(z["exe_deleted"], Value::Null);
     assert_eq!(z["deleted_maps"], json!([]));
     assert_eq!(z["kernel_thread"], false);
+}
+
+#[test]
+fn live_deleted_executable_is_found() {
+    // A copy of sleep, started and then removed: what a package upgrade
+    // does to a running daemon's binary.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ps-snap-deleted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let exe = dir.join("old-sleep");
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("sleep(1) installed");
+    std::fs::copy(sleep, &exe).expect("copy sleep");
+    let child = Command::new(&exe)
+        .arg("30")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn copy of sleep");
+    let mut child = Sleeper(child);
+    let pid = child.0.id().to_string();
+    // Wait until the exec is done (comm is the new name), then remove it.
+    for _ in 0..200 {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "old-sleep" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::remove_file(&exe).expect("remove copy");
+    let recs = run("ps-snap", ["--deleted", "-p", &pid], None)
+        .expect_code(0)
+        .records();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(recs.len(), 1, "not listed by --deleted: {recs:?}");
+    let r = &recs[0];
+    let path = exe.to_str().expect("utf-8 path");
+    assert_eq!(r["exe"], path, "{r}");
+    assert_eq!(r["exe_deleted"], true, "{r}");
+    let maps = r["deleted_maps"].as_array().expect("deleted_maps read");
+    let filtered = ["/tmp/", "/var/tmp/", "/run/"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    assert!(filtered || maps.contains(&json!(path)), "{r}");
+    let _ = child.0.kill();
 }

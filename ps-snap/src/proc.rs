@@ -44,10 +44,15 @@ impl Buf {
         &self.data[..self.len]
     }
 
-    /// Read the file `name` under `dir` whole. A short read ends it: /proc
-    /// files hand over everything that fits in one read, so a file smaller
-    /// than the buffer costs one read(2), not two (procps does the same).
-    pub fn read_at(&mut self, dir: impl AsFd, name: &str) -> Result<(), Errno> {
+    /// Read the file `name` under `dir` whole.
+    ///
+    /// How /proc hands a file over decides when to stop. A one-record file
+    /// (stat, status, cgroup; cmdline) comes whole in one read(2) when the
+    /// buffer is large enough, so a short read ends it and the file costs
+    /// one read, not two (procps does the same). A file of many records
+    /// (maps) comes at most a page at a time, so it is read to end of file
+    /// (`records`).
+    pub fn read_at(&mut self, dir: impl AsFd, name: &str, records: bool) -> Result<(), Errno> {
         let fd = openat(dir, name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())?;
         self.len = 0;
         loop {
@@ -62,7 +67,7 @@ impl Buf {
                 Err(e) => return Err(e),
             };
             self.len += n;
-            if n == 0 || n < room {
+            if n == 0 || (n < room && !records) {
                 break;
             }
         }
@@ -244,7 +249,7 @@ impl Reader {
         let mut seen = false;
         let partial = &mut self.partial;
 
-        let stat = match self.stat.read_at(&dir, "stat") {
+        let stat = match self.stat.read_at(&dir, "stat", false) {
             Ok(()) => {
                 let s = parse::stat(self.stat.bytes());
                 if s.is_none() {
@@ -260,7 +265,7 @@ impl Reader {
         };
         let kthread = stat.as_ref().is_some_and(|s| s.flags & PF_KTHREAD != 0);
 
-        let ids = match self.status.read_at(&dir, "status") {
+        let ids = match self.status.read_at(&dir, "status", false) {
             Ok(()) => {
                 let ids = parse::status_ids(self.status.bytes());
                 if ids.is_none() {
@@ -282,7 +287,7 @@ impl Reader {
         let cmdline = if kthread {
             Some(Vec::new())
         } else {
-            match self.cmdline.read_at(&dir, "cmdline") {
+            match self.cmdline.read_at(&dir, "cmdline", false) {
                 Ok(()) => Some(parse::cmdline(self.cmdline.bytes()).collect()),
                 Err(e) if gone(e) => return None,
                 Err(e) => {
@@ -314,7 +319,7 @@ impl Reader {
             }
         };
 
-        let cgroup = match self.cgroup.read_at(&dir, "cgroup") {
+        let cgroup = match self.cgroup.read_at(&dir, "cgroup", false) {
             Ok(()) => parse::cgroup_path(self.cgroup.bytes()),
             Err(e) if gone(e) => return None,
             Err(e) => {
@@ -328,7 +333,7 @@ impl Reader {
         } else if kthread {
             Some(Vec::new())
         } else {
-            match self.maps.read_at(&dir, "maps") {
+            match self.maps.read_at(&dir, "maps", true) {
                 Ok(()) => {
                     let mut v = Vec::new();
                     parse::deleted_maps(self.maps.bytes(), &mut v);
@@ -412,6 +417,34 @@ mod tests {
     }
 
     #[test]
+    fn maps_are_read_past_the_first_page() {
+        // /proc/PID/maps comes a page at a time; the main stack is mapped
+        // high, so its line is among the last. Parked threads (a stack and a
+        // guard page each) make sure the file is longer than a page.
+        let park = std::sync::Barrier::new(41);
+        std::thread::scope(|s| {
+            for _ in 0..40 {
+                s.spawn(|| {
+                    park.wait();
+                });
+            }
+            let d = std::fs::File::open("/proc/self").expect("open /proc/self");
+            let mut b = Buf::with_capacity(256 * 1024);
+            let res = b.read_at(&d, "maps", true);
+            park.wait();
+            res.expect("read maps");
+            let maps = b.bytes();
+            assert!(maps.len() > 8192, "maps of {} bytes only", maps.len());
+            assert!(maps.ends_with(b"\n"));
+            assert!(
+                memchr::memmem::find(maps, b"[stack]").is_some(),
+                "maps cut short at {} bytes",
+                maps.len()
+            );
+        });
+    }
+
+    #[test]
     fn buf_grows_past_its_capacity() {
         let dir = std::env::temp_dir().join(format!("ps-snap-buf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
@@ -419,9 +452,9 @@ mod tests {
         std::fs::write(dir.join("f"), &data).expect("write");
         let d = std::fs::File::open(&dir).expect("open dir");
         let mut b = Buf::with_capacity(100);
-        b.read_at(&d, "f").expect("read");
+        b.read_at(&d, "f", false).expect("read");
         assert_eq!(b.bytes(), &data[..]);
-        assert_eq!(b.read_at(&d, "missing").err(), Some(Errno::ENOENT));
+        assert_eq!(b.read_at(&d, "missing", true).err(), Some(Errno::ENOENT));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
