@@ -196,6 +196,25 @@ fn fixture() -> Scratch {
     std::fs::create_dir_all(s.path().join("proc/400/maps")).expect("mkdir");
     symlink("/usr/bin/tool", s.path().join("proc/400/exe")).expect("symlink");
 
+    // 410: a user's own service, running a replaced library.
+    s.write(
+        "proc/410/stat",
+        stat_line(
+            410, b"agent", 'S', 1, 0, 0x400000, 0, 0, 0, 1, 1100, 4096, 1,
+        ),
+    );
+    s.write("proc/410/status", status("agent", 1000, 1000, 1000, 1000));
+    s.write("proc/410/cmdline", b"/usr/bin/agent\0");
+    s.write(
+        "proc/410/cgroup",
+        "0::/user.slice/user-1000.slice/user@1000.service/app.slice/agent.service\n",
+    );
+    s.write(
+        "proc/410/maps",
+        "7f0000000000-7f0000020000 r-xp 00000000 fd:01 2224 /usr/lib/libagent.so.1 (deleted)\n",
+    );
+    symlink("/usr/bin/agent", s.path().join("proc/410/exe")).expect("symlink");
+
     // 555: vanished between readdir and reading: a directory, no files.
     std::fs::create_dir_all(s.path().join("proc/555")).expect("mkdir");
     // Not processes: /proc/self-like names and files are ignored.
@@ -227,7 +246,7 @@ fn fixture_records_have_every_field() {
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
     // Pid order; the vanished 555 is absent, not an error.
-    assert_eq!(pids, [1, 2, 120, 130, 300, 400]);
+    assert_eq!(pids, [1, 2, 120, 130, 300, 400, 410]);
     let keys: Vec<&str> = recs[0]
         .as_object()
         .expect("object")
@@ -394,7 +413,8 @@ fn fixture_deleted_filter_json_and_text() {
         .iter()
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
-    assert_eq!(pids, [120, 130]);
+    assert_eq!(pids, [120, 130, 410]);
+    assert_eq!(by_pid(&recs, 410)["unit"], "agent.service");
 
     let r = snap(&s, &["--deleted", "--format", "text"]);
     r.expect_code(0);
@@ -414,9 +434,18 @@ fn fixture_deleted_filter_json_and_text() {
         .find(|l| l.contains(" 130 "))
         .expect("cron row");
     assert!(cron.contains(" lib "), "{cron}");
+    // A user manager's unit is named with its manager.
+    let agent = lines
+        .iter()
+        .find(|l| l.contains(" 410 "))
+        .expect("agent row");
+    assert!(
+        agent.contains(" user@1000.service/agent.service "),
+        "{agent}"
+    );
     assert_eq!(
         lines.last().copied(),
-        Some("units to restart: cron.service ssh.service")
+        Some("units to restart: cron.service ssh.service user@1000.service/agent.service")
     );
 }
 
@@ -427,7 +456,7 @@ fn fixture_text_view() {
     r.expect_code(0);
     let out = r.stdout_str();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 7, "{out}");
+    assert_eq!(lines.len(), 8, "{out}");
     assert!(lines[0].starts_with("UID"));
     for col in ["PID", "PPID", "STIME", "TTY", "TIME", "OLD", "CMD"] {
         assert!(lines[0].contains(col), "{col} missing: {}", lines[0]);
@@ -458,7 +487,7 @@ fn fixture_selection_and_no_maps() {
         .iter()
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
-    assert_eq!(pids, [300, 400]);
+    assert_eq!(pids, [300, 400, 410]);
     let recs = snap(&s, &["-u", "0"]).expect_code(0).records();
     assert_eq!(recs.len(), 4);
     let r = snap(&s, &["-u", "mallory"]);

@@ -285,8 +285,8 @@ impl TextView {
         if self.deleted_only {
             let unit = p
                 .cgroup
-                .and_then(parse::unit)
-                .map(display)
+                .and_then(parse::unit_label)
+                .map(|u| display(&u))
                 .unwrap_or_default();
             if unit.is_empty() {
                 self.without_unit += 1;
