@@ -10,8 +10,11 @@ pub mod parse;
 pub mod proc;
 pub mod record;
 
+use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use nix::fcntl::{openat, OFlag};
@@ -20,10 +23,6 @@ use nix::sys::stat::Mode;
 use common::cli::{self, Format};
 use common::names::Names;
 use common::{Error, Out, Result, Root, Status};
-
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 
 use crate::proc::{Partial, ReadOpts, Reader};
 use crate::record::{Context, TextView};
@@ -214,7 +213,7 @@ struct Worker<'a> {
 
 impl Worker<'_> {
     /// The output (JSON Lines or text rows) of a run of pids, in pid order.
-    fn chunk(&mut self, pids: &[u32]) -> Result<Vec<u8>> {
+    fn chunk(&mut self, pids: &[u32]) -> Vec<u8> {
         let mut buf = Vec::with_capacity(pids.len() * 1024);
         let read_opts = ReadOpts {
             maps: !self.opts.no_maps,
@@ -245,7 +244,7 @@ impl Worker<'_> {
             }
             buf.push(b'\n');
         }
-        Ok(buf)
+        buf
     }
 }
 
@@ -293,7 +292,7 @@ pub fn snapshot<W: std::io::Write>(
     let mut partial = Partial::default();
 
     let result = std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = mpsc::channel::<(usize, Result<Vec<u8>>)>();
+        let (tx, rx) = mpsc::channel::<(usize, Vec<u8>)>();
         let mut handles = Vec::with_capacity(threads);
         for _ in 0..threads {
             let tx = tx.clone();
@@ -325,7 +324,7 @@ pub fn snapshot<W: std::io::Write>(
             pending.insert(i, chunk);
             while let Some(chunk) = pending.remove(&want) {
                 want += 1;
-                if let Err(e) = chunk.and_then(|b| out.raw(&b)) {
+                if let Err(e) = out.raw(&chunk) {
                     res = Err(e);
                     break;
                 }
