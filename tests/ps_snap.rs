@@ -628,14 +628,33 @@ fn ps_table() -> std::collections::BTreeMap<u64, (u64, u64, String)> {
         .collect()
 }
 
+/// `ps -e -o pid=,args=` as a map pid -> args.
+fn ps_args() -> std::collections::BTreeMap<u64, String> {
+    let out = Command::new("ps")
+        .args(["-e", "-o", "pid=,args="])
+        .output()
+        .expect("run ps");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let (pid, args) = l.split_once(' ')?;
+            Some((pid.parse().ok()?, args.trim_start().to_owned()))
+        })
+        .collect()
+}
+
 #[test]
 fn live_snapshot_agrees_with_ps() {
-    let _child = Sleeper::start("x");
+    let _child = Sleeper::start("an argument with spaces");
     let before = ps_table();
+    let args_before = ps_args();
     // `--root /` is the live system; the odd argument tells this run apart
     // from the other tests' runs of ps-snap.
     let r = run("ps-snap", ["--no-maps", "--root", "/"], None);
     let after = ps_table();
+    let args_after = ps_args();
     let recs = r.expect_code(0).records();
     assert!(recs.len() > 1);
     let pids: Vec<u64> = recs
@@ -665,6 +684,28 @@ fn live_snapshot_agrees_with_ps() {
         compared += 1;
     }
     assert!(compared >= 2, "too few processes compared: {compared}");
+
+    // argv, joined as ps joins it, where ps shows it unchanged: printable
+    // ASCII (ps replaces other bytes) and not empty (ps shows [comm]).
+    let mut compared = 0;
+    for rec in &recs {
+        let pid = rec["pid"].as_u64().expect("pid");
+        let (Some(a), Some(b)) = (args_before.get(&pid), args_after.get(&pid)) else {
+            continue;
+        };
+        let Some(argv) = rec["cmdline"].as_array() else {
+            continue;
+        };
+        let strs: Option<Vec<&str>> = argv.iter().map(Value::as_str).collect();
+        let Some(strs) = strs else { continue };
+        let joined = strs.join(" ");
+        if a != b || strs.is_empty() || !joined.bytes().all(|c| (b' '..=b'~').contains(&c)) {
+            continue;
+        }
+        assert_eq!(&joined, a, "{rec}");
+        compared += 1;
+    }
+    assert!(compared >= 2, "too few argv compared: {compared}");
     // ps-snap leaves itself out.
     let me = json!([common::bin("ps-snap"), "--no-maps", "--root", "/"]);
     assert!(
