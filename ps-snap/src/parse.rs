@@ -1,0 +1,586 @@
+//! Parsers for the /proc files ps-snap reads, on raw bytes.
+//!
+//! They work on the bytes the kernel wrote, without allocating, so that a
+//! snapshot of thousands of processes stays cheaper than `ps -ef`, and so that
+//! names that are not UTF-8 (comm, argv, mapped paths) survive byte for byte.
+//! procfs's own `Stat` replaces invalid UTF-8 in comm, which a lossless
+//! snapshot cannot accept.
+
+use memchr::{memchr, memmem, memrchr};
+
+/// `PF_KTHREAD` in the `flags` field of /proc/PID/stat (include/linux/sched.h).
+pub const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// The fields of /proc/PID/stat that ps-snap uses (proc_pid_stat(5)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat<'a> {
+    pub comm: &'a [u8],
+    pub state: u8,
+    pub ppid: i64,
+    pub tty_nr: i64,
+    pub flags: u32,
+    pub utime: u64,
+    pub stime: u64,
+    pub nice: i64,
+    pub threads: i64,
+    pub starttime: u64,
+    pub vsize: u64,
+    pub rss_pages: i64,
+}
+
+/// Parse /proc/PID/stat. comm may hold spaces and parentheses, so it runs
+/// from the first `(` to the LAST `)`; the numeric fields follow.
+pub fn stat(buf: &[u8]) -> Option<Stat<'_>> {
+    let open = memchr(b'(', buf)?;
+    let close = memrchr(b')', buf)?;
+    if close < open {
+        return None;
+    }
+    let comm = &buf[open + 1..close];
+    let rest = buf.get(close + 1..)?;
+    let mut f = rest
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|s| !s.is_empty());
+    let state_field = f.next()?;
+    let state = *state_field.first()?;
+    // Fields after state, numbered from 0 = ppid (field 4 of proc_pid_stat(5)).
+    let mut vals = [0i128; 22];
+    for v in vals.iter_mut() {
+        *v = num(f.next()?)?;
+    }
+    Some(Stat {
+        comm,
+        state,
+        ppid: i64::try_from(vals[0]).ok()?,
+        tty_nr: i64::try_from(vals[3]).ok()?,
+        flags: u32::try_from(vals[5]).ok()?,
+        utime: u64::try_from(vals[10]).ok()?,
+        stime: u64::try_from(vals[11]).ok()?,
+        nice: i64::try_from(vals[15]).ok()?,
+        threads: i64::try_from(vals[16]).ok()?,
+        starttime: u64::try_from(vals[18]).ok()?,
+        vsize: u64::try_from(vals[19]).ok()?,
+        rss_pages: i64::try_from(vals[20]).ok()?,
+    })
+}
+
+/// A decimal integer with an optional sign.
+fn num(s: &[u8]) -> Option<i128> {
+    let (neg, digits) = match s.split_first()? {
+        (b'-', d) => (true, d),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 30 {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i128::from(c - b'0');
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// Real and effective ids from /proc/PID/status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids {
+    pub real_uid: u32,
+    pub uid: u32,
+    pub real_gid: u32,
+    pub gid: u32,
+}
+
+/// The `Uid:` and `Gid:` lines of /proc/PID/status (real, effective, saved,
+/// filesystem).
+pub fn status_ids(buf: &[u8]) -> Option<Ids> {
+    let (real_uid, uid) = id_pair(buf, b"\nUid:")?;
+    let (real_gid, gid) = id_pair(buf, b"\nGid:")?;
+    Some(Ids {
+        real_uid,
+        uid,
+        real_gid,
+        gid,
+    })
+}
+
+fn id_pair(buf: &[u8], key: &[u8]) -> Option<(u32, u32)> {
+    let at = memmem::find(buf, key)? + key.len();
+    let line = &buf[at..];
+    let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
+    let mut f = line
+        .split(|&b| b == b'\t' || b == b' ')
+        .filter(|s| !s.is_empty());
+    let real = u32::try_from(num(f.next()?)?).ok()?;
+    let eff = u32::try_from(num(f.next()?)?).ok()?;
+    Some((real, eff))
+}
+
+/// The arguments of /proc/PID/cmdline: NUL-separated, with trailing empty
+/// arguments dropped (the NUL padding setproctitle leaves, as ps drops it).
+/// Empty arguments in the middle are real (`prog "" x`) and stay.
+pub fn cmdline(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut end = buf.len();
+    while end > 0 && buf[end - 1] == 0 {
+        end -= 1;
+    }
+    let body = &buf[..end];
+    let none = body.is_empty();
+    body.split(|&b| b == 0).filter(move |_| !none)
+}
+
+/// The cgroup path systemd tracks a process by: the `name=systemd` hierarchy
+/// on cgroup v1 and hybrid systems, else the unified `0::` line.
+pub fn cgroup_path(buf: &[u8]) -> Option<&[u8]> {
+    let mut unified = None;
+    for line in buf.split(|&b| b == b'\n') {
+        // "ID:CONTROLLERS:PATH"; PATH itself may contain ':'.
+        let Some(c1) = memchr(b':', line) else {
+            continue;
+        };
+        let Some(c2) = memchr(b':', &line[c1 + 1..]).map(|i| i + c1 + 1) else {
+            continue;
+        };
+        let (id, ctrl, path) = (&line[..c1], &line[c1 + 1..c2], &line[c2 + 1..]);
+        if ctrl == b"name=systemd" {
+            return Some(path);
+        }
+        if id == b"0" && ctrl.is_empty() {
+            unified = Some(path);
+        }
+    }
+    unified
+}
+
+/// Unit types a cgroup component can name (slices only group others).
+const UNIT_SUFFIXES: [&[u8]; 8] = [
+    b".service",
+    b".scope",
+    b".socket",
+    b".mount",
+    b".swap",
+    b".timer",
+    b".path",
+    b".target",
+];
+
+/// The systemd unit a cgroup path names: its last component that is a unit
+/// other than a slice (`/system.slice/ssh.service` -> `ssh.service`,
+/// `/user.slice/user-1000.slice/session-3.scope` -> `session-3.scope`,
+/// `/system.slice/foo.service/payload` -> `foo.service`). Processes of a user
+/// manager get the user unit (`.../user@1000.service/app.slice/x.service`
+/// -> `x.service`).
+pub fn unit(cgroup: &[u8]) -> Option<&[u8]> {
+    cgroup.rsplit(|&b| b == b'/').find(|c| {
+        UNIT_SUFFIXES
+            .iter()
+            .any(|s| c.len() > s.len() && c.ends_with(s))
+    })
+}
+
+/// The unit as the `--deleted` text view names it: a unit of a user's
+/// service manager is prefixed with that manager (`user@1000.service/
+/// dbus.service`), so it is not taken for the system unit of the same name
+/// (it restarts with `systemctl --user`).
+pub fn unit_label(cgroup: &[u8]) -> Option<Vec<u8>> {
+    let u = unit(cgroup)?;
+    // `u` is a part of `cgroup`; what precedes it may name a user manager.
+    let at = (u.as_ptr() as usize).saturating_sub(cgroup.as_ptr() as usize);
+    let manager = cgroup[..at.min(cgroup.len())]
+        .rsplit(|&b| b == b'/')
+        .find(|c| c.starts_with(b"user@") && c.ends_with(b".service"));
+    Some(match manager {
+        Some(m) => [m, b"/", u].concat(),
+        None => u.to_vec(),
+    })
+}
+
+/// What the kernel appends to the path of an unlinked file.
+pub const DELETED: &[u8] = b" (deleted)";
+
+/// Strip the kernel's ` (deleted)` suffix: `(path, was_deleted)`.
+pub fn strip_deleted(p: &[u8]) -> (&[u8], bool) {
+    match p.strip_suffix(DELETED) {
+        Some(s) => (s, true),
+        None => (p, false),
+    }
+}
+
+/// Deleted files still mapped, from /proc/PID/maps text, pushed onto `out`
+/// (unsorted, possibly repeated). Only lines that end in ` (deleted)` are
+/// looked at, found by a substring search over the whole buffer, so the cost
+/// is one pass over bytes the kernel already wrote, no per-line parsing.
+pub fn deleted_maps<'a>(maps: &'a [u8], out: &mut Vec<&'a [u8]>) {
+    let finder = memmem::Finder::new(b" (deleted)\n");
+    let mut from = 0;
+    while let Some(i) = finder.find(&maps[from..]) {
+        let hit = from + i;
+        from = hit + DELETED.len() + 1;
+        let start = memrchr(b'\n', &maps[..hit]).map_or(0, |n| n + 1);
+        if let Some(path) = map_path(&maps[start..hit]) {
+            if !is_noise(path) {
+                out.push(path);
+            }
+        }
+    }
+    // A last line without its newline (a fixture written by hand).
+    if let Some(last) = maps.strip_suffix(DELETED) {
+        let start = memrchr(b'\n', last).map_or(0, |n| n + 1);
+        if let Some(path) = map_path(&last[start..]) {
+            if !is_noise(path) {
+                out.push(path);
+            }
+        }
+    }
+}
+
+/// The pathname of a maps line (`addr perms offset dev inode   path`): what
+/// follows the fifth field and its padding. Anonymous mappings have none.
+fn map_path(line: &[u8]) -> Option<&[u8]> {
+    let mut rest = line;
+    for _ in 0..5 {
+        let sp = memchr(b' ', rest)?;
+        rest = &rest[sp..];
+        let skip = rest.iter().position(|&b| b != b' ')?;
+        rest = &rest[skip..];
+    }
+    (rest.first() == Some(&b'/')).then_some(rest)
+}
+
+/// Deleted "files" that are no old code: shared memory and special mappings
+/// (System V shm, memfd, /dev/zero, DRM and GPU buffers, aio rings) and
+/// scratch files in temporary directories. This is the filter of needrestart
+/// and checkrestart.
+fn is_noise(path: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 12] = [
+        b"/memfd:",
+        b"/SYSV",
+        b"/dev/",
+        b"/drm",
+        b"/i915",
+        b"/[aio]",
+        b"/anon_hugepage",
+        b"/tmp/",
+        b"/var/tmp/",
+        b"/run/",
+        b"/var/run/",
+        b"/proc/",
+    ];
+    PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+/// The `btime` line of /proc/stat: boot time in Unix seconds.
+pub fn btime(buf: &[u8]) -> Option<i64> {
+    let key = b"btime ";
+    let at = if buf.starts_with(key) {
+        key.len()
+    } else {
+        memmem::find(buf, b"\nbtime ")? + key.len() + 1
+    };
+    let line = &buf[at..];
+    let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
+    i64::try_from(num(line.trim_ascii())?).ok()
+}
+
+/// One line of /proc/tty/drivers: a device name and the numbers it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TtyDriver {
+    pub path: Vec<u8>,
+    pub major: u32,
+    pub minor_first: u32,
+    pub minor_last: u32,
+}
+
+/// /proc/tty/drivers: `driver-name  /dev/path  major  minor[-minor]  type`.
+pub fn tty_drivers(buf: &[u8]) -> Vec<TtyDriver> {
+    let mut out = Vec::new();
+    for line in buf.split(|&b| b == b'\n') {
+        let f: Vec<&[u8]> = line
+            .split(|&b| b == b' ')
+            .filter(|s| !s.is_empty())
+            .collect();
+        if f.len() < 4 {
+            continue;
+        }
+        let Some(path) = f[1].strip_prefix(b"/dev/") else {
+            continue;
+        };
+        let Some(major) = num(f[2]).and_then(|n| u32::try_from(n).ok()) else {
+            continue;
+        };
+        let (a, b) = match memchr(b'-', f[3]) {
+            Some(i) => (&f[3][..i], &f[3][i + 1..]),
+            None => (f[3], f[3]),
+        };
+        let (Some(first), Some(last)) = (
+            num(a).and_then(|n| u32::try_from(n).ok()),
+            num(b).and_then(|n| u32::try_from(n).ok()),
+        ) else {
+            continue;
+        };
+        out.push(TtyDriver {
+            path: path.to_vec(),
+            major,
+            minor_first: first,
+            minor_last: last,
+        });
+    }
+    out
+}
+
+/// Major and minor of the `tty_nr` of /proc/PID/stat (the kernel's
+/// new_encode_dev: minor bits 0-7 and 20-31, major bits 8-19).
+pub fn tty_dev(tty_nr: i64) -> (u32, u32) {
+    let n = tty_nr as u64 as u32;
+    let major = (n >> 8) & 0xfff;
+    let minor = (n & 0xff) | ((n >> 12) & 0xfff00);
+    (major, minor)
+}
+
+/// The name of the controlling terminal, as ps shows it (`pts/0`, `tty1`,
+/// `ttyS0`, `console`); `None` when the process has none (tty_nr 0). The
+/// common devices are known by number; others come from /proc/tty/drivers
+/// (`ttyAMA0`, `ttyUSB0`, `hvc0`). A device no table names is `MAJOR:MINOR`.
+pub fn tty_name(tty_nr: i64, drivers: &[TtyDriver]) -> Option<String> {
+    if tty_nr == 0 {
+        return None;
+    }
+    let (major, minor) = tty_dev(tty_nr);
+    let known = match major {
+        // Unix98 pseudo-terminals: majors 136-143 of 256 minors each in the
+        // old numbering; new numbering keeps major 136 with a wide minor.
+        136..=143 => Some(format!("pts/{}", (major - 136) * 256 + minor)),
+        // Virtual consoles tty1-tty63 and the 8250 serial ports from minor 64.
+        4 if minor < 64 => Some(format!("tty{minor}")),
+        4 if minor < 256 => Some(format!("ttyS{}", minor - 64)),
+        5 if minor == 0 => Some("tty".to_owned()),
+        5 if minor == 1 => Some("console".to_owned()),
+        5 if minor == 2 => Some("ptmx".to_owned()),
+        _ => None,
+    };
+    if known.is_some() {
+        return known;
+    }
+    for d in drivers {
+        if d.major != major || minor < d.minor_first || minor > d.minor_last {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&d.path);
+        return Some(if d.minor_first == d.minor_last {
+            name.into_owned()
+        } else {
+            format!("{name}{}", minor - d.minor_first)
+        });
+    }
+    Some(format!("{major}:{minor}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SSHD: &[u8] = b"812 (sshd) S 1 812 812 0 -1 4194560 1503 1820 4 7 12 5 3 1 20 0 1 0 1234 15245312 2170 18446744073709551615 1 1 0 0 0 0 0 4096 81925 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+
+    #[test]
+    fn parses_stat() {
+        let s = stat(SSHD).expect("stat");
+        assert_eq!(s.comm, b"sshd");
+        assert_eq!(s.state, b'S');
+        assert_eq!(s.ppid, 1);
+        assert_eq!(s.tty_nr, 0);
+        assert_eq!(s.flags, 4194560);
+        assert_eq!((s.utime, s.stime), (12, 5));
+        assert_eq!(s.nice, 0);
+        assert_eq!(s.threads, 1);
+        assert_eq!(s.starttime, 1234);
+        assert_eq!(s.vsize, 15245312);
+        assert_eq!(s.rss_pages, 2170);
+        assert_eq!(s.flags & PF_KTHREAD, 0);
+    }
+
+    #[test]
+    fn comm_with_parens_spaces_and_invalid_utf8() {
+        let line = b"7 (a) b\xff (c) R 2 0 0 34816 -1 2129984 0 0 0 0 0 0 0 0 -5 -20 3 0 99 0 0 0";
+        let s = stat(line).expect("stat");
+        assert_eq!(s.comm, b"a) b\xff (c");
+        assert_eq!(s.ppid, 2);
+        assert_eq!(s.nice, -20);
+        assert_eq!(s.threads, 3);
+        assert_ne!(s.flags & PF_KTHREAD, 0);
+        assert_eq!(tty_name(s.tty_nr, &[]).as_deref(), Some("pts/0"));
+    }
+
+    #[test]
+    fn truncated_stat_is_none() {
+        assert_eq!(stat(b"1 (init) S 0 1"), None);
+        assert_eq!(stat(b""), None);
+    }
+
+    #[test]
+    fn ids_from_status() {
+        let st = b"Name:\tsu\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t1000\t0\t0\t0\nGid:\t100\t0\t0\t0\nGroups:\t\n";
+        assert_eq!(
+            status_ids(st),
+            Some(Ids {
+                real_uid: 1000,
+                uid: 0,
+                real_gid: 100,
+                gid: 0
+            })
+        );
+        assert_eq!(status_ids(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn cmdline_keeps_spaces_and_drops_trailing_padding() {
+        let args: Vec<&[u8]> = cmdline(b"sh\0-c\0echo a b\0\0x\0").collect();
+        assert_eq!(args, vec![&b"sh"[..], b"-c", b"echo a b", b"", b"x"]);
+        let args: Vec<&[u8]> = cmdline(b"sshd: alice [priv]\0\0\0\0\0").collect();
+        assert_eq!(args, vec![&b"sshd: alice [priv]"[..]]);
+        assert_eq!(cmdline(b"").count(), 0);
+        assert_eq!(cmdline(b"\0\0").count(), 0);
+    }
+
+    #[test]
+    fn cgroup_prefers_systemd_hierarchy_then_unified() {
+        let v2 = b"0::/system.slice/ssh.service\n";
+        assert_eq!(cgroup_path(v2), Some(&b"/system.slice/ssh.service"[..]));
+        let hybrid = b"12:cpu:/\n1:name=systemd:/user.slice/user-1000.slice/session-3.scope\n0::/user.slice/user-1000.slice/session-3.scope\n";
+        assert_eq!(
+            cgroup_path(hybrid),
+            Some(&b"/user.slice/user-1000.slice/session-3.scope"[..])
+        );
+        assert_eq!(cgroup_path(b"3:memory:/x\n"), None);
+        assert_eq!(cgroup_path(b"0::/a:b\n"), Some(&b"/a:b"[..]));
+    }
+
+    #[test]
+    fn unit_is_last_unit_component() {
+        let u = |p: &str| unit(p.as_bytes()).map(|b| String::from_utf8_lossy(b).into_owned());
+        assert_eq!(
+            u("/system.slice/ssh.service").as_deref(),
+            Some("ssh.service")
+        );
+        assert_eq!(
+            u("/user.slice/user-1000.slice/session-3.scope").as_deref(),
+            Some("session-3.scope")
+        );
+        assert_eq!(
+            u("/user.slice/user-1000.slice/user@1000.service/init.scope").as_deref(),
+            Some("init.scope")
+        );
+        assert_eq!(
+            u("/user.slice/user-1000.slice/user@1000.service").as_deref(),
+            Some("user@1000.service")
+        );
+        assert_eq!(
+            u("/system.slice/foo.service/payload").as_deref(),
+            Some("foo.service")
+        );
+        assert_eq!(u("/init.scope").as_deref(), Some("init.scope"));
+        assert_eq!(u("/"), None);
+        assert_eq!(u("/system.slice"), None);
+        assert_eq!(u("/.service"), None);
+    }
+
+    #[test]
+    fn unit_label_names_the_user_manager() {
+        let l =
+            |p: &str| unit_label(p.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(
+            l("/system.slice/ssh.service").as_deref(),
+            Some("ssh.service")
+        );
+        assert_eq!(
+            l("/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service").as_deref(),
+            Some("user@1000.service/dbus.service")
+        );
+        assert_eq!(
+            l("/user.slice/user-1000.slice/user@1000.service").as_deref(),
+            Some("user@1000.service")
+        );
+        assert_eq!(l("/"), None);
+    }
+
+    #[test]
+    fn deleted_maps_finds_old_libraries_and_skips_noise() {
+        let maps = b"\
+55d0c0a00000-55d0c0a20000 r--p 00000000 fd:01 1311 /usr/sbin/foo (deleted)
+7f0000000000-7f0000020000 r-xp 00000000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)
+7f0000020000-7f0000021000 r--p 00020000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)
+7f0000030000-7f0000031000 r--p 00000000 fd:01 3333                       /usr/lib/with space.so (deleted)
+7f0000040000-7f0000041000 rw-s 00000000 00:01 4444                       /memfd:pulseaudio (deleted)
+7f0000050000-7f0000051000 rw-s 00000000 00:01 5555                       /SYSV00000000 (deleted)
+7f0000060000-7f0000061000 rw-s 00000000 00:05 6666                       /dev/zero (deleted)
+7f0000070000-7f0000071000 rw-s 00000000 00:1a 7777                       /dev/shm/x (deleted)
+7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/libc.so.6
+7f0000090000-7f0000091000 rw-p 00000000 00:00 0                          [heap]
+7f00000a0000-7f00000a1000 rw-p 00000000 00:00 0 
+7f00000b0000-7f00000b1000 r--p 00000000 fd:01 9999                       /usr/lib/last.so (deleted)";
+        let mut out = Vec::new();
+        deleted_maps(maps, &mut out);
+        out.sort();
+        out.dedup();
+        let got: Vec<String> = out
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "/usr/lib/last.so",
+                "/usr/lib/with space.so",
+                "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+                "/usr/sbin/foo"
+            ]
+        );
+    }
+
+    #[test]
+    fn strip_deleted_suffix() {
+        assert_eq!(
+            strip_deleted(b"/usr/bin/x (deleted)"),
+            (&b"/usr/bin/x"[..], true)
+        );
+        assert_eq!(strip_deleted(b"/usr/bin/x"), (&b"/usr/bin/x"[..], false));
+    }
+
+    #[test]
+    fn btime_line() {
+        assert_eq!(
+            btime(b"cpu  1 2 3\nintr 5\nbtime 1795676400\nprocesses 9\n"),
+            Some(1_795_676_400)
+        );
+        assert_eq!(btime(b"btime 7\n"), Some(7));
+        assert_eq!(btime(b"cpu 1\n"), None);
+    }
+
+    #[test]
+    fn tty_names_like_ps() {
+        let enc = |major: u32, minor: u32| -> i64 {
+            i64::from((minor & 0xff) | (major << 8) | ((minor & !0xff) << 12))
+        };
+        let drivers = tty_drivers(
+            b"/dev/tty             /dev/tty        5       0 system:/dev/tty\n\
+serial               /dev/ttyS       4 64-95 serial\n\
+pty_slave            /dev/pts      136 0-1048575 pty:slave\n\
+ttyAMA               /dev/ttyAMA   204 64-77 serial\n\
+usbserial            /dev/ttyUSB   188 0-511 serial\n",
+        );
+        assert_eq!(drivers.len(), 5);
+        assert_eq!(tty_name(0, &drivers), None);
+        assert_eq!(tty_name(enc(136, 0), &drivers).as_deref(), Some("pts/0"));
+        assert_eq!(
+            tty_name(enc(136, 300), &drivers).as_deref(),
+            Some("pts/300")
+        );
+        assert_eq!(tty_name(enc(137, 2), &drivers).as_deref(), Some("pts/258"));
+        assert_eq!(tty_name(enc(4, 1), &drivers).as_deref(), Some("tty1"));
+        assert_eq!(tty_name(enc(4, 64), &drivers).as_deref(), Some("ttyS0"));
+        assert_eq!(tty_name(enc(5, 1), &drivers).as_deref(), Some("console"));
+        assert_eq!(tty_name(enc(204, 64), &drivers).as_deref(), Some("ttyAMA0"));
+        assert_eq!(tty_name(enc(188, 3), &drivers).as_deref(), Some("ttyUSB3"));
+        assert_eq!(tty_name(enc(250, 7), &drivers).as_deref(), Some("250:7"));
+    }
+}

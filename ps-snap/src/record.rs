@@ -1,0 +1,456 @@
+//! The `process` record and the text view of it.
+//!
+//! Field order is fixed (kind, identity, then the rest) and every field is
+//! present in every record, `null` when unreadable, so snapshots diff
+//! field by field and `jq` filters never meet a missing key.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use common::bytes::display;
+use common::names::Names;
+use common::time::rfc3339;
+use common::Root;
+
+use crate::parse::{self, TtyDriver};
+use crate::proc::Proc;
+
+/// Clock ticks per second and page size assumed under `--root`: a fixture
+/// or a mounted system has no running kernel to ask, and these are the
+/// values of every common Linux architecture (x86, arm64 with 4k pages).
+pub const ROOT_TICKS: u64 = 100;
+pub const ROOT_PAGE_SIZE: u64 = 4096;
+
+/// What every record of one snapshot shares.
+#[derive(Debug)]
+pub struct Context {
+    host: Value,
+    boot_id: Value,
+    btime: Option<i64>,
+    ticks: u64,
+    page_size: u64,
+    names: Names,
+    drivers: Vec<TtyDriver>,
+}
+
+impl Context {
+    pub fn new(root: &Root, names: Names) -> Self {
+        let (ticks, page_size) = if root.is_live() {
+            (procfs::ticks_per_second(), procfs::page_size())
+        } else {
+            (ROOT_TICKS, ROOT_PAGE_SIZE)
+        };
+        let btime = std::fs::read(root.path("/proc/stat"))
+            .ok()
+            .and_then(|b| parse::btime(&b));
+        let drivers = std::fs::read(root.path("/proc/tty/drivers"))
+            .map(|b| parse::tty_drivers(&b))
+            .unwrap_or_default();
+        Context {
+            host: root.hostname().map_or(Value::Null, Value::String),
+            boot_id: root.boot_id().map_or(Value::Null, Value::String),
+            btime,
+            ticks: ticks.max(1),
+            page_size,
+            names,
+            drivers,
+        }
+    }
+
+    /// Start time as Unix seconds and nanoseconds.
+    fn start(&self, starttime: u64) -> Option<(i64, u32)> {
+        let btime = self.btime?;
+        let secs = i64::try_from(starttime / self.ticks).ok()?;
+        let frac = starttime % self.ticks;
+        let nanos = u32::try_from(frac * 1_000_000_000 / self.ticks).ok()?;
+        Some((btime.checked_add(secs)?, nanos))
+    }
+
+    /// The JSON record of a process, appended to `buf` as one line without
+    /// its newline.
+    ///
+    /// Written field by field rather than through a `serde_json::Value`: a
+    /// map of 30 owned keys per process was a tenth of a snapshot's CPU
+    /// time. Strings and numbers still go through serde_json, so the bytes
+    /// are the same as `Out::record` would write.
+    pub fn write_record(&mut self, p: &Proc<'_>, buf: &mut Vec<u8>) {
+        let st = p.stat.as_ref();
+        let ids = p.ids;
+        let uid = ids.map(|i| i.uid);
+        let gid = ids.map(|i| i.gid);
+        let ruid = ids.map(|i| i.real_uid);
+        let rgid = ids.map(|i| i.real_gid);
+        let user = uid.and_then(|u| self.names.user(u));
+        let group = gid.and_then(|g| self.names.group(g));
+        let real_user = ruid.and_then(|u| self.names.user(u));
+        let real_group = rgid.and_then(|g| self.names.group(g));
+        let tty = st.and_then(|s| parse::tty_name(s.tty_nr, &self.drivers));
+        let start = st
+            .and_then(|s| self.start(s.starttime))
+            .map(|(secs, nanos)| rfc3339(secs, nanos));
+
+        let mut w = Json::new(buf);
+        w.key("kind").str(Some("process"));
+        w.key("host").value(&self.host);
+        w.key("boot_id").value(&self.boot_id);
+        w.key("pid").num(Some(p.pid));
+        w.key("ppid").num(st.map(|s| s.ppid));
+        w.key("uid").num(uid);
+        w.key("user").str(user.as_deref());
+        w.key("gid").num(gid);
+        w.key("group").str(group.as_deref());
+        w.key("real_uid").num(ruid);
+        w.key("real_user").str(real_user.as_deref());
+        w.key("real_gid").num(rgid);
+        w.key("real_group").str(real_group.as_deref());
+        let state = st.map(|s| [s.state]);
+        w.key("state").bytes(state.as_ref().map(|s| &s[..]));
+        w.key("tty").str(tty.as_deref());
+        w.key("start_time").str(start.as_deref());
+        w.key("start_ticks").num(st.map(|s| s.starttime));
+        w.key("comm").bytes(st.map(|s| s.comm));
+        w.key("exe").bytes(p.exe.as_deref());
+        w.key("exe_deleted").bool(p.exe_deleted);
+        w.key("cmdline").bytes_array(p.cmdline.as_deref());
+        w.key("cpu_seconds")
+            .num(st.map(|s| (s.utime.saturating_add(s.stime)) as f64 / self.ticks as f64));
+        w.key("rss_bytes")
+            .num(st.map(|s| (s.rss_pages.max(0) as u64).saturating_mul(self.page_size)));
+        w.key("vsize_bytes").num(st.map(|s| s.vsize));
+        w.key("threads").num(st.map(|s| s.threads));
+        w.key("nice").num(st.map(|s| s.nice));
+        w.key("cgroup").bytes(p.cgroup);
+        w.key("unit").bytes(p.cgroup.and_then(parse::unit));
+        w.key("kernel_thread").bool(p.kernel_thread());
+        w.key("deleted_maps").bytes_array(p.deleted_maps.as_deref());
+        w.end();
+    }
+}
+
+/// A JSON object written straight into a buffer. Keys are ASCII constants
+/// that need no escaping; values go through serde_json.
+struct Json<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Json<'a> {
+    fn new(buf: &'a mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        Json { buf, first: true }
+    }
+
+    fn key(&mut self, k: &str) -> &mut Self {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(k.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self
+    }
+
+    fn null(&mut self) {
+        self.buf.extend_from_slice(b"null");
+    }
+
+    fn value(&mut self, v: &Value) {
+        // Writing into a Vec cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut *self.buf, v);
+    }
+
+    fn str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                let _ = serde_json::to_writer(&mut *self.buf, s);
+            }
+            None => self.null(),
+        }
+    }
+
+    /// A number (a `Value::Number` holds no allocation).
+    fn num<N: Into<Value>>(&mut self, n: Option<N>) {
+        match n {
+            Some(n) => self.value(&n.into()),
+            None => self.null(),
+        }
+    }
+
+    fn bool(&mut self, b: Option<bool>) {
+        match b {
+            Some(b) => self
+                .buf
+                .extend_from_slice(if b { b"true" } else { b"false" }),
+            None => self.null(),
+        }
+    }
+
+    /// Bytes in the journald convention of `common::bytes::bytes_value`: a
+    /// string when UTF-8, else an array of byte values.
+    fn raw_bytes(&mut self, b: &[u8]) {
+        let _ = match std::str::from_utf8(b) {
+            Ok(s) => serde_json::to_writer(&mut *self.buf, s),
+            Err(_) => serde_json::to_writer(&mut *self.buf, b),
+        };
+    }
+
+    fn bytes(&mut self, b: Option<&[u8]>) {
+        match b {
+            Some(b) => self.raw_bytes(b),
+            None => self.null(),
+        }
+    }
+
+    fn bytes_array(&mut self, items: Option<&[&[u8]]>) {
+        let Some(items) = items else {
+            return self.null();
+        };
+        self.buf.push(b'[');
+        for (i, b) in items.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            self.raw_bytes(b);
+        }
+        self.buf.push(b']');
+    }
+
+    fn end(self) {
+        self.buf.push(b'}');
+    }
+}
+
+/// The ps-like table of `--format text`.
+#[derive(Debug)]
+pub struct TextView {
+    deleted_only: bool,
+    now: i64,
+    units: BTreeSet<String>,
+    without_unit: usize,
+}
+
+impl TextView {
+    pub fn new(deleted_only: bool) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        TextView {
+            deleted_only,
+            now,
+            units: BTreeSet::new(),
+            without_unit: 0,
+        }
+    }
+
+    /// Add another reader's share of the footer.
+    pub fn merge(&mut self, other: TextView) {
+        self.units.extend(other.units);
+        self.without_unit += other.without_unit;
+    }
+
+    pub fn header(&self) -> String {
+        if self.deleted_only {
+            format!(
+                "{:<8} {:>7} {:>7} {:<28} {:<3} CMD",
+                "UID", "PID", "PPID", "UNIT", "OLD"
+            )
+        } else {
+            format!(
+                "{:<8} {:>7} {:>7} {:<5} {:<8} {:>8} {:<3} CMD",
+                "UID", "PID", "PPID", "STIME", "TTY", "TIME", "OLD"
+            )
+        }
+    }
+
+    /// One row. OLD is `exe` (the executable was replaced), `lib` (mapped
+    /// files were), `-` (neither), `?` (not known: maps unread or refused).
+    pub fn line(&mut self, ctx: &mut Context, p: &Proc<'_>) -> String {
+        let st = p.stat.as_ref();
+        let uid = p.ids.map(|i| i.uid);
+        let user = match uid {
+            Some(u) => ctx.names.user(u).unwrap_or_else(|| u.to_string()),
+            None => "?".to_owned(),
+        };
+        let ppid = st.map_or("?".to_owned(), |s| s.ppid.to_string());
+        let old = match (p.exe_deleted, p.runs_deleted()) {
+            (Some(true), _) => "exe",
+            (_, Some(true)) => "lib",
+            (_, Some(false)) => "-",
+            (_, None) => "?",
+        };
+        let cmd = command(p);
+        if self.deleted_only {
+            let unit = p
+                .cgroup
+                .and_then(parse::unit_label)
+                .map(|u| display(&u))
+                .unwrap_or_default();
+            if unit.is_empty() {
+                self.without_unit += 1;
+            } else {
+                self.units.insert(unit.clone());
+            }
+            let unit = if unit.is_empty() {
+                "-".to_owned()
+            } else {
+                unit
+            };
+            return format!("{user:<8} {:>7} {ppid:>7} {unit:<28} {old:<3} {cmd}", p.pid);
+        }
+        let stime = st
+            .and_then(|s| ctx.start(s.starttime))
+            .map_or("?".to_owned(), |(secs, _)| short_time(secs, self.now));
+        let tty = st
+            .and_then(|s| parse::tty_name(s.tty_nr, &ctx.drivers))
+            .unwrap_or_else(|| "?".to_owned());
+        let time = st.map_or("?".to_owned(), |s| {
+            cpu_time((s.utime + s.stime) / ctx.ticks)
+        });
+        format!(
+            "{user:<8} {:>7} {ppid:>7} {stime:<5} {tty:<8} {time:>8} {old:<3} {cmd}",
+            p.pid
+        )
+    }
+
+    /// After the `--deleted` table: the units to restart.
+    pub fn footer(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if !self.deleted_only {
+            return v;
+        }
+        if !self.units.is_empty() {
+            let u: Vec<&str> = self.units.iter().map(String::as_str).collect();
+            v.push(format!("units to restart: {}", u.join(" ")));
+        }
+        if self.without_unit > 0 {
+            v.push(format!(
+                "processes outside any unit: {} (restart them by hand)",
+                self.without_unit
+            ));
+        }
+        v
+    }
+}
+
+/// The CMD column: argv as ps shows it, `[comm]` when there is none
+/// (kernel threads, zombies), zombies marked `<defunct>`.
+fn command(p: &Proc<'_>) -> String {
+    let comm = p.stat.as_ref().map_or(String::new(), |s| display(s.comm));
+    let zombie = p.stat.as_ref().is_some_and(|s| s.state == b'Z');
+    match &p.cmdline {
+        Some(a) if !a.is_empty() => a.iter().map(|x| display(x)).collect::<Vec<_>>().join(" "),
+        _ if zombie => format!("[{comm}] <defunct>"),
+        _ => format!("[{comm}]"),
+    }
+}
+
+/// ps's STIME (in UTC): `HH:MM` within the last day, else `MmmDD` in the
+/// same year, else the year.
+fn short_time(secs: i64, now: i64) -> String {
+    let t = rfc3339(secs, 0);
+    let n = rfc3339(now, 0);
+    if now - secs < 86_400 && now >= secs {
+        return t[11..16].to_owned();
+    }
+    if t[..4] == n[..4] {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let m: usize = t[5..7].parse().unwrap_or(1);
+        return format!("{}{}", MONTHS[m.clamp(1, 12) - 1], &t[8..10]);
+    }
+    t[..4].to_owned()
+}
+
+/// ps's TIME: `[DD-]HH:MM:SS` of CPU time.
+fn cpu_time(secs: u64) -> String {
+    let (d, h, m, s) = (
+        secs / 86_400,
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+    );
+    if d > 0 {
+        format!("{d}-{h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::parse::Stat;
+
+    #[test]
+    fn written_record_is_json_with_every_field() {
+        let dir = std::env::temp_dir().join(format!("ps-snap-rec-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("proc")).expect("mkdir");
+        std::fs::write(dir.join("proc/stat"), "btime 1795676400\n").expect("write");
+        let root = Root::new(Some(&dir)).expect("root");
+        let mut ctx = Context::new(&root, Names::new(&root));
+        let p = Proc {
+            pid: 42,
+            stat: Some(Stat {
+                comm: b"we\"ird\xff",
+                state: b'S',
+                ppid: 1,
+                tty_nr: 0,
+                flags: 0,
+                utime: 1,
+                stime: 2,
+                nice: -3,
+                threads: 4,
+                starttime: 250,
+                vsize: 5,
+                rss_pages: 6,
+            }),
+            ids: None,
+            cmdline: Some(vec![&b"a\nb"[..], b"c\\d", b""]),
+            exe: None,
+            exe_deleted: Some(true),
+            cgroup: Some(b"/system.slice/x.service"),
+            deleted_maps: None,
+        };
+        let mut buf = Vec::new();
+        ctx.write_record(&p, &mut buf);
+        let v: Value = serde_json::from_slice(&buf).expect("valid JSON");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "kind": "process", "host": null, "boot_id": null, "pid": 42, "ppid": 1,
+                "uid": null, "user": null, "gid": null, "group": null,
+                "real_uid": null, "real_user": null, "real_gid": null, "real_group": null,
+                "state": "S", "tty": null, "start_time": "2026-11-26T07:00:02.5Z",
+                "start_ticks": 250, "comm": [119, 101, 34, 105, 114, 100, 255],
+                "exe": null, "exe_deleted": true, "cmdline": ["a\nb", "c\\d", ""],
+                "cpu_seconds": 0.03, "rss_bytes": 6 * 4096, "vsize_bytes": 5, "threads": 4,
+                "nice": -3, "cgroup": "/system.slice/x.service", "unit": "x.service",
+                "kernel_thread": false, "deleted_maps": null
+            })
+        );
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        assert_eq!(keys[0], "kind");
+        assert_eq!(keys.len(), 30);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn short_times() {
+        let now = 1_795_676_400; // 2026-11-26T07:00:00Z
+        assert_eq!(short_time(now - 3600, now), "06:00");
+        assert_eq!(short_time(now - 3 * 86_400, now), "Nov23");
+        assert_eq!(short_time(now - 400 * 86_400, now), "2025");
+    }
+
+    #[test]
+    fn cpu_times() {
+        assert_eq!(cpu_time(0), "00:00:00");
+        assert_eq!(cpu_time(3723), "01:02:03");
+        assert_eq!(cpu_time(90_061), "1-01:01:01");
+    }
+}

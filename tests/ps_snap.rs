@@ -1,0 +1,840 @@
+//! End-to-end tests of `ps-snap`: a fixture /proc tree built in a scratch
+//! directory (kernel thread, zombie, deleted executable and library,
+//! non-UTF-8 argv, a vanished pid), and the live system with a process the
+//! test starts itself.
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{assert_quiet_on_closed_pipe, run, Scratch};
+use serde_json::{json, Value};
+
+const BTIME: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
+const KTHREAD: u32 = 0x0020_8040; // PF_KTHREAD | PF_NOFREEZE | PF_FORKNOEXEC
+
+/// A /proc/PID/stat line with the fields ps-snap reads; the rest zero.
+#[allow(clippy::too_many_arguments)]
+fn stat_line(
+    pid: u32,
+    comm: &[u8],
+    state: char,
+    ppid: u32,
+    tty_nr: u32,
+    flags: u32,
+    utime: u64,
+    stime: u64,
+    nice: i32,
+    threads: u32,
+    starttime: u64,
+    vsize: u64,
+    rss: u64,
+) -> Vec<u8> {
+    let mut v = format!("{pid} (").into_bytes();
+    v.extend_from_slice(comm);
+    v.extend_from_slice(
+        format!(
+            ") {state} {ppid} {pid} {pid} {tty_nr} -1 {flags} 10 0 0 0 {utime} {stime} 0 0 20 {nice} {threads} 0 {starttime} {vsize} {rss} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+        )
+        .as_bytes(),
+    );
+    v
+}
+
+fn status(name: &str, ruid: u32, euid: u32, rgid: u32, egid: u32) -> String {
+    format!(
+        "Name:\t{name}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\nUid:\t{ruid}\t{euid}\t{euid}\t{euid}\nGid:\t{rgid}\t{egid}\t{egid}\t{egid}\nFDSize:\t64\n"
+    )
+}
+
+const LIBC: &str =
+    "7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/x86_64-linux-gnu/libc.so.6\n";
+
+/// The fixture system: see the module comment.
+fn fixture() -> Scratch {
+    let s = Scratch::new("ps-snap");
+    s.write(
+        "etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+    );
+    s.write("etc/group", "root:x:0:\nalice:x:1000:\nstaff:x:50:\n");
+    s.write(
+        "proc/stat",
+        format!("cpu  1 2 3 4 5 6 7 0 0 0\nintr 1\nbtime {BTIME}\nprocesses 600\n"),
+    );
+    s.write(
+        "proc/sys/kernel/random/boot_id",
+        "0b0b0b0b-1111-2222-3333-444444444444\n",
+    );
+    s.write("proc/sys/kernel/hostname", "fixture-host\n");
+    s.write(
+        "proc/tty/drivers",
+        "pty_slave            /dev/pts      136 0-1048575 pty:slave\n",
+    );
+
+    // 1: init, nothing deleted.
+    s.write(
+        "proc/1/stat",
+        stat_line(
+            1, b"systemd", 'S', 0, 0, 0x400100, 150, 50, 0, 1, 12_345, 22_000_000, 1000,
+        ),
+    );
+    s.write("proc/1/status", status("systemd", 0, 0, 0, 0));
+    s.write("proc/1/cmdline", b"/sbin/init\0splash\0");
+    s.write("proc/1/cgroup", "0::/init.scope\n");
+    s.write("proc/1/maps", LIBC);
+    symlink("/usr/lib/systemd/systemd", s.path().join("proc/1/exe")).expect("symlink");
+
+    // 2: a kernel thread: no argv, no exe, no maps.
+    s.write(
+        "proc/2/stat",
+        stat_line(2, b"kthreadd", 'S', 0, 0, KTHREAD, 0, 3, 0, 1, 6, 0, 0),
+    );
+    s.write("proc/2/status", status("kthreadd", 0, 0, 0, 0));
+    s.write("proc/2/cmdline", "");
+    s.write("proc/2/cgroup", "0::/\n");
+
+    // 120: sshd replaced by the patch, with an old libssl and memfd noise,
+    // on pts/3, real uid alice, effective root, argv padded with NULs.
+    s.write(
+        "proc/120/stat",
+        stat_line(
+            120,
+            b"sshd",
+            'S',
+            1,
+            (136 << 8) | 3,
+            0x400140,
+            7,
+            3,
+            -5,
+            2,
+            500,
+            15_000_000,
+            2170,
+        ),
+    );
+    s.write("proc/120/status", status("sshd", 1000, 0, 1000, 50));
+    s.write("proc/120/cmdline", b"sshd: alice [priv]\0\0\0\0\0\0");
+    s.write("proc/120/cgroup", "0::/system.slice/ssh.service\n");
+    s.write(
+        "proc/120/maps",
+        "55d0c0a00000-55d0c0a20000 r-xp 00000000 fd:01 1311                       /usr/sbin/sshd (deleted)\n\
+         7f0000000000-7f0000020000 r-xp 00000000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)\n\
+         7f0000020000-7f0000021000 r--p 00020000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)\n\
+         7f0000040000-7f0000041000 rw-s 00000000 00:01 4444                       /memfd:shm (deleted)\n\
+         7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/x86_64-linux-gnu/libc.so.6\n\
+         7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n",
+    );
+    symlink("/usr/sbin/sshd (deleted)", s.path().join("proc/120/exe")).expect("symlink");
+
+    // 130: a worker with only a deleted library (exe is current).
+    s.write(
+        "proc/130/stat",
+        stat_line(
+            130, b"cron", 'S', 1, 0, 0x400040, 1, 1, 0, 1, 600, 8_000_000, 300,
+        ),
+    );
+    s.write("proc/130/status", status("cron", 0, 0, 0, 0));
+    s.write("proc/130/cmdline", b"/usr/sbin/cron\0-f\0");
+    s.write("proc/130/cgroup", "0::/system.slice/cron.service\n");
+    s.write(
+        "proc/130/maps",
+        format!("{LIBC}7f0000000000-7f0000020000 r-xp 00000000 fd:01 2223 /usr/lib/x86_64-linux-gnu/libpam.so.0 (deleted)\n"),
+    );
+    symlink("/usr/sbin/cron", s.path().join("proc/130/exe")).expect("symlink");
+
+    // 300: a zombie.
+    s.write(
+        "proc/300/stat",
+        stat_line(
+            300,
+            b"defunct-child",
+            'Z',
+            1,
+            0,
+            0x40404c,
+            0,
+            0,
+            0,
+            1,
+            900,
+            0,
+            0,
+        ),
+    );
+    s.write(
+        "proc/300/status",
+        status("defunct-child", 1000, 1000, 1000, 1000),
+    );
+    // What the kernel shows of a zombie: empty argv and maps, no exe link.
+    s.write("proc/300/cmdline", "");
+    s.write("proc/300/maps", "");
+    s.write(
+        "proc/300/cgroup",
+        "0::/user.slice/user-1000.slice/session-3.scope\n",
+    );
+
+    // 400: non-UTF-8 comm and argv, an argument with spaces, an empty
+    // argument in the middle; maps that cannot be read (a directory).
+    s.write(
+        "proc/400/stat",
+        stat_line(
+            400, b"t\xffol", 'R', 1, 0, 0x400000, 0, 0, 19, 1, 1000, 4096, 1,
+        ),
+    );
+    s.write(
+        "proc/400/status",
+        status("t\\377ol", 1000, 1000, 1000, 1000),
+    );
+    s.write("proc/400/cmdline", b"/usr/bin/tool\0caf\xe9\0a b  c\0\0x\0");
+    s.write(
+        "proc/400/cgroup",
+        "0::/user.slice/user-1000.slice/user@1000.service/app.slice/tool.service\n",
+    );
+    std::fs::create_dir_all(s.path().join("proc/400/maps")).expect("mkdir");
+    symlink("/usr/bin/tool", s.path().join("proc/400/exe")).expect("symlink");
+
+    // 410: a user's own service, running a replaced library.
+    s.write(
+        "proc/410/stat",
+        stat_line(
+            410, b"agent", 'S', 1, 0, 0x400000, 0, 0, 0, 1, 1100, 4096, 1,
+        ),
+    );
+    s.write("proc/410/status", status("agent", 1000, 1000, 1000, 1000));
+    s.write("proc/410/cmdline", b"/usr/bin/agent\0");
+    s.write(
+        "proc/410/cgroup",
+        "0::/user.slice/user-1000.slice/user@1000.service/app.slice/agent.service\n",
+    );
+    s.write(
+        "proc/410/maps",
+        "7f0000000000-7f0000020000 r-xp 00000000 fd:01 2224 /usr/lib/libagent.so.1 (deleted)\n",
+    );
+    symlink("/usr/bin/agent", s.path().join("proc/410/exe")).expect("symlink");
+
+    // 555: vanished between readdir and reading: a directory, no files.
+    std::fs::create_dir_all(s.path().join("proc/555")).expect("mkdir");
+    // Not processes: /proc/self-like names and files are ignored.
+    std::fs::create_dir_all(s.path().join("proc/sys/vm")).expect("mkdir");
+    s
+}
+
+fn snap(s: &Scratch, extra: &[&str]) -> common::Run {
+    let root = s.path().to_str().expect("utf-8 scratch path").to_owned();
+    let mut args = vec!["--root".to_owned(), root];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    run("ps-snap", &args, None)
+}
+
+fn by_pid(recs: &[Value], pid: u64) -> &Value {
+    recs.iter()
+        .find(|r| r["pid"] == pid)
+        .unwrap_or_else(|| panic!("no record for pid {pid}"))
+}
+
+#[test]
+fn fixture_records_have_every_field() {
+    let s = fixture();
+    let r = snap(&s, &[]);
+    r.expect_code(0);
+    let recs = r.records();
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    // Pid order; the vanished 555 is absent, not an error.
+    assert_eq!(pids, [1, 2, 120, 130, 300, 400, 410]);
+    let keys: Vec<&str> = recs[0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "kind",
+            "host",
+            "boot_id",
+            "pid",
+            "ppid",
+            "uid",
+            "user",
+            "gid",
+            "group",
+            "real_uid",
+            "real_user",
+            "real_gid",
+            "real_group",
+            "state",
+            "tty",
+            "start_time",
+            "start_ticks",
+            "comm",
+            "exe",
+            "exe_deleted",
+            "cmdline",
+            "cpu_seconds",
+            "rss_bytes",
+            "vsize_bytes",
+            "threads",
+            "nice",
+            "cgroup",
+            "unit",
+            "kernel_thread",
+            "deleted_maps"
+        ]
+    );
+    for r in &recs {
+        assert_eq!(r.as_object().expect("object").len(), keys.len(), "{r}");
+        assert_eq!(r["kind"], "process");
+        assert_eq!(r["host"], "fixture-host");
+        assert_eq!(r["boot_id"], "0b0b0b0b-1111-2222-3333-444444444444");
+    }
+
+    let init = by_pid(&recs, 1);
+    assert_eq!(init["ppid"], 0);
+    assert_eq!(init["user"], "root");
+    assert_eq!(init["state"], "S");
+    assert_eq!(init["tty"], Value::Null);
+    // btime + 12345 ticks at 100 per second.
+    assert_eq!(init["start_time"], "2026-11-26T07:02:03.45Z");
+    assert_eq!(init["start_ticks"], 12_345);
+    assert_eq!(init["comm"], "systemd");
+    assert_eq!(init["exe"], "/usr/lib/systemd/systemd");
+    assert_eq!(init["exe_deleted"], false);
+    assert_eq!(init["cmdline"], json!(["/sbin/init", "splash"]));
+    assert_eq!(init["cpu_seconds"], 2.0);
+    assert_eq!(init["rss_bytes"], 1000 * 4096);
+    assert_eq!(init["vsize_bytes"], 22_000_000);
+    assert_eq!(init["threads"], 1);
+    assert_eq!(init["nice"], 0);
+    assert_eq!(init["cgroup"], "/init.scope");
+    assert_eq!(init["unit"], "init.scope");
+    assert_eq!(init["kernel_thread"], false);
+    assert_eq!(init["deleted_maps"], json!([]));
+}
+
+#[test]
+fn fixture_kernel_thread_and_zombie() {
+    let s = fixture();
+    let recs = snap(&s, &[]).expect_code(0).records();
+    let k = by_pid(&recs, 2);
+    assert_eq!(k["kernel_thread"], true);
+    assert_eq!(k["cmdline"], json!([]));
+    assert_eq!(k["exe"], Value::Null);
+    assert_eq!(k["exe_deleted"], false);
+    assert_eq!(k["deleted_maps"], json!([]));
+    assert_eq!(k["unit"], Value::Null);
+    assert_eq!(k["cpu_seconds"], 0.03);
+
+    let z = by_pid(&recs, 300);
+    assert_eq!(z["state"], "Z");
+    assert_eq!(z["kernel_thread"], false);
+    assert_eq!(z["cmdline"], json!([]));
+    assert_eq!(z["exe"], Value::Null);
+    assert_eq!(z["exe_deleted"], Value::Null);
+    assert_eq!(z["deleted_maps"], json!([]));
+    assert_eq!(z["user"], "alice");
+    assert_eq!(z["unit"], "session-3.scope");
+}
+
+#[test]
+fn fixture_deleted_executable_and_libraries() {
+    let s = fixture();
+    let r = snap(&s, &[]);
+    let recs = r.expect_code(0).records();
+    let sshd = by_pid(&recs, 120);
+    // The suffix is gone from exe so the identity stays the same.
+    assert_eq!(sshd["exe"], "/usr/sbin/sshd");
+    assert_eq!(sshd["exe_deleted"], true);
+    assert_eq!(
+        sshd["deleted_maps"],
+        json!(["/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/sbin/sshd"])
+    );
+    assert_eq!(sshd["unit"], "ssh.service");
+    assert_eq!(sshd["tty"], "pts/3");
+    assert_eq!(sshd["nice"], -5);
+    assert_eq!(sshd["threads"], 2);
+    // Effective ids as ps shows them, real ids beside them.
+    assert_eq!(
+        (sshd["uid"].clone(), sshd["user"].clone()),
+        (json!(0), json!("root"))
+    );
+    assert_eq!(
+        (sshd["gid"].clone(), sshd["group"].clone()),
+        (json!(50), json!("staff"))
+    );
+    assert_eq!(sshd["real_uid"], 1000);
+    assert_eq!(sshd["real_user"], "alice");
+    assert_eq!(sshd["real_group"], "alice");
+    // setproctitle padding dropped.
+    assert_eq!(sshd["cmdline"], json!(["sshd: alice [priv]"]));
+
+    let cron = by_pid(&recs, 130);
+    assert_eq!(cron["exe_deleted"], false);
+    assert_eq!(
+        cron["deleted_maps"],
+        json!(["/usr/lib/x86_64-linux-gnu/libpam.so.0"])
+    );
+}
+
+#[test]
+fn fixture_non_utf8_argv_and_unreadable_maps() {
+    let s = fixture();
+    let r = snap(&s, &[]);
+    let recs = r.expect_code(0).records();
+    let t = by_pid(&recs, 400);
+    assert_eq!(t["comm"], json!([116, 255, 111, 108]));
+    assert_eq!(
+        t["cmdline"],
+        json!(["/usr/bin/tool", [99, 97, 102, 233], "a b  c", "", "x"])
+    );
+    assert_eq!(t["nice"], 19);
+    assert_eq!(t["unit"], "tool.service");
+    // Unreadable: null, and exactly one summary line for the whole run.
+    assert_eq!(t["deleted_maps"], Value::Null);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{r}");
+    assert!(
+        lines[0].starts_with("ps-snap: partial snapshot: maps of 1 process unreadable ("),
+        "{r}"
+    );
+}
+
+#[test]
+fn fixture_deleted_filter_json_and_text() {
+    let s = fixture();
+    let recs = snap(&s, &["--deleted"]).expect_code(0).records();
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    assert_eq!(pids, [120, 130, 410]);
+    assert_eq!(by_pid(&recs, 410)["unit"], "agent.service");
+
+    let r = snap(&s, &["--deleted", "--format", "text"]);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("UID"), "{out}");
+    assert!(lines[0].contains("UNIT"), "{out}");
+    let sshd = lines
+        .iter()
+        .find(|l| l.contains(" 120 "))
+        .expect("sshd row");
+    assert!(sshd.contains("ssh.service"), "{sshd}");
+    assert!(sshd.contains(" exe "), "{sshd}");
+    assert!(sshd.ends_with("sshd: alice [priv]"), "{sshd}");
+    let cron = lines
+        .iter()
+        .find(|l| l.contains(" 130 "))
+        .expect("cron row");
+    assert!(cron.contains(" lib "), "{cron}");
+    // A user manager's unit is named with its manager.
+    let agent = lines
+        .iter()
+        .find(|l| l.contains(" 410 "))
+        .expect("agent row");
+    assert!(
+        agent.contains(" user@1000.service/agent.service "),
+        "{agent}"
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some("units to restart: cron.service ssh.service user@1000.service/agent.service")
+    );
+}
+
+#[test]
+fn fixture_text_view() {
+    let s = fixture();
+    let r = snap(&s, &["--format", "text"]);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8, "{out}");
+    assert!(lines[0].starts_with("UID"));
+    for col in ["PID", "PPID", "STIME", "TTY", "TIME", "OLD", "CMD"] {
+        assert!(lines[0].contains(col), "{col} missing: {}", lines[0]);
+    }
+    assert!(lines[2].ends_with("[kthreadd]"), "{}", lines[2]);
+    let z = lines.iter().find(|l| l.contains(" 300 ")).expect("zombie");
+    assert!(z.ends_with("[defunct-child] <defunct>"), "{z}");
+    let t = lines.iter().find(|l| l.contains(" 400 ")).expect("tool");
+    assert!(t.ends_with("/usr/bin/tool caf\\xe9 a b  c  x"), "{t}");
+    let sshd = lines.iter().find(|l| l.contains(" 120 ")).expect("sshd");
+    assert!(sshd.contains("pts/3"), "{sshd}");
+}
+
+#[test]
+fn fixture_selection_and_no_maps() {
+    let s = fixture();
+    let recs = snap(&s, &["-p", "400,1", "--pid", "555"])
+        .expect_code(0)
+        .records();
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    assert_eq!(pids, [1, 400]);
+
+    let recs = snap(&s, &["--user", "alice"]).expect_code(0).records();
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    assert_eq!(pids, [300, 400, 410]);
+    let recs = snap(&s, &["-u", "0"]).expect_code(0).records();
+    assert_eq!(recs.len(), 4);
+    let r = snap(&s, &["-u", "mallory"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("mallory"), "{r}");
+
+    let r = snap(&s, &["--no-maps"]);
+    let recs = r.expect_code(0).records();
+    assert!(recs.iter().all(|r| r["deleted_maps"].is_null()));
+    assert_eq!(by_pid(&recs, 120)["exe_deleted"], true);
+    // Nothing unreadable when maps are not read at all.
+    assert!(r.stderr.is_empty(), "{r}");
+
+    run("ps-snap", ["--deleted", "--no-maps"], None).expect_code(2);
+}
+
+#[test]
+fn bad_root_is_trouble() {
+    let r = run("ps-snap", ["--root", "/nonexistent/ps-snap-root"], None);
+    r.expect_code(2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("/nonexistent/ps-snap-root"), "{r}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+
+    // A directory without proc/ in it.
+    let s = Scratch::new("ps-snap-empty");
+    let r = run(
+        "ps-snap",
+        ["--root", s.path().to_str().expect("utf-8")],
+        None,
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("proc"), "{r}");
+}
+
+/// A child that lives until killed: `sh -c 'sleep 30; :' NAME ARG`, so the
+/// shell stays (no exec of the last command) with a known argv.
+struct Sleeper(Child);
+
+impl Sleeper {
+    fn start(arg: &str) -> Self {
+        let c = Command::new("sh")
+            .args(["-c", "sleep 30; :", "ps-snap-test", arg])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn sh");
+        // Let the kernel replace the forked test image with sh.
+        let pid = c.id();
+        for _ in 0..200 {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "sh" || comm.trim() == "dash" || comm.trim() == "bash" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Sleeper(c)
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn live_child_is_seen_exactly() {
+    let child = Sleeper::start("an argument with spaces");
+    let pid = child.0.id();
+    let r = run("ps-snap", ["-p", &pid.to_string()], None);
+    let recs = r.expect_code(0).records();
+    assert_eq!(recs.len(), 1, "{r}");
+    let c = &recs[0];
+    assert_eq!(c["pid"], pid);
+    assert_eq!(c["ppid"], std::process::id());
+    assert_eq!(
+        c["cmdline"],
+        json!([
+            "sh",
+            "-c",
+            "sleep 30; :",
+            "ps-snap-test",
+            "an argument with spaces"
+        ])
+    );
+    assert_eq!(c["kernel_thread"], false);
+    assert_eq!(c["exe_deleted"], false);
+    assert!(c["deleted_maps"].is_array(), "{c}");
+    assert!(c["exe"].as_str().is_some_and(|e| e.ends_with("sh")), "{c}");
+    // The same user as the test.
+    let my_uid = std::fs::read_to_string("/proc/self/status")
+        .expect("status")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Uid:")
+                .map(|u| u.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .flatten()
+        .expect("uid");
+    assert_eq!(c["uid"].to_string(), my_uid);
+    assert!(c["user"].is_string(), "{c}");
+    // Started just now.
+    let (secs, _) = parse_time(c["start_time"].as_str().expect("start_time"));
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    assert!((now - secs).abs() <= 5, "start {secs}, now {now}");
+    assert!(c["boot_id"].is_string());
+    assert!(c["host"].is_string());
+}
+
+fn parse_time(s: &str) -> (i64, u32) {
+    // The library's parser, through the dev-dependency.
+    ::common::time::parse_rfc3339(s).unwrap_or_else(|| panic!("not RFC 3339: {s}"))
+}
+
+/// `ps -e -o pid=,ppid=,uid=,comm=` as a map pid -> (ppid, uid, comm).
+fn ps_table() -> std::collections::BTreeMap<u64, (u64, u64, String)> {
+    let out = Command::new("ps")
+        .args(["-e", "-o", "pid=,ppid=,uid=,comm="])
+        .output()
+        .expect("run ps");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let pid = f.next()?.parse().ok()?;
+            let ppid = f.next()?.parse().ok()?;
+            let uid = f.next()?.parse().ok()?;
+            let comm = f.collect::<Vec<_>>().join(" ");
+            Some((pid, (ppid, uid, comm)))
+        })
+        .collect()
+}
+
+/// `ps -e -o pid=,args=` as a map pid -> args.
+fn ps_args() -> std::collections::BTreeMap<u64, String> {
+    let out = Command::new("ps")
+        .args(["-e", "-o", "pid=,args="])
+        .output()
+        .expect("run ps");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let (pid, args) = l.split_once(' ')?;
+            Some((pid.parse().ok()?, args.trim_start().to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn live_snapshot_agrees_with_ps() {
+    let _child = Sleeper::start("an argument with spaces");
+    let before = ps_table();
+    let args_before = ps_args();
+    // `--root /` is the live system; the odd argument tells this run apart
+    // from the other tests' runs of ps-snap.
+    let r = run("ps-snap", ["--no-maps", "--root", "/"], None);
+    let after = ps_table();
+    let args_after = ps_args();
+    let recs = r.expect_code(0).records();
+    assert!(recs.len() > 1);
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    assert!(pids.windows(2).all(|w| w[0] < w[1]), "not in pid order");
+    let mut compared = 0;
+    for rec in &recs {
+        let pid = rec["pid"].as_u64().expect("pid");
+        // Only processes that lived through all three reads unchanged.
+        let (Some(a), Some(b)) = (before.get(&pid), after.get(&pid)) else {
+            continue;
+        };
+        if a != b {
+            continue;
+        }
+        let (ppid, uid, comm) = a;
+        assert_eq!(rec["ppid"].as_u64(), Some(*ppid), "{rec}");
+        assert_eq!(rec["uid"].as_u64(), Some(*uid), "{rec}");
+        let got = rec["comm"].as_str().unwrap_or("");
+        // A kworker's name carries the workqueue it serves at the moment
+        // ("kworker/1:2-events"), which changes between any two reads.
+        if !got.starts_with("kworker/") {
+            assert_eq!(got, comm.as_str(), "{rec}");
+        }
+        compared += 1;
+    }
+    assert!(compared >= 2, "too few processes compared: {compared}");
+
+    // argv, joined as ps joins it, where ps shows it unchanged: printable
+    // ASCII (ps replaces other bytes) and not empty (ps shows [comm]).
+    let mut compared = 0;
+    for rec in &recs {
+        let pid = rec["pid"].as_u64().expect("pid");
+        let (Some(a), Some(b)) = (args_before.get(&pid), args_after.get(&pid)) else {
+            continue;
+        };
+        let Some(argv) = rec["cmdline"].as_array() else {
+            continue;
+        };
+        let strs: Option<Vec<&str>> = argv.iter().map(Value::as_str).collect();
+        let Some(strs) = strs else { continue };
+        let joined = strs.join(" ");
+        if a != b || strs.is_empty() || !joined.bytes().all(|c| (b' '..=b'~').contains(&c)) {
+            continue;
+        }
+        assert_eq!(&joined, a, "{rec}");
+        compared += 1;
+    }
+    assert!(compared >= 2, "too few argv compared: {compared}");
+    // ps-snap leaves itself out.
+    let me = json!([common::bin("ps-snap"), "--no-maps", "--root", "/"]);
+    assert!(
+        !recs.iter().any(|r| r["cmdline"] == me),
+        "ps-snap listed itself"
+    );
+}
+
+#[test]
+fn live_text_view_and_deleted() {
+    let child = Sleeper::start("text view");
+    let pid = child.0.id().to_string();
+    let r = run("ps-snap", ["--format", "text"], None);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    assert!(out.starts_with("UID"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(pid.as_str()))
+        .unwrap_or_else(|| panic!("no row for {pid}:\n{out}"));
+    assert!(
+        row.ends_with("sh -c sleep 30; : ps-snap-test text view"),
+        "{row}"
+    );
+
+    let r = run("ps-snap", ["--deleted"], None);
+    let recs = r.expect_code(0).records();
+    assert!(recs
+        .iter()
+        .all(|r| r["exe_deleted"] == true
+            || r["deleted_maps"].as_array().is_some_and(|a| !a.is_empty())));
+}
+
+#[test]
+fn closed_pipe_is_quiet() {
+    // More output than a pipe holds, so the reader really goes away while
+    // ps-snap still writes: 40 processes with a 4 KiB argument each.
+    let long = "x".repeat(4096);
+    let _children: Vec<Sleeper> = (0..40).map(|_| Sleeper::start(&long)).collect();
+    assert_quiet_on_closed_pipe("ps-snap", &[]);
+    assert_quiet_on_closed_pipe("ps-snap", &["--format", "text"]);
+}
+
+#[test]
+fn help_names_every_option() {
+    let r = run("ps-snap", ["--help"], None);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    for opt in [
+        "--root",
+        "--format",
+        "--deleted",
+        "--no-maps",
+        "--pid",
+        "--user",
+    ] {
+        assert!(out.contains(opt), "{opt} missing from --help");
+    }
+}
+
+#[test]
+fn live_zombie_is_listed() {
+    // A child that exited and is not waited for yet stays a zombie.
+    let mut child = Command::new("true").spawn().expect("spawn true");
+    let pid = child.id();
+    let mut rec = None;
+    for _ in 0..200 {
+        let recs = run("ps-snap", ["-p", &pid.to_string()], None)
+            .expect_code(0)
+            .records();
+        if recs.first().is_some_and(|r| r["state"] == "Z") {
+            rec = recs.into_iter().next();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.wait();
+    let z = rec.expect("the child never showed as a zombie");
+    assert_eq!(z["ppid"], std::process::id());
+    assert_eq!(z["comm"], "true");
+    assert_eq!(z["cmdline"], json!([]));
+    assert_eq!(z["exe"], Value::Null);
+    assert_eq!(z["exe_deleted"], Value::Null);
+    assert_eq!(z["deleted_maps"], json!([]));
+    assert_eq!(z["kernel_thread"], false);
+}
+
+#[test]
+fn live_deleted_executable_is_found() {
+    // A copy of sleep, started and then removed: what a package upgrade
+    // does to a running daemon's binary.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ps-snap-deleted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let exe = dir.join("old-sleep");
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("sleep(1) installed");
+    std::fs::copy(sleep, &exe).expect("copy sleep");
+    let child = Command::new(&exe)
+        .arg("30")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn copy of sleep");
+    let mut child = Sleeper(child);
+    let pid = child.0.id().to_string();
+    // Wait until the exec is done (comm is the new name), then remove it.
+    for _ in 0..200 {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "old-sleep" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::remove_file(&exe).expect("remove copy");
+    let recs = run("ps-snap", ["--deleted", "-p", &pid], None)
+        .expect_code(0)
+        .records();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(recs.len(), 1, "not listed by --deleted: {recs:?}");
+    let r = &recs[0];
+    let path = exe.to_str().expect("utf-8 path");
+    assert_eq!(r["exe"], path, "{r}");
+    assert_eq!(r["exe_deleted"], true, "{r}");
+    let maps = r["deleted_maps"].as_array().expect("deleted_maps read");
+    let filtered = ["/tmp/", "/var/tmp/", "/run/"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    assert!(filtered || maps.contains(&json!(path)), "{r}");
+    let _ = child.0.kill();
+}
