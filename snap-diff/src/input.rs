@@ -1,0 +1,810 @@
+//! Reading the two snapshots, checking every line, and cancelling the lines
+//! that are byte-identical on both sides before any JSON tree is built.
+//!
+//! Why this is exact: a line that appears in both files (as a multiset) is
+//! the same record on both sides, and the diff cancels equal records before
+//! anything else (see [`crate::diff`]), so it can never be a change. Only the
+//! remaining lines (typically a few percent) are parsed into trees and paired
+//! by key. Every line is still checked: BEFORE's lines all are, fully (JSON
+//! syntax, object, kind, identity fields), with a scanner that builds no
+//! tree; an AFTER line that cancels is byte-identical to a checked BEFORE
+//! line, the rest are parsed and checked in full. So the first error in file
+//! order of BEFORE, then AFTER, is reported exactly as a full parse of both
+//! would report it, and nothing is printed before all input was read.
+//!
+//! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
+//! streamed, and only its lines that did not cancel are kept.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde_core::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use common::error::describe_io;
+use common::{Error, Result};
+
+use crate::rules::{KindRef, Names, Rules};
+
+/// One parsed record and where it came from.
+#[derive(Debug, Clone)]
+pub struct Rec {
+    pub line: u64,
+    pub map: Map<String, Value>,
+}
+
+/// The boot ids seen per host on one side (process records only), keyed by
+/// their JSON text so that non-string hosts compare exactly.
+#[derive(Debug, Default, Clone)]
+pub struct Boots {
+    pub hosts: BTreeMap<String, (Value, BTreeMap<String, Value>)>,
+}
+
+impl Boots {
+    pub fn add(&mut self, host: &Value, boot: &Value) {
+        let e = self
+            .hosts
+            .entry(host.to_string())
+            .or_insert_with(|| (host.clone(), BTreeMap::new()));
+        e.1.entry(boot.to_string()).or_insert_with(|| boot.clone());
+    }
+
+    /// Add the boot ids of a side's process records.
+    pub fn add_record(&mut self, rec: &Map<String, Value>) {
+        if rec.get("kind").and_then(Value::as_str) == Some("process") {
+            let null = Value::Null;
+            self.add(
+                rec.get("host").unwrap_or(&null),
+                rec.get("boot_id").unwrap_or(&null),
+            );
+        }
+    }
+}
+
+/// Everything the diff needs from the input.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// BEFORE's records that did not cancel, in file order.
+    pub before: Vec<Rec>,
+    /// AFTER's records that did not cancel, in file order.
+    pub after: Vec<Rec>,
+    pub boots_before: Boots,
+    pub boots_after: Boots,
+    /// Hosts (JSON text) with a process record on both sides that cancelled:
+    /// they share a boot id, so they were not rebooted.
+    pub shared_hosts: HashSet<String>,
+    /// BEFORE's name in messages.
+    pub before_name: String,
+    pub after_name: String,
+}
+
+/// A source of lines: a file or standard input.
+fn open(name: &str) -> Result<(String, Box<dyn BufRead>)> {
+    if name == "-" {
+        return Ok((
+            "<stdin>".to_owned(),
+            Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+        ));
+    }
+    let f = File::open(name).map_err(|e| Error::io(Path::new(name), &e))?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::new(format!(
+            "{name}: is a directory, not a JSON Lines file"
+        )));
+    }
+    Ok((
+        name.to_owned(),
+        Box::new(BufReader::with_capacity(256 * 1024, f)),
+    ))
+}
+
+fn read_err(name: &str, e: &io::Error) -> Error {
+    Error::new(format!("{name}: {}", describe_io(e)))
+}
+
+/// Leading and trailing ASCII whitespace off, as the record reader does.
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |p| p + 1);
+    &b[start..end]
+}
+
+/// Parse one (trimmed, non-blank) line into a record with exactly the
+/// messages of `common::jsonl::Records`.
+pub fn parse_line(
+    name: &str,
+    line: u64,
+    text: &[u8],
+    complete: bool,
+) -> Result<Map<String, Value>> {
+    // Records reports a line by its own reader; feed it this one line and
+    // move its "NAME:1:" to our line number.
+    let mut data = text.to_vec();
+    if complete {
+        data.push(b'\n');
+    }
+    let mut r = common::jsonl::Records::from_reader(name, io::Cursor::new(data));
+    match r.next_record() {
+        Ok(Some((_, m))) => Ok(m),
+        Ok(None) => Err(Error::at(name, line, "empty record")),
+        Err(e) => {
+            let prefix = format!("{name}:1: ");
+            let msg = e.message();
+            match msg.strip_prefix(&prefix) {
+                Some(rest) => Err(Error::at(name, line, rest)),
+                None => Err(e),
+            }
+        }
+    }
+}
+
+/// Check a parsed record's kind and identity fields.
+pub fn check_map(rules: &Rules, name: &str, line: u64, m: &Map<String, Value>) -> Result<()> {
+    rules
+        .check(KindRef::of(m), |req| {
+            req.fields
+                .iter()
+                .find(|f| !m.contains_key(f.as_str()))
+                .cloned()
+        })
+        .map_err(|msg| Error::at(name, line, msg))
+}
+
+// ---------------------------------------------------------------------------
+// The scanner: checks a line like a full parse would, building no tree.
+
+/// A captured value: borrowed from the line when it is a plain string.
+#[derive(Debug)]
+enum Cap<'de> {
+    Str(&'de str),
+    Val(Value),
+}
+
+impl Cap<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Cap::Str(s) => Value::String((*s).to_owned()),
+            Cap::Val(v) => v.clone(),
+        }
+    }
+    fn eq_value(&self, v: &Value) -> bool {
+        match self {
+            Cap::Str(s) => v.as_str() == Some(*s),
+            Cap::Val(x) => x == v,
+        }
+    }
+}
+
+/// What the scanner learned about a line.
+#[derive(Debug)]
+struct Shape<'de> {
+    kind: Option<Cap<'de>>,
+    present: u128,
+    host: Option<Cap<'de>>,
+    boot: Option<Cap<'de>>,
+}
+
+/// Visits any value, validating it as `serde_json::Value` would (strings
+/// and escapes decoded, numbers parsed), keeping nothing.
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
+        while a.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
+        while a.next_key_seed(Skip)?.is_some() {
+            a.next_value_seed(Skip)?;
+        }
+        Ok(())
+    }
+}
+
+/// Captures a value (a borrowed string when possible).
+struct CapSeed;
+
+impl<'de> DeserializeSeed<'de> for CapSeed {
+    type Value = Cap<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Cap<'de>, D::Error> {
+        d.deserialize_any(CapVisitor)
+    }
+}
+
+struct CapVisitor;
+
+impl<'de> Visitor<'de> for CapVisitor {
+    type Value = Cap<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Str(s))
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::String(s.to_owned())))
+    }
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::Bool(b)))
+    }
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::from(n)))
+    }
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::from(n)))
+    }
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::from(n)))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::Null))
+    }
+    fn visit_none<E>(self) -> std::result::Result<Cap<'de>, E> {
+        Ok(Cap::Val(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Cap<'de>, A::Error> {
+        let mut v = Vec::new();
+        while let Some(x) = a.next_element::<Value>()? {
+            v.push(x);
+        }
+        Ok(Cap::Val(Value::Array(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Cap<'de>, A::Error> {
+        let mut m = Map::new();
+        while let Some(k) = a.next_key::<String>()? {
+            let v = a.next_value::<Value>()?;
+            m.insert(k, v);
+        }
+        Ok(Cap::Val(Value::Object(m)))
+    }
+}
+
+/// Which field a key is.
+enum Field {
+    Kind,
+    Host(u8),
+    Boot(u8),
+    Bit(u8),
+    Other,
+}
+
+struct KeySeed<'a>(&'a Names);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Field;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Field, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Field;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Field, E> {
+        Ok(match (s, self.0.bit(s)) {
+            ("kind", _) => Field::Kind,
+            ("host", Some(b)) => Field::Host(b),
+            ("boot_id", Some(b)) => Field::Boot(b),
+            (_, Some(b)) => Field::Bit(b),
+            (_, None) => Field::Other,
+        })
+    }
+}
+
+struct ShapeSeed<'a>(&'a Names);
+
+impl<'de> Visitor<'de> for ShapeSeed<'_> {
+    type Value = Shape<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Shape<'de>, A::Error> {
+        let mut s = Shape {
+            kind: None,
+            present: 0,
+            host: None,
+            boot: None,
+        };
+        while let Some(k) = a.next_key_seed(KeySeed(self.0))? {
+            // A repeated key: the last value wins, as in a parsed tree.
+            match k {
+                Field::Kind => s.kind = Some(a.next_value_seed(CapSeed)?),
+                Field::Host(b) => {
+                    s.present |= 1 << b;
+                    s.host = Some(a.next_value_seed(CapSeed)?);
+                }
+                Field::Boot(b) => {
+                    s.present |= 1 << b;
+                    s.boot = Some(a.next_value_seed(CapSeed)?);
+                }
+                Field::Bit(b) => {
+                    s.present |= 1 << b;
+                    a.next_value_seed(Skip)?;
+                }
+                Field::Other => a.next_value_seed(Skip)?,
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// Scan a line; `None` when it is not a valid JSON object (the caller then
+/// parses it in full for the exact message).
+fn scan<'de>(names: &Names, text: &'de [u8]) -> Option<Shape<'de>> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
+    de.end().ok()?;
+    Some(shape)
+}
+
+// ---------------------------------------------------------------------------
+// Hashing and the table of BEFORE's lines.
+
+/// A fast 64-bit hash of a line (collisions are resolved by comparing the
+/// bytes, so it needs speed and spread, not secrecy).
+pub fn line_hash(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    // fmix64 (MurmurHash3's finaliser): every input bit reaches every
+    // output bit, which the table's use of the top and low bits needs.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The key of the table is already a hash.
+#[derive(Default)]
+struct PassHasher(u64);
+
+impl Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// One BEFORE line.
+struct LineRef {
+    start: usize,
+    end: usize,
+    line: u64,
+    /// Index into the (host, boot id) table for process records.
+    hostboot: u32,
+}
+
+/// Lines with identical bytes: a queue through `next`, oldest first.
+struct Bucket {
+    /// First line with these bytes (to compare against).
+    first: u32,
+    /// Oldest line not yet cancelled.
+    head: u32,
+    /// Last line (to append).
+    tail: u32,
+    /// Another bucket with the same hash.
+    chain: u32,
+}
+
+/// The fast loader.
+pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
+    if before == "-" && after == "-" {
+        return Err(Error::new(
+            "BEFORE and AFTER cannot both be standard input; give a file for one of them",
+        ));
+    }
+    let (bname, mut breader) = open(before)?;
+    let names = rules.names();
+
+    // BEFORE: every line into one buffer, checked, and into the table.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut lines: Vec<LineRef> = Vec::new();
+    let mut next: Vec<u32> = Vec::new();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let mut table: HashMap<u64, u32, BuildHasherDefault<PassHasher>> = HashMap::default();
+    let mut hostboots: Vec<(Value, Value)> = Vec::new();
+    let mut hb_index: HashMap<(String, String), u32> = HashMap::new();
+    let mut boots_before = Boots::default();
+    let mut line_no = 0u64;
+    loop {
+        let start = buf.len();
+        let n = breader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| read_err(&bname, &e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let raw = &buf[start..];
+        let t = trim(raw);
+        if t.is_empty() {
+            buf.truncate(start);
+            continue;
+        }
+        let off = t.as_ptr() as usize - raw.as_ptr() as usize;
+        let (ts, te) = (start + off, start + off + t.len());
+        let text = &buf[ts..te];
+        let hostboot = match scan(names, text) {
+            Some(shape) => {
+                let kind = match &shape.kind {
+                    None => KindRef::Missing,
+                    Some(Cap::Str(s)) => KindRef::Str(s),
+                    Some(Cap::Val(Value::String(s))) => KindRef::Str(s),
+                    Some(Cap::Val(v)) => KindRef::Other(common::jsonl::type_name(v)),
+                };
+                rules
+                    .check(kind, |req| {
+                        if shape.present & req.mask == req.mask {
+                            return None;
+                        }
+                        req.fields
+                            .iter()
+                            .find(|f| names.bit(f).is_some_and(|b| shape.present & (1 << b) == 0))
+                            .cloned()
+                    })
+                    .map_err(|msg| Error::at(&bname, line_no, msg))?;
+                let is_process = matches!(kind, KindRef::Str("process"));
+                match (is_process, &shape.host, &shape.boot) {
+                    (true, Some(h), Some(b)) => intern(&mut hostboots, &mut hb_index, h, b),
+                    _ => NONE,
+                }
+            }
+            None => {
+                // Not valid (or the scanner disagrees): the full parse
+                // gives the exact message, or the record if it is fine.
+                let m = parse_line(&bname, line_no, text, complete)?;
+                check_map(rules, &bname, line_no, &m)?;
+                if m.get("kind").and_then(Value::as_str) == Some("process") {
+                    let null = Value::Null;
+                    let h = Cap::Val(m.get("host").unwrap_or(&null).clone());
+                    let b = Cap::Val(m.get("boot_id").unwrap_or(&null).clone());
+                    intern(&mut hostboots, &mut hb_index, &h, &b)
+                } else {
+                    NONE
+                }
+            }
+        };
+        let idx = u32::try_from(lines.len())
+            .ok()
+            .filter(|&i| i != NONE)
+            .ok_or_else(|| Error::new(format!("{bname}: too many lines (more than 4 billion)")))?;
+        let h = line_hash(text);
+        lines.push(LineRef {
+            start: ts,
+            end: te,
+            line: line_no,
+            hostboot,
+        });
+        next.push(NONE);
+        // Find the bucket of these bytes, or make one.
+        let mut b = table.get(&h).copied().unwrap_or(NONE);
+        let mut last_in_chain = NONE;
+        while b != NONE {
+            let f = &lines[buckets[b as usize].first as usize];
+            if buf[f.start..f.end] == buf[ts..te] {
+                break;
+            }
+            last_in_chain = b;
+            b = buckets[b as usize].chain;
+        }
+        if b == NONE {
+            let nb = buckets.len() as u32;
+            buckets.push(Bucket {
+                first: idx,
+                head: idx,
+                tail: idx,
+                chain: NONE,
+            });
+            if last_in_chain == NONE {
+                table.insert(h, nb);
+            } else {
+                buckets[last_in_chain as usize].chain = nb;
+            }
+        } else {
+            let bk = &mut buckets[b as usize];
+            next[bk.tail as usize] = idx;
+            bk.tail = idx;
+        }
+    }
+    for (h, b) in &hostboots {
+        boots_before.add(h, b);
+    }
+
+    // AFTER: streamed; a line that matches an uncancelled BEFORE line with
+    // the same bytes cancels it (oldest first), the rest is parsed.
+    let (aname, mut areader) = open(after)?;
+    let mut cancelled = vec![false; lines.len()];
+    let mut shared_hb = vec![false; hostboots.len()];
+    let mut after_recs = Vec::new();
+    let mut boots_after = Boots::default();
+    let mut abuf: Vec<u8> = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        abuf.clear();
+        let n = areader
+            .read_until(b'\n', &mut abuf)
+            .map_err(|e| read_err(&aname, &e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = abuf.last() == Some(&b'\n');
+        let text = trim(&abuf);
+        if text.is_empty() {
+            continue;
+        }
+        let h = line_hash(text);
+        let mut b = table.get(&h).copied().unwrap_or(NONE);
+        while b != NONE {
+            let bk = &buckets[b as usize];
+            let f = &lines[bk.first as usize];
+            if buf[f.start..f.end] == *text {
+                break;
+            }
+            b = bk.chain;
+        }
+        if b != NONE && buckets[b as usize].head != NONE {
+            let bk = &mut buckets[b as usize];
+            let i = bk.head as usize;
+            bk.head = next[i];
+            cancelled[i] = true;
+            let hb = lines[i].hostboot;
+            if hb != NONE {
+                shared_hb[hb as usize] = true;
+            }
+            continue;
+        }
+        let m = parse_line(&aname, line_no, text, complete)?;
+        check_map(rules, &aname, line_no, &m)?;
+        boots_after.add_record(&m);
+        after_recs.push(Rec {
+            line: line_no,
+            map: m,
+        });
+    }
+    drop(table);
+    drop(buckets);
+    drop(next);
+
+    // BEFORE's remaining lines, parsed (they passed the check already).
+    let mut before_recs = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !cancelled[i] {
+            let m = parse_line(&bname, l.line, &buf[l.start..l.end], true)?;
+            before_recs.push(Rec {
+                line: l.line,
+                map: m,
+            });
+        }
+    }
+    let shared_hosts = hostboots
+        .iter()
+        .zip(&shared_hb)
+        .filter(|(_, s)| **s)
+        .map(|((h, _), _)| h.to_string())
+        .collect();
+    Ok(Loaded {
+        before: before_recs,
+        after: after_recs,
+        boots_before,
+        boots_after,
+        shared_hosts,
+        before_name: bname,
+        after_name: aname,
+    })
+}
+
+/// Index of a (host, boot id) pair; most snapshots have one, so the last
+/// pair is tried first without building strings.
+fn intern(
+    table: &mut Vec<(Value, Value)>,
+    index: &mut HashMap<(String, String), u32>,
+    host: &Cap<'_>,
+    boot: &Cap<'_>,
+) -> u32 {
+    if let Some((i, (h, b))) = table.iter().enumerate().next_back() {
+        if host.eq_value(h) && boot.eq_value(b) {
+            return i as u32;
+        }
+    }
+    let (h, b) = (host.to_value(), boot.to_value());
+    let k = (h.to_string(), b.to_string());
+    if let Some(&i) = index.get(&k) {
+        return i;
+    }
+    let i = table.len() as u32;
+    table.push((h, b));
+    index.insert(k, i);
+    i
+}
+
+/// The plain loader: every record of both files parsed and checked, no
+/// cancellation. The diff of its result is the reference the fast loader
+/// must equal.
+pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
+    if before == "-" && after == "-" {
+        return Err(Error::new(
+            "BEFORE and AFTER cannot both be standard input; give a file for one of them",
+        ));
+    }
+    let mut out = Loaded::default();
+    for (i, name) in [before, after].into_iter().enumerate() {
+        let (shown, reader) = open(name)?;
+        let mut recs = Vec::new();
+        let mut boots = Boots::default();
+        let mut r = common::jsonl::Records::from_reader(shown.clone(), ReadAdapter(reader));
+        while let Some((line, m)) = r.next_record()? {
+            check_map(rules, &shown, line, &m)?;
+            boots.add_record(&m);
+            recs.push(Rec { line, map: m });
+        }
+        if i == 0 {
+            out.before = recs;
+            out.boots_before = boots;
+            out.before_name = shown;
+        } else {
+            out.after = recs;
+            out.boots_after = boots;
+            out.after_name = shown;
+        }
+    }
+    Ok(out)
+}
+
+/// `Box<dyn BufRead>` as a `Read + 'static`.
+struct ReadAdapter(Box<dyn BufRead>);
+
+impl Read for ReadAdapter {
+    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+        self.0.read(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Options;
+
+    fn rules() -> Rules {
+        Rules::new(&Options {
+            keys: vec!["id".into()],
+            ..Options::default()
+        })
+        .expect("rules")
+    }
+
+    #[test]
+    fn hash_spreads_and_is_deterministic() {
+        assert_eq!(line_hash(b"abc"), line_hash(b"abc"));
+        assert_ne!(line_hash(b"abc"), line_hash(b"abd"));
+        assert_ne!(line_hash(b""), line_hash(b"\0"));
+        assert_ne!(line_hash(b"12345678a"), line_hash(b"12345678b"));
+    }
+
+    #[test]
+    fn scanner_agrees_with_the_full_parse() {
+        let r = rules();
+        let good: [&[u8]; 5] = [
+            br#"{"kind":"process","host":"h","boot_id":"b","id":1}"#,
+            br#"{"id":"a\"b\u00e9","x":[1,2.5,-3,{"y":null}],"kind":"k"}"#,
+            br#"{"kind":"process","kind":"socket","id":1}"#,
+            br#"{}"#,
+            br#"{"host":[104,255],"id":true}"#,
+        ];
+        for g in good {
+            assert!(
+                scan(r.names(), g).is_some(),
+                "{}",
+                String::from_utf8_lossy(g)
+            );
+            assert!(parse_line("f", 1, g, true).is_ok());
+        }
+        let bad: [&[u8]; 9] = [
+            b"[1,2]",
+            b"\"str\"",
+            b"{\"a\":1",
+            b"{\"a\":1} x",
+            b"{\"a\":\"\\ud800\"}",
+            b"{\"a\":1e999}",
+            b"{\"a\":\"\xff\"}",
+            b"{\"a\":01}",
+            b"{a:1}",
+        ];
+        for b in bad {
+            assert!(
+                scan(r.names(), b).is_none(),
+                "{}",
+                String::from_utf8_lossy(b)
+            );
+            assert!(parse_line("f", 1, b, true).is_err());
+        }
+    }
+
+    #[test]
+    fn line_errors_match_the_record_reader() {
+        for (text, complete) in [
+            (&b"[1]"[..], true),
+            (b"{\"a\":", false),
+            (b"{\"a\":", true),
+            (b"USER PID", true),
+        ] {
+            let ours = parse_line("x.json", 7, text, complete).expect_err("bad");
+            let mut data = b"{}\n".repeat(6);
+            data.extend_from_slice(text);
+            if complete {
+                data.push(b'\n');
+            }
+            let theirs = common::jsonl::Records::from_reader("x.json", io::Cursor::new(data))
+                .collect::<Result<Vec<_>>>()
+                .expect_err("bad");
+            assert_eq!(ours.to_string(), theirs.to_string());
+        }
+    }
+}
