@@ -83,21 +83,33 @@ pub struct Loaded {
 
 /// A source of lines: a file or standard input.
 fn open(name: &str) -> Result<(String, Box<dyn BufRead>)> {
+    open_sized(name).map(|(n, r, _)| (n, r))
+}
+
+/// [`open`], with the size of a regular file (0 if unknown) to size the
+/// buffer that holds BEFORE.
+fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
     if name == "-" {
         return Ok((
             "<stdin>".to_owned(),
             Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+            0,
         ));
     }
     let f = File::open(name).map_err(|e| Error::io(Path::new(name), &e))?;
-    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+    let meta = f.metadata().ok();
+    if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(Error::new(format!(
             "{name}: is a directory, not a JSON Lines file"
         )));
     }
+    let size = meta
+        .filter(|m| m.is_file())
+        .map_or(0, |m| usize::try_from(m.len()).unwrap_or(0));
     Ok((
         name.to_owned(),
         Box::new(BufReader::with_capacity(256 * 1024, f)),
+        size,
     ))
 }
 
@@ -436,8 +448,6 @@ struct LineRef {
     start: usize,
     end: usize,
     line: u64,
-    /// Index into the (host, boot id) table for process records.
-    hostboot: u32,
 }
 
 /// Lines with identical bytes: a queue through `next`, oldest first.
@@ -452,6 +462,91 @@ struct Bucket {
     chain: u32,
 }
 
+/// What checking a run of BEFORE's lines found.
+struct Scanned {
+    /// Per line: index into `pairs` for a process record, else NONE.
+    hostboot: Vec<u32>,
+    pairs: Vec<(Value, Value)>,
+    /// The first bad line of the run.
+    err: Option<Error>,
+}
+
+/// Check BEFORE's lines `lines` (all of them, fully) and note the host and
+/// boot id of each process record.
+fn scan_lines(
+    rules: &Rules,
+    name: &str,
+    buf: &[u8],
+    lines: &[LineRef],
+    last_complete: bool,
+    total: usize,
+    first: usize,
+) -> Scanned {
+    let names = rules.names();
+    let mut out = Scanned {
+        hostboot: Vec::with_capacity(lines.len()),
+        pairs: Vec::new(),
+        err: None,
+    };
+    let mut index: HashMap<(String, String), u32> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        let text = &buf[l.start..l.end];
+        let complete = last_complete || first + i + 1 < total;
+        let hb = match scan(names, text) {
+            Some(shape) => {
+                let kind = match &shape.kind {
+                    None => KindRef::Missing,
+                    Some(Cap::Str(s)) => KindRef::Str(s),
+                    Some(Cap::Val(Value::String(s))) => KindRef::Str(s),
+                    Some(Cap::Val(v)) => KindRef::Other(common::jsonl::type_name(v)),
+                };
+                let checked = rules.check(kind, |req| {
+                    if shape.present & req.mask == req.mask {
+                        return None;
+                    }
+                    req.fields
+                        .iter()
+                        .find(|f| names.bit(f).is_some_and(|b| shape.present & (1 << b) == 0))
+                        .cloned()
+                });
+                if let Err(msg) = checked {
+                    out.err = Some(Error::at(name, l.line, msg));
+                    return out;
+                }
+                match (kind, &shape.host, &shape.boot) {
+                    (KindRef::Str("process"), Some(h), Some(b)) => {
+                        intern(&mut out.pairs, &mut index, h, b)
+                    }
+                    _ => NONE,
+                }
+            }
+            None => {
+                // Not valid (or the scanner disagrees): the full parse
+                // gives the exact message, or the record if it is fine.
+                let m = match parse_line(name, l.line, text, complete)
+                    .and_then(|m| check_map(rules, name, l.line, &m).map(|()| m))
+                {
+                    Ok(m) => m,
+                    Err(e) => {
+                        out.err = Some(e);
+                        return out;
+                    }
+                };
+                if m.get("kind").and_then(Value::as_str) == Some("process") {
+                    let null = Value::Null;
+                    let h = Cap::Val(m.get("host").unwrap_or(&null).clone());
+                    let b = Cap::Val(m.get("boot_id").unwrap_or(&null).clone());
+                    intern(&mut out.pairs, &mut index, &h, &b)
+                } else {
+                    NONE
+                }
+            }
+        };
+        out.hostboot.push(hb);
+    }
+    out
+}
+
 /// The fast loader.
 pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     if before == "-" && after == "-" {
@@ -459,19 +554,16 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             "BEFORE and AFTER cannot both be standard input; give a file for one of them",
         ));
     }
-    let (bname, mut breader) = open(before)?;
-    let names = rules.names();
+    let (bname, mut breader, size) = open_sized(before)?;
 
-    // BEFORE: every line into one buffer, checked, and into the table.
-    let mut buf: Vec<u8> = Vec::new();
+    // BEFORE: every line into one buffer and into the table of lines.
+    let mut buf: Vec<u8> = Vec::with_capacity(size.saturating_add(1));
     let mut lines: Vec<LineRef> = Vec::new();
     let mut next: Vec<u32> = Vec::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut table: HashMap<u64, u32, BuildHasherDefault<PassHasher>> = HashMap::default();
-    let mut hostboots: Vec<(Value, Value)> = Vec::new();
-    let mut hb_index: HashMap<(String, String), u32> = HashMap::new();
-    let mut boots_before = Boots::default();
     let mut line_no = 0u64;
+    let mut last_complete = true;
     loop {
         let start = buf.len();
         let n = breader
@@ -488,59 +580,19 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             buf.truncate(start);
             continue;
         }
+        // Only the last line with content can be cut short.
+        last_complete = complete;
         let off = t.as_ptr() as usize - raw.as_ptr() as usize;
         let (ts, te) = (start + off, start + off + t.len());
-        let text = &buf[ts..te];
-        let hostboot = match scan(names, text) {
-            Some(shape) => {
-                let kind = match &shape.kind {
-                    None => KindRef::Missing,
-                    Some(Cap::Str(s)) => KindRef::Str(s),
-                    Some(Cap::Val(Value::String(s))) => KindRef::Str(s),
-                    Some(Cap::Val(v)) => KindRef::Other(common::jsonl::type_name(v)),
-                };
-                rules
-                    .check(kind, |req| {
-                        if shape.present & req.mask == req.mask {
-                            return None;
-                        }
-                        req.fields
-                            .iter()
-                            .find(|f| names.bit(f).is_some_and(|b| shape.present & (1 << b) == 0))
-                            .cloned()
-                    })
-                    .map_err(|msg| Error::at(&bname, line_no, msg))?;
-                let is_process = matches!(kind, KindRef::Str("process"));
-                match (is_process, &shape.host, &shape.boot) {
-                    (true, Some(h), Some(b)) => intern(&mut hostboots, &mut hb_index, h, b),
-                    _ => NONE,
-                }
-            }
-            None => {
-                // Not valid (or the scanner disagrees): the full parse
-                // gives the exact message, or the record if it is fine.
-                let m = parse_line(&bname, line_no, text, complete)?;
-                check_map(rules, &bname, line_no, &m)?;
-                if m.get("kind").and_then(Value::as_str) == Some("process") {
-                    let null = Value::Null;
-                    let h = Cap::Val(m.get("host").unwrap_or(&null).clone());
-                    let b = Cap::Val(m.get("boot_id").unwrap_or(&null).clone());
-                    intern(&mut hostboots, &mut hb_index, &h, &b)
-                } else {
-                    NONE
-                }
-            }
-        };
         let idx = u32::try_from(lines.len())
             .ok()
             .filter(|&i| i != NONE)
             .ok_or_else(|| Error::new(format!("{bname}: too many lines (more than 4 billion)")))?;
-        let h = line_hash(text);
+        let h = line_hash(&buf[ts..te]);
         lines.push(LineRef {
             start: ts,
             end: te,
             line: line_no,
-            hostboot,
         });
         next.push(NONE);
         // Find the bucket of these bytes, or make one.
@@ -573,17 +625,126 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             bk.tail = idx;
         }
     }
-    for (h, b) in &hostboots {
+    drop(breader);
+
+    // Check BEFORE's lines on the other cores while AFTER streams in.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let chunk = lines.len().div_ceil(workers).max(1);
+    let mut cancelled = vec![false; lines.len()];
+    let (scans, after_side) = std::thread::scope(|s| {
+        let handles: Vec<_> = lines
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| {
+                let (bname, buf, total) = (&bname, &buf, lines.len());
+                s.spawn(move || {
+                    scan_lines(rules, bname, buf, part, last_complete, total, n * chunk)
+                })
+            })
+            .collect();
+        let after_side = stream_after(
+            rules,
+            after,
+            &buf,
+            &lines,
+            &table,
+            &mut buckets,
+            &next,
+            &mut cancelled,
+        );
+        let scans: Vec<std::thread::Result<Scanned>> =
+            handles.into_iter().map(|h| h.join()).collect();
+        (scans, after_side)
+    });
+    drop(table);
+    drop(buckets);
+    drop(next);
+
+    // BEFORE's first error wins (it is read first), then AFTER's.
+    let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
+    let mut pairs: Vec<(Value, Value)> = Vec::new();
+    let mut index: HashMap<(String, String), u32> = HashMap::new();
+    for sc in scans {
+        let sc = sc.map_err(|_| Error::new("internal error: a checking thread failed"))?;
+        if let Some(e) = sc.err {
+            return Err(e);
+        }
+        // Renumber the run's (host, boot id) pairs into one table.
+        let map: Vec<u32> = sc
+            .pairs
+            .iter()
+            .map(|(h, b)| {
+                intern(
+                    &mut pairs,
+                    &mut index,
+                    &Cap::Val(h.clone()),
+                    &Cap::Val(b.clone()),
+                )
+            })
+            .collect();
+        hostboot.extend(
+            sc.hostboot
+                .iter()
+                .map(|&i| if i == NONE { NONE } else { map[i as usize] }),
+        );
+    }
+    let (aname, after_recs, boots_after) = after_side?;
+
+    let mut boots_before = Boots::default();
+    for (h, b) in &pairs {
         boots_before.add(h, b);
     }
+    let mut shared_hb = vec![false; pairs.len()];
+    let mut before_recs = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if cancelled[i] {
+            if let Some(&hb) = hostboot.get(i).filter(|&&hb| hb != NONE) {
+                shared_hb[hb as usize] = true;
+            }
+        } else {
+            // Checked already; parsed now that it is needed.
+            let m = parse_line(&bname, l.line, &buf[l.start..l.end], true)?;
+            before_recs.push(Rec {
+                line: l.line,
+                map: m,
+            });
+        }
+    }
+    let shared_hosts = pairs
+        .iter()
+        .zip(&shared_hb)
+        .filter(|(_, s)| **s)
+        .map(|((h, _), _)| h.to_string())
+        .collect();
+    Ok(Loaded {
+        before: before_recs,
+        after: after_recs,
+        boots_before,
+        boots_after,
+        shared_hosts,
+        before_name: bname,
+        after_name: aname,
+    })
+}
 
-    // AFTER: streamed; a line that matches an uncancelled BEFORE line with
-    // the same bytes cancels it (oldest first), the rest is parsed.
-    let (aname, mut areader) = open(after)?;
-    let mut cancelled = vec![false; lines.len()];
-    let mut shared_hb = vec![false; hostboots.len()];
-    let mut after_recs = Vec::new();
-    let mut boots_after = Boots::default();
+/// AFTER, streamed: a line that matches an uncancelled BEFORE line with the
+/// same bytes cancels it (oldest first); the rest is parsed and checked.
+#[allow(clippy::too_many_arguments)]
+fn stream_after(
+    rules: &Rules,
+    after: &str,
+    buf: &[u8],
+    lines: &[LineRef],
+    table: &HashMap<u64, u32, BuildHasherDefault<PassHasher>>,
+    buckets: &mut [Bucket],
+    next: &[u32],
+    cancelled: &mut [bool],
+) -> Result<(String, Vec<Rec>, Boots)> {
+    let (aname, mut areader, _) = open_sized(after)?;
+    let mut recs = Vec::new();
+    let mut boots = Boots::default();
     let mut abuf: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
     loop {
@@ -615,50 +776,17 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             let i = bk.head as usize;
             bk.head = next[i];
             cancelled[i] = true;
-            let hb = lines[i].hostboot;
-            if hb != NONE {
-                shared_hb[hb as usize] = true;
-            }
             continue;
         }
         let m = parse_line(&aname, line_no, text, complete)?;
         check_map(rules, &aname, line_no, &m)?;
-        boots_after.add_record(&m);
-        after_recs.push(Rec {
+        boots.add_record(&m);
+        recs.push(Rec {
             line: line_no,
             map: m,
         });
     }
-    drop(table);
-    drop(buckets);
-    drop(next);
-
-    // BEFORE's remaining lines, parsed (they passed the check already).
-    let mut before_recs = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        if !cancelled[i] {
-            let m = parse_line(&bname, l.line, &buf[l.start..l.end], true)?;
-            before_recs.push(Rec {
-                line: l.line,
-                map: m,
-            });
-        }
-    }
-    let shared_hosts = hostboots
-        .iter()
-        .zip(&shared_hb)
-        .filter(|(_, s)| **s)
-        .map(|((h, _), _)| h.to_string())
-        .collect();
-    Ok(Loaded {
-        before: before_recs,
-        after: after_recs,
-        boots_before,
-        boots_after,
-        shared_hosts,
-        before_name: bname,
-        after_name: aname,
-    })
+    Ok((aname, recs, boots))
 }
 
 /// Index of a (host, boot id) pair; most snapshots have one, so the last

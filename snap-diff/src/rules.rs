@@ -199,7 +199,7 @@ pub struct Rules {
     req_socket: Required,
     req_kind: HashMap<String, Required>,
     req_all: Option<Required>,
-    ignore_cache: std::cell::RefCell<HashMap<Option<String>, std::rc::Rc<Ignore>>>,
+    ignore_cache: std::sync::Mutex<HashMap<Option<String>, std::sync::Arc<Ignore>>>,
 }
 
 /// What the command line asked for; turned into [`Rules`] by [`Rules::new`].
@@ -479,9 +479,15 @@ impl Rules {
     }
 
     /// The ignore set of a kind, defaults and options applied.
-    pub fn ignore(&self, kind: Option<&str>) -> std::rc::Rc<Ignore> {
+    pub fn ignore(&self, kind: Option<&str>) -> std::sync::Arc<Ignore> {
         let k = kind.map(str::to_owned);
-        if let Some(ig) = self.ignore_cache.borrow().get(&k) {
+        // A poisoned lock only means another thread panicked; the cache
+        // is still valid.
+        let mut cache = self
+            .ignore_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(ig) = cache.get(&k) {
             return ig.clone();
         }
         let mut set: BTreeSet<String> = BTreeSet::new();
@@ -510,8 +516,8 @@ impl Rules {
                 drop(&mut set, f);
             }
         }
-        let ig = std::rc::Rc::new(Ignore::from_entries(&set));
-        self.ignore_cache.borrow_mut().insert(k, ig.clone());
+        let ig = std::sync::Arc::new(Ignore::from_entries(&set));
+        cache.insert(k, ig.clone());
         ig
     }
 }
