@@ -628,9 +628,15 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     drop(breader);
 
     // Check BEFORE's lines on the other cores while AFTER streams in.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    // Small inputs are not worth a thread (nor asking for the CPU count,
+    // which reads cgroup files).
+    let workers = if lines.len() < 20_000 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+    };
     let chunk = lines.len().div_ceil(workers).max(1);
     let mut cancelled = vec![false; lines.len()];
     let (scans, after_side) = std::thread::scope(|s| {

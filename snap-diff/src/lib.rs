@@ -161,3 +161,208 @@ pub fn main() -> std::process::ExitCode {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+
+    /// A small deterministic generator (no dependency needed for tests).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn temp(name: &str, lines: &[String]) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("snap-diff-unit-{}-{name}", std::process::id()));
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(&p, text).expect("write temp file");
+        p
+    }
+
+    fn process(r: &mut Lcg, host: &str, boot: &str, pid: u64) -> Value {
+        let cmd = r.below(4);
+        let kthread = r.below(10) == 0;
+        json!({
+            "kind": "process", "host": host, "boot_id": boot, "pid": pid, "ppid": 1,
+            "user": if cmd == 3 { "www" } else { "root" },
+            "comm": format!("c{cmd}"),
+            "exe": if kthread { Value::Null } else { json!(format!("/usr/bin/p{cmd}")) },
+            "exe_deleted": false,
+            "cmdline": if kthread { json!([]) } else { json!([format!("p{cmd}"), [102, 255]]) },
+            "unit": if cmd == 2 { Value::Null } else { json!(format!("u{cmd}.service")) },
+            "start_ticks": 1000 + pid, "cpu_seconds": r.below(100), "kernel_thread": kthread,
+            "deleted_maps": [],
+        })
+    }
+
+    fn socket(r: &mut Lcg, host: &str) -> Value {
+        let listen = r.below(2) == 0;
+        json!({
+            "kind": "socket", "host": host, "netns": null, "proto": "tcp", "family": "inet",
+            "local_addr": "127.0.0.1", "local_port": if listen { 20 + r.below(5) } else { 40000 + r.below(50) },
+            "remote_addr": if listen { "0.0.0.0" } else { "10.0.0.1" },
+            "remote_port": if listen { 0 } else { 443 },
+            "state": if listen { "LISTEN" } else { "ESTABLISHED" },
+            "uid": 0, "user": "root", "inode": r.below(1000),
+            "processes": [{"pid": r.below(100), "comm": format!("s{}", r.below(2))}],
+        })
+    }
+
+    /// A random pair of snapshots with every kind of change.
+    fn snapshots(seed: u64) -> (Vec<String>, Vec<String>) {
+        let mut r = Lcg(seed);
+        let reboot = r.below(4) == 0;
+        let mut before = Vec::new();
+        for i in 0..40 {
+            let host = if r.below(2) == 0 { "h1" } else { "h2" };
+            before.push(match r.below(5) {
+                0 => socket(&mut r, host),
+                1 => json!({"kind": "file", "path": format!("/etc/f{}", r.below(6)), "sha256": format!("{}", r.below(3))}),
+                _ => process(&mut r, host, &format!("boot-{host}"), 100 + i),
+            });
+        }
+        let mut after = Vec::new();
+        for v in &before {
+            let mut v = v.clone();
+            if reboot && v["host"] == "h2" && v["kind"] == "process" {
+                v["boot_id"] = json!("boot-h2-new");
+            }
+            match r.below(12) {
+                0 => continue,
+                1 => {
+                    after.push(v.clone());
+                    after.push(v);
+                    continue;
+                }
+                2 if v["kind"] == "process" => {
+                    v["pid"] = json!(v["pid"].as_u64().unwrap_or(0) + 500);
+                    v["start_ticks"] = json!(9999);
+                }
+                3 if v["kind"] == "process" => {
+                    v["exe_deleted"] = json!(true);
+                    v["exe"] = json!(format!("{} (deleted)", v["exe"].as_str().unwrap_or("")));
+                }
+                4 => v["cpu_seconds"] = json!(r.below(100)),
+                5 => v["sha256"] = json!("changed"),
+                6 => v["inode"] = json!(r.below(1000)),
+                _ => {}
+            }
+            after.push(v);
+        }
+        if r.below(2) == 0 {
+            before.push(before[0].clone());
+        }
+        let text = |v: &Vec<Value>| v.iter().map(Value::to_string).collect();
+        (text(&before), text(&after))
+    }
+
+    fn out(changes: &[Change]) -> Vec<String> {
+        changes.iter().map(|c| c.to_value().to_string()).collect()
+    }
+
+    #[test]
+    fn cancelling_identical_lines_early_changes_nothing() {
+        let mut differing = 0;
+        for seed in 0..120u64 {
+            let (b, a) = snapshots(seed);
+            let (bp, ap) = (temp(&format!("b{seed}"), &b), temp(&format!("a{seed}"), &a));
+            for opts in [
+                Options {
+                    keys: vec!["file:path".into()],
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into()],
+                    kernel_threads: true,
+                    connections: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["host".into(), "file:path".into()],
+                    no_ignore: true,
+                    ..Options::default()
+                },
+            ] {
+                let rules = Rules::new(&opts).expect("rules");
+                let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
+                let fast = diff::diff(&rules, &input::load(&rules, bs, as_).expect("fast"));
+                let plain = diff::diff(&rules, &input::load_plain(&rules, bs, as_).expect("plain"));
+                assert_eq!(out(&fast), out(&plain), "seed {seed}");
+                differing += usize::from(!fast.is_empty());
+            }
+            let _ = std::fs::remove_file(bp);
+            let _ = std::fs::remove_file(ap);
+        }
+        assert!(differing > 200, "the generator must produce changes");
+    }
+
+    #[test]
+    fn errors_are_the_same_as_a_full_parse_gives() {
+        let good = r#"{"kind":"file","path":"/a"}"#.to_owned();
+        let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+            (vec![good.clone(), "not json".into()], vec![good.clone()]),
+            (vec![good.clone()], vec![good.clone(), "[1]".into()]),
+            (
+                vec!["{\"kind\":\"file\"}".into()],
+                vec!["{\"kind\":\"file\"}".into()],
+            ),
+            (
+                vec![good.clone(), "{\"path\":\"/b\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":\"socket\",\"host\":\"h\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":7}".into()],
+                vec!["oops".into()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":\"check\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec!["{\"kind\":\"file\",\"path\":\"\\ud800\"}".into()],
+                vec!["{\"kind\":\"file\",\"path\":\"\\ud800\"}".into()],
+            ),
+        ];
+        let rules = Rules::new(&Options {
+            keys: vec!["file:path".into()],
+            ..Options::default()
+        })
+        .expect("rules");
+        for (i, (b, a)) in cases.into_iter().enumerate() {
+            let (bp, ap) = (temp(&format!("eb{i}"), &b), temp(&format!("ea{i}"), &a));
+            let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
+            let fast = input::load(&rules, bs, as_).expect_err("bad input");
+            let plain = input::load_plain(&rules, bs, as_).expect_err("bad input");
+            assert_eq!(fast.to_string(), plain.to_string(), "case {i}");
+            // FILE:LINE: what
+            let msg = fast.to_string();
+            let rest = msg
+                .strip_prefix(bs)
+                .or_else(|| msg.strip_prefix(as_))
+                .unwrap_or_else(|| panic!("no file name: {msg}"));
+            let line: String = rest[1..].chars().take_while(char::is_ascii_digit).collect();
+            assert!(
+                rest.starts_with(':') && !line.is_empty(),
+                "no line number: {msg}"
+            );
+            let _ = std::fs::remove_file(bp);
+            let _ = std::fs::remove_file(ap);
+        }
+    }
+}
