@@ -24,7 +24,7 @@ Examples:
   snap-diff before.json after.json
   ps-snap | snap-diff --format text before.json -
   snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
-  snap-diff --key path,sha256 files-monday.json files-tuesday.json
+  snap-diff --key file:path manifest-monday.json manifest-tuesday.json
 
 Identity and volatile fields of every kind: see snap-diff(1).
 Exit status: 0 no differences, 1 differences, 2 trouble.";
