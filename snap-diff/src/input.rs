@@ -388,7 +388,11 @@ impl<'de> Visitor<'de> for ShapeSeed<'_> {
 /// Scan a line; `None` when it is not a valid JSON object (the caller then
 /// parses it in full for the exact message).
 fn scan<'de>(names: &Names, text: &'de [u8]) -> Option<Shape<'de>> {
-    let mut de = serde_json::Deserializer::from_slice(text);
+    // One UTF-8 check of the whole line is cheaper than one per string; a
+    // line that is not UTF-8 is not valid JSON text either way, and the
+    // full parse names the problem.
+    let text = std::str::from_utf8(text).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
     de.end().ok()?;
     Some(shape)
