@@ -15,7 +15,7 @@
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
 //! streamed, and only its lines that did not cancel are kept.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
@@ -138,8 +138,11 @@ pub fn parse_line(
     text: &[u8],
     complete: bool,
 ) -> Result<Map<String, Value>> {
-    // Records reports a line by its own reader; feed it this one line and
-    // move its "NAME:1:" to our line number.
+    if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(text) {
+        return Ok(m);
+    }
+    // The message: Records reports a line by its own reader; feed it this
+    // one line and move its "NAME:1:" to our line number.
     let mut data = text.to_vec();
     if complete {
         data.push(b'\n');
@@ -447,7 +450,8 @@ impl Hasher for PassHasher {
 
 const NONE: u32 = u32::MAX;
 
-/// One BEFORE line.
+/// One line kept for later: where its bytes are, and its number.
+#[derive(Clone, Copy)]
 struct LineRef {
     start: usize,
     end: usize,
@@ -456,14 +460,133 @@ struct LineRef {
 
 /// Lines with identical bytes: a queue through `next`, oldest first.
 struct Bucket {
-    /// First line with these bytes (to compare against).
+    /// First item with these bytes (to compare against).
     first: u32,
-    /// Oldest line not yet cancelled.
+    /// Oldest item not yet taken.
     head: u32,
-    /// Last line (to append).
+    /// Last item (to append).
     tail: u32,
     /// Another bucket with the same hash.
     chain: u32,
+}
+
+/// A multiset of byte strings (items numbered 0, 1, ... in the order they
+/// are added): `take` removes the oldest item equal to the bytes given.
+#[derive(Default)]
+struct Multiset {
+    map: HashMap<u64, u32, BuildHasherDefault<PassHasher>>,
+    buckets: Vec<Bucket>,
+    next: Vec<u32>,
+}
+
+impl Multiset {
+    fn bucket<'a>(&self, h: u64, bytes: &[u8], get: impl Fn(u32) -> &'a [u8]) -> (u32, u32) {
+        let mut b = self.map.get(&h).copied().unwrap_or(NONE);
+        let mut last = NONE;
+        while b != NONE {
+            let bk = &self.buckets[b as usize];
+            if get(bk.first) == bytes {
+                break;
+            }
+            last = b;
+            b = bk.chain;
+        }
+        (b, last)
+    }
+
+    /// Add item `idx` (the next number) with `bytes`; `get` gives the bytes
+    /// of an earlier item.
+    fn add<'a>(&mut self, idx: u32, bytes: &[u8], get: impl Fn(u32) -> &'a [u8]) {
+        let h = line_hash(bytes);
+        let (b, last) = self.bucket(h, bytes, get);
+        self.next.push(NONE);
+        if b == NONE {
+            let nb = self.buckets.len() as u32;
+            self.buckets.push(Bucket {
+                first: idx,
+                head: idx,
+                tail: idx,
+                chain: NONE,
+            });
+            if last == NONE {
+                self.map.insert(h, nb);
+            } else {
+                self.buckets[last as usize].chain = nb;
+            }
+        } else {
+            let bk = &mut self.buckets[b as usize];
+            if bk.head == NONE {
+                bk.head = idx;
+            } else {
+                self.next[bk.tail as usize] = idx;
+            }
+            bk.tail = idx;
+        }
+    }
+
+    /// Take the oldest item equal to `bytes`.
+    fn take<'a>(&mut self, bytes: &[u8], get: impl Fn(u32) -> &'a [u8]) -> Option<u32> {
+        let (b, _) = self.bucket(line_hash(bytes), bytes, get);
+        if b == NONE {
+            return None;
+        }
+        let bk = &mut self.buckets[b as usize];
+        let i = bk.head;
+        if i == NONE {
+            return None;
+        }
+        bk.head = self.next[i as usize];
+        Some(i)
+    }
+}
+
+/// Check one line as a full parse would (syntax, object, kind, identity
+/// fields) and return the host and boot id of a process record.
+fn check_line<'a>(
+    rules: &Rules,
+    name: &str,
+    l: LineRef,
+    text: &'a [u8],
+    complete: bool,
+) -> Result<Option<(Cap<'a>, Cap<'a>)>> {
+    let names = rules.names();
+    match scan(names, text) {
+        Some(shape) => {
+            let kind = match &shape.kind {
+                None => KindRef::Missing,
+                Some(Cap::Str(s)) => KindRef::Str(s),
+                Some(Cap::Val(Value::String(s))) => KindRef::Str(s),
+                Some(Cap::Val(v)) => KindRef::Other(common::jsonl::type_name(v)),
+            };
+            rules
+                .check(kind, |req| {
+                    if shape.present & req.mask == req.mask {
+                        return None;
+                    }
+                    req.fields
+                        .iter()
+                        .find(|f| names.bit(f).is_some_and(|b| shape.present & (1 << b) == 0))
+                        .cloned()
+                })
+                .map_err(|msg| Error::at(name, l.line, msg))?;
+            let process = matches!(kind, KindRef::Str("process"));
+            Ok(match (process, shape.host, shape.boot) {
+                (true, Some(h), Some(b)) => Some((h, b)),
+                _ => None,
+            })
+        }
+        None => {
+            // Not valid (or the scanner disagrees): the full parse gives
+            // the exact message, or the record if it is fine.
+            let m = parse_line(name, l.line, text, complete)?;
+            check_map(rules, name, l.line, &m)?;
+            if m.get("kind").and_then(Value::as_str) != Some("process") {
+                return Ok(None);
+            }
+            let get = |f: &str| Cap::Val(m.get(f).cloned().unwrap_or(Value::Null));
+            Ok(Some((get("host"), get("boot_id"))))
+        }
+    }
 }
 
 /// What checking a run of BEFORE's lines found.
@@ -476,79 +599,44 @@ struct Scanned {
 }
 
 /// Check BEFORE's lines `lines` (all of them, fully) and note the host and
-/// boot id of each process record.
+/// boot id of each process record. `cut_short` is the index of a last
+/// line without its newline, if any.
 fn scan_lines(
     rules: &Rules,
     name: &str,
     buf: &[u8],
     lines: &[LineRef],
-    last_complete: bool,
-    total: usize,
-    first: usize,
+    cut_short: Option<usize>,
 ) -> Scanned {
-    let names = rules.names();
     let mut out = Scanned {
         hostboot: Vec::with_capacity(lines.len()),
         pairs: Vec::new(),
         err: None,
     };
     let mut index: HashMap<(String, String), u32> = HashMap::new();
-    for (i, l) in lines.iter().enumerate() {
+    for (i, &l) in lines.iter().enumerate() {
         let text = &buf[l.start..l.end];
-        let complete = last_complete || first + i + 1 < total;
-        let hb = match scan(names, text) {
-            Some(shape) => {
-                let kind = match &shape.kind {
-                    None => KindRef::Missing,
-                    Some(Cap::Str(s)) => KindRef::Str(s),
-                    Some(Cap::Val(Value::String(s))) => KindRef::Str(s),
-                    Some(Cap::Val(v)) => KindRef::Other(common::jsonl::type_name(v)),
-                };
-                let checked = rules.check(kind, |req| {
-                    if shape.present & req.mask == req.mask {
-                        return None;
-                    }
-                    req.fields
-                        .iter()
-                        .find(|f| names.bit(f).is_some_and(|b| shape.present & (1 << b) == 0))
-                        .cloned()
-                });
-                if let Err(msg) = checked {
-                    out.err = Some(Error::at(name, l.line, msg));
-                    return out;
-                }
-                match (kind, &shape.host, &shape.boot) {
-                    (KindRef::Str("process"), Some(h), Some(b)) => {
-                        intern(&mut out.pairs, &mut index, h, b)
-                    }
-                    _ => NONE,
-                }
+        match check_line(rules, name, l, text, cut_short != Some(i)) {
+            Ok(Some((h, b))) => {
+                let hb = intern(&mut out.pairs, &mut index, &h, &b);
+                out.hostboot.push(hb);
             }
-            None => {
-                // Not valid (or the scanner disagrees): the full parse
-                // gives the exact message, or the record if it is fine.
-                let m = match parse_line(name, l.line, text, complete)
-                    .and_then(|m| check_map(rules, name, l.line, &m).map(|()| m))
-                {
-                    Ok(m) => m,
-                    Err(e) => {
-                        out.err = Some(e);
-                        return out;
-                    }
-                };
-                if m.get("kind").and_then(Value::as_str) == Some("process") {
-                    let null = Value::Null;
-                    let h = Cap::Val(m.get("host").unwrap_or(&null).clone());
-                    let b = Cap::Val(m.get("boot_id").unwrap_or(&null).clone());
-                    intern(&mut out.pairs, &mut index, &h, &b)
-                } else {
-                    NONE
-                }
+            Ok(None) => out.hostboot.push(NONE),
+            Err(e) => {
+                out.err = Some(e);
+                return out;
             }
-        };
-        out.hostboot.push(hb);
+        }
     }
     out
+}
+
+/// AFTER's lines that did not cancel, kept as bytes.
+#[derive(Default)]
+struct Kept {
+    buf: Vec<u8>,
+    lines: Vec<LineRef>,
+    boots: Boots,
 }
 
 /// The fast loader.
@@ -560,12 +648,10 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     }
     let (bname, mut breader, size) = open_sized(before)?;
 
-    // BEFORE: every line into one buffer and into the table of lines.
+    // BEFORE: every line into one buffer and into the multiset of lines.
     let mut buf: Vec<u8> = Vec::with_capacity(size.saturating_add(1));
     let mut lines: Vec<LineRef> = Vec::new();
-    let mut next: Vec<u32> = Vec::new();
-    let mut buckets: Vec<Bucket> = Vec::new();
-    let mut table: HashMap<u64, u32, BuildHasherDefault<PassHasher>> = HashMap::default();
+    let mut set = Multiset::default();
     let mut line_no = 0u64;
     let mut last_complete = true;
     loop {
@@ -587,49 +673,24 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         // Only the last line with content can be cut short.
         last_complete = complete;
         let off = t.as_ptr() as usize - raw.as_ptr() as usize;
-        let (ts, te) = (start + off, start + off + t.len());
+        let l = LineRef {
+            start: start + off,
+            end: start + off + t.len(),
+            line: line_no,
+        };
         let idx = u32::try_from(lines.len())
             .ok()
             .filter(|&i| i != NONE)
             .ok_or_else(|| Error::new(format!("{bname}: too many lines (more than 4 billion)")))?;
-        let h = line_hash(&buf[ts..te]);
-        lines.push(LineRef {
-            start: ts,
-            end: te,
-            line: line_no,
+        lines.push(l);
+        let (b, ls) = (&buf, &lines);
+        set.add(idx, &b[l.start..l.end], |i| {
+            let f = ls[i as usize];
+            &b[f.start..f.end]
         });
-        next.push(NONE);
-        // Find the bucket of these bytes, or make one.
-        let mut b = table.get(&h).copied().unwrap_or(NONE);
-        let mut last_in_chain = NONE;
-        while b != NONE {
-            let f = &lines[buckets[b as usize].first as usize];
-            if buf[f.start..f.end] == buf[ts..te] {
-                break;
-            }
-            last_in_chain = b;
-            b = buckets[b as usize].chain;
-        }
-        if b == NONE {
-            let nb = buckets.len() as u32;
-            buckets.push(Bucket {
-                first: idx,
-                head: idx,
-                tail: idx,
-                chain: NONE,
-            });
-            if last_in_chain == NONE {
-                table.insert(h, nb);
-            } else {
-                buckets[last_in_chain as usize].chain = nb;
-            }
-        } else {
-            let bk = &mut buckets[b as usize];
-            next[bk.tail as usize] = idx;
-            bk.tail = idx;
-        }
     }
     drop(breader);
+    let cut_short = (!last_complete && !lines.is_empty()).then(|| lines.len() - 1);
 
     // Check BEFORE's lines on the other cores while AFTER streams in.
     // Small inputs are not worth a thread (nor asking for the CPU count,
@@ -648,29 +709,17 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             .chunks(chunk)
             .enumerate()
             .map(|(n, part)| {
-                let (bname, buf, total) = (&bname, &buf, lines.len());
-                s.spawn(move || {
-                    scan_lines(rules, bname, buf, part, last_complete, total, n * chunk)
-                })
+                let (bname, buf) = (&bname, &buf);
+                let cut = cut_short.and_then(|c| c.checked_sub(n * chunk));
+                s.spawn(move || scan_lines(rules, bname, buf, part, cut))
             })
             .collect();
-        let after_side = stream_after(
-            rules,
-            after,
-            &buf,
-            &lines,
-            &table,
-            &mut buckets,
-            &next,
-            &mut cancelled,
-        );
+        let after_side = stream_after(rules, after, &buf, &lines, &mut set, &mut cancelled);
         let scans: Vec<std::thread::Result<Scanned>> =
             handles.into_iter().map(|h| h.join()).collect();
         (scans, after_side)
     });
-    drop(table);
-    drop(buckets);
-    drop(next);
+    drop(set);
 
     // BEFORE's first error wins (it is read first), then AFTER's.
     let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
@@ -694,31 +743,101 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
                 )
             })
             .collect();
-        hostboot.extend(
-            sc.hostboot
-                .iter()
-                .map(|&i| if i == NONE { NONE } else { map[i as usize] }),
-        );
+        hostboot.extend(sc.hostboot.iter().map(
+            |&i| {
+                if i == NONE {
+                    NONE
+                } else {
+                    map[i as usize]
+                }
+            },
+        ));
     }
-    let (aname, after_recs, boots_after) = after_side?;
-
+    let (aname, kept) = after_side?;
     let mut boots_before = Boots::default();
     for (h, b) in &pairs {
         boots_before.add(h, b);
     }
     let mut shared_hb = vec![false; pairs.len()];
+    let mut share = |i: usize| {
+        if let Some(&hb) = hostboot.get(i).filter(|&&hb| hb != NONE) {
+            shared_hb[hb as usize] = true;
+        }
+    };
+    for (i, &c) in cancelled.iter().enumerate() {
+        if c {
+            share(i);
+        }
+    }
+
+    // Second round: records that differ only in fields the comparison
+    // ignores (cpu time, memory, inode, ...) cancel the same way, by the
+    // bytes of the line without those fields. Instance and identity fields
+    // are kept, so such a pair is exactly one the diff would pair
+    // silently.
+    let left: Vec<usize> = (0..lines.len()).filter(|&i| !cancelled[i]).collect();
+    let mut masks = Masks::new(rules);
+    let mut mbuf: Vec<u8> = Vec::new();
+    let mut mlines: Vec<(usize, usize)> = Vec::new();
+    let mut mset = Multiset::default();
+    // Item numbers of the second multiset, per remaining BEFORE line.
+    let mut mitem: Vec<u32> = Vec::with_capacity(left.len());
+    for &i in &left {
+        let l = lines[i];
+        match masks.masked(&buf[l.start..l.end]) {
+            Some(m) => {
+                let idx = mlines.len() as u32;
+                let start = mbuf.len();
+                mbuf.extend_from_slice(&m);
+                mlines.push((start, mbuf.len()));
+                let (mb, ml) = (&mbuf, &mlines);
+                mset.add(idx, &m, |j| {
+                    let (s, e) = ml[j as usize];
+                    &mb[s..e]
+                });
+                mitem.push(idx);
+            }
+            None => mitem.push(NONE),
+        }
+    }
+    // Which remaining BEFORE line each second-round item is.
+    let mut owner = vec![0usize; mlines.len()];
+    for (k, &it) in mitem.iter().enumerate() {
+        if it != NONE {
+            owner[it as usize] = left[k];
+        }
+    }
+    let mut after_recs = Vec::new();
+    for l in &kept.lines {
+        let text = &kept.buf[l.start..l.end];
+        if let Some(m) = masks.masked(text) {
+            let (mb, ml) = (&mbuf, &mlines);
+            let took = mset.take(&m, |j| {
+                let (s, e) = ml[j as usize];
+                &mb[s..e]
+            });
+            if let Some(j) = took {
+                let i = owner[j as usize];
+                cancelled[i] = true;
+                share(i);
+                continue;
+            }
+        }
+        after_recs.push(Rec {
+            line: l.line,
+            map: parse_line(&aname, l.line, text, true)?,
+        });
+    }
+    drop(mset);
+    drop(mbuf);
+
+    // What is left is parsed (every line was checked already).
     let mut before_recs = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        if cancelled[i] {
-            if let Some(&hb) = hostboot.get(i).filter(|&&hb| hb != NONE) {
-                shared_hb[hb as usize] = true;
-            }
-        } else {
-            // Checked already; parsed now that it is needed.
-            let m = parse_line(&bname, l.line, &buf[l.start..l.end], true)?;
+        if !cancelled[i] {
             before_recs.push(Rec {
                 line: l.line,
-                map: m,
+                map: parse_line(&bname, l.line, &buf[l.start..l.end], true)?,
             });
         }
     }
@@ -732,7 +851,7 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         before: before_recs,
         after: after_recs,
         boots_before,
-        boots_after,
+        boots_after: kept.boots,
         shared_hosts,
         before_name: bname,
         after_name: aname,
@@ -740,23 +859,23 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
 }
 
 /// AFTER, streamed: a line that matches an uncancelled BEFORE line with the
-/// same bytes cancels it (oldest first); the rest is parsed and checked.
-#[allow(clippy::too_many_arguments)]
+/// same bytes cancels it (oldest first); the rest is checked and kept.
 fn stream_after(
     rules: &Rules,
     after: &str,
     buf: &[u8],
     lines: &[LineRef],
-    table: &HashMap<u64, u32, BuildHasherDefault<PassHasher>>,
-    buckets: &mut [Bucket],
-    next: &[u32],
+    set: &mut Multiset,
     cancelled: &mut [bool],
-) -> Result<(String, Vec<Rec>, Boots)> {
+) -> Result<(String, Kept)> {
     let (aname, mut areader, _) = open_sized(after)?;
-    let mut recs = Vec::new();
-    let mut boots = Boots::default();
+    let mut kept = Kept::default();
     let mut abuf: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
+    let get = |i: u32| {
+        let f = lines[i as usize];
+        &buf[f.start..f.end]
+    };
     loop {
         abuf.clear();
         let n = areader
@@ -771,32 +890,171 @@ fn stream_after(
         if text.is_empty() {
             continue;
         }
-        let h = line_hash(text);
-        let mut b = table.get(&h).copied().unwrap_or(NONE);
-        while b != NONE {
-            let bk = &buckets[b as usize];
-            let f = &lines[bk.first as usize];
-            if buf[f.start..f.end] == *text {
-                break;
-            }
-            b = bk.chain;
-        }
-        if b != NONE && buckets[b as usize].head != NONE {
-            let bk = &mut buckets[b as usize];
-            let i = bk.head as usize;
-            bk.head = next[i];
-            cancelled[i] = true;
+        if let Some(i) = set.take(text, get) {
+            cancelled[i as usize] = true;
             continue;
         }
-        let m = parse_line(&aname, line_no, text, complete)?;
-        check_map(rules, &aname, line_no, &m)?;
-        boots.add_record(&m);
-        recs.push(Rec {
+        let start = kept.buf.len();
+        let l = LineRef {
+            start,
+            end: start + text.len(),
             line: line_no,
-            map: m,
-        });
+        };
+        if let Some((h, b)) = check_line(rules, &aname, l, text, complete)? {
+            kept.boots.add(&h.to_value(), &b.to_value());
+        }
+        kept.buf.extend_from_slice(text);
+        kept.lines.push(l);
     }
-    Ok((aname, recs, boots))
+    Ok((aname, kept))
+}
+
+/// The byte ranges of the top-level fields of a (valid) JSON object line:
+/// (key start, key end, value start, value end), the key with its quotes.
+fn top_fields(t: &[u8]) -> Option<Vec<(usize, usize, usize, usize)>> {
+    let ws = |i: &mut usize| {
+        while *i < t.len() && matches!(t[*i], b' ' | b'\t' | b'\n' | b'\r') {
+            *i += 1;
+        }
+    };
+    let mut i = 0;
+    ws(&mut i);
+    if t.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut out = Vec::with_capacity(32);
+    loop {
+        ws(&mut i);
+        match t.get(i)? {
+            b'}' if out.is_empty() => return Some(out),
+            b'"' => {}
+            _ => return None,
+        }
+        let ks = i;
+        i = skip_string(t, i)?;
+        let ke = i;
+        ws(&mut i);
+        if *t.get(i)? != b':' {
+            return None;
+        }
+        i += 1;
+        ws(&mut i);
+        let vs = i;
+        i = skip_value(t, i)?;
+        out.push((ks, ke, vs, i));
+        ws(&mut i);
+        match t.get(i)? {
+            b',' => i += 1,
+            b'}' => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// Past the string that starts at `i` (its opening quote).
+fn skip_string(t: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        match *t.get(j)? {
+            b'"' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
+}
+
+/// Past the value that starts at `i`.
+fn skip_value(t: &[u8], i: usize) -> Option<usize> {
+    match *t.get(i)? {
+        b'"' => skip_string(t, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *t.get(j)? {
+                    b'"' => {
+                        j = skip_string(t, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while j < t.len() && !matches!(t[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// The fields the second round may drop from a line, per kind.
+struct Masks<'r> {
+    rules: &'r Rules,
+    cache: HashMap<Option<String>, BTreeSet<String>>,
+}
+
+impl<'r> Masks<'r> {
+    fn new(rules: &'r Rules) -> Self {
+        Masks {
+            rules,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The line without the fields the comparison ignores, or `None` when
+    /// nothing can be dropped (or the line is unusual: an escaped key, a
+    /// kind that is not a plain string).
+    fn masked(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+        let fields = top_fields(text)?;
+        let mut kind: Option<&[u8]> = None;
+        for &(ks, ke, vs, ve) in &fields {
+            if &text[ks..ke] == b"\"kind\"" {
+                let v = &text[vs..ve];
+                if v.len() < 2 || v[0] != b'"' || v.contains(&b'\\') {
+                    return None;
+                }
+                kind = Some(&v[1..v.len() - 1]);
+            }
+        }
+        let kind = match kind {
+            Some(k) => Some(std::str::from_utf8(k).ok()?),
+            None => None,
+        };
+        if !self.cache.contains_key(&kind.map(str::to_owned)) {
+            let drop = self.rules.maskable(kind);
+            self.cache.insert(kind.map(str::to_owned), drop);
+        }
+        let drop = self.cache.get(&kind.map(str::to_owned))?;
+        if drop.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(text.len());
+        for &(ks, ke, _, ve) in &fields {
+            let key = &text[ks + 1..ke - 1];
+            if key.contains(&b'\\') {
+                return None;
+            }
+            if std::str::from_utf8(key).is_ok_and(|k| drop.contains(k)) {
+                continue;
+            }
+            out.extend_from_slice(&text[ks..ve]);
+            out.push(b',');
+        }
+        Some(out)
+    }
 }
 
 /// Index of a (host, boot id) pair; most snapshots have one, so the last

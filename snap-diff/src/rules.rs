@@ -522,6 +522,39 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// The ignored fields of a kind that may be dropped before comparing
+    /// lines byte for byte: never a field that can identify a record, tell
+    /// its instance, or decide whether it is left out or how it is keyed.
+    pub fn maskable(&self, kind: Option<&str>) -> BTreeSet<String> {
+        let mut keep: BTreeSet<&str> = ["kind", "kernel_thread"].into_iter().collect();
+        if let Some(k) = kind.and_then(|k| self.key_kind.get(k)) {
+            keep.extend(k.iter().map(String::as_str));
+        }
+        if let Some(k) = &self.key_all {
+            keep.extend(k.iter().map(String::as_str));
+        }
+        match Self::class(kind) {
+            Class::Process => {
+                keep.extend(PROCESS_KEY);
+                keep.extend(KTHREAD_KEY);
+                keep.extend(INSTANCE);
+            }
+            Class::Socket => {
+                keep.extend(CONNECTION_KEY);
+                keep.extend(["state", "proto"]);
+            }
+            Class::Generic => {}
+        }
+        self.ignore(kind)
+            .fields
+            .iter()
+            .filter(|f| !keep.contains(f.as_str()))
+            .cloned()
+            .collect()
+    }
+}
+
 /// A record's `kind` as the checks see it.
 #[derive(Debug, Clone, Copy)]
 pub enum KindRef<'a> {
