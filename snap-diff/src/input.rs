@@ -15,7 +15,7 @@
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
 //! streamed, and only its lines that did not cancel are kept.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
@@ -1003,14 +1003,15 @@ fn skip_value(t: &[u8], i: usize) -> Option<usize> {
 /// The fields the second round may drop from a line, per kind.
 struct Masks<'r> {
     rules: &'r Rules,
-    cache: HashMap<Option<String>, BTreeSet<String>>,
+    /// (kind, field names to drop by their length); few kinds, so a list.
+    cache: Vec<(Option<Vec<u8>>, Vec<Vec<Vec<u8>>>)>,
 }
 
 impl<'r> Masks<'r> {
     fn new(rules: &'r Rules) -> Self {
         Masks {
             rules,
-            cache: HashMap::new(),
+            cache: Vec::new(),
         }
     }
 
@@ -1029,15 +1030,25 @@ impl<'r> Masks<'r> {
                 kind = Some(&v[1..v.len() - 1]);
             }
         }
-        let kind = match kind {
-            Some(k) => Some(std::str::from_utf8(k).ok()?),
-            None => None,
+        let pos = match self.cache.iter().position(|(k, _)| k.as_deref() == kind) {
+            Some(p) => p,
+            None => {
+                let name = match kind {
+                    Some(k) => Some(std::str::from_utf8(k).ok()?),
+                    None => None,
+                };
+                let mut by_len: Vec<Vec<Vec<u8>>> = Vec::new();
+                for f in self.rules.maskable(name) {
+                    if by_len.len() <= f.len() {
+                        by_len.resize_with(f.len() + 1, Vec::new);
+                    }
+                    by_len[f.len()].push(f.into_bytes());
+                }
+                self.cache.push((kind.map(<[u8]>::to_vec), by_len));
+                self.cache.len() - 1
+            }
         };
-        if !self.cache.contains_key(&kind.map(str::to_owned)) {
-            let drop = self.rules.maskable(kind);
-            self.cache.insert(kind.map(str::to_owned), drop);
-        }
-        let drop = self.cache.get(&kind.map(str::to_owned))?;
+        let drop = &self.cache[pos].1;
         if drop.is_empty() {
             return None;
         }
@@ -1047,7 +1058,10 @@ impl<'r> Masks<'r> {
             if key.contains(&b'\\') {
                 return None;
             }
-            if std::str::from_utf8(key).is_ok_and(|k| drop.contains(k)) {
+            if drop
+                .get(key.len())
+                .is_some_and(|names| names.iter().any(|n| n == key))
+            {
                 continue;
             }
             out.extend_from_slice(&text[ks..ve]);
@@ -1181,6 +1195,58 @@ mod tests {
             );
             assert!(parse_line("f", 1, b, true).is_err());
         }
+    }
+
+    #[test]
+    fn top_fields_split_nested_values_and_strings() {
+        let t = br#" {"a" : [1, {"b": "x}]"}], "c":"q\"}", "d":-1.5e3 ,"e":{}} "#;
+        let f = top_fields(t).expect("fields");
+        let parts: Vec<(&str, &str)> = f
+            .iter()
+            .map(|&(ks, ke, vs, ve)| {
+                (
+                    std::str::from_utf8(&t[ks..ke]).expect("utf8"),
+                    std::str::from_utf8(&t[vs..ve]).expect("utf8"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            parts,
+            vec![
+                ("\"a\"", "[1, {\"b\": \"x}]\"}]"),
+                ("\"c\"", "\"q\\\"}\""),
+                ("\"d\"", "-1.5e3"),
+                ("\"e\"", "{}"),
+            ]
+        );
+        assert_eq!(top_fields(b"{}"), Some(vec![]));
+        assert_eq!(top_fields(b"[1]"), None);
+    }
+
+    #[test]
+    fn masks_drop_only_ignored_fields_that_identify_nothing() {
+        let rules = Rules::new(&Options::default()).expect("rules");
+        let mut m = Masks::new(&rules);
+        let p1 = br#"{"kind":"process","pid":5,"cpu_seconds":1.5,"rss_bytes":7,"exe":"/x"}"#;
+        let p2 = br#"{"kind":"process","pid":5,"cpu_seconds":9,"rss_bytes":8,"exe":"/x"}"#;
+        let p3 = br#"{"kind":"process","pid":6,"cpu_seconds":9,"rss_bytes":8,"exe":"/x"}"#;
+        let (a, b, c) = (m.masked(p1), m.masked(p2), m.masked(p3));
+        assert_eq!(
+            a.as_deref(),
+            Some(&br#""kind":"process","pid":5,"exe":"/x","#[..])
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, c, "the pid tells the instance: kept");
+        let s1 = br#"{"kind":"socket","inode":1,"processes":[{"pid":1,"comm":"a"}]}"#;
+        let s2 = br#"{"kind":"socket","inode":2,"processes":[{"pid":2,"comm":"a"}]}"#;
+        assert_ne!(
+            m.masked(s1),
+            m.masked(s2),
+            "processes is compared in part: kept"
+        );
+        // Kinds without ignored fields, escaped keys: nothing to do.
+        assert_eq!(m.masked(br#"{"kind":"file","path":"/a"}"#), None);
+        assert_eq!(m.masked(br#"{"kind":"process","\u0070id":5}"#), None);
     }
 
     #[test]
