@@ -1000,11 +1000,14 @@ fn skip_value(t: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// Field names by their length (index), for quick lookups of raw keys.
+type ByLen = Vec<Vec<Vec<u8>>>;
+
 /// The fields the second round may drop from a line, per kind.
 struct Masks<'r> {
     rules: &'r Rules,
     /// (kind, field names to drop by their length); few kinds, so a list.
-    cache: Vec<(Option<Vec<u8>>, Vec<Vec<Vec<u8>>>)>,
+    cache: Vec<(Option<Vec<u8>>, ByLen)>,
 }
 
 impl<'r> Masks<'r> {
@@ -1037,7 +1040,7 @@ impl<'r> Masks<'r> {
                     Some(k) => Some(std::str::from_utf8(k).ok()?),
                     None => None,
                 };
-                let mut by_len: Vec<Vec<Vec<u8>>> = Vec::new();
+                let mut by_len: ByLen = Vec::new();
                 for f in self.rules.maskable(name) {
                     if by_len.len() <= f.len() {
                         by_len.resize_with(f.len() + 1, Vec::new);
