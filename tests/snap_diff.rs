@@ -736,3 +736,31 @@ fn quiet_on_a_closed_pipe() {
         &[b.to_str().expect("utf8"), a.to_str().expect("utf8")],
     );
 }
+
+#[test]
+fn snap_diff_leaves_out_its_own_process() {
+    // `ps-snap | snap-diff before.json -`: ps-snap sees snap-diff running.
+    // A record with this run's boot id, pid and start ticks is left out;
+    // the test cannot know the pid in advance, so snap-diff reads a record
+    // about itself that the test writes from a shell wrapper.
+    let s = Scratch::new("snap-diff-own");
+    let b = s.write("before.json", lines(&[proc_rec(10, json!({}))]));
+    let script = format!(
+        "boot=$(cat /proc/sys/kernel/random/boot_id); \
+         ticks=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20); \
+         {{ cat {b}; printf '%s\\n' \"{{\\\"kind\\\":\\\"process\\\",\\\"host\\\":\\\"web1\\\",\\\"boot_id\\\":\\\"$boot\\\",\\\"pid\\\":$$,\\\"start_ticks\\\":$ticks,\\\"user\\\":\\\"root\\\",\\\"exe\\\":\\\"/usr/bin/snap-diff\\\",\\\"cmdline\\\":[\\\"snap-diff\\\"],\\\"unit\\\":null,\\\"comm\\\":\\\"snap-diff\\\"}}\"; }} > {dir}/after.json; \
+         exec {bin} {b} {dir}/after.json",
+        b = b.display(),
+        dir = s.path().display(),
+        bin = common::bin("snap-diff").display(),
+    );
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", &script]);
+    let r = common::run_cmd(cmd, None);
+    r.expect_code(0);
+    assert!(r.stdout.is_empty(), "{r}");
+    // The same record seen from another process is a change.
+    let a = std::fs::read_to_string(s.path().join("after.json")).expect("after.json");
+    let r = diff_text(&lines(&[proc_rec(10, json!({}))]), &a, &[]);
+    assert_eq!(ops(&r), vec![op("added", "process")]);
+}

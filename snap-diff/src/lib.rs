@@ -114,7 +114,20 @@ pub fn options_of(m: &ArgMatches) -> Options {
         kernel_threads: m.get_flag("kernel-threads"),
         connections: m.get_flag("connections"),
         kinds: strings(m, "kind"),
+        own: own_instance(),
     }
+}
+
+/// This process as ps-snap records it: (boot_id, pid, start_ticks), from
+/// /proc; `None` where /proc cannot tell.
+pub fn own_instance() -> Option<(String, u64, u64)> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 22 (starttime); the fields after comm's closing parenthesis
+    // start with field 3.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let ticks = after.split_whitespace().nth(19)?.parse().ok()?;
+    Some((boot.trim().to_owned(), u64::from(std::process::id()), ticks))
 }
 
 /// Diff two snapshots by name (`-` is standard input).

@@ -194,6 +194,7 @@ pub struct Rules {
     pub kernel_threads: bool,
     pub connections: bool,
     kinds: Option<BTreeSet<String>>,
+    own: Option<(String, u64, u64)>,
     names: Names,
     req_process: Required,
     req_socket: Required,
@@ -212,6 +213,9 @@ pub struct Options {
     pub kernel_threads: bool,
     pub connections: bool,
     pub kinds: Vec<String>,
+    /// This process as (boot_id, pid, start_ticks): a ps-snap running in
+    /// the same pipeline records snap-diff itself, which is no change.
+    pub own: Option<(String, u64, u64)>,
 }
 
 fn strings(a: &[&str]) -> Vec<String> {
@@ -341,6 +345,7 @@ impl Rules {
             kernel_threads: o.kernel_threads,
             connections: o.connections,
             kinds,
+            own: o.own.clone(),
             names,
             req_process,
             req_socket,
@@ -439,10 +444,19 @@ impl Rules {
     /// connections unless asked for)?
     pub fn excluded(&self, kind: Option<&str>, rec: &Map<String, Value>) -> bool {
         match Self::class(kind) {
-            Class::Process => !self.kernel_threads && is_kernel_thread(rec),
+            Class::Process => (!self.kernel_threads && is_kernel_thread(rec)) || self.is_own(rec),
             Class::Socket => !self.connections && !is_listener(rec),
             Class::Generic => false,
         }
+    }
+
+    /// Is this record snap-diff's own process?
+    fn is_own(&self, rec: &Map<String, Value>) -> bool {
+        self.own.as_ref().is_some_and(|(boot, pid, ticks)| {
+            rec.get("pid").and_then(Value::as_u64) == Some(*pid)
+                && rec.get("start_ticks").and_then(Value::as_u64) == Some(*ticks)
+                && rec.get("boot_id").and_then(Value::as_str) == Some(boot.as_str())
+        })
     }
 
     /// The identity fields of a record.
