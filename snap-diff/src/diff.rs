@@ -10,8 +10,10 @@
 //!    a host that rebooted between the snapshots), other kinds as `changed`;
 //! 4. the rest is `removed` (BEFORE) or `added` (AFTER).
 //!
-//! Step 1 is why the loader may cancel byte-identical lines early: it only
-//! does step 1's work sooner.
+//! Step 1 is why the loader may cancel byte-identical lines early, and
+//! step 2 why it may cancel lines that are byte-identical once ignored
+//! fields (never identity or instance fields) are dropped: both only do
+//! the work of these steps sooner, on bytes instead of trees.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};

@@ -12,8 +12,15 @@
 //! order of BEFORE, then AFTER, is reported exactly as a full parse of both
 //! would report it, and nothing is printed before all input was read.
 //!
+//! A second round does the same with the lines that are left, compared
+//! without the fields the comparison ignores (cpu time, memory, inode...)
+//! but with every field that identifies a record or its instance: such a
+//! pair is one the diff would pair silently. Real snapshots differ in such
+//! counters on most lines, so this keeps the tree-building for what
+//! changed.
+//!
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
-//! streamed, and only its lines that did not cancel are kept.
+//! streamed, and only its lines that did not cancel are kept (as bytes).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -598,25 +605,19 @@ struct Scanned {
     err: Option<Error>,
 }
 
-/// Check BEFORE's lines `lines` (all of them, fully) and note the host and
-/// boot id of each process record. `cut_short` is the index of a last
-/// line without its newline, if any.
-fn scan_lines(
-    rules: &Rules,
-    name: &str,
-    buf: &[u8],
-    lines: &[LineRef],
-    cut_short: Option<usize>,
-) -> Scanned {
+/// Check BEFORE's lines in `buf[from..to]` (all of them, fully) and note
+/// the host and boot id of each process record.
+fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> Scanned {
     let mut out = Scanned {
-        hostboot: Vec::with_capacity(lines.len()),
+        hostboot: Vec::new(),
         pairs: Vec::new(),
         err: None,
     };
     let mut index: HashMap<(String, String), u32> = HashMap::new();
-    for (i, &l) in lines.iter().enumerate() {
+    let first = 1 + buf[..from].iter().filter(|&&c| c == b'\n').count() as u64;
+    for (l, complete) in Lines::new(buf, from, to, first) {
         let text = &buf[l.start..l.end];
-        match check_line(rules, name, l, text, cut_short != Some(i)) {
+        match check_line(rules, name, l, text, complete) {
             Ok(Some((h, b))) => {
                 let hb = intern(&mut out.pairs, &mut index, &h, &b);
                 out.hostboot.push(hb);
@@ -629,6 +630,100 @@ fn scan_lines(
         }
     }
     out
+}
+
+/// The index of the first newline in `b` at or after `from` (or `b.len()`),
+/// eight bytes at a time.
+fn next_nl(b: &[u8], from: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(w) ^ NL;
+        // The lowest set bit marks the first zero byte, the first newline.
+        let t = x.wrapping_sub(LO) & !x & HI;
+        if t != 0 {
+            return i + (t.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() {
+        if b[i] == b'\n' {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The lines with content in `buf[from..to]`, trimmed, with their numbers
+/// and whether they end in a newline (only the last line of a file may
+/// not, when it was cut short).
+struct Lines<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    to: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(buf: &'a [u8], from: usize, to: usize, first: u64) -> Self {
+        Lines {
+            buf,
+            pos: from,
+            to,
+            line: first,
+        }
+    }
+}
+
+impl Iterator for Lines<'_> {
+    type Item = (LineRef, bool);
+    fn next(&mut self) -> Option<(LineRef, bool)> {
+        while self.pos < self.to {
+            let start = self.pos;
+            let nl = next_nl(&self.buf[..self.to], start);
+            let complete = nl < self.to;
+            self.pos = nl + 1;
+            let line = self.line;
+            self.line += 1;
+            let raw = &self.buf[start..nl];
+            let t = trim(raw);
+            if t.is_empty() {
+                continue;
+            }
+            let off = t.as_ptr() as usize - raw.as_ptr() as usize;
+            let l = LineRef {
+                start: start + off,
+                end: start + off + t.len(),
+                line,
+            };
+            return Some((l, complete));
+        }
+        None
+    }
+}
+
+/// BEFORE's lines and the multiset of their bytes.
+fn index_lines(name: &str, buf: &[u8]) -> Result<(Vec<LineRef>, Multiset)> {
+    let mut lines: Vec<LineRef> = Vec::new();
+    let mut set = Multiset::default();
+    for (l, _) in Lines::new(buf, 0, buf.len(), 1) {
+        let idx = u32::try_from(lines.len())
+            .ok()
+            .filter(|&i| i != NONE)
+            .ok_or_else(|| Error::new(format!("{name}: too many lines (more than 4 billion)")))?;
+        lines.push(l);
+        let ls = &lines;
+        set.add(idx, &buf[l.start..l.end], |i| {
+            let f = ls[i as usize];
+            &buf[f.start..f.end]
+        });
+    }
+    Ok((lines, set))
 }
 
 /// AFTER's lines that did not cancel, kept as bytes.
@@ -648,78 +743,50 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     }
     let (bname, mut breader, size) = open_sized(before)?;
 
-    // BEFORE: every line into one buffer and into the multiset of lines.
+    // BEFORE: all of it into one buffer.
     let mut buf: Vec<u8> = Vec::with_capacity(size.saturating_add(1));
-    let mut lines: Vec<LineRef> = Vec::new();
-    let mut set = Multiset::default();
-    let mut line_no = 0u64;
-    let mut last_complete = true;
-    loop {
-        let start = buf.len();
-        let n = breader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| read_err(&bname, &e))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let raw = &buf[start..];
-        let t = trim(raw);
-        if t.is_empty() {
-            buf.truncate(start);
-            continue;
-        }
-        // Only the last line with content can be cut short.
-        last_complete = complete;
-        let off = t.as_ptr() as usize - raw.as_ptr() as usize;
-        let l = LineRef {
-            start: start + off,
-            end: start + off + t.len(),
-            line: line_no,
-        };
-        let idx = u32::try_from(lines.len())
-            .ok()
-            .filter(|&i| i != NONE)
-            .ok_or_else(|| Error::new(format!("{bname}: too many lines (more than 4 billion)")))?;
-        lines.push(l);
-        let (b, ls) = (&buf, &lines);
-        set.add(idx, &b[l.start..l.end], |i| {
-            let f = ls[i as usize];
-            &b[f.start..f.end]
-        });
-    }
+    breader
+        .read_to_end(&mut buf)
+        .map_err(|e| read_err(&bname, &e))?;
     drop(breader);
-    let cut_short = (!last_complete && !lines.is_empty()).then(|| lines.len() - 1);
 
-    // Check BEFORE's lines on the other cores while AFTER streams in.
-    // Small inputs are not worth a thread (nor asking for the CPU count,
-    // which reads cgroup files).
-    let workers = if lines.len() < 20_000 {
+    // Check BEFORE's lines on the other cores (in runs that start at line
+    // boundaries) while this thread indexes them and streams AFTER in.
+    // Small inputs are not worth more than one helper (nor asking for the
+    // CPU count, which reads cgroup files).
+    let workers = if buf.len() < 8 << 20 {
         1
     } else {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 4)
     };
-    let chunk = lines.len().div_ceil(workers).max(1);
-    let mut cancelled = vec![false; lines.len()];
-    let (scans, after_side) = std::thread::scope(|s| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                let (bname, buf) = (&bname, &buf);
-                let cut = cut_short.and_then(|c| c.checked_sub(n * chunk));
-                s.spawn(move || scan_lines(rules, bname, buf, part, cut))
+    let mut bounds = vec![0usize];
+    for k in 1..workers {
+        let p = (buf.len() / workers * k).max(bounds[k - 1]);
+        let p = (next_nl(&buf, p) + 1).min(buf.len());
+        bounds.push(p);
+    }
+    bounds.push(buf.len());
+    let mut cancelled: Vec<bool> = Vec::new();
+    let (scans, indexed) = std::thread::scope(|s| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (bname, buf, from, to) = (&bname, &buf, w[0], w[1]);
+                s.spawn(move || scan_lines(rules, bname, buf, from, to))
             })
             .collect();
-        let after_side = stream_after(rules, after, &buf, &lines, &mut set, &mut cancelled);
+        let indexed = index_lines(&bname, &buf).and_then(|(lines, mut set)| {
+            cancelled = vec![false; lines.len()];
+            let after_side = stream_after(rules, after, &buf, &lines, &mut set, &mut cancelled);
+            Ok((lines, after_side))
+        });
         let scans: Vec<std::thread::Result<Scanned>> =
             handles.into_iter().map(|h| h.join()).collect();
-        (scans, after_side)
+        (scans, indexed)
     });
-    drop(set);
+    let (lines, after_side) = indexed?;
 
     // BEFORE's first error wins (it is read first), then AFTER's.
     let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
