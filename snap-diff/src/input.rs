@@ -777,10 +777,10 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
                 s.spawn(move || scan_lines(rules, bname, buf, from, to))
             })
             .collect();
-        let indexed = index_lines(&bname, &buf).and_then(|(lines, mut set)| {
+        let indexed = index_lines(&bname, &buf).map(|(lines, mut set)| {
             cancelled = vec![false; lines.len()];
             let after_side = stream_after(rules, after, &buf, &lines, &mut set, &mut cancelled);
-            Ok((lines, after_side))
+            (lines, after_side)
         });
         let scans: Vec<std::thread::Result<Scanned>> =
             handles.into_iter().map(|h| h.join()).collect();
