@@ -402,10 +402,270 @@ fn scan<'de>(names: &Names, text: &'de [u8]) -> Option<Shape<'de>> {
     // line that is not UTF-8 is not valid JSON text either way, and the
     // full parse names the problem.
     let text = std::str::from_utf8(text).ok()?;
+    if let Some(shape) = quick_scan(names, text.as_bytes()) {
+        return Some(shape);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
     de.end().ok()?;
     Some(shape)
+}
+
+/// A quick check of a line that is UTF-8, for the common case: `Some`
+/// only when the line is certainly a JSON object serde_json accepts, with
+/// what [`scan`] would learn; `None` when unsure (an escaped key, a `\\u`
+/// escape of a surrogate, a long number, deep nesting, or an error), and
+/// the full scanner decides.
+fn quick_scan<'a>(names: &Names, t: &'a [u8]) -> Option<Shape<'a>> {
+    let mut v = Quick { t, i: 0 };
+    let mut s = Shape {
+        kind: None,
+        present: 0,
+        host: None,
+        boot: None,
+    };
+    v.ws();
+    if v.peek()? != b'{' {
+        return None;
+    }
+    v.i += 1;
+    v.ws();
+    if v.peek()? == b'}' {
+        v.i += 1;
+    } else {
+        loop {
+            v.ws();
+            if v.peek()? != b'"' {
+                return None;
+            }
+            let ks = v.i + 1;
+            if v.string()? {
+                return None;
+            }
+            let key = &t[ks..v.i - 1];
+            v.ws();
+            if v.peek()? != b':' {
+                return None;
+            }
+            v.i += 1;
+            v.ws();
+            let vs = v.i;
+            let escaped = v.value(1)?;
+            let raw = &t[vs..v.i];
+            let cap = || -> Option<Cap<'a>> {
+                if raw[0] == b'"' && !escaped {
+                    std::str::from_utf8(&raw[1..raw.len() - 1])
+                        .ok()
+                        .map(Cap::Str)
+                } else {
+                    serde_json::from_slice::<Value>(raw).ok().map(Cap::Val)
+                }
+            };
+            if key == b"kind" {
+                s.kind = Some(cap()?);
+            } else if let Some(b) = names.bit_bytes(key) {
+                s.present |= 1 << b;
+                if key == b"host" {
+                    s.host = Some(cap()?);
+                } else if key == b"boot_id" {
+                    s.boot = Some(cap()?);
+                }
+            }
+            v.ws();
+            match v.peek()? {
+                b',' => v.i += 1,
+                b'}' => {
+                    v.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    v.ws();
+    (v.i == t.len()).then_some(s)
+}
+
+/// The quick checker's position in a line.
+struct Quick<'a> {
+    t: &'a [u8],
+    i: usize,
+}
+
+impl Quick<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.t.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// Past a string (at its quote); whether it had escapes.
+    fn string(&mut self) -> Option<bool> {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        let t = self.t;
+        let mut i = self.i + 1;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time to the next quote, backslash or control
+            // character; the lowest flagged byte is always a real one.
+            while i + 8 <= t.len() {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&t[i..i + 8]);
+                let x = u64::from_le_bytes(w);
+                let q = x ^ (LO * u64::from(b'"'));
+                let b = x ^ (LO * u64::from(b'\\'));
+                let hit = (q.wrapping_sub(LO) & !q)
+                    | (b.wrapping_sub(LO) & !b)
+                    | (x.wrapping_sub(LO * 0x20) & !x);
+                let hit = hit & HI;
+                if hit != 0 {
+                    i += (hit.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            let c = *t.get(i)?;
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match *t.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                        b'u' => {
+                            let hex = t.get(i + 2..i + 6)?;
+                            let mut n: u32 = 0;
+                            for &h in hex {
+                                n = n * 16 + char::from(h).to_digit(16)?;
+                            }
+                            // Surrogates must pair up; the full scanner
+                            // knows how.
+                            if (0xD800..=0xDFFF).contains(&n) {
+                                return None;
+                            }
+                            i += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Past a number: only short ones with small exponents, which no
+    /// parser can find out of range.
+    fn number(&mut self) -> Option<()> {
+        let t = self.t;
+        let start = self.i;
+        let mut i = self.i;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while t.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - s
+        };
+        if t.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match *t.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => {
+                digits(&mut i);
+            }
+            _ => return None,
+        }
+        if t.get(i) == Some(&b'.') {
+            i += 1;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        if matches!(t.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(t.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let n = digits(&mut i);
+            if n == 0 || n > 2 {
+                return None;
+            }
+        }
+        if i - start > 24 {
+            return None;
+        }
+        self.i = i;
+        Some(())
+    }
+
+    /// Past a value; whether it was a string with escapes.
+    fn value(&mut self, depth: u32) -> Option<bool> {
+        if depth > 100 {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.string(),
+            b'{' | b'[' => {
+                let close = if self.peek()? == b'{' { b'}' } else { b']' };
+                self.i += 1;
+                self.ws();
+                if self.peek()? == close {
+                    self.i += 1;
+                    return Some(false);
+                }
+                loop {
+                    self.ws();
+                    if close == b'}' {
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        self.string()?;
+                        self.ws();
+                        if self.peek()? != b':' {
+                            return None;
+                        }
+                        self.i += 1;
+                        self.ws();
+                    }
+                    self.value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        c if c == close => {
+                            self.i += 1;
+                            return Some(false);
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.word(b"true"),
+            b'f' => self.word(b"false"),
+            b'n' => self.word(b"null"),
+            b'-' | b'0'..=b'9' => self.number().map(|()| false),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, w: &[u8]) -> Option<bool> {
+        if self.t.get(self.i..self.i + w.len())? == w {
+            self.i += w.len();
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1212,6 +1472,17 @@ mod tests {
     use super::*;
     use crate::rules::Options;
 
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
     fn rules() -> Rules {
         Rules::new(&Options {
             keys: vec!["id".into()],
@@ -1264,6 +1535,75 @@ mod tests {
                 String::from_utf8_lossy(b)
             );
             assert!(parse_line("f", 1, b, true).is_err());
+        }
+    }
+
+    /// What a shape says, comparable.
+    fn summary(s: &Shape<'_>) -> (Option<Value>, u128, Option<Value>, Option<Value>) {
+        (
+            s.kind.as_ref().map(Cap::to_value),
+            s.present,
+            s.host.as_ref().map(Cap::to_value),
+            s.boot.as_ref().map(Cap::to_value),
+        )
+    }
+
+    /// The serde-based scanner alone.
+    fn serde_scan<'a>(names: &Names, t: &'a str) -> Option<Shape<'a>> {
+        let mut de = serde_json::Deserializer::from_str(t);
+        let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
+        de.end().ok()?;
+        Some(shape)
+    }
+
+    #[test]
+    fn the_quick_check_never_accepts_what_serde_json_refuses() {
+        let r = Rules::new(&Options::default()).expect("rules");
+        let seeds = [
+            r#"{"kind":"process","host":"web1","boot_id":"b-1","pid":10,"cmdline":["a b",[102,255]],"exe":null,"cpu_seconds":1.5e2,"x":{"y":[true,false,null,-0.25,"\u00e9\n\"q\""]}}"#,
+            r#"{"kind":"socket","host":[104,255],"boot_id":null,"local_port":0,"s":"\ud83d\ude00","e":{},"a":[]}"#,
+            r#" { "kind" : "file" , "path" : "/a\\b" , "n" : -12345678901234567890 } "#,
+        ];
+        let alphabet: &[u8] = b"{}[]\":,.-+eE0123456789tfnul \\/u\x01\x7fab";
+        let mut rng = Lcg(7);
+        let mut accepted = 0;
+        for round in 0..20_000 {
+            let mut t: Vec<u8> = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(t.len() as u64 + 1) as usize;
+                match rng.below(3) {
+                    0 if at < t.len() => {
+                        t.remove(at);
+                    }
+                    1 => t.insert(at, alphabet[rng.below(alphabet.len() as u64) as usize]),
+                    _ if at < t.len() => {
+                        t[at] = alphabet[rng.below(alphabet.len() as u64) as usize]
+                    }
+                    _ => {}
+                }
+            }
+            let Ok(text) = std::str::from_utf8(&t) else {
+                continue;
+            };
+            let serde_ok = matches!(serde_json::from_str::<Value>(text), Ok(Value::Object(_)));
+            if let Some(q) = quick_scan(r.names(), text.as_bytes()) {
+                accepted += 1;
+                assert!(
+                    serde_ok,
+                    "quick check accepted what serde_json refuses: {text}"
+                );
+                let full = serde_scan(r.names(), text).expect("serde scan");
+                assert_eq!(summary(&q), summary(&full), "{text}");
+            }
+        }
+        assert!(accepted > 1000, "the mutations must leave valid lines too");
+        for seed in seeds {
+            let q = quick_scan(r.names(), seed.as_bytes());
+            let full = serde_scan(r.names(), seed).expect("valid");
+            // The surrogate pair is left to serde_json.
+            if !seed.contains("ud83d") {
+                assert_eq!(summary(&q.expect("quick")), summary(&full));
+            }
         }
     }
 

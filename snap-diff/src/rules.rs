@@ -108,10 +108,17 @@ impl Names {
     /// The bit of a field name, if it is one of interest.
     #[inline]
     pub fn bit(&self, name: &str) -> Option<u8> {
+        self.bit_bytes(name.as_bytes())
+    }
+
+    /// [`Names::bit`] of a name's bytes.
+    #[inline]
+    pub fn bit_bytes(&self, name: &[u8]) -> Option<u8> {
+        let first = *name.first()?;
         self.by_len
             .get(name.len())?
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n.as_bytes()[0] == first && n.as_bytes() == name)
             .map(|&(_, b)| b)
     }
 
