@@ -7,10 +7,12 @@
 //! remaining lines (typically a few percent) are parsed into trees and paired
 //! by key. Every line is still checked: BEFORE's lines all are, fully (JSON
 //! syntax, object, kind, identity fields), with a scanner that builds no
-//! tree; an AFTER line that cancels is byte-identical to a checked BEFORE
-//! line, the rest are parsed and checked in full. So the first error in file
-//! order of BEFORE, then AFTER, is reported exactly as a full parse of both
-//! would report it, and nothing is printed before all input was read.
+//! tree (a quick exact check for common lines, serde_json's parser for the
+//! rest, and for an error the record reader's own message); an AFTER line
+//! that cancels is byte-identical to a checked BEFORE line, the rest are
+//! checked the same way. So the first error in file order of BEFORE, then
+//! AFTER, is reported exactly as a full parse of both would report it, and
+//! nothing is printed before all input was read.
 //!
 //! A second round does the same with the lines that are left, compared
 //! without the fields the comparison ignores (cpu time, memory, inode...)
@@ -892,6 +894,19 @@ fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> 
     out
 }
 
+/// Split `buf` into `parts` runs that start at line boundaries: the run
+/// starts, then `buf.len()`.
+fn split_bounds(buf: &[u8], parts: usize) -> Vec<usize> {
+    let mut bounds = vec![0usize];
+    for k in 1..parts.max(1) {
+        let p = (buf.len() / parts * k).max(bounds[k - 1]);
+        let p = (next_nl(buf, p) + 1).min(buf.len());
+        bounds.push(p);
+    }
+    bounds.push(buf.len());
+    bounds
+}
+
 /// The index of the first newline in `b` at or after `from` (or `b.len()`),
 /// eight bytes at a time.
 fn next_nl(b: &[u8], from: usize) -> usize {
@@ -1021,13 +1036,7 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             .map_or(1, |n| n.get())
             .clamp(1, 4)
     };
-    let mut bounds = vec![0usize];
-    for k in 1..workers {
-        let p = (buf.len() / workers * k).max(bounds[k - 1]);
-        let p = (next_nl(&buf, p) + 1).min(buf.len());
-        bounds.push(p);
-    }
-    bounds.push(buf.len());
+    let bounds = split_bounds(&buf, workers);
     let mut cancelled: Vec<bool> = Vec::new();
     let (scans, indexed) = std::thread::scope(|s| {
         let handles: Vec<_> = bounds
@@ -1605,6 +1614,47 @@ mod tests {
                 assert_eq!(summary(&q.expect("quick")), summary(&full));
             }
         }
+    }
+
+    #[test]
+    fn runs_checked_apart_number_lines_as_one() {
+        let r = Rules::new(&Options {
+            keys: vec!["id".into()],
+            ..Options::default()
+        })
+        .expect("rules");
+        let mut text = String::new();
+        for i in 1..=60 {
+            match i {
+                7 | 8 => text.push_str("   \n"),
+                41 => text.push_str("{\"id\": oops}\n"),
+                _ => text.push_str(&format!("{{\"kind\":\"process\",\"id\":{i},\"host\":\"h\",\"boot_id\":\"b\",\"pid\":{i},\"start_ticks\":1}}\n")),
+            }
+        }
+        let buf = text.as_bytes();
+        for parts in 1..6 {
+            let bounds = split_bounds(buf, parts);
+            let mut seen = 0;
+            let mut first_err = None;
+            for w in bounds.windows(2) {
+                let sc = scan_lines(&r, "x.json", buf, w[0], w[1]);
+                seen += sc.hostboot.len();
+                if first_err.is_none() {
+                    first_err = sc.err.map(|e| e.to_string());
+                }
+            }
+            let e = first_err.expect("line 41 is bad");
+            assert!(e.starts_with("x.json:41: not JSON"), "{parts}: {e}");
+            assert!(seen >= 38, "{parts}: lines before the bad one were seen");
+        }
+        let all: Vec<u64> = Lines::new(buf, 0, buf.len(), 1)
+            .map(|(l, _)| l.line)
+            .collect();
+        assert_eq!(all.len(), 58);
+        assert_eq!(&all[5..8], &[6, 9, 10]);
+        let (tail, complete): (Vec<_>, Vec<_>) = Lines::new(b"{}\n{}", 0, 5, 1).unzip();
+        assert_eq!(tail.len(), 2);
+        assert_eq!(complete, vec![true, false]);
     }
 
     #[test]
