@@ -764,3 +764,43 @@ fn snap_diff_leaves_out_its_own_process() {
     let r = diff_text(&lines(&[proc_rec(10, json!({}))]), &a, &[]);
     assert_eq!(ops(&r), vec![op("added", "process")]);
 }
+
+#[test]
+fn large_snapshots_are_checked_and_diffed_in_full() {
+    // Over 8 MiB, so BEFORE is checked in several runs at once.
+    let pad = "x".repeat(400);
+    let before: Vec<Value> = (0..16_000u64)
+        .map(|p| proc_rec(p, json!({"cmdline": [format!("w{}", p / 4), pad.clone()]})))
+        .collect();
+    let mut after = before.clone();
+    after[100]["cpu_seconds"] = json!(77.0); // volatile: no change
+    after[200]["pid"] = json!(99_999); // restarted
+    after[300]["exe_deleted"] = json!(true); // changed
+    after.remove(15_000); // removed
+    let r = diff(&before, &after, &[]);
+    r.expect_code(1);
+    let recs = r.records();
+    let got: Vec<(&Value, &Value)> = recs
+        .iter()
+        .map(|c| (&c["op"], &c["before"]["pid"]))
+        .collect();
+    // In key order: argv "w3750" < "w50" < "w75".
+    assert_eq!(
+        got,
+        vec![
+            (&json!("removed"), &json!(15_000)),
+            (&json!("restarted"), &json!(200)),
+            (&json!("changed"), &json!(300)),
+        ]
+    );
+    // A bad line late in BEFORE is found, with its line number.
+    let text = format!(
+        "{}{{oops}}\n{}",
+        lines(&before[..15_990]),
+        lines(&before[15_990..])
+    );
+    let r = diff_text(&text, &lines(&after), &[]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("before.json:15991: not JSON"), "{r}");
+    assert!(r.stdout.is_empty());
+}
