@@ -333,20 +333,28 @@ fn non_utf8_argv_is_compared_exactly() {
     let before = vec![proc_rec(10, json!({"cmdline": argv}))];
     let r = diff(&before, &before, &[]);
     r.expect_code(0);
-    // One byte differs: another identity.
-    let after = vec![proc_rec(
-        10,
-        json!({"cmdline": [[47, 98, 105, 110, 47, 102, 254], "--flag"]}),
-    )];
+    // One byte differs: another identity, so another process...
+    let other = json!([[47, 98, 105, 110, 47, 102, 254], "--flag"]);
+    let after = vec![proc_rec(20, json!({"cmdline": other}))];
     let r = diff(&before, &after, &[]);
-    // In key order: the byte 254 sorts before 255.
+    // (in key order: the byte 254 sorts before 255)
     assert_eq!(
         ops(&r),
         vec![op("added", "process"), op("removed", "process")]
     );
     assert_eq!(r.records()[1]["key"]["cmdline"], argv);
+    // ... unless it is the same instance, whose argv changed.
+    let after = vec![proc_rec(10, json!({"cmdline": other}))];
+    let r = diff(&before, &after, &[]);
+    assert_eq!(ops(&r), vec![op("changed", "process")]);
+    assert_eq!(r.records()[0]["fields"], json!(["cmdline"]));
+    assert_eq!(r.records()[0]["key"]["cmdline"], other);
     let r = diff(&before, &after, &["--format", "text"]);
-    assert!(r.stdout_str().contains("/bin/f\\xff --flag"), "{r}");
+    assert!(
+        r.stdout_str()
+            .contains("cmdline: /bin/f\\[-xff-]{+xfe+} --flag"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -803,4 +811,46 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
     r.expect_code(2);
     assert!(r.stderr.contains("before.json:15991: not JSON"), "{r}");
     assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn a_new_argv_of_the_same_process_is_a_change_not_a_new_process() {
+    // setproctitle, an exec in place, a dropped privilege: same pid and
+    // start, other identity fields.
+    let before = vec![
+        proc_rec(10, json!({"cmdline": ["postgres: checkpointer"]})),
+        proc_rec(11, json!({"user": "root"})),
+    ];
+    let after = vec![
+        proc_rec(
+            10,
+            json!({"cmdline": ["postgres: checkpointer", "idle"], "cpu_seconds": 3.0}),
+        ),
+        proc_rec(11, json!({})),
+        proc_rec(12, json!({"cmdline": ["postgres: checkpointer"]})),
+    ];
+    let r = diff(&before, &after, &[]);
+    r.expect_code(1);
+    let recs = r.records();
+    let got: Vec<(&Value, &Value, &Value)> = recs
+        .iter()
+        .map(|c| (&c["op"], &c["after"]["pid"], &c["fields"]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (&json!("changed"), &json!(11), &json!(["user"])),
+            (&json!("changed"), &json!(10), &json!(["cmdline"])),
+            (&json!("added"), &json!(12), &json!([])),
+        ]
+    );
+    // Keyed by the identity it has now.
+    assert_eq!(
+        recs[1]["key"]["cmdline"],
+        json!(["postgres: checkpointer", "idle"])
+    );
+    assert_eq!(
+        recs[1]["before"]["cmdline"],
+        json!(["postgres: checkpointer"])
+    );
 }

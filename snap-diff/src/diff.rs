@@ -6,9 +6,13 @@
 //! 2. processes pair by instance (boot_id, pid, start_ticks): a pair whose
 //!    compared fields differ is `changed`; other kinds pair silently when
 //!    their compared fields are equal;
-//! 3. what is left pairs by file order: processes as `restarted` (silent on
-//!    a host that rebooted between the snapshots), other kinds as `changed`;
-//! 4. the rest is `removed` (BEFORE) or `added` (AFTER).
+//! 3. across the process groups, a process left in BEFORE under one
+//!    identity and in AFTER under another with the same instance (host
+//!    too) is one process whose identity fields changed: `changed`;
+//! 4. what is left pairs by file order: processes as `restarted` (silent on
+//!    a host that rebooted between the snapshots), other kinds as
+//!    `changed`;
+//! 5. the rest is `removed` (BEFORE) or `added` (AFTER).
 //!
 //! Step 1 is why the loader may cancel byte-identical lines early, and
 //! step 2 why it may cancel lines that are byte-identical once ignored
@@ -179,8 +183,16 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     add(&input.before, false);
     add(&input.after, true);
 
-    for g in groups.into_values() {
-        diff_group(rules, input, &rebooted, g, &mut changes);
+    // Groups in a fixed order, so that pairing across groups is stable.
+    let mut groups: Vec<((Option<String>, String), Group)> = groups.into_iter().collect();
+    groups.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut lefts: Vec<(Vec<usize>, Vec<usize>)> = groups
+        .iter()
+        .map(|(_, g)| pair_same(rules, input, g, &mut changes))
+        .collect();
+    moved_identity(rules, input, &groups, &mut lefts, &mut changes);
+    for ((_, g), (b, a)) in groups.iter().zip(lefts) {
+        pair_rest(rules, input, &rebooted, g, &b, &a, &mut changes);
     }
     changes.sort_by(|x, y| x.sort.cmp(&y.sort));
     changes
@@ -221,17 +233,19 @@ fn pair_by<F: Fn(&Map<String, Value>) -> String>(
     (pairs, b_left, a_left)
 }
 
-fn diff_group(
+/// Steps 1 and 2 of a group: equal records cancel; processes of the same
+/// instance, and other records with equal compared fields, pair (a
+/// `changed` record where compared fields differ). Returns what is left of
+/// each side, in file order.
+fn pair_same(
     rules: &Rules,
     input: &Loaded,
-    rebooted: &HashSet<&str>,
-    g: Group,
+    g: &Group,
     out: &mut Vec<Change>,
-) {
+) -> (Vec<usize>, Vec<usize>) {
     let (before, after) = (&input.before, &input.after);
     let kind = g.kind.as_deref();
-    let class = Rules::class(kind);
-    let process = class == Class::Process;
+    let process = Rules::class(kind) == Class::Process;
     let ignore = rules.ignore(kind);
 
     // 1. Equal records cancel.
@@ -241,13 +255,7 @@ fn diff_group(
 
     // 2. Same instance, or equal compared fields.
     let (pairs, b, a) = if process {
-        pair_by(before, after, &b, &a, |m| {
-            let inst: Vec<&Value> = INSTANCE
-                .iter()
-                .map(|f| m.get(*f).unwrap_or(&Value::Null))
-                .collect();
-            serde_json::to_string(&inst).unwrap_or_default()
-        })
+        pair_by(before, after, &b, &a, |m| instance(m, false))
     } else {
         pair_by(before, after, &b, &a, |m| projection(m, &ignore, false))
     };
@@ -264,10 +272,106 @@ fn diff_group(
             ));
         }
     }
+    (b, a)
+}
 
-    // 3. The rest pairs in file order.
+/// A process's instance as a text; with `host`, across groups.
+fn instance(m: &Map<String, Value>, host: bool) -> String {
+    let mut parts: Vec<&Value> = Vec::with_capacity(4);
+    if host {
+        parts.push(m.get("host").unwrap_or(&Value::Null));
+    }
+    parts.extend(INSTANCE.iter().map(|f| m.get(*f).unwrap_or(&Value::Null)));
+    serde_json::to_string(&parts).unwrap_or_default()
+}
+
+/// Step 3: a process left over in BEFORE under one identity and in AFTER
+/// under another, with the same instance (host, boot_id, pid,
+/// start_ticks), is one process whose identity fields changed (an exec in
+/// place, a new argv, a dropped privilege): `changed`, keyed by its new
+/// identity, and neither removed nor added.
+fn moved_identity(
+    rules: &Rules,
+    input: &Loaded,
+    groups: &[((Option<String>, String), Group)],
+    lefts: &mut [(Vec<usize>, Vec<usize>)],
+    out: &mut Vec<Change>,
+) {
+    let (before, after) = (&input.before, &input.after);
+    let is_process = |g: &Group| Rules::class(g.kind.as_deref()) == Class::Process;
+    let known = |m: &Map<String, Value>| !matches!(m.get("pid"), None | Some(Value::Null));
+    let mut waiting: HashMap<String, VecDeque<(usize, usize)>> = HashMap::new();
+    for (gi, ((_, g), (b, _))) in groups.iter().zip(lefts.iter()).enumerate() {
+        if is_process(g) {
+            for &i in b.iter().filter(|&&i| known(&before[i].map)) {
+                waiting
+                    .entry(instance(&before[i].map, true))
+                    .or_default()
+                    .push_back((gi, i));
+            }
+        }
+    }
+    if waiting.is_empty() {
+        return;
+    }
+    let ignore = rules.ignore(Some("process"));
+    let mut taken: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (gj, ((_, g), (_, a))) in groups.iter().zip(lefts.iter()).enumerate() {
+        if !is_process(g) {
+            continue;
+        }
+        for &j in a.iter().filter(|&&j| known(&after[j].map)) {
+            let found = waiting
+                .get_mut(&instance(&after[j].map, true))
+                .and_then(VecDeque::pop_front);
+            if let Some((gi, i)) = found {
+                taken.push((gi, i, gj, j));
+                let (bm, am) = (&before[i].map, &after[j].map);
+                let fields = compare(bm, am, &ignore, true);
+                if !fields.is_empty() {
+                    out.push(Change::new(
+                        Op::Changed,
+                        g.kind.clone(),
+                        g.key.clone(),
+                        Some(bm.clone()),
+                        Some(am.clone()),
+                        fields,
+                    ));
+                }
+            }
+        }
+    }
+    let (tb, ta): (HashSet<usize>, HashSet<usize>) =
+        taken.iter().map(|&(_, i, _, j)| (i, j)).unzip();
+    let mut touched: BTreeSet<usize> = BTreeSet::new();
+    for &(gi, _, gj, _) in &taken {
+        touched.insert(gi);
+        touched.insert(gj);
+    }
+    for g in touched {
+        lefts[g].0.retain(|x| !tb.contains(x));
+        lefts[g].1.retain(|x| !ta.contains(x));
+    }
+}
+
+/// Steps 4 and 5 of a group: the rest pairs in file order (processes as
+/// `restarted`, silent on a rebooted host; others as `changed`), and what
+/// is left over is `removed` or `added`.
+fn pair_rest(
+    rules: &Rules,
+    input: &Loaded,
+    rebooted: &HashSet<&str>,
+    g: &Group,
+    b: &[usize],
+    a: &[usize],
+    out: &mut Vec<Change>,
+) {
+    let (before, after) = (&input.before, &input.after);
+    let kind = g.kind.as_deref();
+    let process = Rules::class(kind) == Class::Process;
+    let ignore = rules.ignore(kind);
     let n = b.len().min(a.len());
-    for (&i, &j) in b.iter().zip(&a) {
+    for (&i, &j) in b.iter().zip(a) {
         let (bm, am) = (&before[i].map, &after[j].map);
         let mut fields = compare(bm, am, &ignore, process);
         let op = if process {
@@ -294,8 +398,6 @@ fn diff_group(
             fields,
         ));
     }
-
-    // 4. Leftovers.
     for &i in &b[n..] {
         out.push(Change::new(
             Op::Removed,

@@ -79,7 +79,9 @@ pub fn render(changes: &[Change]) -> Vec<String> {
             .iter()
             .map(|(op, n)| format!("{n} {}", op.name()))
             .collect();
-        out.push(format!("# {} changes: {}", changes.len(), parts.join(", ")));
+        let n = changes.len();
+        let noun = if n == 1 { "change" } else { "changes" };
+        out.push(format!("# {n} {noun}: {}", parts.join(", ")));
     }
     out
 }
