@@ -776,15 +776,19 @@ fn snap_diff_leaves_out_its_own_process() {
 #[test]
 fn large_snapshots_are_checked_and_diffed_in_full() {
     // Over 8 MiB, so BEFORE is checked in several runs at once.
-    let pad = "x".repeat(400);
-    let before: Vec<Value> = (0..16_000u64)
+    let pad = "x".repeat(350);
+    let before: Vec<Value> = (0..12_000u64)
         .map(|p| proc_rec(p, json!({"cmdline": [format!("w{}", p / 4), pad.clone()]})))
         .collect();
     let mut after = before.clone();
     after[100]["cpu_seconds"] = json!(77.0); // volatile: no change
     after[200]["pid"] = json!(99_999); // restarted
     after[300]["exe_deleted"] = json!(true); // changed
-    after.remove(15_000); // removed
+    after.remove(11_000); // removed
+    assert!(
+        lines(&before).len() > 9 << 20,
+        "big enough for several runs"
+    );
     let r = diff(&before, &after, &[]);
     r.expect_code(1);
     let recs = r.records();
@@ -792,11 +796,11 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
         .iter()
         .map(|c| (&c["op"], &c["before"]["pid"]))
         .collect();
-    // In key order: argv "w3750" < "w50" < "w75".
+    // In key order: argv "w2750" < "w50" < "w75".
     assert_eq!(
         got,
         vec![
-            (&json!("removed"), &json!(15_000)),
+            (&json!("removed"), &json!(11_000)),
             (&json!("restarted"), &json!(200)),
             (&json!("changed"), &json!(300)),
         ]
@@ -804,12 +808,37 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
     // A bad line late in BEFORE is found, with its line number.
     let text = format!(
         "{}{{oops}}\n{}",
-        lines(&before[..15_990]),
-        lines(&before[15_990..])
+        lines(&before[..11_990]),
+        lines(&before[11_990..])
     );
     let r = diff_text(&text, &lines(&after), &[]);
     r.expect_code(2);
-    assert!(r.stderr.contains("before.json:15991: not JSON"), "{r}");
+    assert!(r.stderr.contains("before.json:11991: not JSON"), "{r}");
+    assert!(r.stdout.is_empty());
+    // AFTER differs on every line (only in cpu time, so nothing changed),
+    // and then has a bad line late: found, with its line number.
+    let busy: Vec<Value> = before
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r["cpu_seconds"] = json!(9.5);
+            r
+        })
+        .collect();
+    let r = diff(&before, &busy, &[]);
+    r.expect_code(0);
+    assert!(r.stdout.is_empty(), "{r}");
+    let text = format!(
+        "{}{{\"kind\":5}}\n{}",
+        lines(&busy[..11_990]),
+        lines(&busy[11_990..])
+    );
+    let r = diff_text(&lines(&before), &text, &[]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("after.json:11991: \"kind\" is a number"),
+        "{r}"
+    );
     assert!(r.stdout.is_empty());
 }
 

@@ -488,6 +488,34 @@ fn quick_scan<'a>(names: &Names, t: &'a [u8]) -> Option<Shape<'a>> {
     (v.i == t.len()).then_some(s)
 }
 
+/// The index of the first quote, backslash or control character in `t` at
+/// or after `i` (or `t.len()`), eight bytes at a time: the lowest flagged
+/// byte of a word is always a real one.
+#[inline]
+fn next_special(t: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= t.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&t[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        let q = x ^ (LO * u64::from(b'"'));
+        let b = x ^ (LO * u64::from(b'\\'));
+        let hit = ((q.wrapping_sub(LO) & !q)
+            | (b.wrapping_sub(LO) & !b)
+            | (x.wrapping_sub(LO * 0x20) & !x))
+            & HI;
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < t.len() && !matches!(t[i], b'"' | b'\\' | 0..=0x1f) {
+        i += 1;
+    }
+    i
+}
+
 /// The quick checker's position in a line.
 struct Quick<'a> {
     t: &'a [u8],
@@ -509,30 +537,11 @@ impl Quick<'_> {
 
     /// Past a string (at its quote); whether it had escapes.
     fn string(&mut self) -> Option<bool> {
-        const LO: u64 = 0x0101_0101_0101_0101;
-        const HI: u64 = 0x8080_8080_8080_8080;
         let t = self.t;
         let mut i = self.i + 1;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time to the next quote, backslash or control
-            // character; the lowest flagged byte is always a real one.
-            while i + 8 <= t.len() {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(&t[i..i + 8]);
-                let x = u64::from_le_bytes(w);
-                let q = x ^ (LO * u64::from(b'"'));
-                let b = x ^ (LO * u64::from(b'\\'));
-                let hit = (q.wrapping_sub(LO) & !q)
-                    | (b.wrapping_sub(LO) & !b)
-                    | (x.wrapping_sub(LO * 0x20) & !x);
-                let hit = hit & HI;
-                if hit != 0 {
-                    i += (hit.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
+            i = next_special(t, i);
             let c = *t.get(i)?;
             match c {
                 b'"' => {
@@ -1006,6 +1015,8 @@ fn index_lines(name: &str, buf: &[u8]) -> Result<(Vec<LineRef>, Multiset)> {
 struct Kept {
     buf: Vec<u8>,
     lines: Vec<LineRef>,
+    /// The kept line that ends without a newline, if any.
+    cut_short: Option<usize>,
     boots: Boots,
 }
 
@@ -1038,6 +1049,8 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     };
     let bounds = split_bounds(&buf, workers);
     let mut cancelled: Vec<bool> = Vec::new();
+    let mut kept = Kept::default();
+    let mut kept_name = String::new();
     let (scans, indexed) = std::thread::scope(|s| {
         let handles: Vec<_> = bounds
             .windows(2)
@@ -1048,14 +1061,27 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             .collect();
         let indexed = index_lines(&bname, &buf).map(|(lines, mut set)| {
             cancelled = vec![false; lines.len()];
-            let after_side = stream_after(rules, after, &buf, &lines, &mut set, &mut cancelled);
-            (lines, after_side)
+            // A read error ends AFTER, but bad lines before it come first.
+            let read = open_sized(after).and_then(|(aname, mut r, _)| {
+                let streamed = stream_after(
+                    &mut *r,
+                    &aname,
+                    &buf,
+                    &lines,
+                    &mut set,
+                    &mut cancelled,
+                    &mut kept,
+                );
+                kept_name = aname;
+                streamed
+            });
+            (lines, read)
         });
         let scans: Vec<std::thread::Result<Scanned>> =
             handles.into_iter().map(|h| h.join()).collect();
         (scans, indexed)
     });
-    let (lines, after_side) = indexed?;
+    let (lines, read) = indexed?;
 
     // BEFORE's first error wins (it is read first), then AFTER's.
     let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
@@ -1089,7 +1115,16 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
             },
         ));
     }
-    let (aname, kept) = after_side?;
+    let aname = kept_name;
+    if let Err(e) = read {
+        // Nothing of AFTER was read (it cannot be opened), or a read
+        // failed: the lines kept so far are still checked first.
+        if !aname.is_empty() {
+            check_kept(rules, &aname, &mut kept, workers)?;
+        }
+        return Err(e);
+    }
+    check_kept(rules, &aname, &mut kept, workers)?;
     let mut boots_before = Boots::default();
     for (h, b) in &pairs {
         boots_before.add(h, b);
@@ -1112,60 +1147,56 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     // are kept, so such a pair is exactly one the diff would pair
     // silently.
     let left: Vec<usize> = (0..lines.len()).filter(|&i| !cancelled[i]).collect();
-    let mut masks = Masks::new(rules);
-    let mut mbuf: Vec<u8> = Vec::new();
-    let mut mlines: Vec<(usize, usize)> = Vec::new();
+    let bmasks = par_map_with(
+        &left,
+        workers,
+        || Masks::new(rules),
+        |m, &i| {
+            let l = lines[i];
+            m.masked(&buf[l.start..l.end])
+        },
+    );
     let mut mset = Multiset::default();
-    // Item numbers of the second multiset, per remaining BEFORE line.
-    let mut mitem: Vec<u32> = Vec::with_capacity(left.len());
-    for &i in &left {
-        let l = lines[i];
-        match masks.masked(&buf[l.start..l.end]) {
-            Some(m) => {
-                let idx = mlines.len() as u32;
-                let start = mbuf.len();
-                mbuf.extend_from_slice(&m);
-                mlines.push((start, mbuf.len()));
-                let (mb, ml) = (&mbuf, &mlines);
-                mset.add(idx, &m, |j| {
-                    let (s, e) = ml[j as usize];
-                    &mb[s..e]
-                });
-                mitem.push(idx);
-            }
-            None => mitem.push(NONE),
+    // The second multiset's items: the masks, and whose they are.
+    let mut items: Vec<(&[u8], usize)> = Vec::new();
+    for (k, m) in bmasks.iter().enumerate() {
+        if let Some(m) = m {
+            let idx = items.len() as u32;
+            items.push((m, left[k]));
+            let it = &items;
+            mset.add(idx, m, |j| it[j as usize].0);
         }
     }
-    // Which remaining BEFORE line each second-round item is.
-    let mut owner = vec![0usize; mlines.len()];
-    for (k, &it) in mitem.iter().enumerate() {
-        if it != NONE {
-            owner[it as usize] = left[k];
-        }
-    }
+    let kidx: Vec<usize> = (0..kept.lines.len()).collect();
     let mut after_recs = Vec::new();
-    for l in &kept.lines {
-        let text = &kept.buf[l.start..l.end];
-        if let Some(m) = masks.masked(text) {
-            let (mb, ml) = (&mbuf, &mlines);
-            let took = mset.take(&m, |j| {
-                let (s, e) = ml[j as usize];
-                &mb[s..e]
-            });
-            if let Some(j) = took {
-                let i = owner[j as usize];
-                cancelled[i] = true;
-                share(i);
-                continue;
+    // In blocks, so that AFTER's masks are never all in memory at once.
+    for block in kidx.chunks(1 << 16) {
+        let amasks = par_map_with(
+            block,
+            workers,
+            || Masks::new(rules),
+            |m, &k| {
+                let l = kept.lines[k];
+                m.masked(&kept.buf[l.start..l.end])
+            },
+        );
+        for (&k, m) in block.iter().zip(&amasks) {
+            let l = kept.lines[k];
+            if let Some(m) = m {
+                let it = &items;
+                if let Some(j) = mset.take(m, |j| it[j as usize].0) {
+                    let i = items[j as usize].1;
+                    cancelled[i] = true;
+                    share(i);
+                    continue;
+                }
             }
+            after_recs.push(Rec {
+                line: l.line,
+                map: parse_line(&aname, l.line, &kept.buf[l.start..l.end], true)?,
+            });
         }
-        after_recs.push(Rec {
-            line: l.line,
-            map: parse_line(&aname, l.line, text, true)?,
-        });
     }
-    drop(mset);
-    drop(mbuf);
 
     // What is left is parsed (every line was checked already).
     let mut before_recs = Vec::new();
@@ -1197,15 +1228,14 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
 /// AFTER, streamed: a line that matches an uncancelled BEFORE line with the
 /// same bytes cancels it (oldest first); the rest is checked and kept.
 fn stream_after(
-    rules: &Rules,
-    after: &str,
+    areader: &mut dyn BufRead,
+    aname: &str,
     buf: &[u8],
     lines: &[LineRef],
     set: &mut Multiset,
     cancelled: &mut [bool],
-) -> Result<(String, Kept)> {
-    let (aname, mut areader, _) = open_sized(after)?;
-    let mut kept = Kept::default();
+    kept: &mut Kept,
+) -> Result<()> {
     let mut abuf: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
     let get = |i: u32| {
@@ -1216,7 +1246,7 @@ fn stream_after(
         abuf.clear();
         let n = areader
             .read_until(b'\n', &mut abuf)
-            .map_err(|e| read_err(&aname, &e))?;
+            .map_err(|e| read_err(aname, &e))?;
         if n == 0 {
             break;
         }
@@ -1236,13 +1266,73 @@ fn stream_after(
             end: start + text.len(),
             line: line_no,
         };
-        if let Some((h, b)) = check_line(rules, &aname, l, text, complete)? {
-            kept.boots.add(&h.to_value(), &b.to_value());
+        if !complete {
+            kept.cut_short = Some(kept.lines.len());
         }
         kept.buf.extend_from_slice(text);
         kept.lines.push(l);
     }
-    Ok((aname, kept))
+    Ok(())
+}
+
+/// Check AFTER's kept lines (in parallel runs) and collect their boot ids;
+/// the first bad line in file order wins.
+fn check_kept(rules: &Rules, name: &str, kept: &mut Kept, workers: usize) -> Result<()> {
+    let idx: Vec<usize> = (0..kept.lines.len()).collect();
+    let (buf, lines, cut) = (&kept.buf, &kept.lines, kept.cut_short);
+    let found = par_map(&idx, workers, |&k| {
+        let l = lines[k];
+        check_line(rules, name, l, &buf[l.start..l.end], cut != Some(k))
+            .map(|hb| hb.map(|(h, b)| (h.to_value(), b.to_value())))
+    });
+    let mut boots = Boots::default();
+    for f in found {
+        if let Some((h, b)) = f? {
+            boots.add(&h, &b);
+        }
+    }
+    kept.boots = boots;
+    Ok(())
+}
+
+/// `f` over `items` on up to `workers` threads, results in order.
+fn par_map<I: Sync, T: Send>(items: &[I], workers: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    par_map_with(items, workers, || (), |_, i| f(i))
+}
+
+/// [`par_map`] with a state per thread made by `init`.
+fn par_map_with<I: Sync, T: Send, S>(
+    items: &[I],
+    workers: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &I) -> T + Sync,
+) -> Vec<T> {
+    if workers <= 1 || items.len() < 1024 {
+        let mut st = init();
+        return items.iter().map(|i| f(&mut st, i)).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    let (f, init) = (&f, &init);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut st = init();
+                    part.iter().map(|i| f(&mut st, i)).collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // A panic in a helper is a bug; let it surface as one.
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        out
+    })
 }
 
 /// The byte ranges of the top-level fields of a (valid) JSON object line:
@@ -1292,6 +1382,7 @@ fn top_fields(t: &[u8]) -> Option<Vec<(usize, usize, usize, usize)>> {
 fn skip_string(t: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
+        j = next_special(t, j);
         match *t.get(j)? {
             b'"' => return Some(j + 1),
             b'\\' => j += 2,
