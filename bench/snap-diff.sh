@@ -3,11 +3,14 @@
 # process snapshots (1% of the records differ: restarts, changed fields,
 # added and removed processes, volatile counters). Prints the ratio of the
 # median times and snap-diff's peak memory. Needs hyperfine and python3.
+# VOLATILE=1 also changes the cpu time of every record in AFTER, as live
+# snapshots taken minutes apart do (every line differs, few changes).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RECORDS=${RECORDS:-200000}
 RUNS=${RUNS:-10}
+VOLATILE=${VOLATILE:-0}
 BIN=target/release/snap-diff
 
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 2; }
@@ -17,9 +20,10 @@ cargo build --release --bin snap-diff >/dev/null 2>&1 || cargo build --release -
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/snap-diff-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-python3 - "$TMP/before.json" "$TMP/after.json" "$RECORDS" <<'PY'
+python3 - "$TMP/before.json" "$TMP/after.json" "$RECORDS" "$VOLATILE" <<'PY'
 import json, random, sys
 before_path, after_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+volatile = sys.argv[4] == "1"
 rnd = random.Random(42)
 units = ["nginx.service", "postgresql.service", "sshd.service", "cron.service", None]
 progs = [("/usr/sbin/nginx", ["nginx: worker process"]),
@@ -44,6 +48,8 @@ with open(before_path, "w") as b, open(after_path, "w") as a:
         r = record(pid)
         b.write(json.dumps(r, separators=(",", ":")) + "\n")
         x = rnd.random()
+        if volatile:
+            r = dict(r, cpu_seconds=round(r["cpu_seconds"] + 0.01, 2))
         if x < 0.99:
             a.write(json.dumps(r, separators=(",", ":")) + "\n")
             continue
