@@ -1,6 +1,387 @@
-//! snap-diff (placeholder until its issue lands).
-use std::process::ExitCode;
+//! `snap-diff`: what changed between two snapshots (ps-snap, net-snap, or
+//! any JSON Lines with `--key`), paired by identity instead of by line, as
+//! `change` records or one line per change for people.
+//!
+//! Exit status as diff's: 0 no differences, 1 differences, 2 trouble. All
+//! input is read and checked before the first record is written, so a
+//! malformed snapshot never yields a partial result.
 
-pub fn main() -> ExitCode {
-    common::run("snap-diff", || Err(common::Error::new("not built yet")))
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use common::cli::{format_arg, format_of, Format};
+use common::{Out, Result, Status};
+
+pub mod diff;
+pub mod input;
+pub mod rules;
+pub mod text;
+
+pub use diff::{Change, Op};
+pub use rules::{Options, Rules};
+
+const AFTER_HELP: &str = "\
+Examples:
+  snap-diff before.json after.json
+  ps-snap | snap-diff --format text before.json -
+  snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
+  snap-diff --key file:path manifest-monday.json manifest-tuesday.json
+
+Identity and volatile fields of every kind: see snap-diff(1).
+Exit status: 0 no differences, 1 differences, 2 trouble.";
+
+/// The command line.
+pub fn command() -> Command {
+    common::cli::command(
+        "snap-diff",
+        env!("CARGO_PKG_VERSION"),
+        "Show what changed between two snapshots: started, stopped and restarted processes, new and vanished listeners, processes that run deleted code",
+    )
+    .arg(
+        Arg::new("before")
+            .value_name("BEFORE")
+            .required(true)
+            .help("The earlier snapshot (JSON Lines file, or - for standard input)"),
+    )
+    .arg(
+        Arg::new("after")
+            .value_name("AFTER")
+            .required(true)
+            .help("The later snapshot (JSON Lines file, or - for standard input; not both)"),
+    )
+    .arg(
+        Arg::new("key")
+            .long("key")
+            .value_name("[KIND:]FIELD,...")
+            .action(ArgAction::Append)
+            .help("Identify records by these fields instead of the kind's default identity; without KIND: for every kind (and for records without a kind), with KIND: for that kind only; repeatable"),
+    )
+    .arg(
+        Arg::new("ignore")
+            .long("ignore")
+            .value_name("[KIND:]FIELD,...")
+            .action(ArgAction::Append)
+            .help("Also ignore these fields when comparing paired records (FIELD[].SUB ignores SUB in each element of the array FIELD); repeatable"),
+    )
+    .arg(
+        Arg::new("compare")
+            .long("compare")
+            .value_name("[KIND:]FIELD,...")
+            .action(ArgAction::Append)
+            .help("Compare these fields although they are ignored by default (such as pid or cpu_seconds); repeatable"),
+    )
+    .arg(
+        Arg::new("no-ignore")
+            .long("no-ignore")
+            .action(ArgAction::SetTrue)
+            .help("Ignore no field by default: compare every field except those given with --ignore"),
+    )
+    .arg(
+        Arg::new("kind")
+            .long("kind")
+            .value_name("KIND,...")
+            .action(ArgAction::Append)
+            .help("Expect only records of these kinds; any other record is an error (exit 2), which catches a wrong file"),
+    )
+    .arg(
+        Arg::new("kernel-threads")
+            .long("kernel-threads")
+            .action(ArgAction::SetTrue)
+            .help("Include kernel threads (left out by default: kworkers come and go and would drown the signal)"),
+    )
+    .arg(
+        Arg::new("connections")
+            .long("connections")
+            .action(ArgAction::SetTrue)
+            .help("Include connected sockets (left out by default: ephemeral client ports would drown new and vanished listeners)"),
+    )
+    .arg(format_arg())
+    .after_help(AFTER_HELP)
+}
+
+fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
+    m.get_many::<String>(id)
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The options of parsed arguments.
+pub fn options_of(m: &ArgMatches) -> Options {
+    Options {
+        keys: strings(m, "key"),
+        ignores: strings(m, "ignore"),
+        compares: strings(m, "compare"),
+        no_ignore: m.get_flag("no-ignore"),
+        kernel_threads: m.get_flag("kernel-threads"),
+        connections: m.get_flag("connections"),
+        kinds: strings(m, "kind"),
+        own: own_instance(),
+    }
+}
+
+/// This process as ps-snap records it: (boot_id, pid, start_ticks), from
+/// /proc; `None` where /proc cannot tell.
+pub fn own_instance() -> Option<(String, u64, u64)> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 22 (starttime); the fields after comm's closing parenthesis
+    // start with field 3.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let ticks = after.split_whitespace().nth(19)?.parse().ok()?;
+    Some((boot.trim().to_owned(), u64::from(std::process::id()), ticks))
+}
+
+/// Diff two snapshots by name (`-` is standard input).
+pub fn diff_files(rules: &Rules, before: &str, after: &str) -> Result<Vec<Change>> {
+    let loaded = input::load(rules, before, after)?;
+    Ok(diff::diff(rules, &loaded))
+}
+
+/// Write the changes in the chosen format.
+pub fn write<W: std::io::Write>(
+    out: &mut Out<W>,
+    changes: &[Change],
+    format: Format,
+) -> Result<()> {
+    match format {
+        Format::Json => {
+            for c in changes {
+                out.record(&c.to_value())?;
+            }
+        }
+        Format::Text => {
+            for l in text::render(changes) {
+                out.line(&l)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn main() -> std::process::ExitCode {
+    common::run("snap-diff", || {
+        let m = common::cli::parse(command())?;
+        let rules = Rules::new(&options_of(&m))?;
+        let before = m.get_one::<String>("before").map_or("-", String::as_str);
+        let after = m.get_one::<String>("after").map_or("-", String::as_str);
+        let changes = diff_files(&rules, before, after)?;
+        let mut out = Out::stdout();
+        write(&mut out, &changes, format_of(&m))?;
+        out.finish()?;
+        Ok(if changes.is_empty() {
+            Status::Ok
+        } else {
+            Status::Differs
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+
+    /// A small deterministic generator (no dependency needed for tests).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn temp(name: &str, lines: &[String]) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("snap-diff-unit-{}-{name}", std::process::id()));
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(&p, text).expect("write temp file");
+        p
+    }
+
+    fn process(r: &mut Lcg, host: &str, boot: &str, pid: u64) -> Value {
+        let cmd = r.below(4);
+        let kthread = r.below(10) == 0;
+        json!({
+            "kind": "process", "host": host, "boot_id": boot, "pid": pid, "ppid": 1,
+            "user": if cmd == 3 { "www" } else { "root" },
+            "comm": format!("c{cmd}"),
+            "exe": if kthread { Value::Null } else { json!(format!("/usr/bin/p{cmd}")) },
+            "exe_deleted": false,
+            "cmdline": if kthread { json!([]) } else { json!([format!("p{cmd}"), [102, 255]]) },
+            "unit": if cmd == 2 { Value::Null } else { json!(format!("u{cmd}.service")) },
+            "start_ticks": 1000 + pid, "cpu_seconds": r.below(100), "kernel_thread": kthread,
+            "deleted_maps": [],
+        })
+    }
+
+    fn socket(r: &mut Lcg, host: &str) -> Value {
+        let listen = r.below(2) == 0;
+        json!({
+            "kind": "socket", "host": host, "netns": null, "proto": "tcp", "family": "inet",
+            "local_addr": "127.0.0.1", "local_port": if listen { 20 + r.below(5) } else { 40000 + r.below(50) },
+            "remote_addr": if listen { "0.0.0.0" } else { "10.0.0.1" },
+            "remote_port": if listen { 0 } else { 443 },
+            "state": if listen { "LISTEN" } else { "ESTABLISHED" },
+            "uid": 0, "user": "root", "inode": r.below(1000),
+            "processes": [{"pid": r.below(100), "comm": format!("s{}", r.below(2))}],
+        })
+    }
+
+    /// A random pair of snapshots with every kind of change.
+    fn snapshots(seed: u64) -> (Vec<String>, Vec<String>) {
+        let mut r = Lcg(seed);
+        let reboot = r.below(4) == 0;
+        let mut before = Vec::new();
+        for i in 0..40 {
+            let host = if r.below(2) == 0 { "h1" } else { "h2" };
+            before.push(match r.below(5) {
+                0 => socket(&mut r, host),
+                1 => json!({"kind": "file", "path": format!("/etc/f{}", r.below(6)), "sha256": format!("{}", r.below(3))}),
+                _ => process(&mut r, host, &format!("boot-{host}"), 100 + i),
+            });
+        }
+        let mut after = Vec::new();
+        for v in &before {
+            let mut v = v.clone();
+            if reboot && v["host"] == "h2" && v["kind"] == "process" {
+                v["boot_id"] = json!("boot-h2-new");
+            }
+            match r.below(12) {
+                0 => continue,
+                1 => {
+                    after.push(v.clone());
+                    after.push(v);
+                    continue;
+                }
+                2 if v["kind"] == "process" => {
+                    v["pid"] = json!(v["pid"].as_u64().unwrap_or(0) + 500);
+                    v["start_ticks"] = json!(9999);
+                }
+                3 if v["kind"] == "process" => {
+                    v["exe_deleted"] = json!(true);
+                    v["exe"] = json!(format!("{} (deleted)", v["exe"].as_str().unwrap_or("")));
+                }
+                4 => v["cpu_seconds"] = json!(r.below(100)),
+                5 => v["sha256"] = json!("changed"),
+                6 => v["inode"] = json!(r.below(1000)),
+                _ => {}
+            }
+            after.push(v);
+        }
+        if r.below(2) == 0 {
+            before.push(before[0].clone());
+        }
+        let text = |v: &Vec<Value>| v.iter().map(Value::to_string).collect();
+        (text(&before), text(&after))
+    }
+
+    fn out(changes: &[Change]) -> Vec<String> {
+        changes.iter().map(|c| c.to_value().to_string()).collect()
+    }
+
+    #[test]
+    fn cancelling_identical_lines_early_changes_nothing() {
+        let mut differing = 0;
+        for seed in 0..80u64 {
+            let (b, a) = snapshots(seed);
+            let (bp, ap) = (temp(&format!("b{seed}"), &b), temp(&format!("a{seed}"), &a));
+            for opts in [
+                Options {
+                    keys: vec!["file:path".into()],
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into()],
+                    kernel_threads: true,
+                    connections: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into()],
+                    ignores: vec!["file:sha256".into(), "uid,local_port".into()],
+                    compares: vec!["ppid,processes".into()],
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["host".into(), "file:path".into()],
+                    no_ignore: true,
+                    ..Options::default()
+                },
+            ] {
+                let rules = Rules::new(&opts).expect("rules");
+                let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
+                let fast = diff::diff(&rules, &input::load(&rules, bs, as_).expect("fast"));
+                let plain = diff::diff(&rules, &input::load_plain(&rules, bs, as_).expect("plain"));
+                assert_eq!(out(&fast), out(&plain), "seed {seed}");
+                differing += usize::from(!fast.is_empty());
+            }
+            let _ = std::fs::remove_file(bp);
+            let _ = std::fs::remove_file(ap);
+        }
+        assert!(differing > 200, "the generator must produce changes");
+    }
+
+    #[test]
+    fn errors_are_the_same_as_a_full_parse_gives() {
+        let good = r#"{"kind":"file","path":"/a"}"#.to_owned();
+        let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+            (vec![good.clone(), "not json".into()], vec![good.clone()]),
+            (vec![good.clone()], vec![good.clone(), "[1]".into()]),
+            (
+                vec!["{\"kind\":\"file\"}".into()],
+                vec!["{\"kind\":\"file\"}".into()],
+            ),
+            (
+                vec![good.clone(), "{\"path\":\"/b\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":\"socket\",\"host\":\"h\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":7}".into()],
+                vec!["oops".into()],
+            ),
+            (
+                vec![good.clone(), "{\"kind\":\"check\"}".into()],
+                vec![good.clone()],
+            ),
+            (
+                vec!["{\"kind\":\"file\",\"path\":\"\\ud800\"}".into()],
+                vec!["{\"kind\":\"file\",\"path\":\"\\ud800\"}".into()],
+            ),
+        ];
+        let rules = Rules::new(&Options {
+            keys: vec!["file:path".into()],
+            ..Options::default()
+        })
+        .expect("rules");
+        for (i, (b, a)) in cases.into_iter().enumerate() {
+            let (bp, ap) = (temp(&format!("eb{i}"), &b), temp(&format!("ea{i}"), &a));
+            let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
+            let fast = input::load(&rules, bs, as_).expect_err("bad input");
+            let plain = input::load_plain(&rules, bs, as_).expect_err("bad input");
+            assert_eq!(fast.to_string(), plain.to_string(), "case {i}");
+            // FILE:LINE: what
+            let msg = fast.to_string();
+            let rest = msg
+                .strip_prefix(bs)
+                .or_else(|| msg.strip_prefix(as_))
+                .unwrap_or_else(|| panic!("no file name: {msg}"));
+            let line: String = rest[1..].chars().take_while(char::is_ascii_digit).collect();
+            assert!(
+                rest.starts_with(':') && !line.is_empty(),
+                "no line number: {msg}"
+            );
+            let _ = std::fs::remove_file(bp);
+            let _ = std::fs::remove_file(ap);
+        }
+    }
 }

@@ -1,0 +1,485 @@
+//! Pairing records by identity and turning what differs into `change`
+//! records.
+//!
+//! Records are grouped by (kind, identity key). Within a group, in order:
+//! 1. equal records cancel (multiset; oldest first): never a change;
+//! 2. processes pair by instance (boot_id, pid, start_ticks): a pair whose
+//!    compared fields differ is `changed`; other kinds pair silently when
+//!    their compared fields are equal;
+//! 3. across the process groups, a process left in BEFORE under one
+//!    identity and in AFTER under another with the same instance (host
+//!    too) is one process whose identity fields changed: `changed`;
+//! 4. what is left pairs by file order: processes as `restarted` (silent on
+//!    a host that rebooted between the snapshots), other kinds as
+//!    `changed`;
+//! 5. the rest is `removed` (BEFORE) or `added` (AFTER).
+//!
+//! Step 1 is why the loader may cancel byte-identical lines early, and
+//! step 2 why it may cancel lines that are byte-identical once ignored
+//! fields (never identity or instance fields) are dropped: both only do
+//! the work of these steps sooner, on bytes instead of trees.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+use serde_json::{json, Map, Value};
+
+use crate::input::{Loaded, Rec};
+use crate::rules::{field, Class, Ignore, Rules, INSTANCE};
+
+/// What happened to a thing between the snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Op {
+    Reboot,
+    Removed,
+    Added,
+    Restarted,
+    Changed,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Reboot => "reboot",
+            Op::Removed => "removed",
+            Op::Added => "added",
+            Op::Restarted => "restarted",
+            Op::Changed => "changed",
+        }
+    }
+}
+
+/// One difference.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub op: Op,
+    /// The kind compared (`host` for a reboot; `None` for kind-less records).
+    pub of: Option<String>,
+    pub key: Map<String, Value>,
+    pub before: Option<Map<String, Value>>,
+    pub after: Option<Map<String, Value>>,
+    pub fields: Vec<String>,
+    sort: (Option<String>, String, Op, String, String),
+}
+
+impl Change {
+    fn new(
+        op: Op,
+        of: Option<String>,
+        key: Map<String, Value>,
+        before: Option<Map<String, Value>>,
+        after: Option<Map<String, Value>>,
+        fields: Vec<String>,
+    ) -> Change {
+        let text = |m: &Option<Map<String, Value>>| {
+            m.as_ref()
+                .map(|m| serde_json::to_string(m).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        let sort = (
+            of.clone(),
+            serde_json::to_string(&key).unwrap_or_default(),
+            op,
+            text(&before),
+            text(&after),
+        );
+        Change {
+            op,
+            of,
+            key,
+            before,
+            after,
+            fields,
+            sort,
+        }
+    }
+
+    /// The `change` record.
+    pub fn to_value(&self) -> Value {
+        let obj = |m: &Option<Map<String, Value>>| match m {
+            Some(m) => Value::Object(m.clone()),
+            None => Value::Null,
+        };
+        json!({
+            "kind": "change",
+            "op": self.op.name(),
+            "of": self.of,
+            "key": self.key,
+            "before": obj(&self.before),
+            "after": obj(&self.after),
+            "fields": self.fields,
+        })
+    }
+}
+
+/// A group of records with one identity.
+struct Group {
+    kind: Option<String>,
+    key: Map<String, Value>,
+    b: Vec<usize>,
+    a: Vec<usize>,
+}
+
+/// All changes between the loaded sides, in the stable order: by kind,
+/// then key (its JSON text), then op, then the records' JSON text.
+pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
+    let mut changes = Vec::new();
+
+    // Reboots: a host with process records on both sides and no boot id in
+    // common.
+    let mut rebooted: HashSet<&str> = HashSet::new();
+    for (hjson, (host, bset)) in &input.boots_before.hosts {
+        let Some((_, aset)) = input.boots_after.hosts.get(hjson) else {
+            continue;
+        };
+        if input.shared_hosts.contains(hjson) || bset.keys().any(|k| aset.contains_key(k)) {
+            continue;
+        }
+        rebooted.insert(hjson);
+        let ids = |s: &BTreeMap<String, Value>| Value::Array(s.values().cloned().collect());
+        let side = |s: &BTreeMap<String, Value>| {
+            let mut m = Map::new();
+            m.insert("host".into(), host.clone());
+            m.insert("boot_ids".into(), ids(s));
+            m
+        };
+        let mut key = Map::new();
+        key.insert("host".into(), host.clone());
+        changes.push(Change::new(
+            Op::Reboot,
+            Some("host".into()),
+            key,
+            Some(side(bset)),
+            Some(side(aset)),
+            vec!["boot_ids".into()],
+        ));
+    }
+
+    // Group both sides by (kind, key).
+    let mut groups: HashMap<(Option<String>, String), Group> = HashMap::new();
+    let mut add = |recs: &[Rec], after: bool| {
+        for (i, r) in recs.iter().enumerate() {
+            let kind = r.map.get("kind").and_then(Value::as_str);
+            if rules.excluded(kind, &r.map) {
+                continue;
+            }
+            let key = rules.key_of(kind, &r.map);
+            let text = serde_json::to_string(&key).unwrap_or_default();
+            let g = groups
+                .entry((kind.map(str::to_owned), text))
+                .or_insert_with(|| Group {
+                    kind: kind.map(str::to_owned),
+                    key,
+                    b: Vec::new(),
+                    a: Vec::new(),
+                });
+            if after {
+                g.a.push(i);
+            } else {
+                g.b.push(i);
+            }
+        }
+    };
+    add(&input.before, false);
+    add(&input.after, true);
+
+    // Groups in a fixed order, so that pairing across groups is stable.
+    let mut groups: Vec<((Option<String>, String), Group)> = groups.into_iter().collect();
+    groups.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut lefts: Vec<(Vec<usize>, Vec<usize>)> = groups
+        .iter()
+        .map(|(_, g)| pair_same(rules, input, g, &mut changes))
+        .collect();
+    moved_identity(rules, input, &groups, &mut lefts, &mut changes);
+    for ((_, g), (b, a)) in groups.iter().zip(lefts) {
+        pair_rest(rules, input, &rebooted, g, &b, &a, &mut changes);
+    }
+    changes.sort_by(|x, y| x.sort.cmp(&y.sort));
+    changes
+}
+
+/// Pair `b` with `a` by a text of each record: equal texts pair, oldest
+/// first. Returns the pairs and what is left of each side (in order).
+fn pair_by<F: Fn(&Map<String, Value>) -> String>(
+    before: &[Rec],
+    after: &[Rec],
+    b: &[usize],
+    a: &[usize],
+    text: F,
+) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+    if b.is_empty() || a.is_empty() {
+        return (Vec::new(), b.to_vec(), a.to_vec());
+    }
+    let mut queues: HashMap<String, VecDeque<usize>> = HashMap::new();
+    for &i in b {
+        queues.entry(text(&before[i].map)).or_default().push_back(i);
+    }
+    let mut pairs = Vec::new();
+    let mut a_left = Vec::new();
+    let mut taken: HashSet<usize> = HashSet::new();
+    for &j in a {
+        match queues
+            .get_mut(&text(&after[j].map))
+            .and_then(VecDeque::pop_front)
+        {
+            Some(i) => {
+                taken.insert(i);
+                pairs.push((i, j));
+            }
+            None => a_left.push(j),
+        }
+    }
+    let b_left = b.iter().copied().filter(|i| !taken.contains(i)).collect();
+    (pairs, b_left, a_left)
+}
+
+/// Steps 1 and 2 of a group: equal records cancel; processes of the same
+/// instance, and other records with equal compared fields, pair (a
+/// `changed` record where compared fields differ). Returns what is left of
+/// each side, in file order.
+fn pair_same(
+    rules: &Rules,
+    input: &Loaded,
+    g: &Group,
+    out: &mut Vec<Change>,
+) -> (Vec<usize>, Vec<usize>) {
+    let (before, after) = (&input.before, &input.after);
+    let kind = g.kind.as_deref();
+    let process = Rules::class(kind) == Class::Process;
+    let ignore = rules.ignore(kind);
+
+    // 1. Equal records cancel.
+    let (_, b, a) = pair_by(before, after, &g.b, &g.a, |m| {
+        serde_json::to_string(m).unwrap_or_default()
+    });
+
+    // 2. Same instance, or equal compared fields.
+    let (pairs, b, a) = if process {
+        pair_by(before, after, &b, &a, |m| instance(m, false))
+    } else {
+        pair_by(before, after, &b, &a, |m| projection(m, &ignore, false))
+    };
+    for (i, j) in pairs {
+        let fields = compare(&before[i].map, &after[j].map, &ignore, process);
+        if !fields.is_empty() {
+            out.push(Change::new(
+                Op::Changed,
+                g.kind.clone(),
+                g.key.clone(),
+                Some(before[i].map.clone()),
+                Some(after[j].map.clone()),
+                fields,
+            ));
+        }
+    }
+    (b, a)
+}
+
+/// A process's instance as a text; with `host`, across groups.
+fn instance(m: &Map<String, Value>, host: bool) -> String {
+    let mut parts: Vec<&Value> = Vec::with_capacity(4);
+    if host {
+        parts.push(m.get("host").unwrap_or(&Value::Null));
+    }
+    parts.extend(INSTANCE.iter().map(|f| m.get(*f).unwrap_or(&Value::Null)));
+    serde_json::to_string(&parts).unwrap_or_default()
+}
+
+/// Step 3: a process left over in BEFORE under one identity and in AFTER
+/// under another, with the same instance (host, boot_id, pid,
+/// start_ticks), is one process whose identity fields changed (an exec in
+/// place, a new argv, a dropped privilege): `changed`, keyed by its new
+/// identity, and neither removed nor added.
+fn moved_identity(
+    rules: &Rules,
+    input: &Loaded,
+    groups: &[((Option<String>, String), Group)],
+    lefts: &mut [(Vec<usize>, Vec<usize>)],
+    out: &mut Vec<Change>,
+) {
+    let (before, after) = (&input.before, &input.after);
+    let is_process = |g: &Group| Rules::class(g.kind.as_deref()) == Class::Process;
+    let known = |m: &Map<String, Value>| !matches!(m.get("pid"), None | Some(Value::Null));
+    let mut waiting: HashMap<String, VecDeque<(usize, usize)>> = HashMap::new();
+    for (gi, ((_, g), (b, _))) in groups.iter().zip(lefts.iter()).enumerate() {
+        if is_process(g) {
+            for &i in b.iter().filter(|&&i| known(&before[i].map)) {
+                waiting
+                    .entry(instance(&before[i].map, true))
+                    .or_default()
+                    .push_back((gi, i));
+            }
+        }
+    }
+    if waiting.is_empty() {
+        return;
+    }
+    let ignore = rules.ignore(Some("process"));
+    let mut taken: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (gj, ((_, g), (_, a))) in groups.iter().zip(lefts.iter()).enumerate() {
+        if !is_process(g) {
+            continue;
+        }
+        for &j in a.iter().filter(|&&j| known(&after[j].map)) {
+            let found = waiting
+                .get_mut(&instance(&after[j].map, true))
+                .and_then(VecDeque::pop_front);
+            if let Some((gi, i)) = found {
+                taken.push((gi, i, gj, j));
+                let (bm, am) = (&before[i].map, &after[j].map);
+                let fields = compare(bm, am, &ignore, true);
+                if !fields.is_empty() {
+                    out.push(Change::new(
+                        Op::Changed,
+                        g.kind.clone(),
+                        g.key.clone(),
+                        Some(bm.clone()),
+                        Some(am.clone()),
+                        fields,
+                    ));
+                }
+            }
+        }
+    }
+    let (tb, ta): (HashSet<usize>, HashSet<usize>) =
+        taken.iter().map(|&(_, i, _, j)| (i, j)).unzip();
+    let mut touched: BTreeSet<usize> = BTreeSet::new();
+    for &(gi, _, gj, _) in &taken {
+        touched.insert(gi);
+        touched.insert(gj);
+    }
+    for g in touched {
+        lefts[g].0.retain(|x| !tb.contains(x));
+        lefts[g].1.retain(|x| !ta.contains(x));
+    }
+}
+
+/// Steps 4 and 5 of a group: the rest pairs in file order (processes as
+/// `restarted`, silent on a rebooted host; others as `changed`), and what
+/// is left over is `removed` or `added`.
+fn pair_rest(
+    rules: &Rules,
+    input: &Loaded,
+    rebooted: &HashSet<&str>,
+    g: &Group,
+    b: &[usize],
+    a: &[usize],
+    out: &mut Vec<Change>,
+) {
+    let (before, after) = (&input.before, &input.after);
+    let kind = g.kind.as_deref();
+    let process = Rules::class(kind) == Class::Process;
+    let ignore = rules.ignore(kind);
+    let n = b.len().min(a.len());
+    for (&i, &j) in b.iter().zip(a) {
+        let (bm, am) = (&before[i].map, &after[j].map);
+        let mut fields = compare(bm, am, &ignore, process);
+        let op = if process {
+            let host = bm.get("host").map(Value::to_string).unwrap_or_default();
+            if rebooted.contains(host.as_str()) {
+                continue;
+            }
+            for f in INSTANCE {
+                if bm.get(f) != am.get(f) && !fields.iter().any(|x| x == f) {
+                    fields.push(f.to_owned());
+                }
+            }
+            fields.sort();
+            Op::Restarted
+        } else {
+            Op::Changed
+        };
+        out.push(Change::new(
+            op,
+            g.kind.clone(),
+            g.key.clone(),
+            Some(bm.clone()),
+            Some(am.clone()),
+            fields,
+        ));
+    }
+    for &i in &b[n..] {
+        out.push(Change::new(
+            Op::Removed,
+            g.kind.clone(),
+            g.key.clone(),
+            Some(before[i].map.clone()),
+            None,
+            Vec::new(),
+        ));
+    }
+    for &j in &a[n..] {
+        out.push(Change::new(
+            Op::Added,
+            g.kind.clone(),
+            g.key.clone(),
+            None,
+            Some(after[j].map.clone()),
+            Vec::new(),
+        ));
+    }
+}
+
+/// A field as compared: ignored parts dropped (`FIELD[].SUB`: SUB removed
+/// from each element, the elements then compared as a set).
+fn view<'a>(
+    m: &'a Map<String, Value>,
+    name: &str,
+    ig: &Ignore,
+    process: bool,
+) -> Option<Cow<'a, Value>> {
+    let v = field(m, name, process)?;
+    let subs: Vec<&str> = ig
+        .sub
+        .iter()
+        .filter(|(f, _)| f == name)
+        .map(|(_, s)| s.as_str())
+        .collect();
+    if subs.is_empty() {
+        return Some(v);
+    }
+    let Value::Array(items) = v.as_ref() else {
+        return Some(v);
+    };
+    let mut set: BTreeMap<String, Value> = BTreeMap::new();
+    for it in items {
+        let mut it = it.clone();
+        if let Value::Object(o) = &mut it {
+            for s in &subs {
+                o.remove(*s);
+            }
+        }
+        set.insert(it.to_string(), it);
+    }
+    Some(Cow::Owned(Value::Array(set.into_values().collect())))
+}
+
+/// Names of the compared fields whose values differ (a field present on
+/// one side only differs), sorted.
+pub fn compare(
+    b: &Map<String, Value>,
+    a: &Map<String, Value>,
+    ig: &Ignore,
+    process: bool,
+) -> Vec<String> {
+    let names: BTreeSet<&str> = b.keys().chain(a.keys()).map(String::as_str).collect();
+    names
+        .into_iter()
+        .filter(|n| !ig.fields.contains(*n))
+        .filter(|n| view(b, n, ig, process) != view(a, n, ig, process))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The compared fields of a record as one text (sorted by name).
+fn projection(m: &Map<String, Value>, ig: &Ignore, process: bool) -> String {
+    let mut p: BTreeMap<&str, Cow<Value>> = BTreeMap::new();
+    for k in m.keys() {
+        if !ig.fields.contains(k) {
+            if let Some(v) = view(m, k, ig, process) {
+                p.insert(k, v);
+            }
+        }
+    }
+    serde_json::to_string(&p).unwrap_or_default()
+}

@@ -1,0 +1,373 @@
+//! `--format text`: one line per change for people, most urgent first:
+//! reboots, processes that still run deleted code, listening sockets, other
+//! processes, connections, then other kinds. Marks: `+` added, `-` removed,
+//! `~` changed, `R` restarted, `B` rebooted. A changed string (argv, paths)
+//! shows the changed words as `[-old-]{+new+}`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use similar::{utils::diff_slices, Algorithm, ChangeTag};
+
+use common::bytes::display_value;
+
+use crate::diff::{Change, Op};
+use crate::rules::{is_listener, strip_deleted};
+
+/// The sections, in the order they are shown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Reboots,
+    DeletedCode,
+    Listeners,
+    Processes,
+    Connections,
+    Other(String),
+}
+
+impl Section {
+    fn title(&self) -> String {
+        match self {
+            Section::Reboots => "# reboots".into(),
+            Section::DeletedCode => "# processes that run deleted code".into(),
+            Section::Listeners => "# listening and unconnected sockets".into(),
+            Section::Processes => "# processes".into(),
+            Section::Connections => "# connections".into(),
+            Section::Other(k) => format!("# {k}"),
+        }
+    }
+}
+
+/// Does this process record run code that is gone from disk?
+pub fn runs_deleted_code(m: &Map<String, Value>) -> bool {
+    m.get("exe_deleted") == Some(&Value::Bool(true))
+        || m.get("deleted_maps")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+}
+
+fn section(c: &Change) -> Section {
+    let rec = c.after.as_ref().or(c.before.as_ref());
+    match (c.op, c.of.as_deref(), rec) {
+        (Op::Reboot, _, _) => Section::Reboots,
+        (_, Some("process"), _) if c.after.as_ref().is_some_and(runs_deleted_code) => {
+            Section::DeletedCode
+        }
+        (_, Some("process"), _) => Section::Processes,
+        (_, Some("socket"), Some(r)) if is_listener(r) => Section::Listeners,
+        (_, Some("socket"), _) => Section::Connections,
+        (_, Some(k), _) => Section::Other(k.to_owned()),
+        (_, None, _) => Section::Other("records".into()),
+    }
+}
+
+/// The text lines of all changes (empty when there are none).
+pub fn render(changes: &[Change]) -> Vec<String> {
+    let mut by: BTreeMap<Section, Vec<String>> = BTreeMap::new();
+    let mut counts: BTreeMap<Op, usize> = BTreeMap::new();
+    for c in changes {
+        by.entry(section(c)).or_default().push(line(c));
+        *counts.entry(c.op).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    for (s, lines) in by {
+        out.push(s.title());
+        out.extend(lines);
+    }
+    if !changes.is_empty() {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(op, n)| format!("{n} {}", op.name()))
+            .collect();
+        let n = changes.len();
+        let noun = if n == 1 { "change" } else { "changes" };
+        out.push(format!("# {n} {noun}: {}", parts.join(", ")));
+    }
+    out
+}
+
+fn mark(op: Op) -> &'static str {
+    match op {
+        Op::Reboot => "B",
+        Op::Added => "+",
+        Op::Removed => "-",
+        Op::Changed => "~",
+        Op::Restarted => "R",
+    }
+}
+
+fn get<'a>(m: &'a Map<String, Value>, f: &str) -> &'a Value {
+    m.get(f).unwrap_or(&Value::Null)
+}
+
+/// One argv word for a line: quoted when it has blanks or is empty.
+fn word(v: &Value) -> String {
+    let s = display_value(v);
+    if s.is_empty() || s.contains(char::is_whitespace) {
+        format!("'{s}'")
+    } else {
+        s
+    }
+}
+
+fn cmdline(v: &Value) -> String {
+    match v {
+        Value::Array(a) => a.iter().map(word).collect::<Vec<_>>().join(" "),
+        other => display_value(other),
+    }
+}
+
+fn exe(v: &Value) -> String {
+    display_value(&strip_deleted(v).unwrap_or_else(|| v.clone()))
+}
+
+fn describe_process(m: &Map<String, Value>) -> String {
+    let mut s = format!(
+        "{}@{} ",
+        display_value(get(m, "user")),
+        display_value(get(m, "host"))
+    );
+    let argv = get(m, "cmdline");
+    if argv.as_array().is_some_and(|a| !a.is_empty()) {
+        s.push_str(&cmdline(argv));
+    } else {
+        s.push_str(&format!("[{}]", display_value(get(m, "comm"))));
+    }
+    if let Some(u) = m.get("unit").filter(|u| !u.is_null()) {
+        s.push_str(&format!(" ({})", display_value(u)));
+    }
+    s
+}
+
+fn endpoint(m: &Map<String, Value>, addr: &str, port: &str) -> String {
+    let a = display_value(get(m, addr));
+    match get(m, port) {
+        Value::Null => a,
+        p if get(m, "family").as_str() == Some("inet6") => format!("[{a}]:{p}"),
+        p => format!("{a}:{p}"),
+    }
+}
+
+fn comms(v: &Value) -> String {
+    match v {
+        Value::Array(a) => {
+            let mut names: Vec<String> = a
+                .iter()
+                .map(|p| display_value(p.get("comm").unwrap_or(&Value::Null)))
+                .collect();
+            names.sort();
+            names.dedup();
+            names.join(",")
+        }
+        other => display_value(other),
+    }
+}
+
+fn describe_socket(m: &Map<String, Value>) -> String {
+    let mut s = format!(
+        "{} {} {}",
+        display_value(get(m, "host")),
+        display_value(get(m, "proto")),
+        endpoint(m, "local_addr", "local_port")
+    );
+    if !is_listener(m) {
+        s.push_str(&format!(
+            " -> {}",
+            endpoint(m, "remote_addr", "remote_port")
+        ));
+    }
+    s.push_str(&format!(" {}", display_value(get(m, "state"))));
+    let p = comms(get(m, "processes"));
+    if !p.is_empty() && p != "-" {
+        s.push_str(&format!(" ({p})"));
+    }
+    s
+}
+
+fn describe_key(c: &Change) -> String {
+    let parts: Vec<String> = c
+        .key
+        .iter()
+        .map(|(k, v)| format!("{k}={}", display_value(v)))
+        .collect();
+    match &c.of {
+        Some(k) => format!("{k} {}", parts.join(" ")),
+        None => parts.join(" "),
+    }
+}
+
+/// Split a string into words and the single characters between them, so a
+/// path or an option shows which part changed.
+fn tokens(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, ch) in s.char_indices() {
+        if !(ch.is_alphanumeric() || ch == '_') {
+            if start < i {
+                out.push(&s[start..i]);
+            }
+            out.push(&s[i..i + ch.len_utf8()]);
+            start = i + ch.len_utf8();
+        }
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// `old` and `new` as one text, the changed words marked.
+pub fn word_diff(old: &str, new: &str) -> String {
+    let (o, n) = (tokens(old), tokens(new));
+    let mut out = String::new();
+    let (mut del, mut ins) = (String::new(), String::new());
+    let flush = |out: &mut String, del: &mut String, ins: &mut String| {
+        if !del.is_empty() {
+            out.push_str(&format!("[-{del}-]"));
+            del.clear();
+        }
+        if !ins.is_empty() {
+            out.push_str(&format!("{{+{ins}+}}"));
+            ins.clear();
+        }
+    };
+    for (tag, parts) in diff_slices(Algorithm::Myers, &o, &n) {
+        let text = parts.concat();
+        match tag {
+            ChangeTag::Equal => {
+                flush(&mut out, &mut del, &mut ins);
+                out.push_str(&text);
+            }
+            ChangeTag::Delete => del.push_str(&text),
+            ChangeTag::Insert => ins.push_str(&text),
+        }
+    }
+    flush(&mut out, &mut del, &mut ins);
+    out
+}
+
+/// How one differing field reads.
+fn field_change(f: &str, b: &Value, a: &Value) -> String {
+    match f {
+        "cmdline" => format!("{f}: {}", word_diff(&cmdline(b), &cmdline(a))),
+        "exe" => format!("{f}: {}", word_diff(&exe(b), &exe(a))),
+        "processes" => format!("{f}: {} -> {}", comms(b), comms(a)),
+        "deleted_maps" => match (b.as_array(), a.as_array()) {
+            (Some(bs), Some(as_)) => {
+                let mut parts: Vec<String> = Vec::new();
+                for x in as_.iter().filter(|x| !bs.contains(x)) {
+                    parts.push(format!("+{}", display_value(x)));
+                }
+                for x in bs.iter().filter(|x| !as_.contains(x)) {
+                    parts.push(format!("-{}", display_value(x)));
+                }
+                format!("{f}: {}", parts.join(" "))
+            }
+            _ => format!("{f}: {} -> {}", display_value(b), display_value(a)),
+        },
+        _ => {
+            let (bs, as_) = (display_value(b), display_value(a));
+            let stringy = |v: &Value| v.is_string() || v.is_array();
+            if stringy(b) && stringy(a) && bs.len().max(as_.len()) > 20 {
+                format!("{f}: {}", word_diff(&bs, &as_))
+            } else {
+                format!("{f}: {bs} -> {as_}")
+            }
+        }
+    }
+}
+
+/// One change as one line.
+pub fn line(c: &Change) -> String {
+    let rec = c.after.as_ref().or(c.before.as_ref());
+    let what = match (c.op, c.of.as_deref(), rec) {
+        (Op::Reboot, _, _) => {
+            let ids = |m: &Option<Map<String, Value>>| {
+                m.as_ref()
+                    .map(|m| cmdline(get(m, "boot_ids")))
+                    .unwrap_or_default()
+            };
+            return format!(
+                "B host {} rebooted: boot id {} -> {}",
+                display_value(c.key.get("host").unwrap_or(&Value::Null)),
+                ids(&c.before),
+                ids(&c.after)
+            );
+        }
+        (_, Some("process"), Some(r)) => format!("process {}", describe_process(r)),
+        (_, Some("socket"), Some(r)) => format!("socket {}", describe_socket(r)),
+        _ => describe_key(c),
+    };
+    let mut s = format!("{} {what}", mark(c.op));
+    let pid = |m: &Option<Map<String, Value>>| {
+        m.as_ref()
+            .map(|m| display_value(get(m, "pid")))
+            .unwrap_or_default()
+    };
+    if c.of.as_deref() == Some("process") {
+        match c.op {
+            Op::Added => s.push_str(&format!(" [pid {}]", pid(&c.after))),
+            Op::Removed => s.push_str(&format!(" [pid {}]", pid(&c.before))),
+            Op::Restarted => s.push_str(&format!(" [pid {} -> {}]", pid(&c.before), pid(&c.after))),
+            _ => s.push_str(&format!(" [pid {}]", pid(&c.after))),
+        }
+        if let Some(a) = &c.after {
+            if a.get("exe_deleted") == Some(&Value::Bool(true)) {
+                s.push_str(" runs a deleted executable");
+            }
+            if let Some(n) = a
+                .get("deleted_maps")
+                .and_then(Value::as_array)
+                .filter(|d| !d.is_empty())
+            {
+                s.push_str(&format!(" maps {} deleted file(s)", n.len()));
+            }
+        }
+    }
+    if let (Some(b), Some(a)) = (&c.before, &c.after) {
+        let details: Vec<String> = c
+            .fields
+            .iter()
+            .filter(|f| {
+                !matches!(c.op, Op::Restarted)
+                    || !["pid", "start_ticks", "boot_id"].contains(&f.as_str())
+            })
+            .map(|f| field_change(f, get(b, f), get(a, f)))
+            .collect();
+        if !details.is_empty() {
+            s.push_str(": ");
+            s.push_str(&details.join("; "));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn word_diff_marks_only_the_changed_words() {
+        assert_eq!(
+            word_diff(
+                "/usr/bin/python3 -m http.server 8000",
+                "/usr/bin/python3 -m http.server 9000"
+            ),
+            "/usr/bin/python3 -m http.server [-8000-]{+9000+}"
+        );
+        assert_eq!(
+            word_diff("/usr/lib/libssl.so.3", "/usr/lib/libssl.so.4"),
+            "/usr/lib/libssl.so.[-3-]{+4+}"
+        );
+        assert_eq!(word_diff("same", "same"), "same");
+    }
+
+    #[test]
+    fn argv_words_are_quoted_and_bytes_escaped() {
+        assert_eq!(
+            cmdline(&json!(["nginx", "-g", "daemon off;", [102, 255]])),
+            "nginx -g 'daemon off;' f\\xff"
+        );
+    }
+}
