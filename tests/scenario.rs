@@ -35,13 +35,24 @@ const SCRIPT: &str = r#"
 set -eu
 ip link set lo up
 cd "$WORK"
+# A background job is a copy of this shell until it has exec'd: wait for
+# that, or a snapshot may catch the copy instead of the program.
+execd() {
+  for _ in $(seq 200); do
+    [ "$(readlink "/proc/$1/exe")" != "$(readlink /proc/$$/exe)" ] && return 0
+    sleep 0.01
+  done
+  return 1
+}
 sleep 3001 & STOP=$!
 sleep 3002 & RESTART=$!
+execd "$STOP"; execd "$RESTART"
 "$PS_SNAP" > before-ps.json
 "$NET_SNAP" > before-net.json
 kill "$STOP" "$RESTART"
 wait "$STOP" "$RESTART" 2>/dev/null || true
 sleep 3002 & RESTARTED=$!
+execd "$RESTARTED"
 PATCHDAY_SCENARIO_ROLE=listen "$SELF" --exact scenario_listener_role --test-threads 1 >/dev/null 2>&1 & SERVICE=$!
 for i in $(seq 100); do
   "$NET_SNAP" -t -l | grep -q '"local_port":8631' && break
