@@ -1,0 +1,416 @@
+//! Writing a JSON record straight into a reused byte buffer.
+//!
+//! Building a `serde_json::Value` per record (an ordered map of owned keys)
+//! was half of a snapshot's user time with many thousands of processes or
+//! sockets. The snapshot tools write their fixed field lists through
+//! [`Obj`] instead. The bytes are exactly serde_json's compact output (same
+//! string escapes, same number formatting), so a record written here and one
+//! written by [`crate::Out::record`] cannot be told apart; the tests check
+//! that against serde_json itself.
+
+use std::fmt;
+
+use serde_json::Value;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Append the characters of `s` escaped as serde_json escapes them (`"`,
+/// `\` and control characters; nothing else), without the quotes.
+fn escape_into(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            buf.extend_from_slice(b"\\u00");
+            buf.push(HEX[usize::from(b >> 4)]);
+            buf.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            buf.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
+/// Append `s` as a JSON string.
+pub fn write_str(buf: &mut Vec<u8>, s: &str) {
+    buf.push(b'"');
+    escape_into(buf, s);
+    buf.push(b'"');
+}
+
+/// Append raw system bytes in the [`crate::bytes`] convention: a string when
+/// they are UTF-8, else an array of the byte values.
+pub fn write_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => write_str(buf, s),
+        Err(_) => {
+            buf.push(b'[');
+            for (i, &x) in b.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_u64(buf, u64::from(x));
+            }
+            buf.push(b']');
+        }
+    }
+}
+
+/// Append an unsigned integer in decimal.
+pub fn write_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Append a signed integer in decimal.
+pub fn write_i64(buf: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        buf.push(b'-');
+    }
+    write_u64(buf, n.unsigned_abs());
+}
+
+/// Append a float as serde_json writes it (shortest round-trip digits,
+/// `null` for NaN and the infinities, which JSON cannot hold).
+pub fn write_f64(buf: &mut Vec<u8>, f: f64) {
+    // Writing into a Vec cannot fail, and an f64 always serializes.
+    let _ = serde_json::to_writer(&mut *buf, &f);
+}
+
+/// A number [`Obj::num`] can write.
+pub trait Num: Copy {
+    fn write(self, buf: &mut Vec<u8>);
+}
+
+macro_rules! unsigned {
+    ($($t:ty)*) => {$(
+        impl Num for $t {
+            fn write(self, buf: &mut Vec<u8>) {
+                write_u64(buf, self as u64);
+            }
+        }
+    )*};
+}
+macro_rules! signed {
+    ($($t:ty)*) => {$(
+        impl Num for $t {
+            fn write(self, buf: &mut Vec<u8>) {
+                write_i64(buf, self as i64);
+            }
+        }
+    )*};
+}
+unsigned!(u8 u16 u32 u64 usize);
+signed!(i8 i16 i32 i64 isize);
+
+impl Num for f64 {
+    fn write(self, buf: &mut Vec<u8>) {
+        write_f64(buf, self);
+    }
+}
+
+/// Escapes what a `Display` writes, so it can go into a JSON string
+/// without an intermediate `String`.
+struct Escaper<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
+    }
+}
+
+/// A JSON object being written into a buffer: `key()`, then one value
+/// method, for each field; then [`Obj::end`]. Every value method has an
+/// `opt_` twin that writes `null` for `None`, the record convention for a
+/// field that could not be read.
+pub struct Obj<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    /// Open an object (`{`) at the end of `buf`.
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        Obj { buf, first: true }
+    }
+
+    /// The next field's name; the value method called next writes its value.
+    pub fn key(&mut self, k: &str) -> &mut Self {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        write_str(self.buf, k);
+        self.buf.push(b':');
+        self
+    }
+
+    pub fn null(&mut self) {
+        self.buf.extend_from_slice(b"null");
+    }
+
+    pub fn str(&mut self, s: &str) {
+        write_str(self.buf, s);
+    }
+
+    pub fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.null(),
+        }
+    }
+
+    /// A string of what `v` displays as (an IP address, say), escaped,
+    /// with no allocation.
+    pub fn display(&mut self, v: impl fmt::Display) {
+        use fmt::Write;
+        self.buf.push(b'"');
+        // The escaper never fails, and Display of std types does not either.
+        let _ = write!(Escaper(self.buf), "{v}");
+        self.buf.push(b'"');
+    }
+
+    pub fn num<N: Num>(&mut self, n: N) {
+        n.write(self.buf);
+    }
+
+    pub fn opt_num<N: Num>(&mut self, n: Option<N>) {
+        match n {
+            Some(n) => self.num(n),
+            None => self.null(),
+        }
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.buf
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub fn opt_bool(&mut self, b: Option<bool>) {
+        match b {
+            Some(b) => self.bool(b),
+            None => self.null(),
+        }
+    }
+
+    /// Raw system bytes in the [`crate::bytes`] convention.
+    pub fn bytes(&mut self, b: &[u8]) {
+        write_bytes(self.buf, b);
+    }
+
+    pub fn opt_bytes(&mut self, b: Option<&[u8]>) {
+        match b {
+            Some(b) => self.bytes(b),
+            None => self.null(),
+        }
+    }
+
+    /// An array of byte strings (argv, paths), each in the
+    /// [`crate::bytes`] convention.
+    pub fn bytes_array(&mut self, items: &[&[u8]]) {
+        let mut a = self.array();
+        for b in items {
+            a.item().bytes(b);
+        }
+        a.end();
+    }
+
+    pub fn opt_bytes_array(&mut self, items: Option<&[&[u8]]>) {
+        match items {
+            Some(items) => self.bytes_array(items),
+            None => self.null(),
+        }
+    }
+
+    /// Any JSON value, through serde_json.
+    pub fn value(&mut self, v: &Value) {
+        // Writing into a Vec cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut *self.buf, v);
+    }
+
+    /// An array as this field's value; close it with [`Arr::end`].
+    pub fn array(&mut self) -> Arr<'_> {
+        Arr::new(self.buf)
+    }
+
+    /// An object as this field's value; close it with [`Obj::end`].
+    pub fn object(&mut self) -> Obj<'_> {
+        Obj::new(self.buf)
+    }
+
+    /// Close the object (`}`).
+    pub fn end(self) {
+        self.buf.push(b'}');
+    }
+}
+
+/// A JSON array being written into a buffer: [`Arr::item`] before each
+/// element, then [`Arr::end`].
+pub struct Arr<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Arr<'a> {
+    /// Open an array (`[`) at the end of `buf`.
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        buf.push(b'[');
+        Arr { buf, first: true }
+    }
+
+    /// Start the next element: the value methods of the returned writer
+    /// write it (it is an [`Obj`] only to share them; no key is written).
+    pub fn item(&mut self) -> Obj<'_> {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        Obj {
+            buf: self.buf,
+            first: true,
+        }
+    }
+
+    /// The next element, an object; close it with [`Obj::end`].
+    pub fn object(&mut self) -> Obj<'_> {
+        Obj::new(self.item().buf)
+    }
+
+    /// Close the array (`]`).
+    pub fn end(self) {
+        self.buf.push(b']');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn written(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut b = Vec::new();
+        f(&mut b);
+        String::from_utf8(b).expect("JSON is UTF-8")
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let every_ascii: String = (0u8..=0x7f).map(char::from).collect();
+        for s in [
+            "plain",
+            "q\"b\\s",
+            "ctl\n\t\r\x08\x0c\x01\x1f\x7f",
+            "ü€😀",
+            "",
+            every_ascii.as_str(),
+        ] {
+            assert_eq!(
+                written(|b| write_str(b, s)),
+                serde_json::to_string(s).expect("encode")
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_follow_the_common_convention() {
+        for raw in [&b"/run/x"[..], b"caf\xe9", b"", b"\xff\x00\n"] {
+            assert_eq!(
+                written(|b| write_bytes(b, raw)),
+                crate::bytes::bytes_value(raw).to_string(),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_format_like_serde_json() {
+        for n in [0u64, 7, 10, 4026531840, u64::MAX] {
+            assert_eq!(written(|b| write_u64(b, n)), json!(n).to_string());
+        }
+        for n in [0i64, -1, 42, i64::MIN, i64::MAX] {
+            assert_eq!(written(|b| write_i64(b, n)), json!(n).to_string());
+        }
+        for f in [
+            0.0,
+            0.03,
+            -2.5,
+            1e21,
+            1e-7,
+            12345.678,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            assert_eq!(
+                written(|b| write_f64(b, f)),
+                serde_json::to_string(&Value::from(f)).expect("encode")
+            );
+        }
+    }
+
+    #[test]
+    fn object_matches_serde_json_compact_output() {
+        let got = written(|b| {
+            let mut o = Obj::new(b);
+            o.key("kind").str("x");
+            o.key("none").opt_str(None);
+            o.key("u").num(7u32);
+            o.key("i").num(-3i64);
+            o.key("f").num(0.5f64);
+            o.key("on").opt_num(None::<u64>);
+            o.key("b").bool(true);
+            o.key("ob").opt_bool(None);
+            o.key("raw").bytes(b"a\xff");
+            o.key("ob2").opt_bytes(None);
+            o.key("argv").bytes_array(&[b"a\nb", b"\xe9", b""]);
+            o.key("oa").opt_bytes_array(None);
+            o.key("v").value(&json!({"a": [1, null]}));
+            o.key("ip").display(std::net::Ipv6Addr::LOCALHOST);
+            o.key("q").display("say \"hi\"\n");
+            {
+                let mut a = o.key("procs").array();
+                for (pid, comm) in [(1u32, Some(&b"init"[..])), (2, None)] {
+                    let mut p = a.object();
+                    p.key("pid").num(pid);
+                    p.key("comm").opt_bytes(comm);
+                    p.end();
+                }
+                a.end();
+            }
+            o.key("empty").array().end();
+            o.end();
+        });
+        let want = json!({
+            "kind": "x", "none": null, "u": 7, "i": -3, "f": 0.5, "on": null,
+            "b": true, "ob": null, "raw": [97, 255], "ob2": null,
+            "argv": ["a\nb", [233], ""], "oa": null, "v": {"a": [1, null]},
+            "ip": "::1", "q": "say \"hi\"\n",
+            "procs": [{"pid": 1, "comm": "init"}, {"pid": 2, "comm": null}],
+            "empty": []
+        });
+        assert_eq!(got, want.to_string());
+    }
+}
