@@ -9,7 +9,6 @@
 //! through /proc/PID/net of a process living in it.
 
 pub mod diag;
-pub mod json;
 pub mod owners;
 pub mod procnet;
 pub mod sock;
@@ -362,28 +361,27 @@ pub fn write(snap: &Snapshot, root: &Root, format: Format, all_netns: bool) -> R
     let mut out = Out::stdout();
     match format {
         Format::Json => {
-            let mut host_json = String::new();
-            json::opt_str(&mut host_json, root.hostname().as_deref());
+            let host = root.hostname();
             let mut names = Names::new(root);
             let mut users: HashMap<u32, Option<String>> = HashMap::new();
-            let mut buf = String::with_capacity(64 * 1024);
+            let mut buf = Vec::with_capacity(64 * 1024);
             for s in &snap.sockets {
                 let user = match s.uid {
                     Some(u) => users.entry(u).or_insert_with(|| names.user(u)).as_deref(),
                     None => None,
                 };
                 let cx = Context {
-                    host_json: &host_json,
+                    host: host.as_deref(),
                     user,
                     processes: snap.owners.of(s.inode),
                 };
                 sock::write_record(&mut buf, s, cx);
                 if buf.len() >= 60 * 1024 {
-                    out.raw(buf.as_bytes())?;
+                    out.raw(&buf)?;
                     buf.clear();
                 }
             }
-            out.raw(buf.as_bytes())?;
+            out.raw(&buf)?;
         }
         Format::Text => {
             for line in text_table(snap, all_netns) {
