@@ -22,6 +22,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use common::cli::{self, Format};
 use common::names::Names;
+use common::partial::{Noun, Partial, Reason};
 use common::{Error, Out, Result, Root, Status};
 
 use crate::diag::{Diag, ALL_STATES};
@@ -465,6 +466,37 @@ pub fn text_table(snap: &Snapshot, all_netns: bool) -> Vec<String> {
         .collect()
 }
 
+/// The summary lines of what could not be read: fd tables (owners) and
+/// the tables of other network namespaces.
+pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
+    // Even root can be refused (a hardened or sandboxed pid 1): say which
+    // case this is, so the hint is only given where it helps.
+    let refused = if as_root {
+        "refused even to root"
+    } else {
+        "permission denied; run as root"
+    };
+    let mut owners = Partial::default();
+    owners.add("owners", snap.owners.unreadable, Reason::Text(refused));
+    let mut netns = Partial::default();
+    netns.add(
+        "sockets",
+        snap.netns_unreadable,
+        Reason::Text("their processes exited or are not readable"),
+    );
+    [
+        owners.summary(Noun("process", "processes"), &[], as_root),
+        netns.summary(
+            Noun("network namespace", "network namespaces"),
+            &[],
+            as_root,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 fn body() -> Result<Status> {
     let m = cli::parse(command())?;
     let root = cli::root_of(&m)?;
@@ -473,24 +505,8 @@ fn body() -> Result<Status> {
     let all_netns = m.get_flag("all_netns");
     let snap = snapshot(&root, &sel, all_netns)?;
     write(&snap, &root, format, all_netns)?;
-    if snap.owners.unreadable > 0 {
-        // Even root can be refused (a hardened or sandboxed pid 1): say
-        // which case this is, so the hint is only given where it helps.
-        let why = if nix::unistd::geteuid().is_root() {
-            "refused even to root"
-        } else {
-            "permission denied; run as root"
-        };
-        eprintln!(
-            "net-snap: partial snapshot: owners of {} processes unreadable ({why})",
-            snap.owners.unreadable
-        );
-    }
-    if snap.netns_unreadable > 0 {
-        eprintln!(
-            "net-snap: partial snapshot: sockets of {} network namespaces unreadable (their processes exited or are not readable)",
-            snap.netns_unreadable
-        );
+    for line in partial_lines(&snap, nix::unistd::geteuid().is_root()) {
+        eprintln!("net-snap: {line}");
     }
     Ok(Status::Ok)
 }
@@ -511,6 +527,35 @@ mod tests {
         )
         .expect("parse");
         Select::from_matches(&m)
+    }
+
+    #[test]
+    fn partial_lines_count_processes_and_namespaces() {
+        let mut snap = Snapshot {
+            sockets: Vec::new(),
+            owners: Owners::default(),
+            host_netns: None,
+            netns_unreadable: 0,
+        };
+        assert!(partial_lines(&snap, false).is_empty());
+        snap.owners.unreadable = 1;
+        snap.netns_unreadable = 2;
+        assert_eq!(
+            partial_lines(&snap, false),
+            [
+                "partial snapshot: owners of 1 process unreadable (permission denied; run as root)",
+                "partial snapshot: sockets of 2 network namespaces unreadable (their processes exited or are not readable)",
+            ]
+        );
+        snap.owners.unreadable = 3;
+        snap.netns_unreadable = 1;
+        assert_eq!(
+            partial_lines(&snap, true),
+            [
+                "partial snapshot: owners of 3 processes unreadable (refused even to root)",
+                "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
+            ]
+        );
     }
 
     #[test]
