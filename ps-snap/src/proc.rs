@@ -20,6 +20,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, OFlag};
 use nix::sys::stat::Mode;
 
+use common::jsonw::write_u64;
 use common::partial::{Noun, Partial, Reason};
 
 use crate::parse::{self, Ids, Stat, PF_KTHREAD};
@@ -160,9 +161,12 @@ impl Reader {
     /// Read process `pid` from the /proc directory `proc_dir`; `None` when
     /// it is gone (or never was: a pid directory without its files).
     pub fn read(&mut self, proc_dir: &OwnedFd, pid: u32, opts: ReadOpts) -> Option<Proc<'_>> {
+        // The pid's digits without formatting machinery in the hot loop.
+        let mut name = Vec::with_capacity(10);
+        write_u64(&mut name, u64::from(pid));
         let dir = openat(
             proc_dir,
-            itoa(pid).as_str(),
+            name.as_slice(),
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
@@ -283,31 +287,9 @@ impl Reader {
     }
 }
 
-/// A pid as a decimal string (no formatting machinery in the hot loop).
-fn itoa(mut n: u32) -> String {
-    let mut b = [0u8; 10];
-    let mut i = b.len();
-    loop {
-        i -= 1;
-        b[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    b[i..].iter().map(|&c| c as char).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn itoa_matches_to_string() {
-        for n in [0u32, 7, 10, 4_194_304, u32::MAX] {
-            assert_eq!(itoa(n), n.to_string());
-        }
-    }
 
     #[test]
     fn maps_are_read_past_the_first_page() {
