@@ -99,7 +99,7 @@ pub fn write_f64(buf: &mut Vec<u8>, f: f64) {
     let _ = serde_json::to_writer(&mut *buf, &f);
 }
 
-/// A number [`Obj::num`] can write.
+/// A number [`Val::num`] can write.
 pub trait Num: Copy {
     fn write(self, buf: &mut Vec<u8>);
 }
@@ -142,10 +142,8 @@ impl fmt::Write for Escaper<'_> {
     }
 }
 
-/// A JSON object being written into a buffer: `key()`, then one value
-/// method, for each field; then [`Obj::end`]. Every value method has an
-/// `opt_` twin that writes `null` for `None`, the record convention for a
-/// field that could not be read.
+/// A JSON object being written into a buffer: for each field, [`Obj::key`]
+/// and one method of the [`Val`] it returns; then [`Obj::end`].
 pub struct Obj<'a> {
     buf: &'a mut Vec<u8>,
     first: bool,
@@ -158,108 +156,15 @@ impl<'a> Obj<'a> {
         Obj { buf, first: true }
     }
 
-    /// The next field's name; the value method called next writes its value.
-    pub fn key(&mut self, k: &str) -> &mut Self {
+    /// The next field's name; write its value through what this returns.
+    pub fn key(&mut self, k: &str) -> Val<'_> {
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
         write_str(self.buf, k);
         self.buf.push(b':');
-        self
-    }
-
-    pub fn null(&mut self) {
-        self.buf.extend_from_slice(b"null");
-    }
-
-    pub fn str(&mut self, s: &str) {
-        write_str(self.buf, s);
-    }
-
-    pub fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.str(s),
-            None => self.null(),
-        }
-    }
-
-    /// A string of what `v` displays as (an IP address, say), escaped,
-    /// with no allocation.
-    pub fn display(&mut self, v: impl fmt::Display) {
-        use fmt::Write;
-        self.buf.push(b'"');
-        // The escaper never fails, and Display of std types does not either.
-        let _ = write!(Escaper(self.buf), "{v}");
-        self.buf.push(b'"');
-    }
-
-    pub fn num<N: Num>(&mut self, n: N) {
-        n.write(self.buf);
-    }
-
-    pub fn opt_num<N: Num>(&mut self, n: Option<N>) {
-        match n {
-            Some(n) => self.num(n),
-            None => self.null(),
-        }
-    }
-
-    pub fn bool(&mut self, b: bool) {
-        self.buf
-            .extend_from_slice(if b { b"true" } else { b"false" });
-    }
-
-    pub fn opt_bool(&mut self, b: Option<bool>) {
-        match b {
-            Some(b) => self.bool(b),
-            None => self.null(),
-        }
-    }
-
-    /// Raw system bytes in the [`crate::bytes`] convention.
-    pub fn bytes(&mut self, b: &[u8]) {
-        write_bytes(self.buf, b);
-    }
-
-    pub fn opt_bytes(&mut self, b: Option<&[u8]>) {
-        match b {
-            Some(b) => self.bytes(b),
-            None => self.null(),
-        }
-    }
-
-    /// An array of byte strings (argv, paths), each in the
-    /// [`crate::bytes`] convention.
-    pub fn bytes_array(&mut self, items: &[&[u8]]) {
-        let mut a = self.array();
-        for b in items {
-            a.item().bytes(b);
-        }
-        a.end();
-    }
-
-    pub fn opt_bytes_array(&mut self, items: Option<&[&[u8]]>) {
-        match items {
-            Some(items) => self.bytes_array(items),
-            None => self.null(),
-        }
-    }
-
-    /// Any JSON value, through serde_json.
-    pub fn value(&mut self, v: &Value) {
-        // Writing into a Vec cannot fail, and a Value always serializes.
-        let _ = serde_json::to_writer(&mut *self.buf, v);
-    }
-
-    /// An array as this field's value; close it with [`Arr::end`].
-    pub fn array(&mut self) -> Arr<'_> {
-        Arr::new(self.buf)
-    }
-
-    /// An object as this field's value; close it with [`Obj::end`].
-    pub fn object(&mut self) -> Obj<'_> {
-        Obj::new(self.buf)
+        Val { buf: self.buf }
     }
 
     /// Close the object (`}`).
@@ -268,7 +173,7 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// A JSON array being written into a buffer: [`Arr::item`] before each
+/// A JSON array being written into a buffer: [`Arr::item`] for each
 /// element, then [`Arr::end`].
 pub struct Arr<'a> {
     buf: &'a mut Vec<u8>,
@@ -282,27 +187,121 @@ impl<'a> Arr<'a> {
         Arr { buf, first: true }
     }
 
-    /// Start the next element: the value methods of the returned writer
-    /// write it (it is an [`Obj`] only to share them; no key is written).
-    pub fn item(&mut self) -> Obj<'_> {
+    /// The next element; write it through what this returns.
+    pub fn item(&mut self) -> Val<'_> {
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
-        Obj {
-            buf: self.buf,
-            first: true,
-        }
-    }
-
-    /// The next element, an object; close it with [`Obj::end`].
-    pub fn object(&mut self) -> Obj<'_> {
-        Obj::new(self.item().buf)
+        Val { buf: self.buf }
     }
 
     /// Close the array (`]`).
     pub fn end(self) {
         self.buf.push(b']');
+    }
+}
+
+/// The place of exactly one value (after a key, or an array element): each
+/// method writes it and uses the place up. Every method has an `opt_` twin
+/// that writes `null` for `None`, the record convention for a field that
+/// could not be read.
+pub struct Val<'a> {
+    buf: &'a mut Vec<u8>,
+}
+
+impl<'a> Val<'a> {
+    pub fn null(self) {
+        self.buf.extend_from_slice(b"null");
+    }
+
+    pub fn str(self, s: &str) {
+        write_str(self.buf, s);
+    }
+
+    pub fn opt_str(self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.null(),
+        }
+    }
+
+    /// A string of what `v` displays as (an IP address, say), escaped,
+    /// with no allocation.
+    pub fn display(self, v: impl fmt::Display) {
+        use fmt::Write;
+        self.buf.push(b'"');
+        // The escaper never fails, and Display of std types does not either.
+        let _ = write!(Escaper(self.buf), "{v}");
+        self.buf.push(b'"');
+    }
+
+    pub fn num<N: Num>(self, n: N) {
+        n.write(self.buf);
+    }
+
+    pub fn opt_num<N: Num>(self, n: Option<N>) {
+        match n {
+            Some(n) => self.num(n),
+            None => self.null(),
+        }
+    }
+
+    pub fn bool(self, b: bool) {
+        self.buf
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub fn opt_bool(self, b: Option<bool>) {
+        match b {
+            Some(b) => self.bool(b),
+            None => self.null(),
+        }
+    }
+
+    /// Raw system bytes in the [`crate::bytes`] convention.
+    pub fn bytes(self, b: &[u8]) {
+        write_bytes(self.buf, b);
+    }
+
+    pub fn opt_bytes(self, b: Option<&[u8]>) {
+        match b {
+            Some(b) => self.bytes(b),
+            None => self.null(),
+        }
+    }
+
+    /// An array of byte strings (argv, paths), each in the
+    /// [`crate::bytes`] convention.
+    pub fn bytes_array(self, items: &[&[u8]]) {
+        let mut a = self.array();
+        for b in items {
+            a.item().bytes(b);
+        }
+        a.end();
+    }
+
+    pub fn opt_bytes_array(self, items: Option<&[&[u8]]>) {
+        match items {
+            Some(items) => self.bytes_array(items),
+            None => self.null(),
+        }
+    }
+
+    /// Any JSON value, through serde_json.
+    pub fn value(self, v: &Value) {
+        // Writing into a Vec cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut *self.buf, v);
+    }
+
+    /// An array; close it with [`Arr::end`].
+    pub fn array(self) -> Arr<'a> {
+        Arr::new(self.buf)
+    }
+
+    /// An object; close it with [`Obj::end`].
+    pub fn object(self) -> Obj<'a> {
+        Obj::new(self.buf)
     }
 }
 
@@ -393,7 +392,7 @@ mod tests {
             {
                 let mut a = o.key("procs").array();
                 for (pid, comm) in [(1u32, Some(&b"init"[..])), (2, None)] {
-                    let mut p = a.object();
+                    let mut p = a.item().object();
                     p.key("pid").num(pid);
                     p.key("comm").opt_bytes(comm);
                     p.end();

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use common::jsonw::Obj;
+use common::jsonw::{Obj, Val};
 
 /// Protocol, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -213,11 +213,11 @@ pub struct Context<'a> {
     pub processes: Holders<'a>,
 }
 
-fn addr_json(w: &mut Obj<'_>, a: &Option<Addr>) {
+fn addr_json(v: Val<'_>, a: &Option<Addr>) {
     match a {
-        None => w.null(),
-        Some(Addr::Ip(ip)) => w.display(ip),
-        Some(Addr::Path(p)) => w.bytes(p),
+        None => v.null(),
+        Some(Addr::Ip(ip)) => v.display(ip),
+        Some(Addr::Path(p)) => v.bytes(p),
     }
 }
 
@@ -245,7 +245,7 @@ pub fn write_record(buf: &mut Vec<u8>, s: &Socket, cx: Context<'_>) {
         Some(list) => {
             let mut a = w.key("processes").array();
             for (pid, comm) in list {
-                let mut p = a.object();
+                let mut p = a.item().object();
                 p.key("pid").num(pid);
                 p.key("comm").opt_bytes(comm);
                 p.end();
