@@ -14,30 +14,45 @@ use serde_json::Value;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Append the characters of `s` escaped as serde_json escapes them (`"`,
-/// `\` and control characters; nothing else), without the quotes.
-fn escape_into(buf: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
+/// What each byte becomes in a JSON string, as serde_json writes it: 0 for
+/// itself, else the letter after the backslash (`u` for `\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Append the characters of UTF-8 text `bytes` escaped as serde_json
+/// escapes them (`"`, `\` and control characters; nothing else), without
+/// the quotes. A table lookup per byte: this loop is most of a snapshot's
+/// writing time.
+#[inline]
+fn escape_into(buf: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+        let e = ESCAPE[usize::from(b)];
+        if e == 0 {
+            continue;
+        }
         buf.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
+        if e == b'u' {
             buf.extend_from_slice(b"\\u00");
             buf.push(HEX[usize::from(b >> 4)]);
             buf.push(HEX[usize::from(b & 0xf)]);
         } else {
-            buf.extend_from_slice(esc);
+            buf.push(b'\\');
+            buf.push(e);
         }
         start = i + 1;
     }
@@ -45,9 +60,10 @@ fn escape_into(buf: &mut Vec<u8>, s: &str) {
 }
 
 /// Append `s` as a JSON string.
+#[inline]
 pub fn write_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
-    escape_into(buf, s);
+    escape_into(buf, s.as_bytes());
     buf.push(b'"');
 }
 
@@ -70,6 +86,7 @@ pub fn write_bytes(buf: &mut Vec<u8>, b: &[u8]) {
 }
 
 /// Append an unsigned integer in decimal.
+#[inline]
 pub fn write_u64(buf: &mut Vec<u8>, mut n: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
@@ -131,13 +148,13 @@ impl Num for f64 {
     }
 }
 
-/// Escapes what a `Display` writes, so it can go into a JSON string
-/// without an intermediate `String`.
-struct Escaper<'a>(&'a mut Vec<u8>);
+/// `fmt::Write` straight into the buffer (a `String` would be one more
+/// copy, `io::Write` one more layer).
+struct Append<'a>(&'a mut Vec<u8>);
 
-impl fmt::Write for Escaper<'_> {
+impl fmt::Write for Append<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape_into(self.0, s);
+        self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
 }
@@ -157,13 +174,21 @@ impl<'a> Obj<'a> {
     }
 
     /// The next field's name; write its value through what this returns.
+    /// Field names are snake_case ASCII (RECORDS.md), so they are written
+    /// as they are, with no escaping pass.
+    #[inline]
     pub fn key(&mut self, k: &str) -> Val<'_> {
+        debug_assert!(
+            k.bytes().all(|b| ESCAPE[usize::from(b)] == 0),
+            "field name {k:?} needs escaping"
+        );
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
-        write_str(self.buf, k);
-        self.buf.push(b':');
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(k.as_bytes());
+        self.buf.extend_from_slice(b"\":");
         Val { buf: self.buf }
     }
 
@@ -227,12 +252,22 @@ impl<'a> Val<'a> {
     }
 
     /// A string of what `v` displays as (an IP address, say), escaped,
-    /// with no allocation.
+    /// with no intermediate `String`.
     pub fn display(self, v: impl fmt::Display) {
         use fmt::Write;
         self.buf.push(b'"');
-        // The escaper never fails, and Display of std types does not either.
-        let _ = write!(Escaper(self.buf), "{v}");
+        let start = self.buf.len();
+        // Appending to a Vec cannot fail.
+        let _ = write!(Append(self.buf), "{v}");
+        // Display output is UTF-8; it rarely needs escaping (an address
+        // never does), so it is written first and escaped only if needed.
+        if self.buf[start..]
+            .iter()
+            .any(|&b| ESCAPE[usize::from(b)] != 0)
+        {
+            let raw = self.buf.split_off(start);
+            escape_into(self.buf, &raw);
+        }
         self.buf.push(b'"');
     }
 
