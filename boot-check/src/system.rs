@@ -14,8 +14,9 @@
 //! one is named in the message.
 
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use common::root::normalize;
 use common::Root;
 
 use crate::model::{Base, Entry};
@@ -113,29 +114,8 @@ impl Sys {
         self.root.path(p)
     }
 
-    /// Follow symlinks of the last component inside the root; the system
-    /// path of the final target (`None` for a loop).
-    pub fn resolve(&self, p: &Path) -> Option<PathBuf> {
-        let mut cur = normalize(p);
-        for _ in 0..16 {
-            match fs::symlink_metadata(self.real(&cur)) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    let target = fs::read_link(self.real(&cur)).ok()?;
-                    let next = if target.is_absolute() {
-                        target
-                    } else {
-                        cur.parent().unwrap_or(Path::new("/")).join(target)
-                    };
-                    cur = normalize(&next);
-                }
-                _ => return Some(cur),
-            }
-        }
-        None
-    }
-
     fn meta(&self, p: &Path) -> Option<fs::Metadata> {
-        let r = self.resolve(p)?;
+        let r = self.root.resolve(p)?;
         fs::metadata(self.real(&r)).ok()
     }
 
@@ -161,13 +141,13 @@ impl Sys {
 
     /// Read a file; the error as a phrase for a message.
     pub fn read_err(&self, p: &Path) -> Result<Vec<u8>, std::io::Error> {
-        let r = self.resolve(p).unwrap_or_else(|| p.to_path_buf());
+        let r = self.root.resolve(p).unwrap_or_else(|| p.to_path_buf());
         fs::read(self.real(&r))
     }
 
     /// File names in a directory (UTF-8 names only), sorted.
     pub fn list_dir(&self, p: &Path) -> Vec<String> {
-        let Some(r) = self.resolve(p) else {
+        let Some(r) = self.root.resolve(p) else {
             return Vec::new();
         };
         let mut v: Vec<String> = match fs::read_dir(self.real(&r)) {
@@ -259,7 +239,7 @@ impl Sys {
 
     /// Free bytes for unprivileged writers on the file system of a path.
     pub fn free_bytes(&self, p: &Path) -> Option<u64> {
-        let r = self.resolve(p)?;
+        let r = self.root.resolve(p)?;
         let st = nix::sys::statvfs::statvfs(&self.real(&r)).ok()?;
         Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
     }
@@ -272,21 +252,6 @@ impl Sys {
         let data = fs::read_to_string("/proc/self/mountinfo").ok()?;
         Some(data.lines().any(|l| l.split(' ').nth(4) == Some(mp)))
     }
-}
-
-/// Lexically clean a path (`a/../b`, `./`), keeping it absolute.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            Component::Normal(n) => out.push(n),
-            Component::ParentDir => {
-                out.pop();
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 pub fn parse_fstab(src: &str) -> Vec<FstabEntry> {
@@ -320,14 +285,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fstab_and_normalize() {
+    fn fstab_mount_points() {
         let f = parse_fstab("# x\nUUID=aa / ext4 defaults 0 1\nUUID=bb /boot/ ext4 defaults 1 2\n/dev/sdb1 /boot/efi vfat umask=0077 0 1\n");
         assert_eq!(f.len(), 3);
         assert_eq!(f[1].mountpoint, "/boot");
-        assert_eq!(
-            normalize(Path::new("/boot/../x/./y")),
-            PathBuf::from("/x/y")
-        );
-        assert_eq!(normalize(Path::new("/../..")), PathBuf::from("/"));
     }
 }

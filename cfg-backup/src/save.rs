@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::bytes::{bytes_value, display};
 use common::error::describe_io;
+use common::fsutil::open_regular;
 use common::names::Names;
 use common::{Error, Result, Root};
 use serde_json::{json, Map, Value};
@@ -18,7 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::md5::{hex, Md5};
 use crate::model::{Entry, FType};
 use crate::pkg::Shipped;
-use crate::scan::{open_regular, real, sha256_hex};
+use crate::scan::{real, sha256_hex};
 use crate::store::{id_for, Store, IN_MEMORY};
 
 /// Environment variable of the test-only fault point: when set, `save`

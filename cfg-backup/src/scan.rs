@@ -1,18 +1,18 @@
 //! Reading paths as they are now: lstat, never following a symlink at the
-//! last component, and opening regular files with O_NOFOLLOW|O_NONBLOCK so a
-//! file swapped for a symlink or a fifo between lstat and open is noticed
-//! instead of followed or waited on.
+//! last component, and opening regular files with
+//! `common::fsutil::open_regular` (O_NOFOLLOW|O_NONBLOCK) so a file swapped
+//! for a symlink or a fifo between lstat and open is noticed instead of
+//! followed or waited on.
 
 use std::ffi::OsStr;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use common::fsutil::open_regular;
 use common::names::Names;
 use common::Root;
-use nix::libc;
 use sha2::{Digest, Sha256};
 
 use crate::md5::hex;
@@ -21,20 +21,6 @@ use crate::model::{Entry, FType};
 /// The real path of system path `sys` under `base` (`None`: `/`).
 pub fn real(base: &Root, sys: &[u8]) -> PathBuf {
     base.path(Path::new(OsStr::from_bytes(sys)))
-}
-
-/// Open a regular file for reading without following a symlink or
-/// blocking on a fifo; its fstat metadata comes along.
-pub fn open_regular(p: &Path) -> io::Result<(File, Metadata)> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(p)?;
-    let md = f.metadata()?;
-    if !md.is_file() {
-        return Err(io::Error::other("is no longer a regular file"));
-    }
-    Ok((f, md))
 }
 
 /// SHA-256 and length of everything `r` yields.

@@ -311,17 +311,10 @@ impl Store {
                 let _ = fs::remove_file(&tmp);
                 return Err(Error::io(&tmp, &e));
             }
-            // link(2) never replaces: if another save took this ID since
-            // the check above, try the next one.
-            let linked = fs::hard_link(&tmp, &final_path);
-            let _ = fs::remove_file(&tmp);
-            match linked {
-                Ok(()) => {
-                    common::fsutil::sync_dir(&dir)?;
-                    return Ok(id);
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::io(&final_path, &e)),
+            // If another save took this ID since the check above, try the
+            // next one.
+            if common::fsutil::link_new(&tmp, &final_path)? {
+                return Ok(id);
             }
         }
         Err(Error::new(format!(

@@ -1,9 +1,12 @@
 //! Writes that matter are atomic: a temporary file in the same directory,
 //! fsync, rename over the target, fsync the directory. A crash at any moment
-//! leaves the old file or the new one, never half of either.
+//! leaves the old file or the new one, never half of either. Where a name
+//! must never be overwritten (a backup ID), [`link_new`] publishes instead
+//! of [`commit`]. Reading a file as it is now, without following a planted
+//! symlink or hanging on a fifo: [`open_regular`].
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +64,40 @@ pub fn commit(tmp: &Path, path: &Path) -> Result<()> {
     sync_dir(&parent_of(path))
 }
 
+/// Publish a fully written and synced temporary file at `path` only if
+/// that name is free: link(2) never replaces, so two writers racing for one
+/// name cannot overwrite each other. The temporary is removed either way;
+/// on success the directory is synced so the new name survives a crash.
+/// `Ok(false)`: the name was taken (try another).
+pub fn link_new(tmp: &Path, path: &Path) -> Result<bool> {
+    let linked = fs::hard_link(tmp, path);
+    let _ = fs::remove_file(tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(&parent_of(path))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io(path, &e)),
+    }
+}
+
+/// Open a regular file for reading without following a symlink at the last
+/// component or blocking on a fifo; its fstat metadata comes along. A file
+/// swapped for something else since it was lstat'ed is an error, not
+/// followed or waited on.
+pub fn open_regular(p: &Path) -> io::Result<(File, Metadata)> {
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(p)?;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::other("is no longer a regular file"));
+    }
+    Ok((f, md))
+}
+
 /// fsync a directory.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -98,6 +135,50 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
             .collect();
         assert!(leftovers.is_empty());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn link_new_never_replaces() {
+        let dir = std::env::temp_dir().join(format!("fsutil-link-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("mkdir");
+        let p = dir.join("id-1");
+        let (tmp, mut f) = temp_beside(&p, 0o600).expect("temp");
+        f.write_all(b"first").expect("write");
+        drop(f);
+        assert!(link_new(&tmp, &p).expect("published"));
+        assert!(!tmp.exists(), "temporary left behind");
+        let (tmp, mut f) = temp_beside(&p, 0o600).expect("temp");
+        f.write_all(b"second").expect("write");
+        drop(f);
+        assert!(!link_new(&tmp, &p).expect("name taken"));
+        assert!(!tmp.exists(), "temporary left behind");
+        assert_eq!(fs::read(&p).expect("read"), b"first");
+        let e = link_new(&dir.join("no-such-tmp"), &dir.join("x")).expect_err("no source");
+        assert!(e.to_string().contains("/x: "), "{e}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn open_regular_refuses_links_and_fifos() {
+        use std::os::unix::fs::symlink;
+        let dir = std::env::temp_dir().join(format!("fsutil-open-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::write(dir.join("f"), "data").expect("write");
+        symlink("f", dir.join("l")).expect("link");
+        nix::unistd::mkfifo(
+            &dir.join("p"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .expect("mkfifo");
+        let (_, md) = open_regular(&dir.join("f")).expect("regular file");
+        assert_eq!(md.len(), 4);
+        assert!(open_regular(&dir.join("l")).is_err(), "followed a symlink");
+        // A fifo opens at once (O_NONBLOCK) and is then refused.
+        let e = open_regular(&dir.join("p")).expect_err("fifo");
+        assert_eq!(e.to_string(), "is no longer a regular file");
+        assert!(open_regular(&dir).is_err(), "a directory");
         let _ = fs::remove_dir_all(&dir);
     }
 

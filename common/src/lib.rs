@@ -5,8 +5,10 @@
 //! closed pipe ([`out`]), the error type that carries its exit status
 //! ([`error`]), reading the system under `--root DIR` ([`root`]), user and
 //! group names ([`names`]), RFC 3339 time ([`time`]), lossless encoding of
-//! non-UTF-8 bytes ([`bytes`]), reading JSON Lines input with file and line in
-//! every error ([`jsonl`]), atomic writes ([`fsutil`]) and the options every
+//! non-UTF-8 bytes ([`bytes`]), writing a record straight into a buffer for the
+//! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
+//! and line in every error ([`jsonl`]), the one stderr line of a partial
+//! snapshot ([`partial`]), atomic writes ([`fsutil`]) and the options every
 //! tool takes ([`cli`]).
 
 pub mod bytes;
@@ -14,8 +16,10 @@ pub mod cli;
 pub mod error;
 pub mod fsutil;
 pub mod jsonl;
+pub mod jsonw;
 pub mod names;
 pub mod out;
+pub mod partial;
 pub mod root;
 pub mod time;
 

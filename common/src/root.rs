@@ -6,7 +6,8 @@
 //! is consulted: no NSS, no `uname`, no netlink.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -81,6 +82,35 @@ impl Root {
         }
     }
 
+    /// Follow the symlinks of the last component of system path `p` the
+    /// way the system itself would, but inside the root: an absolute link
+    /// target is taken relative to DIR, never to the host, and `..` never
+    /// climbs out of it. Returns the system path of the final target (which
+    /// need not exist), or `None` for a loop (more than 16 links).
+    ///
+    /// Only the last component is followed here. A symlinked directory on
+    /// the way is left to the kernel when the real path is opened, so an
+    /// absolute link there (DIR/boot -> /mnt/boot) still points at the
+    /// host: a known limit.
+    pub fn resolve(&self, p: &Path) -> Option<PathBuf> {
+        let mut cur = normalize(p);
+        for _ in 0..16 {
+            match fs::symlink_metadata(self.path(&cur)) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = fs::read_link(self.path(&cur)).ok()?;
+                    let next = if target.is_absolute() {
+                        target
+                    } else {
+                        cur.parent().unwrap_or(Path::new("/")).join(target)
+                    };
+                    cur = normalize(&next);
+                }
+                _ => return Some(cur),
+            }
+        }
+        None
+    }
+
     /// The node name: `uname -n` on the live system; under a root the
     /// content of DIR/proc/sys/kernel/hostname or DIR/etc/hostname.
     pub fn hostname(&self) -> Option<String> {
@@ -109,6 +139,22 @@ impl Root {
             .ok()
             .and_then(|u| u.release().to_str().map(str::to_owned))
     }
+}
+
+/// Lexically clean a system path (`a/../b`, `./`), keeping it absolute: a
+/// relative path is taken from `/`, and `..` at the top stays at `/`.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn read_trimmed(p: &Path) -> Option<String> {
@@ -150,6 +196,51 @@ mod tests {
         let e = Root::new(Some(Path::new("/nonexistent/root/dir"))).expect_err("missing");
         assert_eq!(e.code(), 2);
         assert!(e.to_string().contains("/nonexistent/root/dir"), "{e}");
+    }
+
+    #[test]
+    fn normalize_stays_absolute() {
+        assert_eq!(
+            normalize(Path::new("/boot/../x/./y")),
+            PathBuf::from("/x/y")
+        );
+        assert_eq!(normalize(Path::new("/../..")), PathBuf::from("/"));
+        assert_eq!(normalize(Path::new("etc//x/")), PathBuf::from("/etc/x"));
+    }
+
+    #[test]
+    fn resolve_follows_links_inside_the_root() {
+        use std::os::unix::fs::symlink;
+        let dir = std::env::temp_dir().join(format!("root-resolve-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("boot")).expect("mkdir");
+        fs::create_dir_all(dir.join("usr")).expect("mkdir");
+        fs::write(dir.join("boot/vmlinuz-6.1"), "k").expect("write");
+        // Absolute target: relative to the root, not the host.
+        symlink("/boot/vmlinuz-6.1", dir.join("vmlinuz")).expect("link");
+        // Relative target, through another link.
+        symlink("../vmlinuz", dir.join("usr/kernel")).expect("link");
+        // `..` cannot climb out of the root.
+        symlink("../../../../boot/vmlinuz-6.1", dir.join("boot/up")).expect("link");
+        symlink("nowhere", dir.join("boot/dangling")).expect("link");
+        symlink("loop-b", dir.join("boot/loop-a")).expect("link");
+        symlink("loop-a", dir.join("boot/loop-b")).expect("link");
+        let r = Root::new(Some(&dir)).expect("root");
+        let k = Some(PathBuf::from("/boot/vmlinuz-6.1"));
+        assert_eq!(r.resolve(Path::new("/vmlinuz")), k);
+        assert_eq!(r.resolve(Path::new("/usr/kernel")), k);
+        assert_eq!(r.resolve(Path::new("/boot/up")), k);
+        assert_eq!(r.resolve(Path::new("/boot/./vmlinuz-6.1")), k);
+        assert_eq!(
+            r.resolve(Path::new("/boot/dangling")),
+            Some(PathBuf::from("/boot/nowhere"))
+        );
+        assert_eq!(
+            r.resolve(Path::new("/missing")),
+            Some(PathBuf::from("/missing"))
+        );
+        assert_eq!(r.resolve(Path::new("/boot/loop-a")), None);
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! through /proc/PID/net of a process living in it.
 
 pub mod diag;
-pub mod json;
 pub mod owners;
 pub mod procnet;
 pub mod sock;
@@ -23,6 +22,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use common::cli::{self, Format};
 use common::names::Names;
+use common::partial::{Noun, Partial, Reason};
 use common::{Error, Out, Result, Root, Status};
 
 use crate::diag::{Diag, ALL_STATES};
@@ -362,28 +362,27 @@ pub fn write(snap: &Snapshot, root: &Root, format: Format, all_netns: bool) -> R
     let mut out = Out::stdout();
     match format {
         Format::Json => {
-            let mut host_json = String::new();
-            json::opt_str(&mut host_json, root.hostname().as_deref());
+            let host = root.hostname();
             let mut names = Names::new(root);
             let mut users: HashMap<u32, Option<String>> = HashMap::new();
-            let mut buf = String::with_capacity(64 * 1024);
+            let mut buf = Vec::with_capacity(64 * 1024);
             for s in &snap.sockets {
                 let user = match s.uid {
                     Some(u) => users.entry(u).or_insert_with(|| names.user(u)).as_deref(),
                     None => None,
                 };
                 let cx = Context {
-                    host_json: &host_json,
+                    host: host.as_deref(),
                     user,
                     processes: snap.owners.of(s.inode),
                 };
                 sock::write_record(&mut buf, s, cx);
                 if buf.len() >= 60 * 1024 {
-                    out.raw(buf.as_bytes())?;
+                    out.raw(&buf)?;
                     buf.clear();
                 }
             }
-            out.raw(buf.as_bytes())?;
+            out.raw(&buf)?;
         }
         Format::Text => {
             for line in text_table(snap, all_netns) {
@@ -467,6 +466,37 @@ pub fn text_table(snap: &Snapshot, all_netns: bool) -> Vec<String> {
         .collect()
 }
 
+/// The summary lines of what could not be read: fd tables (owners) and
+/// the tables of other network namespaces.
+pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
+    // Even root can be refused (a hardened or sandboxed pid 1): say which
+    // case this is, so the hint is only given where it helps.
+    let refused = if as_root {
+        "refused even to root"
+    } else {
+        "permission denied; run as root"
+    };
+    let mut owners = Partial::default();
+    owners.add("owners", snap.owners.unreadable, Reason::Text(refused));
+    let mut netns = Partial::default();
+    netns.add(
+        "sockets",
+        snap.netns_unreadable,
+        Reason::Text("their processes exited or are not readable"),
+    );
+    [
+        owners.summary(Noun("process", "processes"), &[], as_root),
+        netns.summary(
+            Noun("network namespace", "network namespaces"),
+            &[],
+            as_root,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 fn body() -> Result<Status> {
     let m = cli::parse(command())?;
     let root = cli::root_of(&m)?;
@@ -475,24 +505,8 @@ fn body() -> Result<Status> {
     let all_netns = m.get_flag("all_netns");
     let snap = snapshot(&root, &sel, all_netns)?;
     write(&snap, &root, format, all_netns)?;
-    if snap.owners.unreadable > 0 {
-        // Even root can be refused (a hardened or sandboxed pid 1): say
-        // which case this is, so the hint is only given where it helps.
-        let why = if nix::unistd::geteuid().is_root() {
-            "refused even to root"
-        } else {
-            "permission denied; run as root"
-        };
-        eprintln!(
-            "net-snap: partial snapshot: owners of {} processes unreadable ({why})",
-            snap.owners.unreadable
-        );
-    }
-    if snap.netns_unreadable > 0 {
-        eprintln!(
-            "net-snap: partial snapshot: sockets of {} network namespaces unreadable (their processes exited or are not readable)",
-            snap.netns_unreadable
-        );
+    for line in partial_lines(&snap, nix::unistd::geteuid().is_root()) {
+        eprintln!("net-snap: {line}");
     }
     Ok(Status::Ok)
 }
@@ -513,6 +527,35 @@ mod tests {
         )
         .expect("parse");
         Select::from_matches(&m)
+    }
+
+    #[test]
+    fn partial_lines_count_processes_and_namespaces() {
+        let mut snap = Snapshot {
+            sockets: Vec::new(),
+            owners: Owners::default(),
+            host_netns: None,
+            netns_unreadable: 0,
+        };
+        assert!(partial_lines(&snap, false).is_empty());
+        snap.owners.unreadable = 1;
+        snap.netns_unreadable = 2;
+        assert_eq!(
+            partial_lines(&snap, false),
+            [
+                "partial snapshot: owners of 1 process unreadable (permission denied; run as root)",
+                "partial snapshot: sockets of 2 network namespaces unreadable (their processes exited or are not readable)",
+            ]
+        );
+        snap.owners.unreadable = 3;
+        snap.netns_unreadable = 1;
+        assert_eq!(
+            partial_lines(&snap, true),
+            [
+                "partial snapshot: owners of 3 processes unreadable (refused even to root)",
+                "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use crate::json;
+use common::jsonw::{Obj, Val};
 
 /// Protocol, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,84 +207,56 @@ pub type Holders<'a> = Option<Vec<(u32, Option<&'a [u8]>)>>;
 
 /// Everything of a record that does not come from the socket itself.
 pub struct Context<'a> {
-    /// The host name, already encoded as JSON (`"vm"` or `null`).
-    pub host_json: &'a str,
+    /// The host name (`None`: unknown, `null`).
+    pub host: Option<&'a str>,
     pub user: Option<&'a str>,
     pub processes: Holders<'a>,
 }
 
-fn addr_json(buf: &mut String, a: &Option<Addr>) {
-    use std::fmt::Write;
+fn addr_json(v: Val<'_>, a: &Option<Addr>) {
     match a {
-        None => buf.push_str("null"),
-        Some(Addr::Ip(ip)) => {
-            buf.push('"');
-            // Writing to a String cannot fail.
-            let _ = write!(buf, "{ip}");
-            buf.push('"');
-        }
-        Some(Addr::Path(p)) => json::bytes(buf, p),
+        None => v.null(),
+        Some(Addr::Ip(ip)) => v.display(ip),
+        Some(Addr::Path(p)) => v.bytes(p),
     }
 }
 
 /// Append the `socket` record (one JSON object and its newline), fields in
 /// their documented order.
-pub fn write_record(buf: &mut String, s: &Socket, cx: Context<'_>) {
-    let n = |buf: &mut String, v: Option<u64>| json::opt_num(buf, v);
-    buf.push_str("{\"kind\":\"socket\",\"host\":");
-    buf.push_str(cx.host_json);
-    buf.push_str(",\"netns\":");
-    n(buf, s.netns);
-    buf.push_str(",\"proto\":\"");
-    buf.push_str(s.proto.name());
-    buf.push_str("\",\"family\":\"");
-    buf.push_str(s.family.name());
-    buf.push_str("\",\"type\":");
-    json::opt_str(buf, s.sock_type);
-    buf.push_str(",\"local_addr\":");
-    addr_json(buf, &s.local);
-    buf.push_str(",\"local_port\":");
-    n(buf, s.local_port.map(u64::from));
-    buf.push_str(",\"remote_addr\":");
-    addr_json(buf, &s.remote);
-    buf.push_str(",\"remote_port\":");
-    n(buf, s.remote_port.map(u64::from));
-    buf.push_str(",\"state\":");
-    json::opt_str(buf, s.state);
-    buf.push_str(",\"uid\":");
-    n(buf, s.uid.map(u64::from));
-    buf.push_str(",\"user\":");
-    json::opt_str(buf, cx.user);
-    buf.push_str(",\"inode\":");
-    n(buf, s.inode);
-    buf.push_str(",\"peer_inode\":");
-    n(buf, s.peer_inode);
-    buf.push_str(",\"processes\":");
+pub fn write_record(buf: &mut Vec<u8>, s: &Socket, cx: Context<'_>) {
+    let mut w = Obj::new(buf);
+    w.key("kind").str("socket");
+    w.key("host").opt_str(cx.host);
+    w.key("netns").opt_num(s.netns);
+    w.key("proto").str(s.proto.name());
+    w.key("family").str(s.family.name());
+    w.key("type").opt_str(s.sock_type);
+    addr_json(w.key("local_addr"), &s.local);
+    w.key("local_port").opt_num(s.local_port);
+    addr_json(w.key("remote_addr"), &s.remote);
+    w.key("remote_port").opt_num(s.remote_port);
+    w.key("state").opt_str(s.state);
+    w.key("uid").opt_num(s.uid);
+    w.key("user").opt_str(cx.user);
+    w.key("inode").opt_num(s.inode);
+    w.key("peer_inode").opt_num(s.peer_inode);
     match cx.processes {
-        None => buf.push_str("null"),
+        None => w.key("processes").null(),
         Some(list) => {
-            buf.push('[');
-            for (i, (pid, comm)) in list.into_iter().enumerate() {
-                if i > 0 {
-                    buf.push(',');
-                }
-                buf.push_str("{\"pid\":");
-                json::num(buf, u64::from(pid));
-                buf.push_str(",\"comm\":");
-                match comm {
-                    Some(c) => json::bytes(buf, c),
-                    None => buf.push_str("null"),
-                }
-                buf.push('}');
+            let mut a = w.key("processes").array();
+            for (pid, comm) in list {
+                let mut p = a.item().object();
+                p.key("pid").num(pid);
+                p.key("comm").opt_bytes(comm);
+                p.end();
             }
-            buf.push(']');
+            a.end();
         }
     }
-    buf.push_str(",\"recv_q\":");
-    n(buf, s.recv_q.map(u64::from));
-    buf.push_str(",\"send_q\":");
-    n(buf, s.send_q.map(u64::from));
-    buf.push_str("}\n");
+    w.key("recv_q").opt_num(s.recv_q);
+    w.key("send_q").opt_num(s.send_q);
+    w.end();
+    buf.push(b'\n');
 }
 
 /// `addr:port` for the text table, IPv6 in brackets, `*` for no port or
@@ -333,9 +305,9 @@ mod tests {
         let lo = IpAddr::V6(Ipv6Addr::LOCALHOST);
         let mut s = Socket::inet(Proto::Tcp, Family::Inet6, lo, 22, lo, 0, 10, 0, 9);
         s.netns = Some(4026531840);
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         let cx = Context {
-            host_json: "\"vm\"",
+            host: Some("vm"),
             user: Some("root"),
             processes: Some(vec![
                 (1, Some(&b"sshd"[..])),
@@ -344,8 +316,8 @@ mod tests {
             ]),
         };
         write_record(&mut buf, &s, cx);
-        assert!(buf.ends_with("}\n"));
-        let v: serde_json::Value = serde_json::from_str(&buf).expect("valid JSON");
+        assert!(buf.ends_with(b"}\n"));
+        let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");
         assert_eq!(
             v,
             serde_json::json!({"kind": "socket", "host": "vm", "netns": 4026531840u64,
@@ -362,12 +334,12 @@ mod tests {
         assert_eq!(keys[17], "send_q");
         buf.clear();
         let cx = Context {
-            host_json: "null",
+            host: None,
             user: None,
             processes: None,
         };
         write_record(&mut buf, &s, cx);
-        let v: serde_json::Value = serde_json::from_str(&buf).expect("valid JSON");
+        let v: serde_json::Value = serde_json::from_slice(&buf).expect("valid JSON");
         assert!(v["processes"].is_null() && v["host"].is_null());
     }
 

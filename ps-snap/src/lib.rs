@@ -24,7 +24,9 @@ use common::cli::{self, Format};
 use common::names::Names;
 use common::{Error, Out, Result, Root, Status};
 
-use crate::proc::{Partial, ReadOpts, Reader};
+use common::partial::Partial;
+
+use crate::proc::{ReadOpts, Reader, PARTS, PROCESS};
 use crate::record::{Context, TextView};
 
 /// The `ps-snap` binary.
@@ -358,5 +360,5 @@ pub fn snapshot<W: std::io::Write>(
             out.line(&l)?;
         }
     }
-    Ok(partial.summary(nix::unistd::geteuid().is_root()))
+    Ok(partial.summary(PROCESS, PARTS, nix::unistd::geteuid().is_root()))
 }

@@ -12,7 +12,6 @@
 //! /proc/1 in a container even for root) leaves its fields `None` and is
 //! counted in [`Partial`] for the one summary line on stderr.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
@@ -20,6 +19,9 @@ use std::os::unix::ffi::OsStringExt;
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, OFlag};
 use nix::sys::stat::Mode;
+
+use common::jsonw::write_u64;
+use common::partial::{Noun, Partial, Reason};
 
 use crate::parse::{self, Ids, Stat, PF_KTHREAD};
 
@@ -75,91 +77,11 @@ impl Buf {
     }
 }
 
-/// The reason noted for a file that was read but did not parse.
-const MALFORMED: Errno = Errno::UnknownErrno;
+/// The parts of a process the summary line names, in this order.
+pub const PARTS: &[&str] = &["stat", "status", "cmdline", "exe", "cgroup", "maps"];
 
-/// Why a field stayed `null`, counted once per process for the summary.
-#[derive(Debug, Default)]
-pub struct Partial {
-    /// Field group -> number of processes where it was unreadable.
-    fields: BTreeMap<&'static str, usize>,
-    /// Processes with at least one unreadable field.
-    processes: usize,
-    /// The distinct reasons (errno).
-    reasons: Vec<Errno>,
-}
-
-impl Partial {
-    fn note(&mut self, seen: &mut bool, field: &'static str, e: Errno) {
-        *self.fields.entry(field).or_default() += 1;
-        if !*seen {
-            *seen = true;
-            self.processes += 1;
-        }
-        if !self.reasons.contains(&e) {
-            self.reasons.push(e);
-        }
-    }
-
-    /// Add another reader's counts.
-    pub fn merge(&mut self, other: Partial) {
-        for (k, n) in other.fields {
-            *self.fields.entry(k).or_default() += n;
-        }
-        self.processes += other.processes;
-        for e in other.reasons {
-            if !self.reasons.contains(&e) {
-                self.reasons.push(e);
-            }
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.processes == 0
-    }
-
-    /// The one stderr line: `partial snapshot: exe, maps of 57 processes
-    /// unreadable (permission denied; run as root)`. `as_root` drops the
-    /// hint where root was refused too (containers, hardened kernels).
-    pub fn summary(&self, as_root: bool) -> Option<String> {
-        if self.is_empty() {
-            return None;
-        }
-        let order = ["stat", "status", "cmdline", "exe", "cgroup", "maps"];
-        let mut names: Vec<&str> = order
-            .iter()
-            .copied()
-            .filter(|f| self.fields.contains_key(f))
-            .collect();
-        names.extend(self.fields.keys().filter(|k| !order.contains(k)));
-        let mut why: Vec<String> = Vec::new();
-        let denied = self
-            .reasons
-            .iter()
-            .any(|e| matches!(e, Errno::EACCES | Errno::EPERM));
-        if denied {
-            why.push(if as_root {
-                "permission denied, even to root".to_owned()
-            } else {
-                "permission denied; run as root".to_owned()
-            });
-        }
-        for e in &self.reasons {
-            match e {
-                Errno::EACCES | Errno::EPERM => {}
-                &MALFORMED => why.push("unexpected content".to_owned()),
-                e => why.push(e.desc().to_lowercase()),
-            }
-        }
-        let n = self.processes;
-        Some(format!(
-            "partial snapshot: {} of {n} process{} unreadable ({})",
-            names.join(", "),
-            if n == 1 { "" } else { "es" },
-            why.join("; ")
-        ))
-    }
-}
+/// What the summary line counts.
+pub const PROCESS: Noun = Noun("process", "processes");
 
 /// What to read besides the basics.
 #[derive(Debug, Clone, Copy)]
@@ -239,9 +161,12 @@ impl Reader {
     /// Read process `pid` from the /proc directory `proc_dir`; `None` when
     /// it is gone (or never was: a pid directory without its files).
     pub fn read(&mut self, proc_dir: &OwnedFd, pid: u32, opts: ReadOpts) -> Option<Proc<'_>> {
+        // The pid's digits without formatting machinery in the hot loop.
+        let mut name = Vec::with_capacity(10);
+        write_u64(&mut name, u64::from(pid));
         let dir = openat(
             proc_dir,
-            itoa(pid).as_str(),
+            name.as_slice(),
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
@@ -253,13 +178,13 @@ impl Reader {
             Ok(()) => {
                 let s = parse::stat(self.stat.bytes());
                 if s.is_none() {
-                    partial.note(&mut seen, "stat", MALFORMED);
+                    partial.note(&mut seen, "stat", Reason::Malformed);
                 }
                 s
             }
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "stat", e);
+                partial.note(&mut seen, "stat", Reason::Errno(e));
                 None
             }
         };
@@ -269,13 +194,13 @@ impl Reader {
             Ok(()) => {
                 let ids = parse::status_ids(self.status.bytes());
                 if ids.is_none() {
-                    partial.note(&mut seen, "status", MALFORMED);
+                    partial.note(&mut seen, "status", Reason::Malformed);
                 }
                 ids
             }
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "status", e);
+                partial.note(&mut seen, "status", Reason::Errno(e));
                 None
             }
         };
@@ -291,7 +216,7 @@ impl Reader {
                 Ok(()) => Some(parse::cmdline(self.cmdline.bytes()).collect()),
                 Err(e) if gone(e) => return None,
                 Err(e) => {
-                    partial.note(&mut seen, "cmdline", e);
+                    partial.note(&mut seen, "cmdline", Reason::Errno(e));
                     None
                 }
             }
@@ -313,7 +238,7 @@ impl Reader {
                 // with it what it ran.
                 Err(e) if gone(e) => (None, None),
                 Err(e) => {
-                    partial.note(&mut seen, "exe", e);
+                    partial.note(&mut seen, "exe", Reason::Errno(e));
                     (None, None)
                 }
             }
@@ -323,7 +248,7 @@ impl Reader {
             Ok(()) => parse::cgroup_path(self.cgroup.bytes()),
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "cgroup", e);
+                partial.note(&mut seen, "cgroup", Reason::Errno(e));
                 None
             }
         };
@@ -343,7 +268,7 @@ impl Reader {
                 }
                 Err(e) if gone(e) => return None,
                 Err(e) => {
-                    partial.note(&mut seen, "maps", e);
+                    partial.note(&mut seen, "maps", Reason::Errno(e));
                     None
                 }
             }
@@ -362,59 +287,9 @@ impl Reader {
     }
 }
 
-/// A pid as a decimal string (no formatting machinery in the hot loop).
-fn itoa(mut n: u32) -> String {
-    let mut b = [0u8; 10];
-    let mut i = b.len();
-    loop {
-        i -= 1;
-        b[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    b[i..].iter().map(|&c| c as char).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn itoa_matches_to_string() {
-        for n in [0u32, 7, 10, 4_194_304, u32::MAX] {
-            assert_eq!(itoa(n), n.to_string());
-        }
-    }
-
-    #[test]
-    fn summary_is_one_line_with_fields_and_reason() {
-        let mut p = Partial::default();
-        let mut a = false;
-        p.note(&mut a, "maps", Errno::EACCES);
-        p.note(&mut a, "exe", Errno::EACCES);
-        let mut b = false;
-        p.note(&mut b, "exe", Errno::EPERM);
-        assert_eq!(
-            p.summary(false).as_deref(),
-            Some("partial snapshot: exe, maps of 2 processes unreadable (permission denied; run as root)")
-        );
-        assert_eq!(
-            p.summary(true).as_deref(),
-            Some("partial snapshot: exe, maps of 2 processes unreadable (permission denied, even to root)")
-        );
-        assert_eq!(Partial::default().summary(false), None);
-
-        let mut q = Partial::default();
-        let mut c = false;
-        q.note(&mut c, "status", MALFORMED);
-        q.note(&mut c, "maps", Errno::EISDIR);
-        assert_eq!(
-            q.summary(true).as_deref(),
-            Some("partial snapshot: status, maps of 1 process unreadable (unexpected content; is a directory)")
-        );
-    }
 
     #[test]
     fn maps_are_read_past_the_first_page() {

@@ -50,7 +50,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         None => ev.kernel_problem = Some("has no kernel line (linux/kernel)".into()),
         Some(k) => {
             let (p, found) = sys.locate(e, k);
-            let target = sys.resolve(&p).unwrap_or_else(|| p.clone());
+            let target = sys.root.resolve(&p).unwrap_or_else(|| p.clone());
             // A name that is not UTF-8 carries no version we could report.
             let name = target
                 .file_name()
