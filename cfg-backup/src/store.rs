@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! STORE/                      0700
-//!   blobs/<2 hex>/<sha256>    0400, one per distinct content, shared
+//!   blobs/<sha256>            0400, one per distinct content, shared
 //!   backups/<ID>.jsonl        0600, the manifest: a `backup` record, then
 //!                             one `file` record per path
 //! ```
@@ -36,8 +36,6 @@ pub const IN_MEMORY: u64 = 8 << 20;
 /// Where backups live.
 pub struct Store {
     dir: PathBuf,
-    /// Shard directories known to exist (saves a failing mkdir per blob).
-    shards: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 /// One backup read back from its manifest, validated.
@@ -79,7 +77,6 @@ impl Store {
     pub fn create(dir: &Path) -> Result<Store> {
         let s = Store {
             dir: dir.to_path_buf(),
-            shards: Default::default(),
         };
         match fs::symlink_metadata(dir) {
             Ok(_) if s.backups().is_dir() => {}
@@ -120,7 +117,6 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Option<Store>> {
         let s = Store {
             dir: dir.to_path_buf(),
-            shards: Default::default(),
         };
         match fs::metadata(s.backups()) {
             Ok(m) if m.is_dir() => Ok(Some(s)),
@@ -164,7 +160,7 @@ impl Store {
 
     /// The blob of a hash (the caller validated it).
     pub fn blob_path(&self, sha256: &str) -> PathBuf {
-        self.blobs().join(&sha256[..2]).join(sha256)
+        self.blobs().join(sha256)
     }
 
     pub fn manifest_path(&self, id: &str) -> PathBuf {
@@ -181,8 +177,7 @@ impl Store {
                 return Ok(false);
             }
         }
-        let shard = self.shard_dir(sha256)?;
-        let (tmp, mut f) = self.temp_in(&shard)?;
+        let (tmp, mut f) = self.temp_in(&self.blobs())?;
         if let Err(e) = f.write_all(data) {
             let _ = fs::remove_file(&tmp);
             return Err(Error::io(&tmp, &e));
@@ -228,24 +223,9 @@ impl Store {
         {
             let _ = fs::remove_file(&tmp);
         } else {
-            self.shard_dir(&sha)?;
             self.publish(&tmp, &path)?;
         }
         Ok(Ok((sha, md5, total)))
-    }
-
-    fn shard_dir(&self, sha256: &str) -> Result<PathBuf> {
-        let d = self.blobs().join(&sha256[..2]);
-        if self.shards.borrow().contains(&sha256[..2]) {
-            return Ok(d);
-        }
-        match DirBuilder::new().mode(0o700).create(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io(&d, &e)),
-        }
-        self.shards.borrow_mut().insert(sha256[..2].to_owned());
-        Ok(d)
     }
 
     /// A new private temporary file in `dir` (names start with a dot, so
@@ -506,14 +486,10 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
             Err(e) => return Err(Error::io(&dir, &e)),
         };
-        for shard in rd.flatten() {
-            if let Ok(inner) = fs::read_dir(shard.path()) {
-                for b in inner.flatten() {
-                    if let Some(n) = b.file_name().to_str() {
-                        if crate::model::is_sha256(n) {
-                            out.push(n.to_owned());
-                        }
-                    }
+        for b in rd.flatten() {
+            if let Some(n) = b.file_name().to_str() {
+                if crate::model::is_sha256(n) {
+                    out.push(n.to_owned());
                 }
             }
         }
