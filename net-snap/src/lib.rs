@@ -472,7 +472,7 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
     // Even root can be refused (a hardened or sandboxed pid 1): say which
     // case this is, so the hint is only given where it helps.
     let refused = if as_root {
-        "refused even to root"
+        "permission denied, even to root"
     } else {
         "permission denied; run as root"
     };
@@ -552,7 +552,7 @@ mod tests {
         assert_eq!(
             partial_lines(&snap, true),
             [
-                "partial snapshot: owners of 3 processes unreadable (refused even to root)",
+                "partial snapshot: owners of 3 processes unreadable (permission denied, even to root)",
                 "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
             ]
         );
