@@ -381,6 +381,38 @@ fn kernel_threads_are_left_out_unless_asked_for() {
 }
 
 #[test]
+fn a_process_that_became_a_zombie_is_removed() {
+    let live = proc_rec(
+        40,
+        json!({"comm": "sleep", "exe": "/usr/bin/sleep", "cmdline": ["sleep", "3600"], "state": "S"}),
+    );
+    let zombie = proc_rec(
+        40,
+        json!({"comm": "sleep", "exe": null, "cmdline": [], "state": "Z", "exe_deleted": null}),
+    );
+    let r = diff(
+        std::slice::from_ref(&live),
+        std::slice::from_ref(&zombie),
+        &[],
+    );
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("removed", "process")]);
+    assert_eq!(
+        r.records()[0]["before"]["cmdline"],
+        json!(["sleep", "3600"])
+    );
+    // A zombie on both sides is no change; --zombies compares them.
+    diff(
+        std::slice::from_ref(&zombie),
+        std::slice::from_ref(&zombie),
+        &[],
+    )
+    .expect_code(0);
+    let r = diff(&[live], &[zombie], &["--zombies"]);
+    assert_eq!(ops(&r), vec![op("changed", "process")]);
+}
+
+#[test]
 fn key_makes_plain_json_lines_diffable() {
     let before = "{\"name\":\"a\",\"v\":1}\n{\"name\":\"b\",\"v\":1}\n";
     let after = "{\"name\":\"a\",\"v\":2}\n{\"name\":\"c\",\"v\":1}\n";

@@ -89,6 +89,12 @@ pub fn command() -> Command {
             .help("Include kernel threads (left out by default: kworkers come and go and would drown the signal)"),
     )
     .arg(
+        Arg::new("zombies")
+            .long("zombies")
+            .action(ArgAction::SetTrue)
+            .help("Include zombie processes (state Z; left out by default: a zombie has exited, so a service that stopped shows as removed even before its parent reaps it)"),
+    )
+    .arg(
         Arg::new("connections")
             .long("connections")
             .action(ArgAction::SetTrue)
@@ -112,6 +118,7 @@ pub fn options_of(m: &ArgMatches) -> Options {
         compares: strings(m, "compare"),
         no_ignore: m.get_flag("no-ignore"),
         kernel_threads: m.get_flag("kernel-threads"),
+        zombies: m.get_flag("zombies"),
         connections: m.get_flag("connections"),
         kinds: strings(m, "kind"),
         own: own_instance(),

@@ -199,6 +199,7 @@ pub struct Rules {
     compare_kind: HashMap<String, BTreeSet<String>>,
     no_ignore: bool,
     pub kernel_threads: bool,
+    pub zombies: bool,
     pub connections: bool,
     kinds: Option<BTreeSet<String>>,
     own: Option<(String, u64, u64)>,
@@ -218,6 +219,7 @@ pub struct Options {
     pub compares: Vec<String>,
     pub no_ignore: bool,
     pub kernel_threads: bool,
+    pub zombies: bool,
     pub connections: bool,
     pub kinds: Vec<String>,
     /// This process as (boot_id, pid, start_ticks): a ps-snap running in
@@ -350,6 +352,7 @@ impl Rules {
             compare_kind,
             no_ignore: o.no_ignore,
             kernel_threads: o.kernel_threads,
+            zombies: o.zombies,
             connections: o.connections,
             kinds,
             own: o.own.clone(),
@@ -447,11 +450,15 @@ impl Rules {
         }
     }
 
-    /// Is this record left out of the comparison (kernel threads and
-    /// connections unless asked for)?
+    /// Is this record left out of the comparison (kernel threads, zombies
+    /// and connections unless asked for)?
     pub fn excluded(&self, kind: Option<&str>, rec: &Map<String, Value>) -> bool {
         match Self::class(kind) {
-            Class::Process => (!self.kernel_threads && is_kernel_thread(rec)) || self.is_own(rec),
+            Class::Process => {
+                (!self.kernel_threads && is_kernel_thread(rec))
+                    || (!self.zombies && is_zombie(rec))
+                    || self.is_own(rec)
+            }
             Class::Socket => !self.connections && !is_listener(rec),
             Class::Generic => false,
         }
@@ -548,7 +555,7 @@ impl Rules {
     /// lines byte for byte: never a field that can identify a record, tell
     /// its instance, or decide whether it is left out or how it is keyed.
     pub fn maskable(&self, kind: Option<&str>) -> BTreeSet<String> {
-        let mut keep: BTreeSet<&str> = ["kind", "kernel_thread"].into_iter().collect();
+        let mut keep: BTreeSet<&str> = ["kind", "kernel_thread", "state"].into_iter().collect();
         if let Some(k) = kind.and_then(|k| self.key_kind.get(k)) {
             keep.extend(k.iter().map(String::as_str));
         }
@@ -593,6 +600,13 @@ impl<'a> KindRef<'a> {
             Some(v) => KindRef::Other(common::jsonl::type_name(v)),
         }
     }
+}
+
+/// `state: "Z"`: a process that has exited and waits for its parent to
+/// reap it. Its argv and executable are gone, so it would show as a
+/// changed process; what happened is that the program stopped.
+pub fn is_zombie(rec: &Map<String, Value>) -> bool {
+    rec.get("state").and_then(Value::as_str) == Some("Z")
 }
 
 /// `kernel_thread: true` (missing or null counts as not).
