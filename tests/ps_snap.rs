@@ -504,6 +504,70 @@ fn fixture_selection_and_no_maps() {
     run("ps-snap", ["--deleted", "--no-maps"], None).expect_code(2);
 }
 
+/// Broken or hostile files under --root (a truncated stat, numbers at the
+/// ends of their ranges, a boot time at the start of the i64 range, garbage
+/// where status should be): every process is still listed, with nulls for
+/// what did not parse, nothing panics, and one summary line says so.
+#[test]
+fn fixture_hostile_files_never_panic() {
+    let s = Scratch::new("ps-snap-hostile");
+    s.write("proc/stat", "btime -9223372036854775808\n");
+    let ok_status = status("x", 0, 0, 0, 0);
+    let process = |pid: u32, stat: &[u8], status: &str| {
+        s.write(&format!("proc/{pid}/stat"), stat);
+        s.write(&format!("proc/{pid}/status"), status);
+        s.write(&format!("proc/{pid}/cmdline"), "");
+        s.write(&format!("proc/{pid}/cgroup"), "0::/\n");
+        s.write(&format!("proc/{pid}/maps"), "");
+    };
+    process(5, b"5 (trunc) S 1 5", &ok_status);
+    let huge = stat_line(
+        6,
+        b"huge",
+        'S',
+        1,
+        0,
+        0,
+        u64::MAX,
+        u64::MAX,
+        0,
+        1,
+        u64::MAX,
+        u64::MAX,
+        0,
+    );
+    process(6, &huge, &ok_status);
+    // Started at boot, and boot at the start of time.
+    let at_boot = stat_line(7, b"a) b", 'R', 1, 0, 0, 1, 1, 0, 1, 0, 1, 1);
+    process(7, &at_boot, &ok_status);
+    process(8, b"\xff\xfe garbage", "Uid:\tx\n");
+
+    let r = snap(&s, &[]);
+    r.expect_code(0);
+    let recs = r.records();
+    let pids: Vec<u64> = recs
+        .iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect();
+    assert_eq!(pids, [5, 6, 7, 8]);
+    assert_eq!(by_pid(&recs, 5)["comm"], Value::Null);
+    assert_eq!(by_pid(&recs, 5)["uid"], 0);
+    assert_eq!(by_pid(&recs, 6)["vsize_bytes"], u64::MAX);
+    assert_eq!(by_pid(&recs, 7)["comm"], "a) b");
+    assert_eq!(by_pid(&recs, 8)["uid"], Value::Null);
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+    assert!(
+        r.stderr
+            .starts_with("ps-snap: partial snapshot: stat, status of 2 processes"),
+        "{r}"
+    );
+
+    let r = snap(&s, &["--format", "text"]);
+    r.expect_code(0);
+    assert_eq!(r.stdout_str().lines().count(), 5, "{r}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+}
+
 #[test]
 fn bad_root_is_trouble() {
     let r = run("ps-snap", ["--root", "/nonexistent/ps-snap-root"], None);

@@ -215,7 +215,7 @@ impl TextView {
             .and_then(|s| parse::tty_name(s.tty_nr, &ctx.drivers))
             .unwrap_or_else(|| "?".to_owned());
         let time = st.map_or("?".to_owned(), |s| {
-            cpu_time((s.utime + s.stime) / ctx.ticks)
+            cpu_time(s.utime.saturating_add(s.stime) / ctx.ticks)
         });
         format!(
             "{user:<8} {:>7} {ppid:>7} {stime:<5} {tty:<8} {time:>8} {old:<3} {cmd}",
@@ -260,7 +260,9 @@ fn command(p: &Proc<'_>) -> String {
 fn short_time(secs: i64, now: i64) -> String {
     let t = rfc3339(secs, 0);
     let n = rfc3339(now, 0);
-    if now - secs < 86_400 && now >= secs {
+    // checked: a start time from a hostile stat under --root can be
+    // anywhere in the i64 range.
+    if matches!(now.checked_sub(secs), Some(0..86_400)) {
         return t[11..16].to_owned();
     }
     if t[..4] == n[..4] {
@@ -353,6 +355,9 @@ mod tests {
         assert_eq!(short_time(now - 3600, now), "06:00");
         assert_eq!(short_time(now - 3 * 86_400, now), "Nov23");
         assert_eq!(short_time(now - 400 * 86_400, now), "2025");
+        // Start times from a hostile stat and btime: no overflow.
+        assert_eq!(short_time(i64::MIN, now).len(), 4);
+        assert_eq!(short_time(i64::MAX, now).len(), 4);
     }
 
     #[test]
