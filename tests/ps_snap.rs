@@ -44,7 +44,7 @@ fn stat_line(
 
 fn status(name: &str, ruid: u32, euid: u32, rgid: u32, egid: u32) -> String {
     format!(
-        "Name:\t{name}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\nUid:\t{ruid}\t{euid}\t{euid}\t{euid}\nGid:\t{rgid}\t{egid}\t{egid}\t{egid}\nFDSize:\t64\n"
+        "Name:\t{name}\nUmask:\t0022\nState:\tS (sleeping)\nNgid:\t0\nPPid:\t0\nTracerPid:\t0\nUid:\t{ruid}\t{euid}\t{euid}\t{euid}\nGid:\t{rgid}\t{egid}\t{egid}\t{egid}\nFDSize:\t64\n"
     )
 }
 
@@ -214,6 +214,17 @@ fn fixture() -> Scratch {
         "7f0000000000-7f0000020000 r-xp 00000000 fd:01 2224 /usr/lib/libagent.so.1 (deleted)\n",
     );
     symlink("/usr/bin/agent", s.path().join("proc/410/exe")).expect("symlink");
+
+    // 121: a thread of sshd; its /proc/TID answers like a process's, but
+    // its status names the process it belongs to. Not a process record.
+    for f in ["stat", "cmdline", "cgroup", "maps"] {
+        let src = std::fs::read(s.path().join(format!("proc/120/{f}"))).expect("read");
+        s.write(&format!("proc/121/{f}"), src);
+    }
+    s.write(
+        "proc/121/status",
+        "Name:\tsshd\nTgid:\t120\nPid:\t121\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+    );
 
     // 555: vanished between readdir and reading: a directory, no files.
     std::fs::create_dir_all(s.path().join("proc/555")).expect("mkdir");
@@ -481,6 +492,9 @@ fn fixture_selection_and_no_maps() {
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
     assert_eq!(pids, [1, 400]);
+    // A thread id is not a process id, as with ps -p.
+    let recs = snap(&s, &["-p", "121"]).expect_code(0).records();
+    assert!(recs.is_empty(), "{recs:?}");
 
     let recs = snap(&s, &["--user", "alice"]).expect_code(0).records();
     let pids: Vec<u64> = recs
@@ -541,6 +555,10 @@ fn fixture_hostile_files_never_panic() {
     let at_boot = stat_line(7, b"a) b", 'R', 1, 0, 0, 1, 1, 0, 1, 0, 1, 1);
     process(7, &at_boot, &ok_status);
     process(8, b"\xff\xfe garbage", "Uid:\tx\n");
+    // Gone half-way through (its cmdline vanished after a broken stat was
+    // read): absent, and not counted as partly unreadable either.
+    s.write("proc/9/stat", "9 (gone");
+    s.write("proc/9/status", &ok_status);
 
     let r = snap(&s, &[]);
     r.expect_code(0);
@@ -828,6 +846,29 @@ fn help_names_every_option() {
     ] {
         assert!(out.contains(opt), "{opt} missing from --help");
     }
+}
+
+#[test]
+fn live_thread_id_is_not_a_process() {
+    let park = std::sync::Barrier::new(2);
+    std::thread::scope(|sc| {
+        sc.spawn(|| park.wait());
+        let me = std::process::id();
+        let tid = std::fs::read_dir("/proc/self/task")
+            .expect("task dir")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find(|&t| t != me)
+            .expect("a second thread");
+        let recs = run("ps-snap", ["-p", &format!("{tid},{me}")], None)
+            .expect_code(0)
+            .records();
+        park.wait();
+        let pids: Vec<u64> = recs
+            .iter()
+            .map(|r| r["pid"].as_u64().expect("pid"))
+            .collect();
+        assert_eq!(pids, [u64::from(me)], "thread {tid} listed as a process");
+    });
 }
 
 #[test]

@@ -105,6 +105,17 @@ pub fn status_ids(buf: &[u8]) -> Option<Ids> {
     })
 }
 
+/// The `Tgid:` of /proc/PID/status: the process a task belongs to. It
+/// differs from PID for a thread, whose /proc/TID directory exists (and
+/// answers `-p TID`) although /proc does not list it.
+pub fn status_tgid(buf: &[u8]) -> Option<u32> {
+    let key = b"\nTgid:";
+    let at = memmem::find(buf, key)? + key.len();
+    let line = &buf[at..];
+    let line = &line[..memchr(b'\n', line).unwrap_or(line.len())];
+    u32::try_from(num(line.trim_ascii())?).ok()
+}
+
 fn id_pair(buf: &[u8], key: &[u8]) -> Option<(u32, u32)> {
     let at = memmem::find(buf, key)? + key.len();
     let line = &buf[at..];
@@ -430,6 +441,8 @@ mod tests {
             })
         );
         assert_eq!(status_ids(b"Name:\tx\n"), None);
+        assert_eq!(status_tgid(b"Name:\tx\nTgid:\t812\nPid:\t813\n"), Some(812));
+        assert_eq!(status_tgid(b"Name:\tx\n"), None);
     }
 
     #[test]

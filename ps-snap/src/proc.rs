@@ -171,20 +171,22 @@ impl Reader {
             Mode::empty(),
         )
         .ok()?;
-        let mut seen = false;
-        let partial = &mut self.partial;
+        // What was unreadable, counted only once the process is known to
+        // be listed: one that turns out to be gone, or a thread, is absent
+        // from the output and must not be counted in the summary either.
+        let mut notes: Vec<(&'static str, Reason)> = Vec::new();
 
         let stat = match self.stat.read_at(&dir, "stat", false) {
             Ok(()) => {
                 let s = parse::stat(self.stat.bytes());
                 if s.is_none() {
-                    partial.note(&mut seen, "stat", Reason::Malformed);
+                    notes.push(("stat", Reason::Malformed));
                 }
                 s
             }
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "stat", Reason::Errno(e));
+                notes.push(("stat", Reason::Errno(e)));
                 None
             }
         };
@@ -192,15 +194,20 @@ impl Reader {
 
         let ids = match self.status.read_at(&dir, "status", false) {
             Ok(()) => {
+                // A thread's own /proc/TID (reachable through -p TID) is not
+                // a process: ps -p TID shows nothing either.
+                if parse::status_tgid(self.status.bytes()).is_some_and(|t| t != pid) {
+                    return None;
+                }
                 let ids = parse::status_ids(self.status.bytes());
                 if ids.is_none() {
-                    partial.note(&mut seen, "status", Reason::Malformed);
+                    notes.push(("status", Reason::Malformed));
                 }
                 ids
             }
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "status", Reason::Errno(e));
+                notes.push(("status", Reason::Errno(e)));
                 None
             }
         };
@@ -216,7 +223,7 @@ impl Reader {
                 Ok(()) => Some(parse::cmdline(self.cmdline.bytes()).collect()),
                 Err(e) if gone(e) => return None,
                 Err(e) => {
-                    partial.note(&mut seen, "cmdline", Reason::Errno(e));
+                    notes.push(("cmdline", Reason::Errno(e)));
                     None
                 }
             }
@@ -238,7 +245,7 @@ impl Reader {
                 // with it what it ran.
                 Err(e) if gone(e) => (None, None),
                 Err(e) => {
-                    partial.note(&mut seen, "exe", Reason::Errno(e));
+                    notes.push(("exe", Reason::Errno(e)));
                     (None, None)
                 }
             }
@@ -248,7 +255,7 @@ impl Reader {
             Ok(()) => parse::cgroup_path(self.cgroup.bytes()),
             Err(e) if gone(e) => return None,
             Err(e) => {
-                partial.note(&mut seen, "cgroup", Reason::Errno(e));
+                notes.push(("cgroup", Reason::Errno(e)));
                 None
             }
         };
@@ -268,12 +275,16 @@ impl Reader {
                 }
                 Err(e) if gone(e) => return None,
                 Err(e) => {
-                    partial.note(&mut seen, "maps", Reason::Errno(e));
+                    notes.push(("maps", Reason::Errno(e)));
                     None
                 }
             }
         };
 
+        let mut seen = false;
+        for (field, why) in notes {
+            self.partial.note(&mut seen, field, why);
+        }
         Some(Proc {
             pid,
             stat,
