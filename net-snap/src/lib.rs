@@ -272,7 +272,7 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
     }
     let host_netns = netns_of(&root.path("/proc/self"));
     let (tables, owners) = std::thread::scope(|s| {
-        let scan = s.spawn(|| owners::scan(&proc_dir, all_netns));
+        let scan = s.spawn(|| owners::scan(&proc_dir, all_netns, root.is_live()));
         let tables = if root.is_live() {
             read_live(sel)
         } else {

@@ -78,8 +78,11 @@ pub fn ns_inode(link: &[u8]) -> Option<u64> {
     parse_u64(link.strip_prefix(b"net:[")?.strip_suffix(b"]")?)
 }
 
-/// Scan `proc_dir` (`/proc`, or DIR/proc under `--root`).
-pub fn scan(proc_dir: &Path, want_netns: bool) -> Result<Owners> {
+/// Scan `proc_dir` (`/proc`, or DIR/proc under `--root`). `live` allows
+/// several threads: how many CPUs we may use is read from the running
+/// system (/proc/self, the cgroup's CPU quota), which a `--root` run must
+/// not consult; a tree on disk is read on one.
+pub fn scan(proc_dir: &Path, want_netns: bool, live: bool) -> Result<Owners> {
     let proc_fd = openat(
         CWD,
         proc_dir,
@@ -106,10 +109,12 @@ pub fn scan(proc_dir: &Path, want_netns: bool) -> Result<Owners> {
     // Reading fd links is kernel work that scales with cores: split the
     // processes over a few threads (interleaved, so that neighbouring pids
     // of one busy service land on different threads), then merge.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4)
-        .min(pids.len().div_ceil(64).max(1));
+    let cpus = if live {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    };
+    let workers = cpus.clamp(1, 4).min(pids.len().div_ceil(64).max(1));
     if workers == 1 {
         return Ok(scan_pids(&proc_fd, &pids, want_netns, &mut dbuf));
     }
@@ -278,7 +283,7 @@ mod tests {
     fn own_socket_is_found() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let _ = &l;
-        let o = scan(Path::new("/proc"), true).expect("scan /proc");
+        let o = scan(Path::new("/proc"), true, true).expect("scan /proc");
         let me = std::process::id();
         assert!(o.by_inode.values().any(|p| p.contains(&me)));
         assert!(o.comm.contains_key(&me));
