@@ -543,6 +543,52 @@ fn bad_roots_are_trouble() {
     r.expect_code(2);
 }
 
+/// A /proc/net line that does not parse is skipped, never a panic and
+/// never the end of the snapshot, and one stderr line names the file and
+/// the line so the admin can look.
+#[test]
+fn fixture_malformed_lines_are_skipped_and_named() {
+    let s = fixture();
+    let tcp = s.path().join("proc/net/tcp");
+    let mut text = std::fs::read(&tcp).expect("read tcp");
+    let good = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count()
+        - 1;
+    text.extend_from_slice(
+        b"garbage\n  99: 0100007F:ZZZZ 00000000:0000 0A\n\xff\xfe\n  98: 01:16\n",
+    );
+    std::fs::write(&tcp, text).expect("write tcp");
+    let unix = s.path().join("proc/net/unix");
+    let mut text = std::fs::read(&unix).expect("read unix");
+    text.extend_from_slice(b"0000000000000000: 00000002 zz\n");
+    std::fs::write(&unix, text).expect("write unix");
+
+    let r = run(
+        "net-snap",
+        ["--root", s.path().to_str().expect("utf8")],
+        None,
+    );
+    r.expect_code(0);
+    let recs = r.records();
+    let tcp4 = recs
+        .iter()
+        .filter(|r| r["proto"] == "tcp" && r["family"] == "inet")
+        .count();
+    assert_eq!(tcp4, good, "{r}");
+    assert_eq!(recs.iter().filter(|r| r["proto"] == "unix").count(), 5);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{r}");
+    let want = format!(
+        "net-snap: partial snapshot: 5 malformed lines skipped ({}:{} and 3 more; {}:7)",
+        tcp.display(),
+        good + 2,
+        unix.display()
+    );
+    assert_eq!(lines[0], want, "{r}");
+}
+
 #[test]
 fn root_reads_nothing_of_the_host() {
     let s = fixture();

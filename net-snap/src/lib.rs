@@ -15,7 +15,7 @@ pub mod sock;
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -200,46 +200,70 @@ fn read_proc_file(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// Lines of one /proc/net table that did not parse and were skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLines {
+    pub path: PathBuf,
+    pub count: usize,
+    /// The first of them, numbered from 1 (the header).
+    pub first: usize,
+}
+
+/// Read one /proc/net table (`None`: the Unix one) into `out`, noting the
+/// lines that did not parse in `bad`.
+fn read_table(
+    net_dir: &Path,
+    table: Option<(Proto, Family)>,
+    out: &mut Vec<Socket>,
+    bad: &mut Vec<BadLines>,
+) -> Result<()> {
+    let path = net_dir.join(table.map_or("unix", |(p, f)| table_file(p, f)));
+    let Some(b) = read_proc_file(&path)? else {
+        return Ok(());
+    };
+    let parsed = match table {
+        Some((p, f)) => procnet::parse_inet(&b, p, f),
+        None => procnet::parse_unix(&b),
+    };
+    out.extend(parsed.sockets);
+    if let Some(first) = parsed.first_bad {
+        bad.push(BadLines {
+            path,
+            count: parsed.bad,
+            first,
+        });
+    }
+    Ok(())
+}
+
 /// Every selected table of one namespace from a /proc/net directory.
-pub fn read_proc_net(net_dir: &Path, sel: &Select) -> Result<Vec<Socket>> {
+pub fn read_proc_net(net_dir: &Path, sel: &Select, bad: &mut Vec<BadLines>) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
-    for (p, f) in sel.inet_tables() {
-        if let Some(b) = read_proc_file(&net_dir.join(table_file(p, f)))? {
-            out.extend(procnet::parse_inet(&b, p, f));
-        }
+    for t in sel.inet_tables() {
+        read_table(net_dir, Some(t), &mut out, bad)?;
     }
     if sel.unix {
-        if let Some(b) = read_proc_file(&net_dir.join("unix"))? {
-            out.extend(procnet::parse_unix(&b));
-        }
+        read_table(net_dir, None, &mut out, bad)?;
     }
     Ok(out)
 }
 
 /// Every selected table of our own namespace on the live system: netlink
 /// per table, /proc/net where a dump is refused.
-fn read_live(sel: &Select) -> Result<Vec<Socket>> {
+fn read_live(sel: &Select, bad: &mut Vec<BadLines>) -> Result<Vec<Socket>> {
     let net_dir = Path::new("/proc/net");
     let mut diag = Diag::open().ok();
     let mut out = Vec::new();
     for (p, f) in sel.inet_tables() {
         match diag.as_mut().map(|d| d.inet(p, f, sel.states(p))) {
             Some(Ok(v)) => out.extend(v),
-            _ => {
-                if let Some(b) = read_proc_file(&net_dir.join(table_file(p, f)))? {
-                    out.extend(procnet::parse_inet(&b, p, f));
-                }
-            }
+            _ => read_table(net_dir, Some((p, f)), &mut out, bad)?,
         }
     }
     if sel.unix {
         match diag.as_mut().map(Diag::unix) {
             Some(Ok(v)) => out.extend(v),
-            _ => {
-                if let Some(b) = read_proc_file(&net_dir.join("unix"))? {
-                    out.extend(procnet::parse_unix(&b));
-                }
-            }
+            _ => read_table(net_dir, None, &mut out, bad)?,
         }
     }
     Ok(out)
@@ -258,6 +282,8 @@ pub struct Snapshot {
     pub host_netns: Option<u64>,
     /// Other namespaces whose tables could not be read.
     pub netns_unreadable: usize,
+    /// /proc/net lines that did not parse (skipped).
+    pub bad_lines: Vec<BadLines>,
 }
 
 /// Take the snapshot.
@@ -271,12 +297,13 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
         )));
     }
     let host_netns = netns_of(&root.path("/proc/self"));
+    let mut bad_lines = Vec::new();
     let (tables, owners) = std::thread::scope(|s| {
         let scan = s.spawn(|| owners::scan(&proc_dir, all_netns, root.is_live()));
         let tables = if root.is_live() {
-            read_live(sel)
+            read_live(sel, &mut bad_lines)
         } else {
-            read_proc_net(&net_dir, sel)
+            read_proc_net(&net_dir, sel, &mut bad_lines)
         };
         // Sort while the scan still runs: it is the longer of the two.
         // A dump racing with socket churn can report a socket twice (the
@@ -311,7 +338,7 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
                 netns_unreadable += 1;
                 continue;
             }
-            match read_proc_net(&dir, sel) {
+            match read_proc_net(&dir, sel, &mut bad_lines) {
                 Ok(mut v) => {
                     for s in &mut v {
                         s.netns = Some(ns);
@@ -336,6 +363,7 @@ pub fn snapshot(root: &Root, sel: &Select, all_netns: bool) -> Result<Snapshot> 
         owners,
         host_netns,
         netns_unreadable,
+        bad_lines,
     })
 }
 
@@ -484,6 +512,22 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
         snap.netns_unreadable,
         Reason::Text("their processes exited or are not readable"),
     );
+    let bad = (!snap.bad_lines.is_empty()).then(|| {
+        let n: usize = snap.bad_lines.iter().map(|b| b.count).sum();
+        let files: Vec<String> = snap
+            .bad_lines
+            .iter()
+            .map(|b| match b.count {
+                1 => format!("{}:{}", b.path.display(), b.first),
+                c => format!("{}:{} and {} more", b.path.display(), b.first, c - 1),
+            })
+            .collect();
+        format!(
+            "partial snapshot: {n} malformed {} skipped ({})",
+            if n == 1 { "line" } else { "lines" },
+            files.join("; ")
+        )
+    });
     [
         owners.summary(Noun("process", "processes"), &[], as_root),
         netns.summary(
@@ -491,6 +535,7 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
             &[],
             as_root,
         ),
+        bad,
     ]
     .into_iter()
     .flatten()
@@ -536,6 +581,7 @@ mod tests {
             owners: Owners::default(),
             host_netns: None,
             netns_unreadable: 0,
+            bad_lines: Vec::new(),
         };
         assert!(partial_lines(&snap, false).is_empty());
         snap.owners.unreadable = 1;
@@ -555,6 +601,17 @@ mod tests {
                 "partial snapshot: owners of 3 processes unreadable (permission denied, even to root)",
                 "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
             ]
+        );
+        snap.owners.unreadable = 0;
+        snap.netns_unreadable = 0;
+        snap.bad_lines.push(BadLines {
+            path: PathBuf::from("/r/proc/net/udp"),
+            count: 1,
+            first: 4,
+        });
+        assert_eq!(
+            partial_lines(&snap, true),
+            ["partial snapshot: 1 malformed line skipped (/r/proc/net/udp:4)"]
         );
     }
 

@@ -10,13 +10,41 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::sock::{type_name, Addr, Family, Proto, Socket};
 
-/// Parse one /proc/net/{tcp,udp,raw}{,6} table. Lines that do not parse
-/// (a truncated last line of a racing read) are skipped.
-pub fn parse_inet(text: &[u8], proto: Proto, family: Family) -> Vec<Socket> {
-    text.split(|&b| b == b'\n')
-        .skip(1)
-        .filter_map(|line| parse_inet_line(line, proto, family))
-        .collect()
+/// A parsed table: its sockets, and the lines that did not parse.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub sockets: Vec<Socket>,
+    /// How many lines did not parse.
+    pub bad: usize,
+    /// The number (from 1, the header) of the first of them.
+    pub first_bad: Option<usize>,
+}
+
+/// Parse the lines after the header with `line`. A line that does not
+/// parse is skipped, not fatal: one odd line (a kernel that prints a field
+/// differently, a damaged file in a tree under --root) must not cost the
+/// whole snapshot. It is counted, so that the snapshot says it is partial
+/// and where the first such line is. Blank lines are not counted.
+fn parse_lines(text: &[u8], line: impl Fn(&[u8]) -> Option<Socket>) -> Parsed {
+    let mut p = Parsed::default();
+    for (i, l) in text.split(|&b| b == b'\n').enumerate().skip(1) {
+        if l.trim_ascii().is_empty() {
+            continue;
+        }
+        match line(l) {
+            Some(s) => p.sockets.push(s),
+            None => {
+                p.bad += 1;
+                p.first_bad.get_or_insert(i + 1);
+            }
+        }
+    }
+    p
+}
+
+/// Parse one /proc/net/{tcp,udp,raw}{,6} table.
+pub fn parse_inet(text: &[u8], proto: Proto, family: Family) -> Parsed {
+    parse_lines(text, |l| parse_inet_line(l, proto, family))
 }
 
 fn parse_inet_line(line: &[u8], proto: Proto, family: Family) -> Option<Socket> {
@@ -74,11 +102,8 @@ const ACCEPTCON: u32 = 1 << 16;
 /// `Num RefCount Protocol Flags Type St Inode [Path]`. The path is the rest
 /// of the line after one space (it may contain spaces); the kernel writes an
 /// abstract name with a leading `@` and its NUL bytes as `@`.
-pub fn parse_unix(text: &[u8]) -> Vec<Socket> {
-    text.split(|&b| b == b'\n')
-        .skip(1)
-        .filter_map(parse_unix_line)
-        .collect()
+pub fn parse_unix(text: &[u8]) -> Parsed {
+    parse_lines(text, parse_unix_line)
 }
 
 fn parse_unix_line(line: &[u8]) -> Option<Socket> {
@@ -132,7 +157,7 @@ mod tests {
 
     #[test]
     fn tcp4_lines() {
-        let v = parse_inet(TCP.as_bytes(), Proto::Tcp, Family::Inet);
+        let v = parse_inet(TCP.as_bytes(), Proto::Tcp, Family::Inet).sockets;
         assert_eq!(v.len(), 3);
         let l = &v[0];
         assert_eq!(l.local, Some(Addr::Ip("127.0.0.1".parse().expect("ip"))));
@@ -150,7 +175,7 @@ mod tests {
     fn tcp6_words_are_byte_swapped() {
         // ::1 and ::ffff:127.0.0.1 as the kernel prints them on little endian.
         let text = "hdr\n   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1\n   1: 0000000000000000FFFF00000100007F:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 6 1\n";
-        let v = parse_inet(text.as_bytes(), Proto::Tcp, Family::Inet6);
+        let v = parse_inet(text.as_bytes(), Proto::Tcp, Family::Inet6).sockets;
         let shown: Vec<String> = v
             .iter()
             .map(|s| match &s.local {
@@ -164,9 +189,22 @@ mod tests {
     }
 
     #[test]
+    fn malformed_lines_are_counted_not_fatal() {
+        let mut text = TCP.as_bytes().to_vec();
+        text.extend_from_slice(b"garbage\n   9: 0100007F:ZZZZ 00000000:0000 0A\n\n\xff\n");
+        let p = parse_inet(&text, Proto::Tcp, Family::Inet);
+        assert_eq!(p.sockets.len(), 3);
+        assert_eq!((p.bad, p.first_bad), (3, Some(5)));
+        let ok = parse_inet(TCP.as_bytes(), Proto::Tcp, Family::Inet);
+        assert_eq!((ok.bad, ok.first_bad), (0, None));
+        let u = parse_unix(b"Num RefCount\n0: 1 0 zz 1 1 1 /x\n0000000000000000: 00000002 00000000 00010000 0001 01 21510 /run/s\n");
+        assert_eq!((u.sockets.len(), u.bad, u.first_bad), (1, 1, Some(2)));
+    }
+
+    #[test]
     fn unix_lines_with_spaces_abstract_and_none() {
         let text = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 21510 /run/my sock\n0000000000000000: 00000002 00000000 00000000 0002 01  4321 @abs@x\n0000000000000000: 00000003 00000000 00000000 0001 03  1580\n0000000000000000: 00000002 00000000 00000000 0005 01   77 /tmp/\xff\n";
-        let v = parse_unix(text);
+        let v = parse_unix(text).sockets;
         assert_eq!(v.len(), 4);
         assert_eq!(v[0].local, Some(Addr::Path(b"/run/my sock".to_vec())));
         assert_eq!(
