@@ -878,6 +878,14 @@ fn live_all_netns_sees_other_namespace() {
         });
     let all = live(&["-tl", "--all-netns"]);
     let plain = live(&["-tl"]);
+    // Without root the namespace links of root's processes are closed, so
+    // the child's namespace cannot be found: the snapshot must say so
+    // rather than pass for every listener on the box.
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(common::bin("net-snap"))
+        .args(["-tl", "--all-netns"]);
+    let nobody = common::run_cmd(cmd, None);
     let _ = child.kill();
     let _ = child.wait();
     let ns = ns.expect("namespace of the child");
@@ -892,6 +900,19 @@ fn live_all_netns_sees_other_namespace() {
         .iter()
         .any(|p| p["pid"] == pid));
     assert!(plain.iter().all(|r| r["netns"] != ns));
+    if nobody.status != Some(127) && !nobody.stderr.contains("setpriv") {
+        nobody.expect_code(0);
+        let lines: Vec<&str> = nobody.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{nobody}");
+        assert!(
+            lines[0].starts_with("net-snap: partial snapshot: owners, netns of "),
+            "{nobody}"
+        );
+        assert!(
+            lines[0].ends_with("unreadable (permission denied; run as root)"),
+            "{nobody}"
+        );
+    }
 }
 
 /// Raw ICMP sockets (root only) are found with their owner, whether the

@@ -494,18 +494,12 @@ pub fn text_table(snap: &Snapshot, all_netns: bool) -> Vec<String> {
         .collect()
 }
 
-/// The summary lines of what could not be read: fd tables (owners) and
-/// the tables of other network namespaces.
+/// The summary lines of what could not be read: the parts of processes
+/// (fd tables: owners; namespace links: netns), the tables of other
+/// network namespaces, and table lines that did not parse. Even root can
+/// be refused (a hardened or sandboxed pid 1); the line says which case
+/// this is, so the hint to run as root is only given where it helps.
 pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
-    // Even root can be refused (a hardened or sandboxed pid 1): say which
-    // case this is, so the hint is only given where it helps.
-    let refused = if as_root {
-        "permission denied, even to root"
-    } else {
-        "permission denied; run as root"
-    };
-    let mut owners = Partial::default();
-    owners.add("owners", snap.owners.unreadable, Reason::Text(refused));
     let mut netns = Partial::default();
     netns.add(
         "sockets",
@@ -529,7 +523,9 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
         )
     });
     [
-        owners.summary(Noun("process", "processes"), &[], as_root),
+        snap.owners
+            .partial
+            .summary(Noun("process", "processes"), &["owners", "netns"], as_root),
         netns.summary(
             Noun("network namespace", "network namespaces"),
             &[],
@@ -584,7 +580,8 @@ mod tests {
             bad_lines: Vec::new(),
         };
         assert!(partial_lines(&snap, false).is_empty());
-        snap.owners.unreadable = 1;
+        let denied = Reason::Errno(nix::errno::Errno::EACCES);
+        snap.owners.partial.add("owners", 1, denied);
         snap.netns_unreadable = 2;
         assert_eq!(
             partial_lines(&snap, false),
@@ -593,7 +590,7 @@ mod tests {
                 "partial snapshot: sockets of 2 network namespaces unreadable (their processes exited or are not readable)",
             ]
         );
-        snap.owners.unreadable = 3;
+        snap.owners.partial.add("owners", 2, denied);
         snap.netns_unreadable = 1;
         assert_eq!(
             partial_lines(&snap, true),
@@ -602,7 +599,7 @@ mod tests {
                 "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
             ]
         );
-        snap.owners.unreadable = 0;
+        snap.owners.partial = Partial::default();
         snap.netns_unreadable = 0;
         snap.bad_lines.push(BadLines {
             path: PathBuf::from("/r/proc/net/udp"),

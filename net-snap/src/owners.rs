@@ -17,6 +17,7 @@ use std::path::Path;
 use rustix::fs::{openat, readlinkat_raw, Mode, OFlags, RawDir, CWD};
 use rustix::io::Errno;
 
+use common::partial::{Partial, Reason};
 use common::{Error, Result};
 
 /// What the pass found.
@@ -28,6 +29,10 @@ pub struct Owners {
     pub comm: HashMap<u32, Option<Vec<u8>>>,
     /// Processes whose fd table could not be read (permission).
     pub unreadable: usize,
+    /// What could not be read, per process, for the summary line: `owners`
+    /// (the fd table) and, with `want_netns`, `netns` (the namespace link:
+    /// a namespace only such processes live in is missed).
+    pub partial: Partial,
     /// With `want_netns`: each network namespace seen, with the first pid
     /// (lowest) found in it.
     pub netns: Vec<(u64, u32)>,
@@ -148,6 +153,7 @@ fn merge(parts: Vec<Owners>) -> Owners {
         }
         o.comm.extend(p.comm);
         o.unreadable += p.unreadable;
+        o.partial.merge(p.partial);
         o.netns.extend(p.netns);
     }
     for v in o.by_inode.values_mut() {
@@ -172,48 +178,65 @@ fn scan_pids(
     let mut link = [0u8; 64];
     let mut path = String::with_capacity(32);
     for &pid in pids {
-        path.clear();
-        path.push_str(&pid.to_string());
-        path.push_str("/fd");
-        let fd_dir = match openat(
-            proc_fd,
-            path.as_str(),
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(f) => f,
-            // Exited since /proc was listed, or not a process directory.
-            Err(Errno::NOENT) | Err(Errno::SRCH) | Err(Errno::NOTDIR) => continue,
-            Err(_) => {
+        let mut seen = false;
+        match scan_pid(proc_fd, pid, dbuf, &mut link, &mut path, &mut o) {
+            Ok(()) | Err(Errno::NOENT) | Err(Errno::SRCH) | Err(Errno::NOTDIR) => {}
+            Err(e) => {
                 o.unreadable += 1;
-                continue;
+                o.partial.note(&mut seen, "owners", reason(e));
             }
-        };
-        let mut held = false;
-        match scan_fds(&fd_dir, dbuf, &mut link, pid, &mut o.by_inode) {
-            Ok(h) => held = h,
-            Err(Errno::NOENT) | Err(Errno::SRCH) => {}
-            Err(_) => o.unreadable += 1,
-        }
-        if held {
-            path.truncate(path.len() - 2);
-            path.push_str("comm");
-            o.comm.insert(pid, read_comm(proc_fd, &path));
         }
         if want_netns {
             path.clear();
             path.push_str(&pid.to_string());
             path.push_str("/ns/net");
-            if let Ok(n) = readlinkat_raw(proc_fd, path.as_str(), &mut link) {
-                if let Some(ns) = ns_inode(&link[..n]) {
-                    if !o.netns.iter().any(|&(x, _)| x == ns) {
-                        o.netns.push((ns, pid));
+            match readlinkat_raw(proc_fd, path.as_str(), &mut link) {
+                Ok(n) => {
+                    if let Some(ns) = ns_inode(&link[..n]) {
+                        if !o.netns.iter().any(|&(x, _)| x == ns) {
+                            o.netns.push((ns, pid));
+                        }
                     }
                 }
+                // Exited, or not a process directory.
+                Err(Errno::NOENT) | Err(Errno::SRCH) | Err(Errno::NOTDIR) => {}
+                Err(e) => o.partial.note(&mut seen, "netns", reason(e)),
             }
         }
     }
     o
+}
+
+/// The fd table of one process into `o` (and its comm when it holds a
+/// socket). `path` is scratch space.
+fn scan_pid(
+    proc_fd: &OwnedFd,
+    pid: u32,
+    dbuf: &mut [MaybeUninit<u8>],
+    link: &mut [u8; 64],
+    path: &mut String,
+    o: &mut Owners,
+) -> std::result::Result<(), Errno> {
+    path.clear();
+    path.push_str(&pid.to_string());
+    path.push_str("/fd");
+    let fd_dir = openat(
+        proc_fd,
+        path.as_str(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    if scan_fds(&fd_dir, dbuf, link, pid, &mut o.by_inode)? {
+        path.truncate(path.len() - 2);
+        path.push_str("comm");
+        o.comm.insert(pid, read_comm(proc_fd, path));
+    }
+    Ok(())
+}
+
+/// A rustix errno as the summary line's reason.
+fn reason(e: Errno) -> Reason {
+    Reason::Errno(nix::errno::Errno::from_raw(e.raw_os_error()))
 }
 
 /// Read every fd link of one process; true when it holds a socket.
