@@ -564,6 +564,13 @@ fn fixture_malformed_lines_are_skipped_and_named() {
     let mut text = std::fs::read(&unix).expect("read unix");
     text.extend_from_slice(b"0000000000000000: 00000002 zz\n");
     std::fs::write(&unix, text).expect("write unix");
+    // An address of 32 bytes that are not 32 hex digits.
+    let tcp6 = s.path().join("proc/net/tcp6");
+    let mut text = std::fs::read(&tcp6).expect("read tcp6");
+    text.extend_from_slice(
+        "  9: €€€aaaaaaaaaaaaaaaaaaaaaaa:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 5 1\n".as_bytes(),
+    );
+    std::fs::write(&tcp6, text).expect("write tcp6");
 
     let r = run(
         "net-snap",
@@ -581,9 +588,10 @@ fn fixture_malformed_lines_are_skipped_and_named() {
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{r}");
     let want = format!(
-        "net-snap: partial snapshot: 5 malformed lines skipped ({}:{} and 3 more; {}:7)",
+        "net-snap: partial snapshot: 6 malformed lines skipped ({}:{} and 3 more; {}:5; {}:7)",
         tcp.display(),
         good + 2,
+        tcp6.display(),
         unix.display()
     );
     assert_eq!(lines[0], want, "{r}");

@@ -75,6 +75,11 @@ fn parse_inet_line(line: &[u8], proto: Proto, family: Family) -> Option<Socket> 
 /// `0100007F:0016` -> (127.0.0.1, 22); IPv6 as four native-endian words.
 fn parse_endpoint(s: &str, family: Family) -> Option<(IpAddr, u16)> {
     let (a, p) = s.split_once(':')?;
+    // Hex digits only: the words below are cut at byte offsets, which must
+    // not fall inside a multi-byte character of a damaged line.
+    if !a.is_ascii() {
+        return None;
+    }
     let port = u16::from_str_radix(p, 16).ok()?;
     let ip = match (family, a.len()) {
         (Family::Inet, 8) => IpAddr::V4(Ipv4Addr::from(word(a)?)),
@@ -195,6 +200,10 @@ mod tests {
         let p = parse_inet(&text, Proto::Tcp, Family::Inet);
         assert_eq!(p.sockets.len(), 3);
         assert_eq!((p.bad, p.first_bad), (3, Some(5)));
+        // 32 bytes, but not 32 hex digits: a word boundary falls inside "€".
+        let euro = "hdr\n 0: €€€aaaaaaaaaaaaaaaaaaaaaaa:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 5 1\n";
+        let p = parse_inet(euro.as_bytes(), Proto::Tcp, Family::Inet6);
+        assert_eq!((p.sockets.len(), p.bad), (0, 1));
         let ok = parse_inet(TCP.as_bytes(), Proto::Tcp, Family::Inet);
         assert_eq!((ok.bad, ok.first_bad), (0, None));
         let u = parse_unix(b"Num RefCount\n0: 1 0 zz 1 1 1 /x\n0000000000000000: 00000002 00000000 00010000 0001 01 21510 /run/s\n");
