@@ -123,10 +123,12 @@ pub fn run(m: &ArgMatches) -> Result<Status> {
         None => None,
         Some(vals) => {
             let mut ids = Vec::new();
+            // Read the user database once, and only if a name is given.
+            let mut names: Option<Names> = None;
             for v in vals {
                 let id = match v.parse::<u32>() {
                     Ok(n) => Some(n),
-                    Err(_) => Names::new(&root).uid_of(v),
+                    Err(_) => names.get_or_insert_with(|| Names::new(&root)).uid_of(v),
                 };
                 match id {
                     Some(id) => ids.push(id),

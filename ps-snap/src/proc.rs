@@ -235,10 +235,9 @@ impl Reader {
             match readlinkat(&dir, "exe") {
                 Ok(target) => {
                     let mut raw = OsString::into_vec(target);
-                    let deleted = raw.ends_with(parse::DELETED);
-                    if deleted {
-                        raw.truncate(raw.len() - parse::DELETED.len());
-                    }
+                    let (path, deleted) = parse::strip_deleted(&raw);
+                    let len = path.len();
+                    raw.truncate(len);
                     (Some(raw), Some(deleted))
                 }
                 // A zombie, or exiting right now: its memory is gone, and
