@@ -588,13 +588,34 @@ fn fixture_malformed_lines_are_skipped_and_named() {
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{r}");
     let want = format!(
-        "net-snap: partial snapshot: 6 malformed lines skipped ({}:{} and 3 more; {}:5; {}:7)",
+        "net-snap: partial snapshot: 6 malformed lines skipped ({}:{} and 3 more, {}:5, {}:7)",
         tcp.display(),
         good + 2,
         tcp6.display(),
         unix.display()
     );
     assert_eq!(lines[0], want, "{r}");
+
+    // Two kinds of trouble in one run (also a namespace whose process has
+    // no net directory to read): still one summary line.
+    let ns = s.path().join("proc/400/ns");
+    std::fs::create_dir_all(&ns).expect("mkdir");
+    symlink("net:[4026533000]", ns.join("net")).expect("ns symlink");
+    let r = run(
+        "net-snap",
+        ["--root", s.path().to_str().expect("utf8"), "--all-netns"],
+        None,
+    );
+    r.expect_code(0);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{r}");
+    assert!(
+        lines[0].starts_with(
+            "net-snap: partial snapshot: sockets of 1 network namespace unreadable \
+             (their processes exited or are not readable); 6 malformed lines skipped ("
+        ),
+        "{r}"
+    );
 }
 
 #[test]

@@ -494,12 +494,15 @@ pub fn text_table(snap: &Snapshot, all_netns: bool) -> Vec<String> {
         .collect()
 }
 
-/// The summary lines of what could not be read: the parts of processes
-/// (fd tables: owners; namespace links: netns), the tables of other
-/// network namespaces, and table lines that did not parse. Even root can
-/// be refused (a hardened or sandboxed pid 1); the line says which case
-/// this is, so the hint to run as root is only given where it helps.
-pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
+/// The one summary line of what could not be read (RECORDS.md: at most
+/// one line, never one per item): the parts of processes (fd tables:
+/// owners; namespace links: netns), the tables of other network
+/// namespaces, and table lines that did not parse, each with its count and
+/// reason. Even root can be refused (a hardened or sandboxed pid 1); the
+/// line says which case this is, so the hint to run as root is only given
+/// where it helps.
+pub fn partial_line(snap: &Snapshot, as_root: bool) -> Option<String> {
+    const PREFIX: &str = "partial snapshot: ";
     let mut netns = Partial::default();
     netns.add(
         "sockets",
@@ -517,12 +520,12 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
             })
             .collect();
         format!(
-            "partial snapshot: {n} malformed {} skipped ({})",
+            "{PREFIX}{n} malformed {} skipped ({})",
             if n == 1 { "line" } else { "lines" },
-            files.join("; ")
+            files.join(", ")
         )
     });
-    [
+    let parts: Vec<String> = [
         snap.owners
             .partial
             .summary(Noun("process", "processes"), &["owners", "netns"], as_root),
@@ -535,7 +538,12 @@ pub fn partial_lines(snap: &Snapshot, as_root: bool) -> Vec<String> {
     ]
     .into_iter()
     .flatten()
-    .collect()
+    .map(|l| {
+        l.strip_prefix(PREFIX)
+            .map_or_else(|| l.clone(), str::to_owned)
+    })
+    .collect();
+    (!parts.is_empty()).then(|| format!("{PREFIX}{}", parts.join("; ")))
 }
 
 fn body() -> Result<Status> {
@@ -546,7 +554,7 @@ fn body() -> Result<Status> {
     let all_netns = m.get_flag("all_netns");
     let snap = snapshot(&root, &sel, all_netns)?;
     write(&snap, &root, format, all_netns)?;
-    for line in partial_lines(&snap, nix::unistd::geteuid().is_root()) {
+    if let Some(line) = partial_line(&snap, nix::unistd::geteuid().is_root()) {
         eprintln!("net-snap: {line}");
     }
     Ok(Status::Ok)
@@ -571,7 +579,7 @@ mod tests {
     }
 
     #[test]
-    fn partial_lines_count_processes_and_namespaces() {
+    fn partial_line_is_one_line_for_every_kind_of_trouble() {
         let mut snap = Snapshot {
             sockets: Vec::new(),
             owners: Owners::default(),
@@ -579,36 +587,33 @@ mod tests {
             netns_unreadable: 0,
             bad_lines: Vec::new(),
         };
-        assert!(partial_lines(&snap, false).is_empty());
+        assert_eq!(partial_line(&snap, false), None);
         let denied = Reason::Errno(nix::errno::Errno::EACCES);
         snap.owners.partial.add("owners", 1, denied);
+        assert_eq!(
+            partial_line(&snap, false).as_deref(),
+            Some(
+                "partial snapshot: owners of 1 process unreadable (permission denied; run as root)"
+            )
+        );
         snap.netns_unreadable = 2;
         assert_eq!(
-            partial_lines(&snap, false),
-            [
-                "partial snapshot: owners of 1 process unreadable (permission denied; run as root)",
-                "partial snapshot: sockets of 2 network namespaces unreadable (their processes exited or are not readable)",
-            ]
+            partial_line(&snap, false).as_deref(),
+            Some("partial snapshot: owners of 1 process unreadable (permission denied; run as root); \
+                  sockets of 2 network namespaces unreadable (their processes exited or are not readable)")
         );
         snap.owners.partial.add("owners", 2, denied);
         snap.netns_unreadable = 1;
-        assert_eq!(
-            partial_lines(&snap, true),
-            [
-                "partial snapshot: owners of 3 processes unreadable (permission denied, even to root)",
-                "partial snapshot: sockets of 1 network namespace unreadable (their processes exited or are not readable)",
-            ]
-        );
-        snap.owners.partial = Partial::default();
-        snap.netns_unreadable = 0;
         snap.bad_lines.push(BadLines {
             path: PathBuf::from("/r/proc/net/udp"),
             count: 1,
             first: 4,
         });
         assert_eq!(
-            partial_lines(&snap, true),
-            ["partial snapshot: 1 malformed line skipped (/r/proc/net/udp:4)"]
+            partial_line(&snap, true).as_deref(),
+            Some("partial snapshot: owners of 3 processes unreadable (permission denied, even to root); \
+                  sockets of 1 network namespace unreadable (their processes exited or are not readable); \
+                  1 malformed line skipped (/r/proc/net/udp:4)")
         );
     }
 
