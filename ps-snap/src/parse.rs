@@ -218,6 +218,15 @@ pub fn strip_deleted(p: &[u8]) -> (&[u8], bool) {
     }
 }
 
+/// The executable link's path without the kernel's suffix, and whether the
+/// file on disk was replaced or removed. A program started from a memfd
+/// (runc, sandboxes, self-re-executing agents) always carries the suffix,
+/// but it never had a file on disk for a patch to replace: not deleted.
+pub fn exe_link(p: &[u8]) -> (&[u8], bool) {
+    let (path, deleted) = strip_deleted(p);
+    (path, deleted && !path.starts_with(b"/memfd:"))
+}
+
 /// Deleted files still mapped, from /proc/PID/maps text, pushed onto `out`
 /// (unsorted, possibly repeated). Only lines that end in ` (deleted)` are
 /// looked at, found by a substring search over the whole buffer, so the cost
@@ -548,6 +557,19 @@ mod tests {
                 "/usr/sbin/foo"
             ]
         );
+    }
+
+    #[test]
+    fn memfd_executables_are_not_deleted_code() {
+        assert_eq!(
+            exe_link(b"/memfd:runc_cloned:/proc/self/exe (deleted)"),
+            (&b"/memfd:runc_cloned:/proc/self/exe"[..], false)
+        );
+        assert_eq!(
+            exe_link(b"/usr/sbin/sshd (deleted)"),
+            (&b"/usr/sbin/sshd"[..], true)
+        );
+        assert_eq!(exe_link(b"/usr/sbin/sshd"), (&b"/usr/sbin/sshd"[..], false));
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl Reader {
             match readlinkat(&dir, "exe") {
                 Ok(target) => {
                     let mut raw = OsString::into_vec(target);
-                    let (path, deleted) = parse::strip_deleted(&raw);
+                    let (path, deleted) = parse::exe_link(&raw);
                     let len = path.len();
                     raw.truncate(len);
                     (Some(raw), Some(deleted))
