@@ -287,7 +287,11 @@ pub struct Inputs<'a> {
 pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let mut cfg = Config::new(Loader::Grub2, file.to_path_buf());
     let (toks, lex_problem) = lex(src);
-    let mut cfg_vars: BTreeMap<String, Word> = BTreeMap::new();
+    // Top-level `set`s: the value and whether it surely runs.
+    let mut cfg_vars: BTreeMap<String, (Word, bool)> = BTreeMap::new();
+    // Open `if` branches, and how many were open at each `{`.
+    let mut conds: Vec<Branch> = Vec::new();
+    let mut block_conds: Vec<usize> = Vec::new();
     let mut defaults: Vec<(Word, usize)> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Partition hint of the top level (search --set=root outside entries).
@@ -310,13 +314,36 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         }
         let term = toks.get(i).cloned();
         i += 1;
-        // Strip shell keywords that introduce a command (`then set x=y`).
+        // `if`/`elif`/`else`/`fi` open and close branches whose condition
+        // is worked out where it only tests grubenv variables; shell keywords
+        // that introduce a command (`then set x=y`) are stripped.
         while let Some((w, _)) = words.first() {
             let r = w.raw();
-            if matches!(r.as_str(), "then" | "else" | "do" | "fi" | "done" | "esac") {
-                words.remove(0);
-            } else {
-                break;
+            match r.as_str() {
+                "if" | "elif" => {
+                    let known = |name: &str| known_value(name, inp.env, &cfg_vars);
+                    let c = eval_test(&words[1..], &known);
+                    if r == "if" {
+                        conds.push(Branch::open(c));
+                    } else if let Some(b) = conds.last_mut() {
+                        b.elif(c);
+                    }
+                    words.clear();
+                }
+                "else" => {
+                    if let Some(b) = conds.last_mut() {
+                        b.otherwise();
+                    }
+                    words.remove(0);
+                }
+                "fi" => {
+                    conds.pop();
+                    words.remove(0);
+                }
+                "then" | "do" | "done" | "esac" => {
+                    words.remove(0);
+                }
+                _ => break,
             }
         }
         let cmd = words.first().map(|(w, _)| w.raw()).unwrap_or_default();
@@ -327,6 +354,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         });
         match term {
             Some(Tok::Open(open_line)) => {
+                block_conds.push(conds.len());
                 let line = if words.is_empty() { open_line } else { line };
                 match cmd.as_str() {
                     "menuentry" | "submenu" => {
@@ -365,7 +393,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                     statement(
                         &words,
                         in_entry,
-                        stack.is_empty(),
+                        branch_state(&conds),
                         &mut StatementState {
                             cfg_vars: &mut cfg_vars,
                             defaults: &mut defaults,
@@ -389,6 +417,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                     }
                 }
                 if let Some(Tok::Close(close_line)) = term {
+                    if let Some(n) = block_conds.pop() {
+                        conds.truncate(n);
+                    }
                     match stack.pop() {
                         None => cfg.problems.push(Problem {
                             file: file.to_path_buf(),
@@ -466,7 +497,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let env = inp.env;
     let cfg_vars_expanded: BTreeMap<String, String> = {
         let mut out = BTreeMap::new();
-        for (k, w) in &cfg_vars {
+        for (k, (w, _)) in &cfg_vars {
             let mut unset = Vec::new();
             let v = w.expand(
                 &|name: &str| env.get(name).cloned().filter(|s| !s.is_empty()),
@@ -476,16 +507,22 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         }
         out
     };
+    // A `set` that surely runs after load_env wins over grubenv; one that
+    // may not run (an unknown condition) only fills in what grubenv lacks.
     let lookup = |name: &str| -> Option<String> {
+        let from_cfg = || {
+            cfg_vars_expanded
+                .get(name)
+                .filter(|s| !s.is_empty())
+                .cloned()
+        };
+        if cfg_vars.get(name).is_some_and(|(_, sure)| *sure) {
+            return from_cfg();
+        }
         env.get(name)
             .filter(|s| !s.is_empty())
             .cloned()
-            .or_else(|| {
-                cfg_vars_expanded
-                    .get(name)
-                    .filter(|s| !s.is_empty())
-                    .cloned()
-            })
+            .or_else(from_cfg)
     };
     for (idx, e) in cfg.entries.iter_mut().enumerate() {
         let mut unset = Vec::new();
@@ -508,7 +545,23 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             e.unset_vars = unset;
         }
         if bls_slots.contains(&idx) {
-            // BLS options go through GRUB's expansion at boot.
+            // blscfg hands `linux`, `initrd` and `options` to GRUB's script
+            // reader, which expands them: RHEL's `initrd /initramfs-VER.img
+            // $tuned_initrd` loads one file when tuned sets nothing.
+            if let Some(k) = e.kernel.clone() {
+                e.kernel = Some(expand_plain(&k, &lookup).0);
+            }
+            e.initrds = e
+                .initrds
+                .iter()
+                .flat_map(|w| {
+                    expand_plain(w, &lookup)
+                        .0
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             if let Some(raw) = e.options.clone() {
                 let (exp, unset) = expand_plain(&raw, &lookup);
                 e.options = Some(exp);
@@ -597,8 +650,189 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     cfg
 }
 
+/// Whether a statement runs at boot, by the `if` branches around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    Always,
+    Maybe,
+    Never,
+}
+
+/// The value of a test or condition, where it can be known before boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// One open `if`: whether the current branch runs, and what earlier
+/// branches of the same `if` did (an `else` runs only when none did).
+#[derive(Debug, Clone, Copy)]
+struct Branch {
+    cur: Truth,
+    any_yes: bool,
+    any_unknown: bool,
+}
+
+impl Branch {
+    fn open(c: Truth) -> Self {
+        Branch {
+            cur: c,
+            any_yes: c == Truth::Yes,
+            any_unknown: c == Truth::Unknown,
+        }
+    }
+
+    fn elif(&mut self, c: Truth) {
+        self.cur = if self.any_yes {
+            Truth::No
+        } else if self.any_unknown && c != Truth::No {
+            Truth::Unknown
+        } else {
+            c
+        };
+        self.any_yes |= self.cur == Truth::Yes;
+        self.any_unknown |= self.cur == Truth::Unknown;
+    }
+
+    fn otherwise(&mut self) {
+        self.cur = if self.any_yes {
+            Truth::No
+        } else if self.any_unknown {
+            Truth::Unknown
+        } else {
+            Truth::Yes
+        };
+    }
+}
+
+fn branch_state(conds: &[Branch]) -> Runs {
+    if conds.iter().any(|b| b.cur == Truth::No) {
+        Runs::Never
+    } else if conds.iter().any(|b| b.cur == Truth::Unknown) {
+        Runs::Maybe
+    } else {
+        Runs::Always
+    }
+}
+
+/// GRUB's own variables, set at boot: their value is not known here.
+fn is_builtin(name: &str) -> bool {
+    name.starts_with("feature_")
+        || name.starts_with("net_")
+        || matches!(
+            name,
+            "prefix"
+                | "root"
+                | "cmdpath"
+                | "config_directory"
+                | "config_file"
+                | "grub_platform"
+                | "grub_cpu"
+                | "fw_path"
+                | "chosen"
+                | "default"
+                | "lang"
+                | "locale_dir"
+                | "?"
+                | "@"
+                | "#"
+        )
+}
+
+/// A variable's value for deciding an `if` before boot: a `set` that surely
+/// ran, else grubenv, else unset (empty); `None` when it cannot be known.
+/// `next_entry` counts as unset: the default is read as it is after any
+/// one-time boot, which is checked on its own.
+fn known_value(
+    name: &str,
+    env: &BTreeMap<String, String>,
+    cfg_vars: &BTreeMap<String, (Word, bool)>,
+) -> Option<String> {
+    if name == "next_entry" {
+        return Some(String::new());
+    }
+    if let Some((w, sure)) = cfg_vars.get(name) {
+        return match (sure, w.pieces.as_slice()) {
+            (true, []) => Some(String::new()),
+            (true, [Piece::Lit(l)]) => Some(l.clone()),
+            _ => None,
+        };
+    }
+    if is_builtin(name) || name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(env.get(name).cloned().unwrap_or_default())
+}
+
+/// Evaluate the condition of an `if` (`[ ... ]` or `test ...` with `-n`,
+/// `-z`, `=`, `==`, `!=`, `!`, `-a`, `-o`); anything else (file tests,
+/// commands such as `loadfont`) is unknown.
+fn eval_test(words: &[(Word, usize)], known: &dyn Fn(&str) -> Option<String>) -> Truth {
+    let raw: Vec<String> = words.iter().map(|(w, _)| w.raw()).collect();
+    let body = match raw.first().map(String::as_str) {
+        Some("[") if raw.last().map(String::as_str) == Some("]") && raw.len() >= 2 => {
+            &words[1..words.len() - 1]
+        }
+        Some("test") => &words[1..],
+        _ => return Truth::Unknown,
+    };
+    // Each word: its literal operator text and its value (None: unknown).
+    let args: Vec<(String, Option<String>)> = body
+        .iter()
+        .map(|(w, _)| {
+            let mut unknown = Vec::new();
+            let v = w.expand(known, &mut unknown);
+            (w.raw(), unknown.is_empty().then_some(v))
+        })
+        .collect();
+    let or = |xs: Vec<Truth>| {
+        if xs.contains(&Truth::Yes) {
+            Truth::Yes
+        } else if xs.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::No
+        }
+    };
+    let and = |xs: Vec<Truth>| {
+        if xs.contains(&Truth::No) {
+            Truth::No
+        } else if xs.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::Yes
+        }
+    };
+    let primary = |mut t: &[(String, Option<String>)]| -> Truth {
+        let mut negate = false;
+        while t.first().is_some_and(|(r, _)| r == "!") {
+            negate = !negate;
+            t = &t[1..];
+        }
+        let v = match t {
+            [(_, Some(x))] => Some(!x.is_empty()),
+            [(op, _), (_, Some(x))] if op == "-n" => Some(!x.is_empty()),
+            [(op, _), (_, Some(x))] if op == "-z" => Some(x.is_empty()),
+            [(_, Some(a)), (op, _), (_, Some(b))] if op == "=" || op == "==" => Some(a == b),
+            [(_, Some(a)), (op, _), (_, Some(b))] if op == "!=" => Some(a != b),
+            _ => None,
+        };
+        match v {
+            Some(b) if b != negate => Truth::Yes,
+            Some(_) => Truth::No,
+            None => Truth::Unknown,
+        }
+    };
+    or(args
+        .split(|(r, _)| r == "-o")
+        .map(|alt| and(alt.split(|(r, _)| r == "-a").map(primary).collect()))
+        .collect())
+}
+
 struct StatementState<'a> {
-    cfg_vars: &'a mut BTreeMap<String, Word>,
+    cfg_vars: &'a mut BTreeMap<String, (Word, bool)>,
     defaults: &'a mut Vec<(Word, usize)>,
     top_uuid: &'a mut Option<String>,
     entry_uuid: &'a mut BTreeMap<usize, String>,
@@ -611,7 +845,7 @@ struct StatementState<'a> {
 fn statement(
     words: &[(Word, usize)],
     entry: Option<usize>,
-    top: bool,
+    runs: Runs,
     st: &mut StatementState<'_>,
 ) {
     let cmd = words[0].0.raw();
@@ -626,13 +860,15 @@ fn statement(
         None
     };
     if let Some((name, value)) = assignment {
-        if entry.is_none() {
+        // A `set` in a branch that does not run at boot is no `set` at all
+        // (Fedora's `set default=1` for boot counting, the `kernelopts`
+        // fallback when grubenv has it).
+        if entry.is_none() && runs != Runs::Never {
             if name == "default" {
                 st.defaults.push((value, line));
             } else {
                 // Later top-level sets win, as they run later.
-                let _ = top;
-                st.cfg_vars.insert(name, value);
+                st.cfg_vars.insert(name, (value, runs == Runs::Always));
             }
         }
         return;
@@ -1005,6 +1241,93 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         let d = c.resolve(c.default.spec.as_deref()).expect("resolves");
         assert_eq!(c.entries[d].options.as_deref(), Some("root=/dev/x ro"));
         assert_eq!(c.entries[d].unset_vars, vec!["tuned_params"]);
+    }
+
+    #[test]
+    fn branches_that_do_not_run_set_nothing() {
+        // Fedora/RHEL 08_fallback_counting: `set default=1` only when
+        // grubenv carries a boot counter.
+        let src = "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\nelse\n   set default=\"${saved_entry}\"\nfi\nif [ -n \"${boot_counter}\" -a \"${boot_success}\" = \"0\" ]; then\n  if  [ \"${boot_counter}\" = \"0\" -o \"${boot_counter}\" = \"-1\" ]; then\n    set default=1\n    set boot_counter=-1\n  else\n    decrement boot_counter\n  fi\n  save_env boot_counter\nfi\nset tuned_params=\"skew_tick=1\"\nif [ -z \"${kernelopts}\" ]; then\n  set kernelopts=\"root=/dev/cfg ro\"\nfi\nif [ x$feature_timeout_style = xy ] ; then\n  set default=2\nfi\nmenuentry 'a' {\n linux /vmlinuz-1 $kernelopts $tuned_params\n}\nmenuentry 'b' {\n linux /vmlinuz-2\n}\nmenuentry 'c' {\n linux /vmlinuz-3\n}\n";
+        let c = parse_with(src, &[("saved_entry", "b"), ("next_entry", "c")], vec![]);
+        // The feature test cannot be known: its `set default=2` may run.
+        assert_eq!(c.default.spec.as_deref(), Some("2"));
+        let src_nofeat = src.replace("set default=2", "set timeout=2");
+        let c = parse_with(
+            &src_nofeat,
+            &[("saved_entry", "b"), ("kernelopts", "root=/dev/env ro")],
+            vec![],
+        );
+        assert_eq!(c.default.spec.as_deref(), Some("b"), "no boot counter");
+        assert_eq!(
+            c.entries[0].options.as_deref(),
+            Some("root=/dev/env ro skew_tick=1")
+        );
+        let c = parse_with(
+            &src_nofeat,
+            &[
+                ("saved_entry", "b"),
+                ("boot_counter", "0"),
+                ("boot_success", "0"),
+            ],
+            vec![],
+        );
+        assert_eq!(c.default.spec.as_deref(), Some("1"), "counter ran out");
+        assert_eq!(
+            c.entries[0].options.as_deref(),
+            Some("root=/dev/cfg ro skew_tick=1")
+        );
+    }
+
+    #[test]
+    fn tests_of_if() {
+        let env: BTreeMap<String, String> =
+            [("a".to_string(), "1".to_string())].into_iter().collect();
+        let vars = BTreeMap::new();
+        let known = |n: &str| known_value(n, &env, &vars);
+        let t = |src: &str| {
+            let (toks, _) = lex(src);
+            let words: Vec<(Word, usize)> = toks
+                .into_iter()
+                .filter_map(|t| match t {
+                    Tok::Word(w, l) => Some((w, l)),
+                    _ => None,
+                })
+                .collect();
+            eval_test(&words, &known)
+        };
+        assert_eq!(t("[ \"${a}\" ]"), Truth::Yes);
+        assert_eq!(t("[ \"${b}\" ]"), Truth::No);
+        assert_eq!(t("[ -z \"$b\" ]"), Truth::Yes);
+        assert_eq!(t("[ ! -n \"$a\" ]"), Truth::No);
+        assert_eq!(t("[ \"$a\" = 1 -a \"$b\" = \"\" ]"), Truth::Yes);
+        assert_eq!(t("[ \"$b\" = 1 -o \"$a\" != 2 ]"), Truth::Yes);
+        assert_eq!(t("[ x$feature_x = xy ]"), Truth::Unknown);
+        assert_eq!(t("[ x$feature_x = xy -a \"$b\" ]"), Truth::No);
+        assert_eq!(t("[ -f $prefix/x ]"), Truth::Unknown);
+        assert_eq!(t("loadfont unicode"), Truth::Unknown);
+        assert_eq!(t("[ \"$a\""), Truth::Unknown);
+    }
+
+    #[test]
+    fn bls_linux_and_initrd_are_expanded() {
+        // RHEL 8/9 entries: `initrd /initramfs-VER.img $tuned_initrd`.
+        let mut b = Entry::new("RHEL", PathBuf::from("/boot/loader/entries/m-4.18.conf"), 1);
+        b.id = Some("m-4.18".into());
+        b.kernel = Some("/vmlinuz-4.18".into());
+        b.initrds = vec!["/initramfs-4.18.img".into(), "$tuned_initrd".into()];
+        b.options = Some("$kernelopts".into());
+        let src = "set tuned_params=\"\"\nset tuned_initrd=\"\"\nblscfg\n";
+        let c = parse_with(src, &[("kernelopts", "root=/dev/x ro")], vec![b.clone()]);
+        assert_eq!(c.entries[0].initrds, vec!["/initramfs-4.18.img"]);
+        let c = parse_with(
+            "blscfg\n",
+            &[("tuned_initrd", "/early.img /tuned.img")],
+            vec![b],
+        );
+        assert_eq!(
+            c.entries[0].initrds,
+            vec!["/initramfs-4.18.img", "/early.img", "/tuned.img"]
+        );
     }
 
     #[test]
