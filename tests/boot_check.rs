@@ -1243,3 +1243,39 @@ fn initrd_of_another_kernel_fails() {
         "{i}"
     );
 }
+
+#[test]
+fn rhel8_tuned_initrd_and_boot_counting_block_are_read_as_grub_does() {
+    // RHEL 8 as installed: tuned's variables in every BLS entry, and the
+    // boot-counting block whose `set default=1` runs only with a counter.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro crashkernel=auto"), true);
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub2/grub.cfg")).expect("read");
+    let cfg = cfg.replace(
+        "insmod blscfg\n",
+        "### BEGIN /etc/grub.d/00_tuned ###\nset tuned_params=\"\"\nset tuned_initrd=\"\"\n### END /etc/grub.d/00_tuned ###\n### BEGIN /etc/grub.d/08_fallback_counting ###\ninsmod increment\nif [ -n \"${boot_counter}\" -a \"${boot_success}\" = \"0\" ]; then\n  if  [ \"${boot_counter}\" = \"0\" -o \"${boot_counter}\" = \"-1\" ]; then\n    set default=1\n    set boot_counter=-1\n  else\n    decrement boot_counter\n  fi\n  save_env boot_counter\nfi\n### END /etc/grub.d/08_fallback_counting ###\ninsmod blscfg\n",
+    );
+    s.write("boot/grub2/grub.cfg", cfg);
+    for v in [F6, F5] {
+        s.write(
+            &format!("boot/loader/entries/{MID}-{v}.conf"),
+            format!("title Red Hat Enterprise Linux ({v}) 8.9 (Ootpa)\nversion {v}\nlinux /vmlinuz-{v}\ninitrd /initramfs-{v}.img $tuned_initrd\noptions $kernelopts $tuned_params\nid rhel-20231108111403-{v}\ngrub_users $grub_users\ngrub_arg --unrestricted\ngrub_class kernel\n"),
+        );
+    }
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok", "{d}");
+    assert_eq!(
+        d["kernel"], F6,
+        "saved_entry, not the boot-counting default=1"
+    );
+    assert_eq!(
+        one(&recs, "default-entry-initrd")["path"],
+        format!("/boot/initramfs-{F6}.img")
+    );
+}
