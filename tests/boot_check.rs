@@ -1279,3 +1279,33 @@ fn rhel8_tuned_initrd_and_boot_counting_block_are_read_as_grub_does() {
         format!("/boot/initramfs-{F6}.img")
     );
 }
+
+#[test]
+fn directory_links_inside_the_root_are_followed_inside_it() {
+    // A rescue mount where /boot is an absolute link and /lib an absolute
+    // merged-/usr link: both must be read under --root, never on the host.
+    let s = debian(&[D15, D13], &saved15());
+    let p = s.path();
+    std::fs::create_dir_all(p.join("mnt")).expect("mkdir");
+    std::fs::rename(p.join("boot"), p.join("mnt/boot")).expect("mv");
+    std::os::unix::fs::symlink("/mnt/boot", p.join("boot")).expect("link");
+    std::fs::create_dir_all(p.join("usr/lib")).expect("mkdir");
+    std::fs::rename(p.join("lib/modules"), p.join("usr/lib/modules")).expect("mv");
+    std::fs::remove_dir(p.join("lib")).expect("rmdir");
+    std::os::unix::fs::symlink("/usr/lib", p.join("lib")).expect("link");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/boot/vmlinuz-{D15}")
+    );
+    let m: Vec<_> = find(&recs, "kernel-modules");
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|r| r["status"] == "ok"), "{m:?}");
+    // The article's case through the link: the default kernel removed.
+    std::fs::remove_file(p.join(format!("mnt/boot/vmlinuz-{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry-kernel")["status"], "fail");
+}
