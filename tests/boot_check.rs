@@ -1309,3 +1309,37 @@ fn directory_links_inside_the_root_are_followed_inside_it() {
     assert_eq!(code, 1);
     assert_eq!(one(&recs, "default-entry-kernel")["status"], "fail");
 }
+
+#[test]
+fn separate_boot_known_from_search_uuid_is_the_only_place_grub_looks() {
+    // /boot was moved to its own partition but grub.cfg still says
+    // /boot/vmlinuz-...: GRUB searches the /boot partition, which has no
+    // /boot directory, so nothing boots although the files are "there".
+    const BOOTU: &str = "b007b007-0000-1111-2222-333344445555";
+    let s = debian(&[D15, D13], &saved15());
+    let cfg =
+        debian_cfg(&[D15, D13]).replace(&format!("--set=root {U}"), &format!("--set=root {BOOTU}"));
+    s.write("boot/grub/grub.cfg", cfg);
+    for spec in [
+        format!("UUID={BOOTU}"),
+        format!("/dev/disk/by-uuid/{BOOTU}"),
+    ] {
+        s.write(
+            "etc/fstab",
+            format!("UUID={U} / ext4 defaults 0 1\n{spec} /boot ext4 defaults 0 2\n"),
+        );
+        let (code, recs) = check(&s, &[]);
+        assert_eq!(code, 1, "{spec}");
+        let k = one(&recs, "default-entry-kernel");
+        assert_eq!(k["status"], "fail", "{k}");
+        assert_eq!(k["path"], format!("/boot/boot/vmlinuz-{D15}"));
+        let m = k["message"].as_str().expect("m");
+        assert!(m.contains("regenerate the menu with `update-grub`"), "{m}");
+        assert!(!m.contains("reinstall"), "the kernel is not gone: {m}");
+    }
+    // openSUSE's /boot/boot -> . link makes both spellings work.
+    std::os::unix::fs::symlink(".", s.path().join("boot/boot")).expect("link");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}

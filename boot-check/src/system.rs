@@ -9,9 +9,10 @@
 //! `/boot/vmlinuz-6.1.0-13-amd64`. The partition is taken from, in order:
 //! the `search --fs-uuid --set=root UUID` GRUB runs, when UUID is the one
 //! /etc/fstab mounts on /boot (or on /); else /etc/fstab alone (a /boot line
-//! means a separate /boot). Both readings are then tried, the likely one
-//! first, and the first that exists is used; when neither exists the likely
-//! one is named in the message.
+//! means a separate /boot). A partition known from the configuration or
+//! GRUB's UUID is the only reading; when only fstab guides, both readings
+//! are tried, the likely one first, and the first that exists is used; when
+//! neither exists the likely one is named in the message.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -177,6 +178,7 @@ impl Sys {
             self.fstab_mount(mp).is_some_and(|f| {
                 f.spec
                     .strip_prefix("UUID=")
+                    .or_else(|| f.spec.strip_prefix("/dev/disk/by-uuid/"))
                     .is_some_and(|u| u.trim_matches('"').eq_ignore_ascii_case(uuid))
             })
         };
@@ -207,6 +209,23 @@ impl Sys {
         )
     }
 
+    /// The file a path would be on the other partition (/ instead of /boot
+    /// or the reverse), when it exists there: the configuration was written
+    /// for another partition layout.
+    pub fn other_reading(&self, e: &Entry, written: &str) -> Option<PathBuf> {
+        if e.rel_dir.is_some() && !written.starts_with('/') {
+            return None;
+        }
+        let rel = written.trim_start_matches('/');
+        let cands = self.candidates(e, written);
+        [
+            normalize(&Path::new("/").join(rel)),
+            normalize(&Path::new("/boot").join(rel)),
+        ]
+        .into_iter()
+        .find(|p| !cands.contains(p) && self.exists(p))
+    }
+
     fn candidates(&self, e: &Entry, written: &str) -> Vec<PathBuf> {
         let p = Path::new(written);
         if !p.is_absolute() {
@@ -225,15 +244,15 @@ impl Sys {
                 .unwrap_or(Base::Unknown),
             b => b,
         };
-        let boot_first = match base {
-            Base::Boot => true,
-            Base::Root => false,
-            Base::Unknown => self.boot_separate(),
-        };
-        if boot_first {
-            vec![on_boot, on_root]
-        } else {
-            vec![on_root, on_boot]
+        // When the partition is known (GRUB searches for a UUID that fstab
+        // mounts, or the loader reads one partition only), the boot loader
+        // reads that one place: a file found at the other reading would be
+        // a false "ok".
+        match base {
+            Base::Boot => vec![on_boot],
+            Base::Root => vec![on_root],
+            Base::Unknown if self.boot_separate() => vec![on_boot, on_root],
+            Base::Unknown => vec![on_root, on_boot],
         }
     }
 

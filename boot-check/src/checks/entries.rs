@@ -24,6 +24,9 @@ pub(crate) struct EntryEval {
     pub(crate) needs_root: bool,
     pub(crate) root_problem: Option<String>,
     pub(crate) root_value: Option<String>,
+    /// The kernel is on another partition than the one the loader reads:
+    /// the configuration is stale, not the kernel missing.
+    pub(crate) wrong_partition: bool,
 }
 
 impl EntryEval {
@@ -45,6 +48,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         needs_root: false,
         root_problem: None,
         root_value: None,
+        wrong_partition: false,
     };
     match &e.kernel {
         None => ev.kernel_problem = Some("has no kernel line (linux/kernel)".into()),
@@ -62,7 +66,11 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             ev.needs_root = e.version.is_some()
                 || kernels::looks_like_linux(name)
                 || kernels::looks_like_linux(k.rsplit('/').next().unwrap_or(k));
-            ev.kernel_problem = if !found {
+            let elsewhere = (!found).then(|| sys.other_reading(e, k)).flatten();
+            ev.kernel_problem = if let Some(o) = &elsewhere {
+                ev.wrong_partition = true;
+                Some(layout_problem(k, &p, o))
+            } else if !found {
                 Some(format!("{} is missing", p.display()))
             } else if !sys.is_file(&p) {
                 Some(format!("{} is not a regular file", p.display()))
@@ -76,7 +84,11 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
     }
     for written in &e.initrds {
         let (p, found) = sys.locate(e, written);
-        let problem = if !found {
+        let elsewhere = (!found).then(|| sys.other_reading(e, written)).flatten();
+        let problem = if let Some(o) = &elsewhere {
+            ev.wrong_partition = true;
+            Some(layout_problem(written, &p, o))
+        } else if !found {
             Some(format!("{} is missing", p.display()))
         } else if sys.size(&p) == Some(0) {
             Some(format!("{} is empty (0 bytes)", p.display()))
@@ -143,6 +155,20 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         }
     }
     ev
+}
+
+/// A file named for one partition layout but read on another.
+fn layout_problem(written: &str, read: &std::path::Path, there: &std::path::Path) -> String {
+    let part = if read.starts_with("/boot") {
+        "the /boot partition"
+    } else {
+        "the root file system"
+    };
+    format!(
+        "{written} is read from {part}, where it would be {} and does not exist (the file is {}: the configuration was written for another partition layout)",
+        read.display(),
+        there.display()
+    )
 }
 
 /// The entry to suggest as the default: bootable, newest kernel, not a
@@ -400,7 +426,7 @@ pub(crate) fn entry_checks(
     // kernel
     let c = match &ev.kernel_problem {
         Some(p) => {
-            let remedy = if e.kernel.is_none() {
+            let remedy = if e.kernel.is_none() || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let Some(v) = &ev.version {
                 format!(
@@ -444,7 +470,7 @@ pub(crate) fn entry_checks(
     // initrd
     let c = match &ev.initrd_problem {
         Some((p, path)) => {
-            let remedy = if e.initrds.is_empty() || ev.initrd_mismatch {
+            let remedy = if e.initrds.is_empty() || ev.initrd_mismatch || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let Some(v) = &ev.version {
                 format!("rebuild it with {}{other}", fix.initrd_tool(v))
