@@ -1343,3 +1343,48 @@ fn separate_boot_known_from_search_uuid_is_the_only_place_grub_looks() {
     no_fail(&recs);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn numeric_default_on_a_submenu_boots_its_first_entry() {
+    // GRUB counts the submenu as one item; `default=1` enters it and boots
+    // its first entry, and `1>7` (a removed kernel) its first entry too.
+    let s = debian(&[D15, D13], &saved15());
+    s.write("etc/default/grub", "GRUB_DEFAULT=1\n");
+    let cfg = |d: &str| {
+        debian_cfg(&[D15, D13]).replace(
+            "set default=\"${saved_entry}\"",
+            &format!("set default=\"{d}\""),
+        )
+    };
+    s.write("boot/grub/grub.cfg", cfg("1"));
+    // Make the submenu's first entry differ from the top-level one.
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok", "{d}");
+    assert_eq!(
+        d["entry"],
+        format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
+    );
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    assert_eq!(k["entry"], d["entry"]);
+
+    s.write("etc/default/grub", "GRUB_DEFAULT=\"1>7\"\n");
+    s.write("boot/grub/grub.cfg", cfg("1>7"));
+    kernel(&s, D15, &format!("initrd.img-{D15}"));
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(
+        m.contains(&format!("first entry of its submenu, 'Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}'")),
+        "{m}"
+    );
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["entry"],
+        format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
+    );
+}

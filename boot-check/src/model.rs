@@ -203,6 +203,56 @@ impl Config {
         None
     }
 
+    /// The entry GRUB boots for a default `spec`. GRUB takes the first
+    /// `>`-part at the top level (item 0 when it names nothing); a submenu
+    /// is entered with the rest of the spec as its default, and an empty or
+    /// unknown default there is again its first item. So `1` on Debian's
+    /// "Advanced options" boots the submenu's first entry, and a path whose
+    /// last part names a removed kernel boots the first entry of its
+    /// submenu, not the top-level first entry.
+    pub fn effective(&self, spec: Option<&str>) -> Option<usize> {
+        if let Some(i) = self.resolve(spec) {
+            return Some(i);
+        }
+        let parts: Vec<&str> = match spec.map(str::trim) {
+            Some(s) if !s.is_empty() => s.split('>').collect(),
+            _ => Vec::new(),
+        };
+        let mut level = &self.menu;
+        for k in 0..64 {
+            let item = parts
+                .get(k)
+                .and_then(|p| pick(level, p, &self.entries))
+                .or_else(|| level.first())?;
+            match item {
+                Item::Entry(i) => return Some(*i),
+                Item::Submenu { children, .. } => level = children,
+            }
+        }
+        None
+    }
+
+    /// The title of the submenu `spec` names exactly (`1`, `Advanced
+    /// options for Debian GNU/Linux`): GRUB boots its first entry.
+    pub fn submenu_named(&self, spec: &str) -> Option<&str> {
+        let mut level = &self.menu;
+        let parts: Vec<&str> = spec.trim().split('>').collect();
+        for (k, part) in parts.iter().enumerate() {
+            match pick(level, part, &self.entries)? {
+                Item::Submenu {
+                    title, children, ..
+                } => {
+                    if k + 1 == parts.len() {
+                        return Some(title);
+                    }
+                    level = children;
+                }
+                Item::Entry(_) => return None,
+            }
+        }
+        None
+    }
+
     /// An entry inside a submenu that `spec` names by its bare title or id
     /// (GRUB does not find it that way): its index.
     pub fn nested_match(&self, spec: &str) -> Option<usize> {
@@ -353,6 +403,19 @@ mod tests {
         assert_eq!(c.resolve(Some("gnulinux-6.1-advanced-U")), None);
         assert_eq!(c.nested_match("gnulinux-6.1-advanced-U"), Some(1));
         assert_eq!(c.resolve(Some("nope")), None);
+        // What GRUB boots: a submenu's first entry, item 0 for nothing.
+        assert_eq!(c.effective(Some("1")), Some(1));
+        assert_eq!(c.effective(Some("1>7")), Some(1));
+        assert_eq!(c.effective(Some("gnulinux-advanced-U>gone")), Some(1));
+        assert_eq!(c.effective(Some("nope")), Some(0));
+        assert_eq!(c.effective(Some("9>0")), Some(0));
+        assert_eq!(c.effective(None), Some(0));
+        assert_eq!(c.submenu_named("1"), Some("Advanced options"));
+        assert_eq!(c.submenu_named("1>0"), None);
+        let mut sub_first = c.clone();
+        sub_first.menu.reverse();
+        assert_eq!(sub_first.effective(None), Some(1), "item 0 is a submenu");
+        assert_eq!(sub_first.effective(Some("x>y")), Some(1));
         assert_eq!(
             c.spec_of(1).as_deref(),
             Some("gnulinux-advanced-U>gnulinux-6.1-advanced-U")

@@ -276,6 +276,17 @@ pub(crate) fn default_checks(
     for (which, spec) in [("default", Some(&cfg.default)), ("next", cfg.next.as_ref())] {
         let Some(spec) = spec else { continue };
         let resolved = cfg.resolve(spec.spec.as_deref());
+        // What actually boots when the spec names no entry.
+        let eff = if cfg.loader == Loader::Grub2 {
+            cfg.effective(spec.spec.as_deref())
+        } else {
+            resolved.or(first)
+        };
+        let submenu = spec
+            .spec
+            .as_deref()
+            .filter(|_| cfg.loader == Loader::Grub2)
+            .and_then(|s| cfg.submenu_named(s));
         let id = if which == "default" {
             "default-entry"
         } else {
@@ -332,13 +343,28 @@ pub(crate) fn default_checks(
                 }
                 .with_entry(e, &evals[i].version)
             }
+            None if submenu.is_some() && eff.is_some() => {
+                let e = &cfg.entries[eff.unwrap_or_default()];
+                let msg = format!(
+                    "'{shown}' ({}) is the submenu '{}': GRUB boots its first entry '{}'",
+                    spec.source,
+                    submenu.unwrap_or_default(),
+                    e.display_title()
+                );
+                let msg = if which == "default" {
+                    format!("the default {msg}")
+                } else {
+                    format!("the one-time entry {msg}; the default applies after it")
+                };
+                Check::new(id, St::Ok, e.display_title(), msg)
+                    .with_entry(e, &evals[eff.unwrap_or_default()].version)
+            }
             None => {
-                let fallback = first.map(|f| cfg.entries[f].display_title());
+                let fallback = eff.map(|f| cfg.entries[f].display_title());
                 let goes = match &fallback {
-                    Some(t) => format!("GRUB falls back to the first entry '{t}'"),
-                    None => {
-                        "the first menu item is a submenu, so nothing boots automatically".into()
-                    }
+                    Some(t) if eff == first => format!("GRUB falls back to the first entry '{t}'"),
+                    Some(t) => format!("GRUB falls back to the first entry of its submenu, '{t}'"),
+                    None => "GRUB finds nothing to boot automatically".into(),
                 };
                 let nested = spec
                     .spec
@@ -369,7 +395,6 @@ pub(crate) fn default_checks(
         };
         let c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
         out.push(c);
-        let eff = resolved.or(first);
         if which == "default" {
             r.default = eff;
         } else {
