@@ -1388,3 +1388,112 @@ fn numeric_default_on_a_submenu_boots_its_first_entry() {
         format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
     );
 }
+
+/// Arch's hand-written systemd-boot entries (no version, no sort-key).
+fn arch_sdboot(loader_conf: &str) -> Scratch {
+    let s = Scratch::new("boot-arch-sdboot");
+    s.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw,relatime 0 1\nUUID=ABCD-1234 /boot vfat rw,relatime,fmask=0022,dmask=0022 0 2\n",
+    );
+    s.write("boot/loader/loader.conf", loader_conf);
+    for (id, title, kernel, initrd) in [
+        ("arch", "Arch Linux", "linux", "initramfs-linux.img"),
+        (
+            "arch-fallback",
+            "Arch Linux (fallback initramfs)",
+            "linux",
+            "initramfs-linux-fallback.img",
+        ),
+        (
+            "arch-lts",
+            "Arch Linux LTS",
+            "linux-lts",
+            "initramfs-linux-lts.img",
+        ),
+    ] {
+        s.write(
+            &format!("boot/loader/entries/{id}.conf"),
+            format!("title   {title}\nlinux   /vmlinuz-{kernel}\ninitrd  /intel-ucode.img\ninitrd  /{initrd}\noptions root=UUID=r00t rw\n"),
+        );
+        s.write(&format!("boot/vmlinuz-{kernel}"), "kernel image");
+        s.write(&format!("boot/{initrd}"), "initrd image");
+    }
+    s.write("boot/intel-ucode.img", "microcode");
+    s.write("usr/lib/modules/6.6.1-arch1-1/pkgbase", "linux\n");
+    s.write("usr/lib/modules/6.1.63-1-lts/pkgbase", "linux-lts\n");
+    s
+}
+
+#[test]
+fn systemd_boot_order_saved_default_and_unified_kernel_images() {
+    // systemd-boot sorts entries without sort-key by id, newest first as
+    // strverscmp sees it: arch.conf before arch-lts.conf.
+    let s = arch_sdboot("timeout 4\nconsole-mode max\neditor no\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok");
+    assert_eq!(d["entry"], "Arch Linux");
+    assert_eq!(d["kernel"], "linux");
+
+    // `default @saved` under --root: the last booted entry is unknown.
+    s.write("boot/loader/loader.conf", "default @saved\ntimeout 4\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("@saved"), "{d}");
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+
+    // Unified kernel images are out of scope: said once, and a default
+    // naming one is not "names no boot entry".
+    s.write("boot/EFI/Linux/arch-linux.efi", "uki");
+    s.write("boot/loader/loader.conf", "default arch-linux.efi\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let u: Vec<_> = find(&recs, "config-found")
+        .into_iter()
+        .filter(|r| r["path"] == "/boot/EFI/Linux")
+        .collect();
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0]["status"], "skip");
+    assert!(u[0]["message"]
+        .as_str()
+        .expect("m")
+        .contains("1 unified kernel image"));
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"]
+        .as_str()
+        .expect("m")
+        .contains("/boot/EFI/Linux/arch-linux.efi"));
+}
+
+#[test]
+fn systemd_boot_with_xbootldr_reads_both_entry_directories() {
+    // ESP on /efi, XBOOTLDR on /boot: kernel-install writes the entries to
+    // /boot/loader/entries, loader.conf stays on the ESP.
+    let s = arch_sdboot("default arch.conf\n");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw 0 1\nUUID=ABCD-1234 /efi vfat rw 0 2\nUUID=b007 /boot ext4 rw 0 2\n",
+    );
+    let conf = std::fs::read(s.path().join("boot/loader/loader.conf")).expect("read");
+    std::fs::remove_file(s.path().join("boot/loader/loader.conf")).expect("rm");
+    s.write("efi/loader/loader.conf", conf);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "config-found")["file"],
+        "/efi/loader/loader.conf"
+    );
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["path"], "/boot/vmlinuz-linux");
+    assert_eq!(k["file"], "/boot/loader/entries/arch.conf");
+}

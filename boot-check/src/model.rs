@@ -148,6 +148,10 @@ pub struct Config {
     /// GRUB_DEFAULT of /etc/default/grub (with its line) when grub.cfg does
     /// not say the same: grub.cfg was not regenerated after it changed.
     pub stale_default: Option<(String, usize)>,
+    /// The boot loader picks the default at boot from state that cannot be
+    /// read here (systemd-boot's `@saved` under --root, a unified kernel
+    /// image): why. The entry checked as the default is then a guess.
+    pub default_unknown: Option<String>,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
     pub problems: Vec<Problem>,
@@ -164,6 +168,7 @@ impl Config {
             next: None,
             fallback: None,
             stale_default: None,
+            default_unknown: None,
             files: Vec::new(),
             problems: Vec::new(),
         }

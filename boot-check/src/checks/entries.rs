@@ -320,6 +320,18 @@ pub(crate) fn default_checks(
                     format!("the next boot is the one-time entry '{}' ({}); the default applies after it", e.display_title(), spec.source)
                 };
                 match (&cfg.stale_default, which) {
+                    (_, "default") if cfg.default_unknown.is_some() => Check::new(
+                        id,
+                        St::Warn,
+                        e.display_title(),
+                        format!(
+                            "{}; boot-check checked '{}' ({}) in its place: run it on the running system, or name a fixed default with {}",
+                            cfg.default_unknown.clone().unwrap_or_default(),
+                            e.display_title(),
+                            spec.source,
+                            fix.set_default(i)
+                        ),
+                    ),
                     (Some((gd, gline)), "default") => {
                         let what = if gd == "saved" {
                             format!(
