@@ -1497,3 +1497,29 @@ fn systemd_boot_with_xbootldr_reads_both_entry_directories() {
     assert_eq!(k["path"], "/boot/vmlinuz-linux");
     assert_eq!(k["file"], "/boot/loader/entries/arch.conf");
 }
+
+#[test]
+fn boot_space_is_measured_where_the_kernels_go() {
+    // systemd-boot with the ESP on /efi and no XBOOTLDR: kernel-install
+    // puts kernels on the ESP, so its room counts, not /boot's.
+    let s = sdboot(&format!("{MID}-*"), "root=UUID=r00t rw");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw 0 1\nUUID=E5P /efi vfat rw 0 2\n",
+    );
+    std::fs::rename(s.path().join("boot"), s.path().join("efi")).expect("mv");
+    std::fs::create_dir(s.path().join("boot")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/efi/{MID}/{A1}/linux")
+    );
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["path"], "/efi");
+    assert!(
+        sp["message"].as_str().expect("m").starts_with("/efi has "),
+        "{sp}"
+    );
+}
