@@ -1523,3 +1523,47 @@ fn boot_space_is_measured_where_the_kernels_go() {
         "{sp}"
     );
 }
+
+#[test]
+fn a_default_that_starts_no_system_fails() {
+    // saved_entry on the firmware-setup or memtest entry: the server stops
+    // there and does not come back.
+    let s = debian(&[D15, D13], "uefi-firmware");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("firmware setup"), "{m}");
+    assert!(m.contains("grub-set-default"), "{m}");
+
+    let cfg = debian_cfg(&[D15, D13]).replace(
+        "menuentry 'UEFI Firmware Settings'",
+        "menuentry 'Memory test (memtest86+x64.bin)' --class memtest $menuentry_id_option 'memtest86+' {\n\tinsmod part_gpt\n\tlinux16\t/boot/memtest86+x64.bin\n}\nmenuentry 'UEFI Firmware Settings'",
+    );
+    s.write("boot/grub/grub.cfg", cfg);
+    s.write("boot/memtest86+x64.bin", "memtest");
+    s.write(
+        "boot/grub/grubenv",
+        grubenv(&[("saved_entry", "memtest86+")]),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("memory test"));
+
+    // grub-reboot into the firmware setup is deliberate: a warning.
+    s.write(
+        "boot/grub/grubenv",
+        grubenv(&[("saved_entry", &saved15()), ("next_entry", "uefi-firmware")]),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let n = one(&recs, "next-entry");
+    assert_eq!(n["status"], "warn", "{n}");
+    assert!(n["message"]
+        .as_str()
+        .expect("m")
+        .contains("grub-editenv /boot/grub/grubenv unset next_entry"));
+}

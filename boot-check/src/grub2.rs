@@ -942,6 +942,16 @@ fn statement(
             if let Some(e) = entry {
                 if !st.kernel_words.contains_key(&e) {
                     st.cfg.entries[e].chain = true;
+                    // `fwsetup --is-supported` only asks.
+                    let asks = rest.iter().any(|w| w.raw() == "--is-supported");
+                    st.cfg.entries[e].halts = match cmd.as_str() {
+                        "fwsetup" | "uefi-firmware" if !asks => {
+                            Some("stops in the firmware setup screen")
+                        }
+                        "halt" => Some("powers the machine off"),
+                        "reboot" => Some("reboots again, in a loop"),
+                        _ => st.cfg.entries[e].halts,
+                    };
                 }
             }
         }

@@ -57,6 +57,9 @@ pub struct Entry {
     pub version: Option<String>,
     /// The entry hands over to another loader (chainloader, efi): no kernel.
     pub chain: bool,
+    /// The entry starts no system at all: what happens instead (GRUB's
+    /// `fwsetup`, `halt`, `reboot`).
+    pub halts: Option<&'static str>,
     /// The partition its paths are relative to.
     pub base: Base,
     /// The file system UUID GRUB searches for (`search --fs-uuid --set=root`).
@@ -80,6 +83,7 @@ impl Entry {
             unset_vars: Vec::new(),
             version: None,
             chain: false,
+            halts: None,
             base: Base::Unknown,
             fs_uuid: None,
             rel_dir: None,

@@ -157,6 +157,17 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
     ev
 }
 
+/// What an entry that starts no system does instead: GRUB's `fwsetup`,
+/// `halt`, `reboot`, or a memory tester that runs until someone stops it.
+fn stops(e: &Entry) -> Option<&'static str> {
+    e.halts.or_else(|| {
+        let k = e.kernel.as_deref()?;
+        let name = k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase();
+        name.contains("memtest")
+            .then_some("runs a memory test until someone stops it")
+    })
+}
+
 /// A file named for one partition layout but read on another.
 fn layout_problem(written: &str, read: &std::path::Path, there: &std::path::Path) -> String {
     let part = if read.starts_with("/boot") {
@@ -304,6 +315,38 @@ pub(crate) fn default_checks(
             _ => None,
         };
         let c = match resolved {
+            Some(i) if stops(&cfg.entries[i]).is_some() => {
+                // A default that starts no system: the machine does not
+                // come back (a one-time entry of grub-reboot is meant).
+                let e = &cfg.entries[i];
+                let what = stops(e).unwrap_or_default();
+                if which == "default" {
+                    Check::new(
+                        id,
+                        St::Fail,
+                        e.display_title(),
+                        format!(
+                            "the default entry '{}' ({}) starts no system: the machine {what} and does not come back; {}",
+                            e.display_title(),
+                            spec.source,
+                            alt_text(fix)
+                        ),
+                    )
+                } else {
+                    Check::new(
+                        id,
+                        St::Warn,
+                        e.display_title(),
+                        format!(
+                            "the next boot is the one-time entry '{}' ({}), which starts no system: the machine {what} and someone must be there to boot it; {}",
+                            e.display_title(),
+                            spec.source,
+                            cancel.clone().unwrap_or_default()
+                        ),
+                    )
+                }
+                .with_entry(e, &evals[i].version)
+            }
             Some(i) => {
                 let e = &cfg.entries[i];
                 let msg = if which == "default" {
