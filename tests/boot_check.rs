@@ -1567,3 +1567,36 @@ fn a_default_that_starts_no_system_fails() {
         .expect("m")
         .contains("grub-editenv /boot/grub/grubenv unset next_entry"));
 }
+
+#[test]
+fn damaged_kernel_and_initrd_fail() {
+    // A bzImage cut short (copied onto a full /boot) and an initrd of zero
+    // bytes (what XFS leaves after a crash) are not "present".
+    let s = debian(&[D15, D13], &saved15());
+    let mut bz = vec![0x90u8; 4096];
+    bz[0x1f1] = 27;
+    bz[0x202..0x206].copy_from_slice(b"HdrS");
+    bz[0x1f4..0x1f8].copy_from_slice(&100_000u32.to_le_bytes());
+    s.write(&format!("boot/vmlinuz-{D15}"), &bz);
+    s.write(&format!("boot/initrd.img-{D15}"), vec![0u8; 3000]);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    let m = k["message"].as_str().expect("m");
+    assert!(m.contains("is truncated: 4096 bytes"), "{m}");
+    assert!(m.contains("apt install --reinstall linux-image-"), "{m}");
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    let m = i["message"].as_str().expect("m");
+    assert!(m.contains("only zero bytes"), "{m}");
+    assert!(m.contains("update-initramfs -c -k"), "{m}");
+    // A whole bzImage passes.
+    let mut whole = bz.clone();
+    whole.resize(28 * 512 + 1_600_000, 0x90);
+    s.write(&format!("boot/vmlinuz-{D15}"), &whole);
+    s.write(&format!("boot/initrd.img-{D15}"), "initrd image");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}

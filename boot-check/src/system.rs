@@ -146,6 +146,16 @@ impl Sys {
         fs::read(self.real(&r))
     }
 
+    /// The first `n` bytes of a file (fewer when it is shorter).
+    pub fn read_head(&self, p: &Path, n: usize) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let r = self.root.resolve(p)?;
+        let f = fs::File::open(self.real(&r)).ok()?;
+        let mut v = Vec::with_capacity(n);
+        f.take(n as u64).read_to_end(&mut v).ok()?;
+        Some(v)
+    }
+
     /// File names in a directory (UTF-8 names only), sorted.
     pub fn list_dir(&self, p: &Path) -> Vec<String> {
         let Some(r) = self.root.resolve(p) else {

@@ -77,7 +77,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             } else if sys.size(&p) == Some(0) {
                 Some(format!("{} is empty (0 bytes)", p.display()))
             } else {
-                None
+                damage(sys, &p, true)
             };
             ev.kernel = Some(p);
         }
@@ -95,7 +95,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         } else if !sys.is_file(&p) {
             Some(format!("{} is not a regular file", p.display()))
         } else {
-            None
+            damage(sys, &p, false)
         };
         // An initrd named for another kernel carries the wrong modules
         // (microcode images carry no version and pass).
@@ -155,6 +155,13 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         }
     }
     ev
+}
+
+/// A kernel or initrd that exists but is damaged (see `kernels::damage`).
+fn damage(sys: &Sys, p: &std::path::Path, kernel: bool) -> Option<String> {
+    let head = sys.read_head(p, 1024)?;
+    let len = sys.size(p)?;
+    kernels::damage(&head, len, kernel).map(|d| format!("{} {d}", p.display()))
 }
 
 /// What an entry that starts no system does instead: GRUB's `fwsetup`,
