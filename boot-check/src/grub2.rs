@@ -884,14 +884,18 @@ fn statement(
                 match r.as_str() {
                     "--fs-uuid" | "-u" => fs_uuid = true,
                     "--set=root" => sets_root = true,
+                    // `--set` without a name sets `root`.
                     "--set" | "-s" => {
+                        sets_root = true;
                         if rest.get(k + 1).map(|w| w.raw()).as_deref() == Some("root") {
-                            sets_root = true;
                             k += 1;
                         }
                     }
                     s if s.starts_with('-') => {}
-                    s => uuid = Some(s.to_owned()),
+                    // The first word is the UUID; later ones are hints
+                    // (`search.fs_uuid UUID root hd0,gpt2`).
+                    s if uuid.is_none() => uuid = Some(s.to_owned()),
+                    _ => {}
                 }
                 k += 1;
             }
@@ -1202,6 +1206,14 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(e.options.as_deref(), Some("root=UUID=A ro quiet splash"));
         assert_eq!(e.unset_vars, vec!["vt_handoff"]);
         assert_eq!(c.entries[1].title, "It's mine");
+    }
+
+    #[test]
+    fn search_forms() {
+        let src = "menuentry 'a' {\n search.fs_uuid 1111-aaaa root hd0,gpt2\n linux /vmlinuz-1 root=/dev/x\n}\nmenuentry 'b' {\n search --no-floppy --fs-uuid --set 2222-bbbb\n linux /vmlinuz-1 root=/dev/x\n}\nmenuentry 'c' {\n search --no-floppy --fs-uuid --set=boot 3333-cccc\n linux /vmlinuz-1 root=/dev/x\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        let uuids: Vec<_> = c.entries.iter().map(|e| e.fs_uuid.as_deref()).collect();
+        assert_eq!(uuids, [Some("1111-aaaa"), Some("2222-bbbb"), None]);
     }
 
     #[test]
