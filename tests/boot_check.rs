@@ -1600,3 +1600,30 @@ fn damaged_kernel_and_initrd_fail() {
     no_fail(&recs);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
+    // RHEL 9 on UEFI: the ESP holds a stub that loads /boot/grub2/grub.cfg.
+    // With that file gone, regenerating the stub would be the wrong fix.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro"), false);
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    s.write(
+        "boot/efi/EFI/redhat/grub.cfg",
+        "search --no-floppy --fs-uuid --set=dev bbbb-cccc\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n",
+    );
+    std::fs::remove_file(s.path().join("boot/grub2/grub.cfg")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("hands over to /boot/grub2/grub.cfg"), "{m}");
+    assert!(
+        m.contains("`grub2-mkconfig -o /boot/grub2/grub.cfg`"),
+        "{m}"
+    );
+    assert!(!m.contains("-o /boot/efi"), "{m}");
+}

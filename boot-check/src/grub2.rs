@@ -302,6 +302,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     // Per entry: (word for the kernel args, line) to expand once all `set`s are known.
     let mut args: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
     let mut kernel_words: BTreeMap<usize, Word> = BTreeMap::new();
+    let mut configfiles: Vec<Word> = Vec::new();
     let mut initrd_words: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
 
     let mut i = 0;
@@ -401,6 +402,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             entry_uuid: &mut entry_uuid,
                             args: &mut args,
                             kernel_words: &mut kernel_words,
+                            configfiles: &mut configfiles,
                             initrd_words: &mut initrd_words,
                             cfg: &mut cfg,
                         },
@@ -524,6 +526,10 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             .cloned()
             .or_else(from_cfg)
     };
+    cfg.loads = configfiles
+        .iter()
+        .map(|w| strip_device(&w.expand(&lookup, &mut Vec::new())))
+        .collect();
     for (idx, e) in cfg.entries.iter_mut().enumerate() {
         let mut unset = Vec::new();
         if let Some(w) = kernel_words.get(&idx) {
@@ -838,6 +844,7 @@ struct StatementState<'a> {
     entry_uuid: &'a mut BTreeMap<usize, String>,
     args: &'a mut BTreeMap<usize, Vec<Word>>,
     kernel_words: &'a mut BTreeMap<usize, Word>,
+    configfiles: &'a mut Vec<Word>,
     initrd_words: &'a mut BTreeMap<usize, Vec<Word>>,
     cfg: &'a mut Config,
 }
@@ -941,6 +948,11 @@ fn statement(
                 .filter(|w| !w.raw().starts_with("--"))
                 .map(|w| (*w).clone());
             st.initrd_words.entry(e).or_default().extend(files);
+        }
+        "configfile" if entry.is_none() && runs != Runs::Never => {
+            if let Some(w) = rest.first() {
+                st.configfiles.push((*w).clone());
+            }
         }
         "chainloader" | "fwsetup" | "reboot" | "halt" | "configfile" | "uefi-firmware" => {
             if let Some(e) = entry {
@@ -1206,6 +1218,15 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(e.options.as_deref(), Some("root=UUID=A ro quiet splash"));
         assert_eq!(e.unset_vars, vec!["vt_handoff"]);
         assert_eq!(c.entries[1].title, "It's mine");
+    }
+
+    #[test]
+    fn esp_stub_names_what_it_loads() {
+        // RHEL 9's /boot/efi/EFI/redhat/grub.cfg.
+        let src = "search --no-floppy --fs-uuid --set=dev 5b3c9d1e\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n";
+        let c = parse_with(src, &[], vec![]);
+        assert!(c.entries.is_empty());
+        assert_eq!(c.loads, vec!["/grub2/grub.cfg"]);
     }
 
     #[test]

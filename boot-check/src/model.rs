@@ -156,6 +156,9 @@ pub struct Config {
     /// read here (systemd-boot's `@saved` under --root, a unified kernel
     /// image): why. The entry checked as the default is then a guess.
     pub default_unknown: Option<String>,
+    /// Files a GRUB stub hands over to with a top-level `configfile`
+    /// (the ESP's grub.cfg on RHEL 9 and Debian), device prefix removed.
+    pub loads: Vec<String>,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
     pub problems: Vec<Problem>,
@@ -173,6 +176,7 @@ impl Config {
             fallback: None,
             stale_default: None,
             default_unknown: None,
+            loads: Vec::new(),
             files: Vec::new(),
             problems: Vec::new(),
         }

@@ -268,11 +268,20 @@ pub(crate) fn default_checks(
                 "default-entry",
                 St::Fail,
                 cfg.file.display().to_string(),
-                format!(
-                    "{} has no boot entries: the machine will not boot; regenerate it with {}",
-                    cfg.file.display(),
-                    fix.regenerate()
-                ),
+                if cfg.loads.is_empty() {
+                    format!(
+                        "{} has no boot entries: the machine will not boot; regenerate it with {}",
+                        cfg.file.display(),
+                        fix.regenerate()
+                    )
+                } else {
+                    format!(
+                        "{} has no boot entries of its own and hands over to {} (`configfile`), which is not there: GRUB stops at its prompt; create it with {}",
+                        cfg.file.display(),
+                        boot_path(&cfg.loads[0]),
+                        fix.regenerate()
+                    )
+                },
             )
             .loader(cfg.loader)
             .at(Some(&cfg.file), None),
