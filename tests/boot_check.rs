@@ -630,6 +630,11 @@ fn centos6_article_scenario() {
         m.contains(&format!("grubby --set-default /boot/vmlinuz-{C6}")),
         "{m}"
     );
+    // The initramfs tool cannot run without the kernel: the package fixes both.
+    let i = one(&recs, "default-entry-initrd");
+    let m = i["message"].as_str().expect("m");
+    assert!(m.contains(&format!("yum reinstall kernel-{C4}")), "{m}");
+    assert!(!m.contains("dracut"), "{m}");
     // fallback=1 still boots, but there is only one kernel left.
     assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
 }

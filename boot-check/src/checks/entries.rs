@@ -568,6 +568,13 @@ pub(crate) fn entry_checks(
         Some((p, path)) => {
             let remedy = if e.initrds.is_empty() || ev.initrd_mismatch || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
+            } else if let (Some(v), Some(_)) = (&ev.version, &ev.kernel_problem) {
+                // The initramfs tool needs the kernel's modules: with the
+                // kernel gone too, the package brings both back.
+                format!(
+                    "reinstall the kernel package with {}, which rebuilds it{other}",
+                    fix.reinstall(v)
+                )
             } else if let Some(v) = &ev.version {
                 format!("rebuild it with {}{other}", fix.initrd_tool(v))
             } else {
