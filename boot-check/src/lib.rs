@@ -32,8 +32,12 @@ pub fn command() -> Command {
         env!("CARGO_PKG_VERSION"),
         "Check that the boot loader's next boot will work: default entry, kernels, initrds, root=, /boot",
     )
-    .arg(cli::root_arg())
-    .arg(cli::format_arg())
+    .arg(cli::root_arg().help(
+        "Check the system mounted under DIR (a rescue shell's /mnt/sysimage) instead of the running one; nothing of the live system is read, so the running-kernel checks are skipped and say so",
+    ))
+    .arg(cli::format_arg().help(
+        "Write one JSON `check` record per line (json), or a short report ending in a verdict such as \"safe to reboot\" or \"DO NOT REBOOT\" (text)",
+    ))
     .arg(
         Arg::new("strict")
             .long("strict")
@@ -41,7 +45,7 @@ pub fn command() -> Command {
             .help("Treat warnings as failures: exit 1 when any check warns (a pre-reboot guard for scripts)"),
     )
     .after_help(
-        "Examples:\n  boot-check --format text                 read it before typing `reboot`\n  boot-check --strict && reboot            reboot only when nothing is wrong\n  boot-check --root /mnt/sysimage | jq 'select(.status==\"fail\")'   from a rescue shell",
+        "Boot loaders: GRUB 2 (with BLS entries), GRUB legacy, extlinux/syslinux, systemd-boot.\nIt never writes anything.\n\nExit status: 0 no check failed, 1 a check failed (or warned, with --strict),\n2 it could not run (bad arguments, a configuration this user may not read).\n\nExamples:\n  boot-check --format text                 read it before typing `reboot`\n  boot-check --strict >/dev/null && reboot reboot only when nothing is wrong\n  boot-check --root /mnt/sysimage | jq 'select(.status==\"fail\")'   from a rescue shell",
     )
 }
 
@@ -338,6 +342,17 @@ mod tests {
             .expect("parse");
         assert!(m.get_flag("strict"));
         command().debug_assert();
+        let help = command().render_long_help().to_string();
+        for w in [
+            "--root",
+            "--format",
+            "--strict",
+            "Exit status",
+            "running-kernel checks are skipped",
+            "never writes",
+        ] {
+            assert!(help.contains(w), "{w} missing from --help:\n{help}");
+        }
     }
 
     #[test]
