@@ -1595,11 +1595,20 @@ fn damaged_kernel_and_initrd_fail() {
     assert_eq!(i["status"], "fail");
     let m = i["message"].as_str().expect("m");
     assert!(m.contains("only zero bytes"), "{m}");
-    assert!(m.contains("update-initramfs -c -k"), "{m}");
-    // A whole bzImage passes.
+    // With the kernel damaged too, the package brings both back.
+    assert!(m.contains("apt install --reinstall linux-image-"), "{m}");
+    // A whole bzImage passes; the zeroed initrd alone is rebuilt.
     let mut whole = bz.clone();
     whole.resize(28 * 512 + 1_600_000, 0x90);
     s.write(&format!("boot/vmlinuz-{D15}"), &whole);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry-kernel")["status"], "ok");
+    let m = one(&recs, "default-entry-initrd")["message"]
+        .as_str()
+        .expect("m")
+        .to_owned();
+    assert!(m.contains("update-initramfs -c -k"), "{m}");
     s.write(&format!("boot/initrd.img-{D15}"), "initrd image");
     let (code, recs) = check(&s, &[]);
     no_fail(&recs);
