@@ -1641,3 +1641,28 @@ fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
     );
     assert!(!m.contains("-o /boot/efi"), "{m}");
 }
+
+#[test]
+fn hand_edited_grubenv_is_read_as_grub_reads_it() {
+    // grubenv saved by an editor: 60 bytes instead of 1024. GRUB checks only
+    // the header and still boots saved_entry, so that entry is the default.
+    let s = debian(&[D15, D13], &saved15());
+    s.write(
+        "boot/grub/grubenv",
+        format!("# GRUB Environment Block\nsaved_entry=gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}\n"),
+    );
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D13}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail");
+    let m = g["message"].as_str().expect("m");
+    assert!(m.contains("not the 1024 bytes"), "{m}");
+    assert!(!m.contains("GRUB ignores it"), "{m}");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(
+        (k["status"].as_str(), k["kernel"].as_str()),
+        (Some("fail"), Some(D13)),
+        "{k}"
+    );
+}

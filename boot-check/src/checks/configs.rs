@@ -255,8 +255,13 @@ pub(crate) fn config_checks(
                     St::Fail,
                     env.file.display().to_string(),
                     format!(
-                        "{} {msg}: GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot; recreate it with `grub-editenv {} create` and set the default again with `grub-set-default`{}",
+                        "{} {msg}: {}; recreate it with `grub-editenv {} create` and set the default again with `grub-set-default`{}",
                         env.file.display(),
+                        if g.ignored {
+                            "GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot"
+                        } else {
+                            "GRUB reads only the variables before any damage, and the next write may lose them"
+                        },
                         env.file.display(),
                         if sys.family == Family::RedHat { " (and kernelopts with `grub2-editenv - set kernelopts=...`)" } else { "" }
                     ),
