@@ -303,6 +303,8 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let mut args: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
     let mut kernel_words: BTreeMap<usize, Word> = BTreeMap::new();
     let mut configfiles: Vec<Word> = Vec::new();
+    // grub.cfg honours grub-reboot's next_entry (`set default="${next_entry}"`).
+    let mut reads_next = false;
     let mut initrd_words: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
 
     let mut i = 0;
@@ -403,6 +405,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             args: &mut args,
                             kernel_words: &mut kernel_words,
                             configfiles: &mut configfiles,
+                            reads_next: &mut reads_next,
                             initrd_words: &mut initrd_words,
                             cfg: &mut cfg,
                         },
@@ -645,7 +648,10 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             },
         },
     };
-    if let Some(next) = env.get("next_entry").filter(|s| !s.is_empty()) {
+    if let Some(next) = env
+        .get("next_entry")
+        .filter(|s| !s.is_empty() && reads_next)
+    {
         cfg.next = Some(DefaultSpec {
             spec: Some(next.clone()),
             source: format!("next_entry in {env_name}, set by grub-reboot"),
@@ -845,6 +851,7 @@ struct StatementState<'a> {
     args: &'a mut BTreeMap<usize, Vec<Word>>,
     kernel_words: &'a mut BTreeMap<usize, Word>,
     configfiles: &'a mut Vec<Word>,
+    reads_next: &'a mut bool,
     initrd_words: &'a mut BTreeMap<usize, Vec<Word>>,
     cfg: &'a mut Config,
 }
@@ -867,6 +874,14 @@ fn statement(
         None
     };
     if let Some((name, value)) = assignment {
+        if name == "default"
+            && value
+                .pieces
+                .iter()
+                .any(|p| *p == Piece::Var("next_entry".into()))
+        {
+            *st.reads_next = true;
+        }
         // A `set` in a branch that does not run at boot is no `set` at all
         // (Fedora's `set default=1` for boot counting, the `kernelopts`
         // fallback when grubenv has it).
@@ -1191,6 +1206,13 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
 
     #[test]
     fn next_entry_and_numeric_default() {
+        // A grub.cfg that never reads next_entry ignores grub-reboot.
+        let c = parse_with(
+            "set default=0\nmenuentry 'a' {\n}\n",
+            &[("next_entry", "0")],
+            vec![],
+        );
+        assert!(c.next.is_none());
         let c = parse_with(DEBIAN, &[("next_entry", "1>0")], vec![]);
         assert_eq!(c.default.spec, None);
         assert_eq!(c.resolve(c.default.spec.as_deref()), Some(0));
