@@ -1169,6 +1169,7 @@ fn arch_grub_kernel_named_by_package() {
             &format!("usr/lib/modules/{ver}/pkgbase"),
             format!("{pkg}\n"),
         );
+        s.write(&format!("usr/lib/modules/{ver}/modules.order"), "");
     }
     let (code, recs) = check(&s, &[]);
     no_fail(&recs);
@@ -1426,8 +1427,13 @@ fn arch_sdboot(loader_conf: &str) -> Scratch {
         s.write(&format!("boot/{initrd}"), "initrd image");
     }
     s.write("boot/intel-ucode.img", "microcode");
-    s.write("usr/lib/modules/6.6.1-arch1-1/pkgbase", "linux\n");
-    s.write("usr/lib/modules/6.1.63-1-lts/pkgbase", "linux-lts\n");
+    for (ver, pkg) in [("6.6.1-arch1-1", "linux"), ("6.1.63-1-lts", "linux-lts")] {
+        s.write(
+            &format!("usr/lib/modules/{ver}/pkgbase"),
+            format!("{pkg}\n"),
+        );
+        s.write(&format!("usr/lib/modules/{ver}/modules.builtin"), "");
+    }
     s
 }
 
@@ -1664,5 +1670,32 @@ fn hand_edited_grubenv_is_read_as_grub_reads_it() {
         (k["status"].as_str(), k["kernel"].as_str()),
         (Some("fail"), Some(D13)),
         "{k}"
+    );
+}
+
+#[test]
+fn a_modules_directory_with_only_leftovers_is_missing() {
+    // After the kernel package went, other packages' modules keep the
+    // directory alive (RHEL's weak-updates): the kernel's own are gone.
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro"), false);
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{F6}"))).expect("rm");
+    s.write(
+        &format!("lib/modules/{F6}/weak-updates/kmod-foo/foo.ko.xz"),
+        "module",
+    );
+    s.write(&format!("lib/modules/{F6}/vmlinuz"), "kernel image");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == F6)
+        .expect("rec");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert!(
+        m["message"]
+            .as_str()
+            .expect("m")
+            .contains("holds none of the kernel's own modules"),
+        "{m}"
     );
 }

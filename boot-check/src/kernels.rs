@@ -230,11 +230,22 @@ pub fn describe(sys: &Sys, version: &str) -> Kernel {
     }
 }
 
+/// Does `dir` hold a kernel's own modules? A directory with none of what
+/// the kernel package ships (`kernel/`, `modules.order`, `modules.builtin`,
+/// `modules.dep`) is what removing the package leaves behind (RHEL's
+/// `weak-updates`, DKMS or `extra` modules of other packages).
+pub fn has_modules(sys: &Sys, dir: &Path) -> bool {
+    sys.is_dir(dir)
+        && ["kernel", "modules.order", "modules.builtin", "modules.dep"]
+            .iter()
+            .any(|n| sys.exists(&dir.join(n)))
+}
+
 /// The modules directory of a version (and the release it names).
 pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
     for md in ["/lib/modules", "/usr/lib/modules"] {
         let p = Path::new(md).join(version);
-        if sys.is_dir(&p) {
+        if has_modules(sys, &p) {
             return (Some(p), version.to_owned());
         }
     }
@@ -249,7 +260,7 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
                     .read(&dir.join("pkgbase"))
                     .is_some_and(|b| String::from_utf8_lossy(&b).trim() == version);
                 if (v.ends_with(&suffix) || pkgbase)
-                    && sys.is_dir(&dir)
+                    && has_modules(sys, &dir)
                     && best
                         .as_ref()
                         .map_or(true, |b| vercmp(&v, b) == Ordering::Greater)
@@ -261,7 +272,7 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
         if let Some(b) = best {
             for md in ["/lib/modules", "/usr/lib/modules"] {
                 let p = Path::new(md).join(&b);
-                if sys.is_dir(&p) {
+                if has_modules(sys, &p) {
                     return (Some(p), b);
                 }
             }

@@ -43,6 +43,14 @@ pub(crate) fn kernel_checks(
                         "no directory in /lib/modules belongs to kernel {}",
                         k.version
                     )
+                } else if ["/lib/modules", "/usr/lib/modules"]
+                    .iter()
+                    .any(|m| sys.is_dir(&Path::new(m).join(&k.release)))
+                {
+                    format!(
+                        "/lib/modules/{} holds none of the kernel's own modules (no kernel/, modules.dep, modules.order or modules.builtin: only what other packages left behind)",
+                        k.release
+                    )
                 } else {
                     format!("/lib/modules/{} is missing", k.release)
                 };
