@@ -1699,3 +1699,27 @@ fn a_modules_directory_with_only_leftovers_is_missing() {
         "{m}"
     );
 }
+
+#[test]
+fn unmounted_esp_holding_the_configuration_says_mount_it() {
+    // RHEL 8 on UEFI keeps grub.cfg on the ESP; in a rescue shell the ESP
+    // is often not mounted yet.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro"), false);
+    s.write(
+        "etc/fstab",
+        "/dev/mapper/fedora-root / xfs defaults 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\nUUID=7E57-E5P0 /boot/efi vfat umask=0077,shortname=winnt 0 2\n",
+    );
+    std::fs::remove_dir_all(s.path().join("boot/grub2")).expect("rm");
+    std::fs::create_dir_all(s.path().join("boot/efi")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let c = one(&recs, "config-found");
+    assert_eq!(c["status"], "fail");
+    let m = c["message"].as_str().expect("m");
+    assert!(
+        m.contains("/boot/efi, which /etc/fstab mounts, is not mounted"),
+        "{m}"
+    );
+    assert!(m.contains("mount it and run again"), "{m}");
+    assert!(!m.contains("grub2-mkconfig"), "{m}");
+}

@@ -66,16 +66,27 @@ pub(crate) fn config_checks(
                 String::from("no boot loader configuration (of GRUB 2, systemd-boot, extlinux or GRUB legacy) and no kernel in /boot: this system does not boot from its own /boot (a container, or a virtual machine whose kernel the host provides); nothing to check"),
             ));
         } else {
-            out.push(Check::new(
-                "config-found",
-                St::Fail,
-                "/boot",
-                format!(
+            // An ESP that fstab mounts but that is not mounted hides a
+            // configuration kept there (RHEL 8 on UEFI, systemd-boot).
+            let esp = ["/boot/efi", "/efi"].into_iter().find(|mp| {
+                sys.fstab_mount(mp).is_some()
+                    && match sys.live_mounted(mp) {
+                        Some(m) => !m,
+                        None => sys.list_dir(Path::new(mp)).is_empty(),
+                    }
+            });
+            let msg = match esp {
+                Some(mp) => format!(
+                    "kernels are installed ({}) but no boot loader configuration was found, and {mp}, which /etc/fstab mounts, is not mounted (or empty): mount it and run again",
+                    with_kernels.join(", ")
+                ),
+                None => format!(
                     "kernels are installed ({}) but no boot loader configuration was found (looked for {looked}): create it with {}",
                     with_kernels.join(", "),
                     fix.regenerate()
                 ),
-            ));
+            };
+            out.push(Check::new("config-found", St::Fail, "/boot", msg));
         }
         return;
     };
