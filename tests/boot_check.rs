@@ -1723,3 +1723,26 @@ fn unmounted_esp_holding_the_configuration_says_mount_it() {
     assert!(m.contains("mount it and run again"), "{m}");
     assert!(!m.contains("grub2-mkconfig"), "{m}");
 }
+
+#[test]
+fn root_that_is_not_the_one_fstab_mounts_warns() {
+    // A cloned disk got new UUIDs in fstab, grub.cfg still has the old one.
+    let s = debian(&[D15, D13], &saved15());
+    s.write(
+        "etc/fstab",
+        "UUID=99999999-8888-7777-6666-555555555555 / ext4 errors=remount-ro 0 1\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "warn", "{r}");
+    let m = r["message"].as_str().expect("m");
+    assert!(m.contains("/etc/fstab mounts / from UUID=9999"), "{m}");
+    assert!(m.contains("blkid"), "{m}");
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+    // Another kind of name cannot be compared: no finding.
+    s.write("etc/fstab", "/dev/mapper/vg-root / ext4 defaults 0 1\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry-root")["status"], "ok");
+}

@@ -175,6 +175,30 @@ fn stops(e: &Entry) -> Option<&'static str> {
     })
 }
 
+/// The spec /etc/fstab mounts / from, when root= names the root file system
+/// the same way (`UUID=`, `LABEL=`, `PARTUUID=`, a /dev path) but another
+/// one: one of the two is stale.
+fn root_mismatch(sys: &Sys, root: &str) -> Option<String> {
+    let fstab = sys.fstab_mount("/")?.spec.clone();
+    let kind = |s: &str| -> Option<(&'static str, String)> {
+        let s = s.trim_matches('"');
+        for k in ["UUID=", "LABEL=", "PARTUUID="] {
+            if let Some(v) = s.strip_prefix(k) {
+                return Some((k, v.trim_matches('"').to_ascii_lowercase()));
+            }
+        }
+        // Only names that do not alias each other: /dev/mapper and /dev/sdX
+        // can both name one LV, so only the same directory compares.
+        s.starts_with("/dev/")
+            .then(|| ("/dev/", s.to_owned()))
+            .filter(|(_, v)| v.starts_with("/dev/mapper/") || v.starts_with("/dev/disk/by-uuid/"))
+    };
+    let (a, b) = (kind(root)?, kind(&fstab)?);
+    let same_dir =
+        |x: &str, y: &str| x.rsplit_once('/').map(|p| p.0) == y.rsplit_once('/').map(|p| p.0);
+    (a.0 == b.0 && a.1 != b.1 && (a.0 != "/dev/" || same_dir(&a.1, &b.1))).then_some(fstab)
+}
+
 /// A file named for one partition layout but read on another.
 fn layout_problem(written: &str, read: &std::path::Path, there: &std::path::Path) -> String {
     let part = if read.starts_with("/boot") {
@@ -654,15 +678,30 @@ pub(crate) fn entry_checks(
                     ),
                 )
             }
-            None => Check::new(
-                id("root"),
-                St::Ok,
-                title.clone(),
-                format!(
-                    "the kernel gets root={}",
-                    ev.root_value.clone().unwrap_or_default()
-                ),
-            ),
+            None => {
+                let value = ev.root_value.clone().unwrap_or_default();
+                match root_mismatch(sys, &value) {
+                    Some(fstab) => Check::new(
+                        id("root"),
+                        St::Warn,
+                        title.clone(),
+                        format!(
+                            "the kernel gets root={value}, but /etc/fstab mounts / from {fstab}: one of them is stale (a cloned or rebuilt disk?), and with the wrong root= the boot stops in an emergency shell; compare with `blkid` and fix the command line ({}) or /etc/fstab",
+                            match cfg.loader {
+                                Loader::Grub2 if sys.family == Family::Debian => "GRUB_CMDLINE_LINUX and `update-grub`".to_owned(),
+                                Loader::Grub2 => "`grubby --update-kernel=ALL --args=root=...`".to_owned(),
+                                _ => format!("in {}", e.file.display()),
+                            }
+                        ),
+                    ),
+                    None => Check::new(
+                        id("root"),
+                        St::Ok,
+                        title.clone(),
+                        format!("the kernel gets root={value}"),
+                    ),
+                }
+            }
         };
         out.push(base(c));
     }
