@@ -412,7 +412,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                     );
                     if cmd == "blscfg" {
                         if let Some(bls) = bls_pending.take() {
-                            for e in bls {
+                            // blscfg makes no menu entry of a file without a
+                            // `linux` line: it does not count in indexes.
+                            for e in bls.into_iter().filter(|e| e.kernel.is_some()) {
                                 cfg.entries.push(e);
                                 let idx = cfg.entries.len() - 1;
                                 bls_slots.push(idx);
@@ -1371,6 +1373,33 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(t("[ -f $prefix/x ]"), Truth::Unknown);
         assert_eq!(t("loadfont unicode"), Truth::Unknown);
         assert_eq!(t("[ \"$a\""), Truth::Unknown);
+    }
+
+    #[test]
+    fn bls_files_without_linux_are_not_in_grubs_menu() {
+        let mk = |id: &str, kernel: Option<&str>| {
+            let mut b = Entry::new(
+                id,
+                PathBuf::from(format!("/boot/loader/entries/{id}.conf")),
+                1,
+            );
+            b.id = Some(id.into());
+            b.kernel = kernel.map(str::to_owned);
+            b.chain = kernel.is_none();
+            b
+        };
+        let c = parse_with(
+            "set default=1\nblscfg\n",
+            &[],
+            vec![
+                mk("a", Some("/vmlinuz-2")),
+                mk("broken", None),
+                mk("b", Some("/vmlinuz-1")),
+            ],
+        );
+        assert_eq!(c.menu.len(), 2);
+        let d = c.resolve(c.default.spec.as_deref()).expect("default");
+        assert_eq!(c.entries[d].id.as_deref(), Some("b"));
     }
 
     #[test]
