@@ -354,8 +354,8 @@ pub(crate) fn default_checks(
             )),
             _ => None,
         };
-        let c = match resolved {
-            Some(i) if stops(&cfg.entries[i]).is_some() => {
+        let c = match (resolved, submenu.zip(eff)) {
+            (Some(i), _) if stops(&cfg.entries[i]).is_some() => {
                 // A default that starts no system: the machine does not
                 // come back (a one-time entry of grub-reboot is meant).
                 let e = &cfg.entries[i];
@@ -387,7 +387,7 @@ pub(crate) fn default_checks(
                 }
                 .with_entry(e, &evals[i].version)
             }
-            Some(i) => {
+            (Some(i), _) => {
                 let e = &cfg.entries[i];
                 let msg = if which == "default" {
                     if e.chain {
@@ -438,12 +438,11 @@ pub(crate) fn default_checks(
                 }
                 .with_entry(e, &evals[i].version)
             }
-            None if submenu.is_some() && eff.is_some() => {
-                let e = &cfg.entries[eff.unwrap_or_default()];
+            (None, Some((sub, j))) => {
+                let e = &cfg.entries[j];
                 let msg = format!(
-                    "'{shown}' ({}) is the submenu '{}': GRUB boots its first entry '{}'",
+                    "'{shown}' ({}) is the submenu '{sub}': GRUB boots its first entry '{}'",
                     spec.source,
-                    submenu.unwrap_or_default(),
                     e.display_title()
                 );
                 let msg = if which == "default" {
@@ -451,10 +450,9 @@ pub(crate) fn default_checks(
                 } else {
                     format!("the one-time entry {msg}; the default applies after it")
                 };
-                Check::new(id, St::Ok, e.display_title(), msg)
-                    .with_entry(e, &evals[eff.unwrap_or_default()].version)
+                Check::new(id, St::Ok, e.display_title(), msg).with_entry(e, &evals[j].version)
             }
-            None => {
+            (None, None) => {
                 let fallback = eff.map(|f| cfg.entries[f].display_title());
                 let goes = match &fallback {
                     Some(t) if eff == first => format!("GRUB falls back to the first entry '{t}'"),
