@@ -268,7 +268,8 @@ enum Frame {
         children: Vec<Item>,
         line: usize,
     },
-    Other,
+    /// A `function` body (run only when called), with its line.
+    Other(usize),
 }
 
 /// The inputs beside grub.cfg itself.
@@ -384,14 +385,14 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             });
                         }
                     }
-                    _ => stack.push(Frame::Other),
+                    _ => stack.push(Frame::Other(line)),
                 }
             }
             Some(Tok::Close(_)) | Some(Tok::Sep) | None
                 if !words.is_empty() || matches!(term, Some(Tok::Close(_))) =>
             {
                 // Function bodies run only when called: not read.
-                let in_function = stack.iter().any(|f| matches!(f, Frame::Other));
+                let in_function = stack.iter().any(|f| matches!(f, Frame::Other(_)));
                 if !words.is_empty() && !in_function {
                     statement(
                         &words,
@@ -451,7 +452,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                                 children,
                             },
                         ),
-                        Some(Frame::Other) => {}
+                        Some(Frame::Other(_)) => {}
                     }
                 }
             }
@@ -491,10 +492,11 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                 ),
                 minor: false,
             }),
-            Frame::Other => cfg.problems.push(Problem {
+            Frame::Other(line) => cfg.problems.push(Problem {
                 file: file.to_path_buf(),
-                line: 0,
-                message: "a '{' block is not closed at the end of the file (truncated?)".into(),
+                line: *line,
+                message: "a '{' block opened here is not closed with '}' (the file is truncated?)"
+                    .into(),
                 minor: false,
             }),
         }
@@ -1016,7 +1018,7 @@ fn push_item(stack: &mut [Frame], menu: &mut Vec<Item>, item: Item) {
                 return;
             }
             Frame::Entry(_) => return, // an entry inside an entry is not in the menu
-            Frame::Other => {}
+            Frame::Other(_) => {}
         }
     }
     menu.push(item);
@@ -1441,6 +1443,8 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(c.problems[0].line, 1);
         let c = parse_with("menuentry 'a {\n linux /x\n}\n", &[], vec![]);
         assert_eq!(c.problems[0].line, 1);
+        let c = parse_with("set a=b\nfunction f {\n echo x\n", &[], vec![]);
+        assert_eq!(c.problems[0].line, 2, "{:?}", c.problems);
     }
 
     #[test]
