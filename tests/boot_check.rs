@@ -538,6 +538,17 @@ fn fedora_bls_healthy() {
     assert!(find(&recs, "kernel-modules")
         .iter()
         .all(|r| r["status"] == "ok"));
+    // Nor is its big generic initramfs the measure of the next kernel.
+    s.write(
+        &format!("boot/initramfs-0-rescue-{MID}.img"),
+        vec![b'r'; 100_000],
+    );
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(
+        one(&recs, "boot-space")["needed_bytes"],
+        30,
+        "12 + 12 plus a quarter"
+    );
 }
 
 #[test]

@@ -282,7 +282,8 @@ pub fn run(sys: &Sys) -> Outcome {
             if let (Some(v), Some(k)) = (&evals[i].version, &evals[i].kernel) {
                 entry_versions.push((v.clone(), k.clone(), evals[i].bootable()));
             }
-            if evals[i].needs_root {
+            let rescue = evals[i].version.as_deref().is_some_and(kernels::is_rescue);
+            if evals[i].needs_root && !rescue {
                 let kernel = evals[i].kernel.as_deref().and_then(|p| sys.size(p));
                 let initrds: u64 = e
                     .initrds

@@ -303,9 +303,11 @@ pub(crate) fn space_check(
         .find(|m| dir.starts_with(m))
         .unwrap_or(dir);
     let d = shown.display().to_string();
+    // Fedora's rescue kernel (a generic initramfs several times the size
+    // of the others) is made once, not per kernel update: not a measure.
     let mut pairs: Vec<u64> = installed
         .iter()
-        .filter(|k| k.image.is_some())
+        .filter(|k| k.image.is_some() && !kernels::is_rescue(&k.version))
         .map(|k| k.image_size.unwrap_or(0) + k.initrd_size.unwrap_or(0))
         .collect();
     pairs.extend_from_slice(entry_pairs);
