@@ -343,7 +343,7 @@ fn sd_efi_var(sys: &Sys, name: &str) -> Option<String> {
         return None;
     }
     let path = format!("/sys/firmware/efi/efivars/{name}-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f");
-    decode_efi_string(&std::fs::read(path).ok()?)
+    decode_efi_string(&sys.read(Path::new(&path))?)
 }
 
 /// The UTF-16LE string of an efivarfs file (4 bytes of attributes first),
