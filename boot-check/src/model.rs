@@ -205,11 +205,14 @@ impl Config {
             return Some(*i);
         }
         if self.loader == Loader::SystemdBoot {
-            // systemd-boot matches ids with or without the `.conf` suffix.
+            // systemd-boot matches ids with or without the `.conf` suffix,
+            // case-folded (it lowercases ids and the pattern alike).
+            let spec = spec.to_lowercase();
             return self.entries.iter().position(|e| {
                 e.id.as_deref().is_some_and(|id| {
+                    let id = id.to_lowercase();
                     let file = format!("{id}.conf");
-                    glob_match(spec, id) || glob_match(spec, &file)
+                    glob_match(&spec, &id) || glob_match(&spec, &file)
                 })
             });
         }
@@ -445,6 +448,7 @@ mod tests {
         assert_eq!(c.resolve(Some("arch.conf")), Some(0));
         assert_eq!(c.resolve(Some("arch")), Some(0));
         assert_eq!(c.resolve(Some("ar*")), Some(0));
+        assert_eq!(c.resolve(Some("Arch.conf")), Some(0), "case-folded");
         assert_eq!(c.resolve(Some("other.conf")), None);
     }
 
