@@ -1757,3 +1757,31 @@ fn root_that_is_not_the_one_fstab_mounts_warns() {
     let (_, recs) = check(&s, &[]);
     assert_eq!(one(&recs, "default-entry-root")["status"], "ok");
 }
+
+#[test]
+fn a_password_protected_default_fails() {
+    // A GRUB password added in 40_custom without --unrestricted entries:
+    // the server waits at the console for someone to type it.
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13]);
+    let protected = cfg.replace(
+        "menuentry 'UEFI Firmware Settings'",
+        "set superusers=\"admin\"\npassword_pbkdf2 admin grub.pbkdf2.sha512.10000.0A1B.2C3D\nmenuentry 'UEFI Firmware Settings'",
+    );
+    s.write("boot/grub/grub.cfg", &protected);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("needs a GRUB password"), "{m}");
+    assert!(m.contains("--unrestricted"), "{m}");
+    // The same with the entries marked --unrestricted boots unattended.
+    s.write(
+        "boot/grub/grub.cfg",
+        protected.replace("--class debian ", "--class debian --unrestricted "),
+    );
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}

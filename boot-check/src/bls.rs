@@ -66,6 +66,9 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
                 .extend(value.split_whitespace().map(str::to_owned)),
             "options" => options.push(value.to_owned()),
             "efi" | "uki" if e.kernel.is_none() => e.chain = true,
+            "grub_arg" if value.split_whitespace().any(|a| a == "--unrestricted") => {
+                e.unrestricted = true
+            }
             _ => {}
         }
     }

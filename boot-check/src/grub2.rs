@@ -362,7 +362,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                 let line = if words.is_empty() { open_line } else { line };
                 match cmd.as_str() {
                     "menuentry" | "submenu" => {
-                        let (title, id) = title_and_id(&words[1..]);
+                        let (title, id, unrestricted) = title_and_id(&words[1..]);
                         let submenus: Vec<String> = stack
                             .iter()
                             .filter_map(|f| match f {
@@ -373,6 +373,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                         if cmd == "menuentry" {
                             let mut e = Entry::new(title, file.to_path_buf(), line);
                             e.id = id;
+                            e.unrestricted = unrestricted;
                             e.submenus = submenus;
                             cfg.entries.push(e);
                             stack.push(Frame::Entry(cfg.entries.len() - 1));
@@ -533,6 +534,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             .cloned()
             .or_else(from_cfg)
     };
+    cfg.superusers = cfg_vars_expanded
+        .get("superusers")
+        .is_some_and(|v| !v.trim().is_empty());
     cfg.loads = configfiles
         .iter()
         .map(|w| strip_device(&w.expand(&lookup, &mut Vec::new())))
@@ -1025,7 +1029,8 @@ fn push_item(stack: &mut [Frame], menu: &mut Vec<Item>, item: Item) {
 }
 
 /// Title and id of `menuentry TITLE [options] [--id ID | $menuentry_id_option ID]`.
-fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>) {
+fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>, bool) {
+    let mut unrestricted = false;
     let mut title = None;
     let mut id = None;
     let mut k = 0;
@@ -1045,13 +1050,15 @@ fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>) {
         } else if matches!(r.as_str(), "--class" | "--users" | "--hotkey") {
             k += 2;
             continue;
+        } else if r == "--unrestricted" {
+            unrestricted = true;
         } else if r.starts_with("--") {
         } else if title.is_none() {
             title = Some(w.expand(&nothing, &mut Vec::new()));
         }
         k += 1;
     }
-    (title.unwrap_or_default(), id)
+    (title.unwrap_or_default(), id, unrestricted)
 }
 
 /// Remove a `(hd0,msdos1)` or `($root)` device prefix from a path.
@@ -1253,6 +1260,22 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         let c = parse_with(src, &[], vec![]);
         assert!(c.entries.is_empty());
         assert_eq!(c.loads, vec!["/grub2/grub.cfg"]);
+    }
+
+    #[test]
+    fn superusers_and_unrestricted_entries() {
+        let src = "set superusers=\"admin\"\npassword_pbkdf2 admin grub.pbkdf2.sha512.10000.AB\nmenuentry 'a' --class os --unrestricted {\n linux /v root=/dev/x\n}\nmenuentry 'b' --users admin {\n linux /v root=/dev/x\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        assert!(c.superusers);
+        assert!(c.entries[0].unrestricted);
+        assert!(!c.entries[1].unrestricted);
+        // RHEL's 01_users sets it only with a password in user.cfg.
+        let c = parse_with(
+            "if [ -n \"${GRUB2_PASSWORD}\" ]; then\n  set superusers=\"root\"\nfi\n",
+            &[],
+            vec![],
+        );
+        assert!(!c.superusers);
     }
 
     #[test]

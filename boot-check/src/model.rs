@@ -60,6 +60,9 @@ pub struct Entry {
     /// The entry starts no system at all: what happens instead (GRUB's
     /// `fwsetup`, `halt`, `reboot`).
     pub halts: Option<&'static str>,
+    /// GRUB boots it without a password even when superusers are set
+    /// (`--unrestricted`, BLS `grub_arg --unrestricted`).
+    pub unrestricted: bool,
     /// The partition its paths are relative to.
     pub base: Base,
     /// The file system UUID GRUB searches for (`search --fs-uuid --set=root`).
@@ -84,6 +87,7 @@ impl Entry {
             version: None,
             chain: false,
             halts: None,
+            unrestricted: false,
             base: Base::Unknown,
             fs_uuid: None,
             rel_dir: None,
@@ -159,6 +163,9 @@ pub struct Config {
     /// Files a GRUB stub hands over to with a top-level `configfile`
     /// (the ESP's grub.cfg on RHEL 9 and Debian), device prefix removed.
     pub loads: Vec<String>,
+    /// grub.cfg sets `superusers`: every entry without `--unrestricted`
+    /// asks for a password before it boots.
+    pub superusers: bool,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
     pub problems: Vec<Problem>,
@@ -177,6 +184,7 @@ impl Config {
             stale_default: None,
             default_unknown: None,
             loads: Vec::new(),
+            superusers: false,
             files: Vec::new(),
             problems: Vec::new(),
         }

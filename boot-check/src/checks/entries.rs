@@ -387,6 +387,28 @@ pub(crate) fn default_checks(
                 }
                 .with_entry(e, &evals[i].version)
             }
+            (Some(i), _) if cfg.superusers && !cfg.entries[i].unrestricted => {
+                // GRUB asks for a superuser's password before booting any
+                // entry that is not `--unrestricted`, even the default.
+                let e = &cfg.entries[i];
+                Check::new(
+                    id,
+                    St::Fail,
+                    e.display_title(),
+                    format!(
+                        "the {} entry '{}' ({}) needs a GRUB password: grub.cfg sets superusers and the entry is not --unrestricted, so GRUB waits at the console for someone to log in; mark the entries --unrestricted ({}) or remove the password",
+                        if which == "default" { "default" } else { "one-time" },
+                        e.display_title(),
+                        spec.source,
+                        match (fix.sys.family, e.version.is_some()) {
+                            (_, true) => format!("`grub_arg --unrestricted` in {}", e.file.display()),
+                            (Family::Debian, _) => "add --unrestricted to CLASS in /etc/grub.d/10_linux, then `update-grub`".to_owned(),
+                            _ => format!("in the scripts of /etc/grub.d, then {}", fix.regenerate()),
+                        }
+                    ),
+                )
+                .with_entry(e, &evals[i].version)
+            }
             (Some(i), _) => {
                 let e = &cfg.entries[i];
                 let msg = if which == "default" {
