@@ -1785,3 +1785,33 @@ fn a_password_protected_default_fails() {
     no_fail(&recs);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn btrfs_subvolume_paths_are_read_inside_the_subvolume() {
+    // Ubuntu on btrfs: / is the subvolume @, GRUB reads /@/boot/vmlinuz-...
+    let s = debian(&["5.15.0-91-generic", "5.15.0-89-generic"], "0");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+    );
+    s.write(
+        "etc/fstab",
+        format!("UUID={U} / btrfs defaults,subvol=@ 0 1\n"),
+    );
+    let cfg = debian_cfg(&["5.15.0-91-generic", "5.15.0-89-generic"])
+        .replace("\t/boot/", "\t/@/boot/")
+        .replace(" ro ", " ro rootflags=subvol=@ ")
+        .replace(" ro  quiet", " ro rootflags=subvol=@ quiet");
+    assert!(
+        cfg.contains("linux\t/@/boot/vmlinuz-5.15.0-91-generic"),
+        "{cfg}"
+    );
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        "/boot/vmlinuz-5.15.0-91-generic"
+    );
+}

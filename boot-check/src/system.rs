@@ -243,6 +243,26 @@ impl Sys {
                 return vec![normalize(&dir.join(p))];
             }
         }
+        // A btrfs root mounted from a subvolume (Ubuntu's `@`): GRUB reads
+        // the whole file system, so its paths start with the subvolume
+        // (`/@/boot/vmlinuz-...` with `rootflags=subvol=@`).
+        let written = e
+            .options
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("rootflags="))
+            .flat_map(|f| f.split(','))
+            .filter_map(|f| f.strip_prefix("subvol="))
+            .map(|v| v.trim_matches('/'))
+            .filter(|v| !v.is_empty())
+            .find_map(|v| {
+                written
+                    .trim_start_matches('/')
+                    .strip_prefix(v)
+                    .filter(|r| r.starts_with('/'))
+            })
+            .unwrap_or(written);
         let rel = written.trim_start_matches('/');
         let on_root = normalize(&Path::new("/").join(rel));
         let on_boot = normalize(&Path::new("/boot").join(rel));
