@@ -538,6 +538,17 @@ fn fedora_bls_healthy() {
     assert!(find(&recs, "kernel-modules")
         .iter()
         .all(|r| r["status"] == "ok"));
+    // Nor is its big generic initramfs the measure of the next kernel.
+    s.write(
+        &format!("boot/initramfs-0-rescue-{MID}.img"),
+        vec![b'r'; 100_000],
+    );
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(
+        one(&recs, "boot-space")["needed_bytes"],
+        30,
+        "12 + 12 plus a quarter"
+    );
 }
 
 #[test]
@@ -630,6 +641,11 @@ fn centos6_article_scenario() {
         m.contains(&format!("grubby --set-default /boot/vmlinuz-{C6}")),
         "{m}"
     );
+    // The initramfs tool cannot run without the kernel: the package fixes both.
+    let i = one(&recs, "default-entry-initrd");
+    let m = i["message"].as_str().expect("m");
+    assert!(m.contains(&format!("yum reinstall kernel-{C4}")), "{m}");
+    assert!(!m.contains("dracut"), "{m}");
     // fallback=1 still boots, but there is only one kernel left.
     assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
 }
@@ -1164,6 +1180,7 @@ fn arch_grub_kernel_named_by_package() {
             &format!("usr/lib/modules/{ver}/pkgbase"),
             format!("{pkg}\n"),
         );
+        s.write(&format!("usr/lib/modules/{ver}/modules.order"), "");
     }
     let (code, recs) = check(&s, &[]);
     no_fail(&recs);
@@ -1241,5 +1258,560 @@ fn initrd_of_another_kernel_fails() {
             .expect("m")
             .contains("regenerate the menu with `update-grub`"),
         "{i}"
+    );
+}
+
+#[test]
+fn rhel8_tuned_initrd_and_boot_counting_block_are_read_as_grub_does() {
+    // RHEL 8 as installed: tuned's variables in every BLS entry, and the
+    // boot-counting block whose `set default=1` runs only with a counter.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro crashkernel=auto"), true);
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub2/grub.cfg")).expect("read");
+    let cfg = cfg.replace(
+        "insmod blscfg\n",
+        "### BEGIN /etc/grub.d/00_tuned ###\nset tuned_params=\"\"\nset tuned_initrd=\"\"\n### END /etc/grub.d/00_tuned ###\n### BEGIN /etc/grub.d/08_fallback_counting ###\ninsmod increment\nif [ -n \"${boot_counter}\" -a \"${boot_success}\" = \"0\" ]; then\n  if  [ \"${boot_counter}\" = \"0\" -o \"${boot_counter}\" = \"-1\" ]; then\n    set default=1\n    set boot_counter=-1\n  else\n    decrement boot_counter\n  fi\n  save_env boot_counter\nfi\n### END /etc/grub.d/08_fallback_counting ###\ninsmod blscfg\n",
+    );
+    s.write("boot/grub2/grub.cfg", cfg);
+    for v in [F6, F5] {
+        s.write(
+            &format!("boot/loader/entries/{MID}-{v}.conf"),
+            format!("title Red Hat Enterprise Linux ({v}) 8.9 (Ootpa)\nversion {v}\nlinux /vmlinuz-{v}\ninitrd /initramfs-{v}.img $tuned_initrd\noptions $kernelopts $tuned_params\nid rhel-20231108111403-{v}\ngrub_users $grub_users\ngrub_arg --unrestricted\ngrub_class kernel\n"),
+        );
+    }
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok", "{d}");
+    assert_eq!(
+        d["kernel"], F6,
+        "saved_entry, not the boot-counting default=1"
+    );
+    assert_eq!(
+        one(&recs, "default-entry-initrd")["path"],
+        format!("/boot/initramfs-{F6}.img")
+    );
+}
+
+#[test]
+fn directory_links_inside_the_root_are_followed_inside_it() {
+    // A rescue mount where /boot is an absolute link and /lib an absolute
+    // merged-/usr link: both must be read under --root, never on the host.
+    let s = debian(&[D15, D13], &saved15());
+    let p = s.path();
+    std::fs::create_dir_all(p.join("mnt")).expect("mkdir");
+    std::fs::rename(p.join("boot"), p.join("mnt/boot")).expect("mv");
+    std::os::unix::fs::symlink("/mnt/boot", p.join("boot")).expect("link");
+    std::fs::create_dir_all(p.join("usr/lib")).expect("mkdir");
+    std::fs::rename(p.join("lib/modules"), p.join("usr/lib/modules")).expect("mv");
+    std::fs::remove_dir(p.join("lib")).expect("rmdir");
+    std::os::unix::fs::symlink("/usr/lib", p.join("lib")).expect("link");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/boot/vmlinuz-{D15}")
+    );
+    let m: Vec<_> = find(&recs, "kernel-modules");
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|r| r["status"] == "ok"), "{m:?}");
+    // The article's case through the link: the default kernel removed.
+    std::fs::remove_file(p.join(format!("mnt/boot/vmlinuz-{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry-kernel")["status"], "fail");
+}
+
+#[test]
+fn separate_boot_known_from_search_uuid_is_the_only_place_grub_looks() {
+    // /boot was moved to its own partition but grub.cfg still says
+    // /boot/vmlinuz-...: GRUB searches the /boot partition, which has no
+    // /boot directory, so nothing boots although the files are "there".
+    const BOOTU: &str = "b007b007-0000-1111-2222-333344445555";
+    let s = debian(&[D15, D13], &saved15());
+    let cfg =
+        debian_cfg(&[D15, D13]).replace(&format!("--set=root {U}"), &format!("--set=root {BOOTU}"));
+    s.write("boot/grub/grub.cfg", cfg);
+    for spec in [
+        format!("UUID={BOOTU}"),
+        format!("/dev/disk/by-uuid/{BOOTU}"),
+    ] {
+        s.write(
+            "etc/fstab",
+            format!("UUID={U} / ext4 defaults 0 1\n{spec} /boot ext4 defaults 0 2\n"),
+        );
+        let (code, recs) = check(&s, &[]);
+        assert_eq!(code, 1, "{spec}");
+        let k = one(&recs, "default-entry-kernel");
+        assert_eq!(k["status"], "fail", "{k}");
+        assert_eq!(k["path"], format!("/boot/boot/vmlinuz-{D15}"));
+        let m = k["message"].as_str().expect("m");
+        assert!(m.contains("regenerate the menu with `update-grub`"), "{m}");
+        assert!(!m.contains("reinstall"), "the kernel is not gone: {m}");
+    }
+    // openSUSE's /boot/boot -> . link makes both spellings work.
+    std::os::unix::fs::symlink(".", s.path().join("boot/boot")).expect("link");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn numeric_default_on_a_submenu_boots_its_first_entry() {
+    // GRUB counts the submenu as one item; `default=1` enters it and boots
+    // its first entry, and `1>7` (a removed kernel) its first entry too.
+    let s = debian(&[D15, D13], &saved15());
+    s.write("etc/default/grub", "GRUB_DEFAULT=1\n");
+    let cfg = |d: &str| {
+        debian_cfg(&[D15, D13]).replace(
+            "set default=\"${saved_entry}\"",
+            &format!("set default=\"{d}\""),
+        )
+    };
+    s.write("boot/grub/grub.cfg", cfg("1"));
+    // Make the submenu's first entry differ from the top-level one.
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D15}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok", "{d}");
+    assert_eq!(
+        d["entry"],
+        format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
+    );
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    assert_eq!(k["entry"], d["entry"]);
+
+    s.write("etc/default/grub", "GRUB_DEFAULT=\"1>7\"\n");
+    s.write("boot/grub/grub.cfg", cfg("1>7"));
+    kernel(&s, D15, &format!("initrd.img-{D15}"));
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(
+        m.contains(&format!("first entry of its submenu, 'Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}'")),
+        "{m}"
+    );
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["entry"],
+        format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
+    );
+}
+
+/// Arch's hand-written systemd-boot entries (no version, no sort-key).
+fn arch_sdboot(loader_conf: &str) -> Scratch {
+    let s = Scratch::new("boot-arch-sdboot");
+    s.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw,relatime 0 1\nUUID=ABCD-1234 /boot vfat rw,relatime,fmask=0022,dmask=0022 0 2\n",
+    );
+    s.write("boot/loader/loader.conf", loader_conf);
+    for (id, title, kernel, initrd) in [
+        ("arch", "Arch Linux", "linux", "initramfs-linux.img"),
+        (
+            "arch-fallback",
+            "Arch Linux (fallback initramfs)",
+            "linux",
+            "initramfs-linux-fallback.img",
+        ),
+        (
+            "arch-lts",
+            "Arch Linux LTS",
+            "linux-lts",
+            "initramfs-linux-lts.img",
+        ),
+    ] {
+        s.write(
+            &format!("boot/loader/entries/{id}.conf"),
+            format!("title   {title}\nlinux   /vmlinuz-{kernel}\ninitrd  /intel-ucode.img\ninitrd  /{initrd}\noptions root=UUID=r00t rw\n"),
+        );
+        s.write(&format!("boot/vmlinuz-{kernel}"), "kernel image");
+        s.write(&format!("boot/{initrd}"), "initrd image");
+    }
+    s.write("boot/intel-ucode.img", "microcode");
+    for (ver, pkg) in [("6.6.1-arch1-1", "linux"), ("6.1.63-1-lts", "linux-lts")] {
+        s.write(
+            &format!("usr/lib/modules/{ver}/pkgbase"),
+            format!("{pkg}\n"),
+        );
+        s.write(&format!("usr/lib/modules/{ver}/modules.builtin"), "");
+    }
+    s
+}
+
+#[test]
+fn systemd_boot_order_saved_default_and_unified_kernel_images() {
+    // systemd-boot sorts entries without sort-key by id, newest first as
+    // strverscmp sees it: arch.conf before arch-lts.conf.
+    let s = arch_sdboot("timeout 4\nconsole-mode max\neditor no\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "ok");
+    assert_eq!(d["entry"], "Arch Linux");
+    assert_eq!(d["kernel"], "linux");
+
+    // `default @saved` under --root: the last booted entry is unknown.
+    s.write("boot/loader/loader.conf", "default @saved\ntimeout 4\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("@saved"), "{d}");
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+
+    // Unified kernel images are out of scope: said once, and a default
+    // naming one is not "names no boot entry".
+    s.write("boot/EFI/Linux/arch-linux.efi", "uki");
+    s.write("boot/loader/loader.conf", "default arch-linux.efi\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let u: Vec<_> = find(&recs, "config-found")
+        .into_iter()
+        .filter(|r| r["path"] == "/boot/EFI/Linux")
+        .collect();
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0]["status"], "skip");
+    assert!(u[0]["message"]
+        .as_str()
+        .expect("m")
+        .contains("1 unified kernel image"));
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"]
+        .as_str()
+        .expect("m")
+        .contains("/boot/EFI/Linux/arch-linux.efi"));
+}
+
+#[test]
+fn systemd_boot_with_xbootldr_reads_both_entry_directories() {
+    // ESP on /efi, XBOOTLDR on /boot: kernel-install writes the entries to
+    // /boot/loader/entries, loader.conf stays on the ESP.
+    let s = arch_sdboot("default arch.conf\n");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw 0 1\nUUID=ABCD-1234 /efi vfat rw 0 2\nUUID=b007 /boot ext4 rw 0 2\n",
+    );
+    let conf = std::fs::read(s.path().join("boot/loader/loader.conf")).expect("read");
+    std::fs::remove_file(s.path().join("boot/loader/loader.conf")).expect("rm");
+    s.write("efi/loader/loader.conf", conf);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "config-found")["file"],
+        "/efi/loader/loader.conf"
+    );
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["path"], "/boot/vmlinuz-linux");
+    assert_eq!(k["file"], "/boot/loader/entries/arch.conf");
+}
+
+#[test]
+fn boot_space_is_measured_where_the_kernels_go() {
+    // systemd-boot with the ESP on /efi and no XBOOTLDR: kernel-install
+    // puts kernels on the ESP, so its room counts, not /boot's.
+    let s = sdboot(&format!("{MID}-*"), "root=UUID=r00t rw");
+    s.write(
+        "etc/fstab",
+        "UUID=r00t / ext4 rw 0 1\nUUID=E5P /efi vfat rw 0 2\n",
+    );
+    std::fs::rename(s.path().join("boot"), s.path().join("efi")).expect("mv");
+    std::fs::create_dir(s.path().join("boot")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        format!("/efi/{MID}/{A1}/linux")
+    );
+    let sp = one(&recs, "boot-space");
+    assert_eq!(sp["path"], "/efi");
+    assert!(
+        sp["message"].as_str().expect("m").starts_with("/efi has "),
+        "{sp}"
+    );
+}
+
+#[test]
+fn a_default_that_starts_no_system_fails() {
+    // saved_entry on the firmware-setup or memtest entry: the server stops
+    // there and does not come back.
+    let s = debian(&[D15, D13], "uefi-firmware");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("firmware setup"), "{m}");
+    assert!(m.contains("grub-set-default"), "{m}");
+
+    let cfg = debian_cfg(&[D15, D13]).replace(
+        "menuentry 'UEFI Firmware Settings'",
+        "menuentry 'Memory test (memtest86+x64.bin)' --class memtest $menuentry_id_option 'memtest86+' {\n\tinsmod part_gpt\n\tlinux16\t/boot/memtest86+x64.bin\n}\nmenuentry 'UEFI Firmware Settings'",
+    );
+    s.write("boot/grub/grub.cfg", cfg);
+    s.write("boot/memtest86+x64.bin", "memtest");
+    s.write(
+        "boot/grub/grubenv",
+        grubenv(&[("saved_entry", "memtest86+")]),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("memory test"));
+
+    // grub-reboot into the firmware setup is deliberate: a warning.
+    s.write(
+        "boot/grub/grubenv",
+        grubenv(&[("saved_entry", &saved15()), ("next_entry", "uefi-firmware")]),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let n = one(&recs, "next-entry");
+    assert_eq!(n["status"], "warn", "{n}");
+    assert!(n["message"]
+        .as_str()
+        .expect("m")
+        .contains("grub-editenv /boot/grub/grubenv unset next_entry"));
+}
+
+#[test]
+fn damaged_kernel_and_initrd_fail() {
+    // A bzImage cut short (copied onto a full /boot) and an initrd of zero
+    // bytes (what XFS leaves after a crash) are not "present".
+    let s = debian(&[D15, D13], &saved15());
+    let mut bz = vec![0x90u8; 4096];
+    bz[0x1f1] = 27;
+    bz[0x202..0x206].copy_from_slice(b"HdrS");
+    bz[0x1f4..0x1f8].copy_from_slice(&100_000u32.to_le_bytes());
+    s.write(&format!("boot/vmlinuz-{D15}"), &bz);
+    s.write(&format!("boot/initrd.img-{D15}"), vec![0u8; 3000]);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    let m = k["message"].as_str().expect("m");
+    assert!(m.contains("is truncated: 4096 bytes"), "{m}");
+    assert!(m.contains("apt install --reinstall linux-image-"), "{m}");
+    let i = one(&recs, "default-entry-initrd");
+    assert_eq!(i["status"], "fail");
+    let m = i["message"].as_str().expect("m");
+    assert!(m.contains("only zero bytes"), "{m}");
+    // With the kernel damaged too, the package brings both back.
+    assert!(m.contains("apt install --reinstall linux-image-"), "{m}");
+    // A whole bzImage passes; the zeroed initrd alone is rebuilt.
+    let mut whole = bz.clone();
+    whole.resize(28 * 512 + 1_600_000, 0x90);
+    s.write(&format!("boot/vmlinuz-{D15}"), &whole);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry-kernel")["status"], "ok");
+    let m = one(&recs, "default-entry-initrd")["message"]
+        .as_str()
+        .expect("m")
+        .to_owned();
+    assert!(m.contains("update-initramfs -c -k"), "{m}");
+    s.write(&format!("boot/initrd.img-{D15}"), "initrd image");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
+    // RHEL 9 on UEFI: the ESP holds a stub that loads /boot/grub2/grub.cfg.
+    // With that file gone, regenerating the stub would be the wrong fix.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro"), false);
+    s.write(
+        "etc/os-release",
+        "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+    );
+    s.write(
+        "boot/efi/EFI/redhat/grub.cfg",
+        "search --no-floppy --fs-uuid --set=dev bbbb-cccc\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n",
+    );
+    std::fs::remove_file(s.path().join("boot/grub2/grub.cfg")).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("hands over to /boot/grub2/grub.cfg"), "{m}");
+    assert!(
+        m.contains("`grub2-mkconfig -o /boot/grub2/grub.cfg`"),
+        "{m}"
+    );
+    assert!(!m.contains("-o /boot/efi"), "{m}");
+}
+
+#[test]
+fn hand_edited_grubenv_is_read_as_grub_reads_it() {
+    // grubenv saved by an editor: 60 bytes instead of 1024. GRUB checks only
+    // the header and still boots saved_entry, so that entry is the default.
+    let s = debian(&[D15, D13], &saved15());
+    s.write(
+        "boot/grub/grubenv",
+        format!("# GRUB Environment Block\nsaved_entry=gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}\n"),
+    );
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D13}"))).expect("rm");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail");
+    let m = g["message"].as_str().expect("m");
+    assert!(m.contains("not the 1024 bytes"), "{m}");
+    assert!(!m.contains("GRUB ignores it"), "{m}");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(
+        (k["status"].as_str(), k["kernel"].as_str()),
+        (Some("fail"), Some(D13)),
+        "{k}"
+    );
+}
+
+#[test]
+fn a_modules_directory_with_only_leftovers_is_missing() {
+    // After the kernel package went, other packages' modules keep the
+    // directory alive (RHEL's weak-updates): the kernel's own are gone.
+    let s = fedora(Some("root=/dev/mapper/fedora-root ro"), false);
+    std::fs::remove_dir_all(s.path().join(format!("lib/modules/{F6}"))).expect("rm");
+    s.write(
+        &format!("lib/modules/{F6}/weak-updates/kmod-foo/foo.ko.xz"),
+        "module",
+    );
+    s.write(&format!("lib/modules/{F6}/vmlinuz"), "kernel image");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == F6)
+        .expect("rec");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert!(
+        m["message"]
+            .as_str()
+            .expect("m")
+            .contains("holds none of the kernel's own modules"),
+        "{m}"
+    );
+}
+
+#[test]
+fn unmounted_esp_holding_the_configuration_says_mount_it() {
+    // RHEL 8 on UEFI keeps grub.cfg on the ESP; in a rescue shell the ESP
+    // is often not mounted yet.
+    let s = fedora(Some("root=/dev/mapper/rhel-root ro"), false);
+    s.write(
+        "etc/fstab",
+        "/dev/mapper/fedora-root / xfs defaults 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\nUUID=7E57-E5P0 /boot/efi vfat umask=0077,shortname=winnt 0 2\n",
+    );
+    std::fs::remove_dir_all(s.path().join("boot/grub2")).expect("rm");
+    std::fs::create_dir_all(s.path().join("boot/efi")).expect("mkdir");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let c = one(&recs, "config-found");
+    assert_eq!(c["status"], "fail");
+    let m = c["message"].as_str().expect("m");
+    assert!(
+        m.contains("/boot/efi, which /etc/fstab mounts, is not mounted"),
+        "{m}"
+    );
+    assert!(m.contains("mount it and run again"), "{m}");
+    assert!(!m.contains("grub2-mkconfig"), "{m}");
+}
+
+#[test]
+fn root_that_is_not_the_one_fstab_mounts_warns() {
+    // A cloned disk got new UUIDs in fstab, grub.cfg still has the old one.
+    let s = debian(&[D15, D13], &saved15());
+    s.write(
+        "etc/fstab",
+        "UUID=99999999-8888-7777-6666-555555555555 / ext4 errors=remount-ro 0 1\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "warn", "{r}");
+    let m = r["message"].as_str().expect("m");
+    assert!(m.contains("/etc/fstab mounts / from UUID=9999"), "{m}");
+    assert!(m.contains("blkid"), "{m}");
+    let (code, _) = check(&s, &["--strict"]);
+    assert_eq!(code, 1);
+    // Another kind of name cannot be compared: no finding.
+    s.write("etc/fstab", "/dev/mapper/vg-root / ext4 defaults 0 1\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry-root")["status"], "ok");
+}
+
+#[test]
+fn a_password_protected_default_fails() {
+    // A GRUB password added in 40_custom without --unrestricted entries:
+    // the server waits at the console for someone to type it.
+    let s = debian(&[D15, D13], &saved15());
+    let cfg = debian_cfg(&[D15, D13]);
+    let protected = cfg.replace(
+        "menuentry 'UEFI Firmware Settings'",
+        "set superusers=\"admin\"\npassword_pbkdf2 admin grub.pbkdf2.sha512.10000.0A1B.2C3D\nmenuentry 'UEFI Firmware Settings'",
+    );
+    s.write("boot/grub/grub.cfg", &protected);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["status"], "fail", "{d}");
+    let m = d["message"].as_str().expect("m");
+    assert!(m.contains("needs a GRUB password"), "{m}");
+    assert!(m.contains("--unrestricted"), "{m}");
+    // The same with the entries marked --unrestricted boots unattended.
+    s.write(
+        "boot/grub/grub.cfg",
+        protected.replace("--class debian ", "--class debian --unrestricted "),
+    );
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn btrfs_subvolume_paths_are_read_inside_the_subvolume() {
+    // Ubuntu on btrfs: / is the subvolume @, GRUB reads /@/boot/vmlinuz-...
+    let s = debian(&["5.15.0-91-generic", "5.15.0-89-generic"], "0");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+    );
+    s.write(
+        "etc/fstab",
+        format!("UUID={U} / btrfs defaults,subvol=@ 0 1\n"),
+    );
+    let cfg = debian_cfg(&["5.15.0-91-generic", "5.15.0-89-generic"])
+        .replace("\t/boot/", "\t/@/boot/")
+        .replace(" ro ", " ro rootflags=subvol=@ ")
+        .replace(" ro  quiet", " ro rootflags=subvol=@ quiet");
+    assert!(
+        cfg.contains("linux\t/@/boot/vmlinuz-5.15.0-91-generic"),
+        "{cfg}"
+    );
+    s.write("boot/grub/grub.cfg", cfg);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["path"],
+        "/boot/vmlinuz-5.15.0-91-generic"
     );
 }

@@ -66,6 +66,9 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
                 .extend(value.split_whitespace().map(str::to_owned)),
             "options" => options.push(value.to_owned()),
             "efi" | "uki" if e.kernel.is_none() => e.chain = true,
+            "grub_arg" if value.split_whitespace().any(|a| a == "--unrestricted") => {
+                e.unrestricted = true
+            }
             _ => {}
         }
     }
@@ -139,6 +142,135 @@ pub fn sort(v: &mut [BlsEntry]) {
     v.sort_by(compare);
 }
 
+/// systemd-boot's order (`boot_entry_compare`): entries with a `sort-key`
+/// first, and only when both have one by `sort-key`, `machine-id`, then
+/// `version` descending; then by id (the file name) descending. Versions
+/// and ids compare with systemd's `strverscmp_improved`, for which `-`
+/// makes a string older and `.` newer: `arch.conf` comes before
+/// `arch-lts.conf`.
+pub fn compare_sd(a: &BlsEntry, b: &BlsEntry) -> Ordering {
+    let o = b.sort_key.is_some().cmp(&a.sort_key.is_some());
+    if o != Ordering::Equal {
+        return o;
+    }
+    if let (Some(x), Some(y)) = (&a.sort_key, &b.sort_key) {
+        let o = x
+            .cmp(y)
+            .then_with(|| a.machine_id.cmp(&b.machine_id))
+            .then_with(|| {
+                strverscmp(
+                    b.entry.version.as_deref().unwrap_or(""),
+                    a.entry.version.as_deref().unwrap_or(""),
+                )
+            });
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    strverscmp(&b.file_name, &a.file_name)
+}
+
+/// Sort entries into systemd-boot's menu order.
+pub fn sort_sd(v: &mut [BlsEntry]) {
+    v.sort_by(compare_sd);
+}
+
+/// systemd's `strverscmp_improved`: the version comparison of the Boot
+/// Loader Specification.
+pub fn strverscmp(a: &str, b: &str) -> Ordering {
+    let valid = |c: u8| c.is_ascii_alphanumeric() || b"~-^.".contains(&c);
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0usize, 0usize);
+    let at = |s: &[u8], k: usize| s.get(k).copied().unwrap_or(0);
+    loop {
+        while i < a.len() && !valid(a[i]) {
+            i += 1;
+        }
+        while j < b.len() && !valid(b[j]) {
+            j += 1;
+        }
+        let (x, y) = (at(a, i), at(b, j));
+        // '~' sorts before everything, even the end.
+        if x == b'~' || y == b'~' {
+            let o = (y == b'~').cmp(&(x == b'~'));
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+            j += 1;
+            continue;
+        }
+        if x == 0 || y == 0 {
+            return x.cmp(&y);
+        }
+        for sep in [b'-', b'^'] {
+            let (x, y) = (at(a, i), at(b, j));
+            if x == sep || y == sep {
+                let o = (x != sep).cmp(&(y != sep));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+        let (x, y) = (at(a, i), at(b, j));
+        if x == b'.' || y == b'.' {
+            let o = (x == b'.').cmp(&(y == b'.'));
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+            j += 1;
+        }
+        let (x, y) = (at(a, i), at(b, j));
+        if x.is_ascii_digit() || y.is_ascii_digit() {
+            if !x.is_ascii_digit() {
+                return Ordering::Less;
+            }
+            if !y.is_ascii_digit() {
+                return Ordering::Greater;
+            }
+            while at(a, i) == b'0' {
+                i += 1;
+            }
+            while at(b, j) == b'0' {
+                j += 1;
+            }
+            let (si, sj) = (i, j);
+            while at(a, i).is_ascii_digit() {
+                i += 1;
+            }
+            while at(b, j).is_ascii_digit() {
+                j += 1;
+            }
+            let o = (i - si)
+                .cmp(&(j - sj))
+                .then_with(|| a[si..i].cmp(&b[sj..j]));
+            if o != Ordering::Equal {
+                return o;
+            }
+        } else {
+            let (si, sj) = (i, j);
+            while at(a, i).is_ascii_alphabetic() {
+                i += 1;
+            }
+            while at(b, j).is_ascii_alphabetic() {
+                j += 1;
+            }
+            let o = a[si..i].cmp(&b[sj..j]);
+            if o != Ordering::Equal {
+                return o;
+            }
+            if i == si && j == sj {
+                // A lone separator the steps above did not take.
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
 /// systemd-boot's `loader.conf`: the `default` pattern with its line.
 #[derive(Debug, Clone, Default)]
 pub struct LoaderConf {
@@ -168,6 +300,7 @@ pub fn parse_loader_conf(src: &str) -> LoaderConf {
 
 /// The sorted entries of a directory's `*.conf` files, read by `read`
 /// (system path -> bytes). Returns entries and problems.
+/// Unsorted: the caller sorts in its boot loader's order.
 pub fn read_dir(
     dir_sys: &Path,
     names: Vec<String>,
@@ -200,7 +333,6 @@ pub fn read_dir(
             }),
         }
     }
-    sort(&mut out);
     (out, problems)
 }
 
@@ -244,6 +376,52 @@ mod tests {
         ];
         sort(&mut v);
         assert_eq!(v[0].file_name, "b.conf");
+    }
+
+    #[test]
+    fn systemd_boot_order() {
+        assert_eq!(strverscmp("arch.conf", "arch-lts.conf"), Ordering::Greater);
+        assert_eq!(strverscmp("6.10.1", "6.5.6"), Ordering::Greater);
+        assert_eq!(strverscmp("1.0~rc1", "1.0"), Ordering::Less);
+        assert_eq!(strverscmp("123-9", "123.1-1"), Ordering::Less);
+        assert_eq!(strverscmp("a", "a"), Ordering::Equal);
+        let mut v = vec![
+            e("arch-fallback.conf", "linux /a"),
+            e("arch-lts.conf", "linux /b"),
+            e("arch.conf", "linux /c"),
+            e("m-6.5.conf", "sort-key arch\nversion 6.5\nlinux /d"),
+            e("m-6.10.conf", "sort-key arch\nversion 6.10\nlinux /e"),
+        ];
+        sort_sd(&mut v);
+        let ids: Vec<_> = v.iter().map(|b| b.file_name.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "m-6.10.conf",
+                "m-6.5.conf",
+                "arch.conf",
+                "arch-lts.conf",
+                "arch-fallback.conf"
+            ]
+        );
+        // Random input: a total order, never a panic.
+        let mut x: u32 = 1;
+        let words: Vec<String> = (0..200)
+            .map(|_| {
+                (0..6)
+                    .map(|_| {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        b"0123.-~^a_Z"[(x >> 16) as usize % 11] as char
+                    })
+                    .collect()
+            })
+            .collect();
+        for a in &words {
+            assert_eq!(strverscmp(a, a), Ordering::Equal, "{a}");
+            for b in words.iter().take(20) {
+                assert_eq!(strverscmp(a, b), strverscmp(b, a).reverse(), "{a} {b}");
+            }
+        }
     }
 
     #[test]

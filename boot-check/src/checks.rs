@@ -228,6 +228,9 @@ pub fn run(sys: &Sys) -> Outcome {
     // Sizes of what each entry loads (kernel + initrds), for boot-space.
     let mut entry_pairs: Vec<u64> = Vec::new();
     let mut boots_next: Vec<usize> = Vec::new();
+    // Where the next kernel goes: beside the default's (an ESP at /efi for
+    // systemd-boot), else /boot.
+    let mut kernel_dir = PathBuf::from("/boot");
     if let Some(cfg) = cfg {
         let evals: Vec<EntryEval> = cfg
             .entries
@@ -240,6 +243,11 @@ pub fn run(sys: &Sys) -> Outcome {
         if let Some(d) = dflt.default {
             boots_next.push(d);
             default_version = evals[d].version.clone();
+            if let Some(dir) = evals[d].kernel.as_deref().and_then(Path::parent) {
+                if sys.is_dir(dir) {
+                    kernel_dir = dir.to_path_buf();
+                }
+            }
         }
         if let Some(n) = dflt.next {
             next_version = evals[n].version.clone();
@@ -274,7 +282,8 @@ pub fn run(sys: &Sys) -> Outcome {
             if let (Some(v), Some(k)) = (&evals[i].version, &evals[i].kernel) {
                 entry_versions.push((v.clone(), k.clone(), evals[i].bootable()));
             }
-            if evals[i].needs_root {
+            let rescue = evals[i].version.as_deref().is_some_and(kernels::is_rescue);
+            if evals[i].needs_root && !rescue {
                 let kernel = evals[i].kernel.as_deref().and_then(|p| sys.size(p));
                 let initrds: u64 = e
                     .initrds
@@ -317,7 +326,7 @@ pub fn run(sys: &Sys) -> Outcome {
         &mut out,
     );
     if !unmounted {
-        out.push(space_check(sys, &installed, &entry_pairs));
+        out.push(space_check(sys, &installed, &entry_pairs, &kernel_dir));
     }
     Outcome {
         checks: out,

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{Base, Config, Loader, Problem};
+use crate::model::{Base, Config, DefaultSpec, Loader, Problem};
 use crate::system::Sys;
 use crate::{bls, extlinux, grub2, grubenv, legacy, text};
 
@@ -47,6 +47,8 @@ pub struct Found {
     /// Files the configuration needs that exist but this user may not read
     /// (grubenv and BLS entries are mode 0600 on some systems).
     pub denied: Vec<PathBuf>,
+    /// systemd-boot type #2 entries (EFI/Linux/*.efi), not checked.
+    pub ukis: Vec<PathBuf>,
 }
 
 /// Every candidate path, for messages.
@@ -91,6 +93,7 @@ pub fn find(sys: &Sys) -> Found {
         ignored: Vec::new(),
         unreadable: None,
         denied: Vec::new(),
+        ukis: Vec::new(),
     };
     let mut it = present.into_iter();
     let Some((loader, file)) = it.next() else {
@@ -128,9 +131,8 @@ pub fn find(sys: &Sys) -> Found {
             });
             let (entries, problems, files) = read_bls(
                 sys,
-                Path::new("/boot/loader/entries"),
-                Base::Unknown,
-                None,
+                &[(PathBuf::from("/boot/loader/entries"), Base::Unknown, None)],
+                false,
                 &mut found.denied,
             );
             let grub_default = sys
@@ -161,15 +163,15 @@ pub fn find(sys: &Sys) -> Found {
             let (base, prefix) = if part == Path::new("/boot") {
                 (Base::Boot, None)
             } else {
-                (Base::Root, Some(part))
+                (Base::Root, Some(part.clone()))
             };
-            let (entries, problems, files) = read_bls(
-                sys,
-                &loader_dir.join("entries"),
-                base,
-                prefix.as_deref(),
-                &mut found.denied,
-            );
+            let mut dirs = vec![(loader_dir.join("entries"), base, prefix)];
+            // An ESP at /efi or /boot/efi with an XBOOTLDR partition on
+            // /boot: systemd-boot reads the entries of both.
+            if part != Path::new("/boot") && sys.boot_separate() {
+                dirs.push((PathBuf::from("/boot/loader/entries"), Base::Boot, None));
+            }
+            let (entries, problems, files) = read_bls(sys, &dirs, true, &mut found.denied);
             let lc = bls::parse_loader_conf(&src);
             let mut cfg = Config::new(Loader::SystemdBoot, file.clone());
             for e in entries {
@@ -177,20 +179,86 @@ pub fn find(sys: &Sys) -> Found {
             }
             cfg.problems.extend(problems);
             cfg.files.extend(files);
-            cfg.default = match lc.default {
-                Some((v, line)) if v != "@saved" => crate::model::DefaultSpec {
-                    spec: Some(v),
-                    source: format!("default in {}", file.display()),
-                    file: Some(file.clone()),
-                    line: Some(line),
-                },
-                _ => crate::model::DefaultSpec {
-                    spec: None,
-                    source: "no default in loader.conf: the first entry (an EFI variable set by `bootctl set-default` may override it)".into(),
-                    file: Some(file.clone()),
-                    line: None,
-                },
+            // Type #2 entries (unified kernel images) are out of scope.
+            found.ukis = sys
+                .list_dir(&part.join("EFI/Linux"))
+                .into_iter()
+                .filter(|n| n.to_ascii_lowercase().ends_with(".efi") && !n.starts_with('.'))
+                .map(|n| part.join("EFI/Linux").join(n))
+                .collect();
+            let efi = |name: &str| sd_efi_var(sys, name);
+            let conf_default = |v: String, line: usize| DefaultSpec {
+                spec: Some(v),
+                source: format!("default in {}", file.display()),
+                file: Some(file.clone()),
+                line: Some(line),
             };
+            let first = |source: String| DefaultSpec {
+                spec: None,
+                source,
+                file: Some(file.clone()),
+                line: None,
+            };
+            let efi_spec = |v: String, var: &str, how: &str| DefaultSpec {
+                spec: Some(v),
+                source: format!("the EFI variable {var}, set by {how}"),
+                file: None,
+                line: None,
+            };
+            cfg.default = match (efi("LoaderEntryDefault"), lc.default) {
+                // `bootctl set-default` overrides loader.conf.
+                (Some(v), _) => efi_spec(v, "LoaderEntryDefault", "`bootctl set-default`"),
+                (None, Some((v, line))) if v == "@saved" => {
+                    match efi("LoaderEntryLastBooted") {
+                        Some(last) => DefaultSpec {
+                            source: format!(
+                                "default @saved in {}: the entry booted last (EFI variable LoaderEntryLastBooted)",
+                                file.display()
+                            ),
+                            file: Some(file.clone()),
+                            line: Some(line),
+                            spec: Some(last),
+                        },
+                        None => {
+                            cfg.default_unknown = Some(format!(
+                                "{} says `default @saved`: systemd-boot boots the entry booted last, which only the EFI variables of the running system know",
+                                file.display()
+                            ));
+                            DefaultSpec {
+                                line: Some(line),
+                                ..first(format!("default @saved in {}", file.display()))
+                            }
+                        }
+                    }
+                }
+                (None, Some((v, line))) if v.is_empty() || v.starts_with('@') => DefaultSpec {
+                    line: Some(line),
+                    ..first(format!("default {v} in {}: the first entry", file.display()))
+                },
+                (None, Some((v, line))) => conf_default(v, line),
+                (None, None) => first(format!(
+                    "no default in {}: the first entry",
+                    file.display()
+                )),
+            };
+            // A default naming a unified kernel image and no type #1 entry.
+            if let Some(spec) = cfg.default.spec.clone() {
+                let uki = found.ukis.iter().find(|u| {
+                    u.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| crate::model::glob_match(&spec, n))
+                });
+                if let (Some(u), None) = (uki, cfg.resolve(Some(&spec))) {
+                    cfg.default_unknown = Some(format!(
+                        "the default '{spec}' is the unified kernel image {}, which boot-check does not check",
+                        u.display()
+                    ));
+                    cfg.default.spec = None;
+                }
+            }
+            if let Some(v) = efi("LoaderEntryOneShot") {
+                cfg.next = Some(efi_spec(v, "LoaderEntryOneShot", "`bootctl set-oneshot`"));
+            }
             cfg
         }
         Loader::Extlinux => extlinux::parse(&src, &file),
@@ -219,43 +287,92 @@ pub fn find(sys: &Sys) -> Found {
     found
 }
 
-/// Read a BLS entries directory: entries sorted, problems, files read.
+/// Read BLS entries directories (system path, partition, path prefix of
+/// the partition's mount point): entries in the boot loader's order
+/// (systemd-boot's when `sd`, else GRUB blscfg's), problems, files read.
 fn read_bls(
     sys: &Sys,
-    dir: &Path,
-    base: Base,
-    prefix: Option<&Path>,
+    dirs: &[(PathBuf, Base, Option<PathBuf>)],
+    sd: bool,
     denied: &mut Vec<PathBuf>,
 ) -> (Vec<crate::model::Entry>, Vec<Problem>, Vec<PathBuf>) {
-    let names: Vec<String> = sys
-        .list_dir(dir)
-        .into_iter()
-        .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
-        .collect();
-    let files = names.iter().map(|n| dir.join(n)).collect();
-    let refused = std::cell::RefCell::new(Vec::new());
-    let read = |p: &Path| {
-        sys.read_err(p).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
-                refused.borrow_mut().push(p.to_path_buf());
-            }
-            common::error::describe_io(&e)
-        })
-    };
-    let (entries, problems) = bls::read_dir(dir, names, &read);
-    denied.extend(refused.into_inner());
-    let entries = entries
-        .into_iter()
-        .map(|b| {
-            let mut e = b.entry;
-            e.base = base;
+    let mut all = Vec::new();
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for (dir, base, prefix) in dirs {
+        let names: Vec<String> = sys
+            .list_dir(dir)
+            .into_iter()
+            .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
+            .collect();
+        files.extend(names.iter().map(|n| dir.join(n)));
+        let refused = std::cell::RefCell::new(Vec::new());
+        let read = |p: &Path| {
+            sys.read_err(p).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    refused.borrow_mut().push(p.to_path_buf());
+                }
+                common::error::describe_io(&e)
+            })
+        };
+        let (entries, p) = bls::read_dir(dir, names, &read);
+        denied.extend(refused.into_inner());
+        problems.extend(p);
+        for mut b in entries {
+            b.entry.base = *base;
             if let Some(pre) = prefix {
                 let join = |p: &str| pre.join(p.trim_start_matches('/')).display().to_string();
-                e.kernel = e.kernel.as_deref().map(join);
-                e.initrds = e.initrds.iter().map(|p| join(p)).collect();
+                b.entry.kernel = b.entry.kernel.as_deref().map(join);
+                b.entry.initrds = b.entry.initrds.iter().map(|p| join(p)).collect();
             }
-            e
-        })
+            all.push(b);
+        }
+    }
+    if sd {
+        bls::sort_sd(&mut all);
+    } else {
+        bls::sort(&mut all);
+    }
+    (all.into_iter().map(|b| b.entry).collect(), problems, files)
+}
+
+/// A systemd-boot EFI variable of the running system (UTF-16 text after
+/// 4 bytes of attributes); `None` under --root or when unset.
+fn sd_efi_var(sys: &Sys, name: &str) -> Option<String> {
+    if !sys.root.is_live() {
+        return None;
+    }
+    let path = format!("/sys/firmware/efi/efivars/{name}-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f");
+    decode_efi_string(&sys.read(Path::new(&path))?)
+}
+
+/// The UTF-16LE string of an efivarfs file (4 bytes of attributes first),
+/// up to its NUL.
+pub fn decode_efi_string(data: &[u8]) -> Option<String> {
+    let units: Vec<u16> = data
+        .get(4..)?
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .take_while(|&u| u != 0)
         .collect();
-    (entries, problems, files)
+    let s = String::from_utf16(&units).ok()?;
+    (!s.is_empty()).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn efi_strings() {
+        let mut v = vec![7, 0, 0, 0];
+        for u in "arch.conf".encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v.extend_from_slice(&[0, 0]);
+        assert_eq!(decode_efi_string(&v).as_deref(), Some("arch.conf"));
+        assert_eq!(decode_efi_string(&[7, 0, 0]), None);
+        assert_eq!(decode_efi_string(&[7, 0, 0, 0, 0, 0]), None);
+        assert_eq!(decode_efi_string(&[7, 0, 0, 0, 0x00, 0xd8, 1]), None);
+    }
 }

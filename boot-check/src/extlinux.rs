@@ -17,6 +17,9 @@ pub fn parse(src: &str, file: &Path) -> Config {
     let mut cur: Option<Entry> = None;
     let mut default: Option<(String, usize)> = None;
     let mut menu_default: Option<usize> = None;
+    // A menu module (`UI menu.c32`, or `DEFAULT menu.c32`) honours
+    // `MENU DEFAULT`; without one, syslinux boots the `DEFAULT` label.
+    let mut ui = false;
     let finish = |cfg: &mut Config, e: Option<Entry>| {
         if let Some(e) = e {
             cfg.push_top(e);
@@ -100,11 +103,12 @@ pub fn parse(src: &str, file: &Path) -> Config {
                     e.options = Some(opts.join(" "));
                 }
             }
-            "PROMPT" | "TIMEOUT" | "UI" | "SAY" | "TOTALTIMEOUT" | "ONTIMEOUT" | "ONERROR"
-            | "SERIAL" | "CONSOLE" | "FONT" | "KBDMAP" | "DISPLAY" | "F1" | "F2" | "F3"
-            | "IMPLICIT" | "ALLOWOPTIONS" | "NOESCAPE" | "NOCOMPLETE" | "INCLUDE" | "TEXT"
-            | "ENDTEXT" | "IPAPPEND" | "SYSAPPEND" | "LOCALBOOT_TYPE" | "FDT" | "FDTDIR"
-            | "DEVICETREE" | "DEVICETREEDIR" => {}
+            "UI" => ui = true,
+            "PROMPT" | "TIMEOUT" | "SAY" | "TOTALTIMEOUT" | "ONTIMEOUT" | "ONERROR" | "SERIAL"
+            | "CONSOLE" | "FONT" | "KBDMAP" | "DISPLAY" | "F1" | "F2" | "F3" | "IMPLICIT"
+            | "ALLOWOPTIONS" | "NOESCAPE" | "NOCOMPLETE" | "INCLUDE" | "TEXT" | "ENDTEXT"
+            | "IPAPPEND" | "SYSAPPEND" | "LOCALBOOT_TYPE" | "FDT" | "FDTDIR" | "DEVICETREE"
+            | "DEVICETREEDIR" => {}
             _ => cfg.problems.push(Problem {
                 file: file.to_path_buf(),
                 line: line_no,
@@ -123,7 +127,11 @@ pub fn parse(src: &str, file: &Path) -> Config {
         file: Some(file.to_path_buf()),
         line,
     };
-    cfg.default = if let Some(i) = menu_default {
+    if default.as_ref().is_some_and(|(v, _)| v.ends_with(".c32")) {
+        ui = true;
+    }
+    let plain_default = default.as_ref().is_some_and(|(v, _)| !v.is_empty()) && !ui;
+    cfg.default = if let Some(i) = menu_default.filter(|_| !plain_default) {
         DefaultSpec {
             spec: cfg.entries.get(i).and_then(|e| e.id.clone()),
             source: format!("MENU DEFAULT in {}", file.display()),
@@ -167,6 +175,20 @@ mod tests {
             .as_deref()
             .unwrap_or("")
             .starts_with("root=UUID=abc"));
+    }
+
+    #[test]
+    fn menu_default_only_counts_with_a_menu() {
+        let src = "DEFAULT a\nLABEL a\n LINUX /a\nLABEL b\n MENU DEFAULT\n LINUX /b\n";
+        let c = parse(src, Path::new("/boot/extlinux.conf"));
+        assert_eq!(c.default.spec.as_deref(), Some("a"), "no menu: DEFAULT");
+        let c = parse(&format!("UI menu.c32\n{src}"), Path::new("/e"));
+        assert_eq!(c.default.spec.as_deref(), Some("b"), "menu: MENU DEFAULT");
+        let c = parse(
+            &src.replace("DEFAULT a", "DEFAULT vesamenu.c32"),
+            Path::new("/e"),
+        );
+        assert_eq!(c.default.spec.as_deref(), Some("b"));
     }
 
     #[test]

@@ -268,7 +268,8 @@ enum Frame {
         children: Vec<Item>,
         line: usize,
     },
-    Other,
+    /// A `function` body (run only when called), with its line.
+    Other(usize),
 }
 
 /// The inputs beside grub.cfg itself.
@@ -287,7 +288,11 @@ pub struct Inputs<'a> {
 pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let mut cfg = Config::new(Loader::Grub2, file.to_path_buf());
     let (toks, lex_problem) = lex(src);
-    let mut cfg_vars: BTreeMap<String, Word> = BTreeMap::new();
+    // Top-level `set`s: the value and whether it surely runs.
+    let mut cfg_vars: BTreeMap<String, (Word, bool)> = BTreeMap::new();
+    // Open `if` branches, and how many were open at each `{`.
+    let mut conds: Vec<Branch> = Vec::new();
+    let mut block_conds: Vec<usize> = Vec::new();
     let mut defaults: Vec<(Word, usize)> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Partition hint of the top level (search --set=root outside entries).
@@ -298,6 +303,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     // Per entry: (word for the kernel args, line) to expand once all `set`s are known.
     let mut args: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
     let mut kernel_words: BTreeMap<usize, Word> = BTreeMap::new();
+    let mut configfiles: Vec<Word> = Vec::new();
+    // grub.cfg honours grub-reboot's next_entry (`set default="${next_entry}"`).
+    let mut reads_next = false;
     let mut initrd_words: BTreeMap<usize, Vec<Word>> = BTreeMap::new();
 
     let mut i = 0;
@@ -310,13 +318,36 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         }
         let term = toks.get(i).cloned();
         i += 1;
-        // Strip shell keywords that introduce a command (`then set x=y`).
+        // `if`/`elif`/`else`/`fi` open and close branches whose condition
+        // is worked out where it only tests grubenv variables; shell keywords
+        // that introduce a command (`then set x=y`) are stripped.
         while let Some((w, _)) = words.first() {
             let r = w.raw();
-            if matches!(r.as_str(), "then" | "else" | "do" | "fi" | "done" | "esac") {
-                words.remove(0);
-            } else {
-                break;
+            match r.as_str() {
+                "if" | "elif" => {
+                    let known = |name: &str| known_value(name, inp.env, &cfg_vars);
+                    let c = eval_test(&words[1..], &known);
+                    if r == "if" {
+                        conds.push(Branch::open(c));
+                    } else if let Some(b) = conds.last_mut() {
+                        b.elif(c);
+                    }
+                    words.clear();
+                }
+                "else" => {
+                    if let Some(b) = conds.last_mut() {
+                        b.otherwise();
+                    }
+                    words.remove(0);
+                }
+                "fi" => {
+                    conds.pop();
+                    words.remove(0);
+                }
+                "then" | "do" | "done" | "esac" => {
+                    words.remove(0);
+                }
+                _ => break,
             }
         }
         let cmd = words.first().map(|(w, _)| w.raw()).unwrap_or_default();
@@ -327,10 +358,11 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         });
         match term {
             Some(Tok::Open(open_line)) => {
+                block_conds.push(conds.len());
                 let line = if words.is_empty() { open_line } else { line };
                 match cmd.as_str() {
                     "menuentry" | "submenu" => {
-                        let (title, id) = title_and_id(&words[1..]);
+                        let (title, id, unrestricted) = title_and_id(&words[1..]);
                         let submenus: Vec<String> = stack
                             .iter()
                             .filter_map(|f| match f {
@@ -341,6 +373,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                         if cmd == "menuentry" {
                             let mut e = Entry::new(title, file.to_path_buf(), line);
                             e.id = id;
+                            e.unrestricted = unrestricted;
                             e.submenus = submenus;
                             cfg.entries.push(e);
                             stack.push(Frame::Entry(cfg.entries.len() - 1));
@@ -353,19 +386,19 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             });
                         }
                     }
-                    _ => stack.push(Frame::Other),
+                    _ => stack.push(Frame::Other(line)),
                 }
             }
             Some(Tok::Close(_)) | Some(Tok::Sep) | None
                 if !words.is_empty() || matches!(term, Some(Tok::Close(_))) =>
             {
                 // Function bodies run only when called: not read.
-                let in_function = stack.iter().any(|f| matches!(f, Frame::Other));
+                let in_function = stack.iter().any(|f| matches!(f, Frame::Other(_)));
                 if !words.is_empty() && !in_function {
                     statement(
                         &words,
                         in_entry,
-                        stack.is_empty(),
+                        branch_state(&conds),
                         &mut StatementState {
                             cfg_vars: &mut cfg_vars,
                             defaults: &mut defaults,
@@ -373,13 +406,17 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             entry_uuid: &mut entry_uuid,
                             args: &mut args,
                             kernel_words: &mut kernel_words,
+                            configfiles: &mut configfiles,
+                            reads_next: &mut reads_next,
                             initrd_words: &mut initrd_words,
                             cfg: &mut cfg,
                         },
                     );
                     if cmd == "blscfg" {
                         if let Some(bls) = bls_pending.take() {
-                            for e in bls {
+                            // blscfg makes no menu entry of a file without a
+                            // `linux` line: it does not count in indexes.
+                            for e in bls.into_iter().filter(|e| e.kernel.is_some()) {
                                 cfg.entries.push(e);
                                 let idx = cfg.entries.len() - 1;
                                 bls_slots.push(idx);
@@ -389,6 +426,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                     }
                 }
                 if let Some(Tok::Close(close_line)) = term {
+                    if let Some(n) = block_conds.pop() {
+                        conds.truncate(n);
+                    }
                     match stack.pop() {
                         None => cfg.problems.push(Problem {
                             file: file.to_path_buf(),
@@ -413,7 +453,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                                 children,
                             },
                         ),
-                        Some(Frame::Other) => {}
+                        Some(Frame::Other(_)) => {}
                     }
                 }
             }
@@ -453,10 +493,11 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                 ),
                 minor: false,
             }),
-            Frame::Other => cfg.problems.push(Problem {
+            Frame::Other(line) => cfg.problems.push(Problem {
                 file: file.to_path_buf(),
-                line: 0,
-                message: "a '{' block is not closed at the end of the file (truncated?)".into(),
+                line: *line,
+                message: "a '{' block opened here is not closed with '}' (the file is truncated?)"
+                    .into(),
                 minor: false,
             }),
         }
@@ -466,7 +507,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let env = inp.env;
     let cfg_vars_expanded: BTreeMap<String, String> = {
         let mut out = BTreeMap::new();
-        for (k, w) in &cfg_vars {
+        for (k, (w, _)) in &cfg_vars {
             let mut unset = Vec::new();
             let v = w.expand(
                 &|name: &str| env.get(name).cloned().filter(|s| !s.is_empty()),
@@ -476,17 +517,30 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
         }
         out
     };
+    // A `set` that surely runs after load_env wins over grubenv; one that
+    // may not run (an unknown condition) only fills in what grubenv lacks.
     let lookup = |name: &str| -> Option<String> {
+        let from_cfg = || {
+            cfg_vars_expanded
+                .get(name)
+                .filter(|s| !s.is_empty())
+                .cloned()
+        };
+        if cfg_vars.get(name).is_some_and(|(_, sure)| *sure) {
+            return from_cfg();
+        }
         env.get(name)
             .filter(|s| !s.is_empty())
             .cloned()
-            .or_else(|| {
-                cfg_vars_expanded
-                    .get(name)
-                    .filter(|s| !s.is_empty())
-                    .cloned()
-            })
+            .or_else(from_cfg)
     };
+    cfg.superusers = cfg_vars_expanded
+        .get("superusers")
+        .is_some_and(|v| !v.trim().is_empty());
+    cfg.loads = configfiles
+        .iter()
+        .map(|w| strip_device(&w.expand(&lookup, &mut Vec::new())))
+        .collect();
     for (idx, e) in cfg.entries.iter_mut().enumerate() {
         let mut unset = Vec::new();
         if let Some(w) = kernel_words.get(&idx) {
@@ -508,7 +562,23 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             e.unset_vars = unset;
         }
         if bls_slots.contains(&idx) {
-            // BLS options go through GRUB's expansion at boot.
+            // blscfg hands `linux`, `initrd` and `options` to GRUB's script
+            // reader, which expands them: RHEL's `initrd /initramfs-VER.img
+            // $tuned_initrd` loads one file when tuned sets nothing.
+            if let Some(k) = e.kernel.clone() {
+                e.kernel = Some(expand_plain(&k, &lookup).0);
+            }
+            e.initrds = e
+                .initrds
+                .iter()
+                .flat_map(|w| {
+                    expand_plain(w, &lookup)
+                        .0
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             if let Some(raw) = e.options.clone() {
                 let (exp, unset) = expand_plain(&raw, &lookup);
                 e.options = Some(exp);
@@ -586,7 +656,10 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             },
         },
     };
-    if let Some(next) = env.get("next_entry").filter(|s| !s.is_empty()) {
+    if let Some(next) = env
+        .get("next_entry")
+        .filter(|s| !s.is_empty() && reads_next)
+    {
         cfg.next = Some(DefaultSpec {
             spec: Some(next.clone()),
             source: format!("next_entry in {env_name}, set by grub-reboot"),
@@ -597,13 +670,196 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     cfg
 }
 
+/// Whether a statement runs at boot, by the `if` branches around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    Always,
+    Maybe,
+    Never,
+}
+
+/// The value of a test or condition, where it can be known before boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// One open `if`: whether the current branch runs, and what earlier
+/// branches of the same `if` did (an `else` runs only when none did).
+#[derive(Debug, Clone, Copy)]
+struct Branch {
+    cur: Truth,
+    any_yes: bool,
+    any_unknown: bool,
+}
+
+impl Branch {
+    fn open(c: Truth) -> Self {
+        Branch {
+            cur: c,
+            any_yes: c == Truth::Yes,
+            any_unknown: c == Truth::Unknown,
+        }
+    }
+
+    fn elif(&mut self, c: Truth) {
+        self.cur = if self.any_yes {
+            Truth::No
+        } else if self.any_unknown && c != Truth::No {
+            Truth::Unknown
+        } else {
+            c
+        };
+        self.any_yes |= self.cur == Truth::Yes;
+        self.any_unknown |= self.cur == Truth::Unknown;
+    }
+
+    fn otherwise(&mut self) {
+        self.cur = if self.any_yes {
+            Truth::No
+        } else if self.any_unknown {
+            Truth::Unknown
+        } else {
+            Truth::Yes
+        };
+    }
+}
+
+fn branch_state(conds: &[Branch]) -> Runs {
+    if conds.iter().any(|b| b.cur == Truth::No) {
+        Runs::Never
+    } else if conds.iter().any(|b| b.cur == Truth::Unknown) {
+        Runs::Maybe
+    } else {
+        Runs::Always
+    }
+}
+
+/// GRUB's own variables, set at boot: their value is not known here.
+fn is_builtin(name: &str) -> bool {
+    name.starts_with("feature_")
+        || name.starts_with("net_")
+        || matches!(
+            name,
+            "prefix"
+                | "root"
+                | "cmdpath"
+                | "config_directory"
+                | "config_file"
+                | "grub_platform"
+                | "grub_cpu"
+                | "fw_path"
+                | "chosen"
+                | "default"
+                | "lang"
+                | "locale_dir"
+                | "?"
+                | "@"
+                | "#"
+        )
+}
+
+/// A variable's value for deciding an `if` before boot: a `set` that surely
+/// ran, else grubenv, else unset (empty); `None` when it cannot be known.
+/// `next_entry` counts as unset: the default is read as it is after any
+/// one-time boot, which is checked on its own.
+fn known_value(
+    name: &str,
+    env: &BTreeMap<String, String>,
+    cfg_vars: &BTreeMap<String, (Word, bool)>,
+) -> Option<String> {
+    if name == "next_entry" {
+        return Some(String::new());
+    }
+    if let Some((w, sure)) = cfg_vars.get(name) {
+        return match (sure, w.pieces.as_slice()) {
+            (true, []) => Some(String::new()),
+            (true, [Piece::Lit(l)]) => Some(l.clone()),
+            _ => None,
+        };
+    }
+    if is_builtin(name) || name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(env.get(name).cloned().unwrap_or_default())
+}
+
+/// Evaluate the condition of an `if` (`[ ... ]` or `test ...` with `-n`,
+/// `-z`, `=`, `==`, `!=`, `!`, `-a`, `-o`); anything else (file tests,
+/// commands such as `loadfont`) is unknown.
+fn eval_test(words: &[(Word, usize)], known: &dyn Fn(&str) -> Option<String>) -> Truth {
+    let raw: Vec<String> = words.iter().map(|(w, _)| w.raw()).collect();
+    let body = match raw.first().map(String::as_str) {
+        Some("[") if raw.last().map(String::as_str) == Some("]") && raw.len() >= 2 => {
+            &words[1..words.len() - 1]
+        }
+        Some("test") => &words[1..],
+        _ => return Truth::Unknown,
+    };
+    // Each word: its literal operator text and its value (None: unknown).
+    let args: Vec<(String, Option<String>)> = body
+        .iter()
+        .map(|(w, _)| {
+            let mut unknown = Vec::new();
+            let v = w.expand(known, &mut unknown);
+            (w.raw(), unknown.is_empty().then_some(v))
+        })
+        .collect();
+    let or = |xs: Vec<Truth>| {
+        if xs.contains(&Truth::Yes) {
+            Truth::Yes
+        } else if xs.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::No
+        }
+    };
+    let and = |xs: Vec<Truth>| {
+        if xs.contains(&Truth::No) {
+            Truth::No
+        } else if xs.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::Yes
+        }
+    };
+    let primary = |mut t: &[(String, Option<String>)]| -> Truth {
+        let mut negate = false;
+        while t.first().is_some_and(|(r, _)| r == "!") {
+            negate = !negate;
+            t = &t[1..];
+        }
+        let v = match t {
+            [(_, Some(x))] => Some(!x.is_empty()),
+            [(op, _), (_, Some(x))] if op == "-n" => Some(!x.is_empty()),
+            [(op, _), (_, Some(x))] if op == "-z" => Some(x.is_empty()),
+            [(_, Some(a)), (op, _), (_, Some(b))] if op == "=" || op == "==" => Some(a == b),
+            [(_, Some(a)), (op, _), (_, Some(b))] if op == "!=" => Some(a != b),
+            _ => None,
+        };
+        match v {
+            Some(b) if b != negate => Truth::Yes,
+            Some(_) => Truth::No,
+            None => Truth::Unknown,
+        }
+    };
+    or(args
+        .split(|(r, _)| r == "-o")
+        .map(|alt| and(alt.split(|(r, _)| r == "-a").map(primary).collect()))
+        .collect())
+}
+
 struct StatementState<'a> {
-    cfg_vars: &'a mut BTreeMap<String, Word>,
+    cfg_vars: &'a mut BTreeMap<String, (Word, bool)>,
     defaults: &'a mut Vec<(Word, usize)>,
     top_uuid: &'a mut Option<String>,
     entry_uuid: &'a mut BTreeMap<usize, String>,
     args: &'a mut BTreeMap<usize, Vec<Word>>,
     kernel_words: &'a mut BTreeMap<usize, Word>,
+    configfiles: &'a mut Vec<Word>,
+    reads_next: &'a mut bool,
     initrd_words: &'a mut BTreeMap<usize, Vec<Word>>,
     cfg: &'a mut Config,
 }
@@ -611,7 +867,7 @@ struct StatementState<'a> {
 fn statement(
     words: &[(Word, usize)],
     entry: Option<usize>,
-    top: bool,
+    runs: Runs,
     st: &mut StatementState<'_>,
 ) {
     let cmd = words[0].0.raw();
@@ -626,13 +882,23 @@ fn statement(
         None
     };
     if let Some((name, value)) = assignment {
-        if entry.is_none() {
+        if name == "default"
+            && value
+                .pieces
+                .iter()
+                .any(|p| *p == Piece::Var("next_entry".into()))
+        {
+            *st.reads_next = true;
+        }
+        // A `set` in a branch that does not run at boot is no `set` at all
+        // (Fedora's `set default=1` for boot counting, the `kernelopts`
+        // fallback when grubenv has it).
+        if entry.is_none() && runs != Runs::Never {
             if name == "default" {
                 st.defaults.push((value, line));
             } else {
                 // Later top-level sets win, as they run later.
-                let _ = top;
-                st.cfg_vars.insert(name, value);
+                st.cfg_vars.insert(name, (value, runs == Runs::Always));
             }
         }
         return;
@@ -648,14 +914,18 @@ fn statement(
                 match r.as_str() {
                     "--fs-uuid" | "-u" => fs_uuid = true,
                     "--set=root" => sets_root = true,
+                    // `--set` without a name sets `root`.
                     "--set" | "-s" => {
+                        sets_root = true;
                         if rest.get(k + 1).map(|w| w.raw()).as_deref() == Some("root") {
-                            sets_root = true;
                             k += 1;
                         }
                     }
                     s if s.starts_with('-') => {}
-                    s => uuid = Some(s.to_owned()),
+                    // The first word is the UUID; later ones are hints
+                    // (`search.fs_uuid UUID root hd0,gpt2`).
+                    s if uuid.is_none() => uuid = Some(s.to_owned()),
+                    _ => {}
                 }
                 k += 1;
             }
@@ -702,10 +972,25 @@ fn statement(
                 .map(|w| (*w).clone());
             st.initrd_words.entry(e).or_default().extend(files);
         }
+        "configfile" if entry.is_none() && runs != Runs::Never => {
+            if let Some(w) = rest.first() {
+                st.configfiles.push((*w).clone());
+            }
+        }
         "chainloader" | "fwsetup" | "reboot" | "halt" | "configfile" | "uefi-firmware" => {
             if let Some(e) = entry {
                 if !st.kernel_words.contains_key(&e) {
                     st.cfg.entries[e].chain = true;
+                    // `fwsetup --is-supported` only asks.
+                    let asks = rest.iter().any(|w| w.raw() == "--is-supported");
+                    st.cfg.entries[e].halts = match cmd.as_str() {
+                        "fwsetup" | "uefi-firmware" if !asks => {
+                            Some("stops in the firmware setup screen")
+                        }
+                        "halt" => Some("powers the machine off"),
+                        "reboot" => Some("reboots again, in a loop"),
+                        _ => st.cfg.entries[e].halts,
+                    };
                 }
             }
         }
@@ -737,14 +1022,15 @@ fn push_item(stack: &mut [Frame], menu: &mut Vec<Item>, item: Item) {
                 return;
             }
             Frame::Entry(_) => return, // an entry inside an entry is not in the menu
-            Frame::Other => {}
+            Frame::Other(_) => {}
         }
     }
     menu.push(item);
 }
 
 /// Title and id of `menuentry TITLE [options] [--id ID | $menuentry_id_option ID]`.
-fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>) {
+fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>, bool) {
+    let mut unrestricted = false;
     let mut title = None;
     let mut id = None;
     let mut k = 0;
@@ -764,13 +1050,15 @@ fn title_and_id(words: &[(Word, usize)]) -> (String, Option<String>) {
         } else if matches!(r.as_str(), "--class" | "--users" | "--hotkey") {
             k += 2;
             continue;
+        } else if r == "--unrestricted" {
+            unrestricted = true;
         } else if r.starts_with("--") {
         } else if title.is_none() {
             title = Some(w.expand(&nothing, &mut Vec::new()));
         }
         k += 1;
     }
-    (title.unwrap_or_default(), id)
+    (title.unwrap_or_default(), id, unrestricted)
 }
 
 /// Remove a `(hd0,msdos1)` or `($root)` device prefix from a path.
@@ -929,6 +1217,13 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
 
     #[test]
     fn next_entry_and_numeric_default() {
+        // A grub.cfg that never reads next_entry ignores grub-reboot.
+        let c = parse_with(
+            "set default=0\nmenuentry 'a' {\n}\n",
+            &[("next_entry", "0")],
+            vec![],
+        );
+        assert!(c.next.is_none());
         let c = parse_with(DEBIAN, &[("next_entry", "1>0")], vec![]);
         assert_eq!(c.default.spec, None);
         assert_eq!(c.resolve(c.default.spec.as_deref()), Some(0));
@@ -956,6 +1251,39 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(e.options.as_deref(), Some("root=UUID=A ro quiet splash"));
         assert_eq!(e.unset_vars, vec!["vt_handoff"]);
         assert_eq!(c.entries[1].title, "It's mine");
+    }
+
+    #[test]
+    fn esp_stub_names_what_it_loads() {
+        // RHEL 9's /boot/efi/EFI/redhat/grub.cfg.
+        let src = "search --no-floppy --fs-uuid --set=dev 5b3c9d1e\nset prefix=($dev)/grub2\n\nexport $prefix\nconfigfile $prefix/grub.cfg\n";
+        let c = parse_with(src, &[], vec![]);
+        assert!(c.entries.is_empty());
+        assert_eq!(c.loads, vec!["/grub2/grub.cfg"]);
+    }
+
+    #[test]
+    fn superusers_and_unrestricted_entries() {
+        let src = "set superusers=\"admin\"\npassword_pbkdf2 admin grub.pbkdf2.sha512.10000.AB\nmenuentry 'a' --class os --unrestricted {\n linux /v root=/dev/x\n}\nmenuentry 'b' --users admin {\n linux /v root=/dev/x\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        assert!(c.superusers);
+        assert!(c.entries[0].unrestricted);
+        assert!(!c.entries[1].unrestricted);
+        // RHEL's 01_users sets it only with a password in user.cfg.
+        let c = parse_with(
+            "if [ -n \"${GRUB2_PASSWORD}\" ]; then\n  set superusers=\"root\"\nfi\n",
+            &[],
+            vec![],
+        );
+        assert!(!c.superusers);
+    }
+
+    #[test]
+    fn search_forms() {
+        let src = "menuentry 'a' {\n search.fs_uuid 1111-aaaa root hd0,gpt2\n linux /vmlinuz-1 root=/dev/x\n}\nmenuentry 'b' {\n search --no-floppy --fs-uuid --set 2222-bbbb\n linux /vmlinuz-1 root=/dev/x\n}\nmenuentry 'c' {\n search --no-floppy --fs-uuid --set=boot 3333-cccc\n linux /vmlinuz-1 root=/dev/x\n}\n";
+        let c = parse_with(src, &[], vec![]);
+        let uuids: Vec<_> = c.entries.iter().map(|e| e.fs_uuid.as_deref()).collect();
+        assert_eq!(uuids, [Some("1111-aaaa"), Some("2222-bbbb"), None]);
     }
 
     #[test]
@@ -1008,6 +1336,120 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
     }
 
     #[test]
+    fn branches_that_do_not_run_set_nothing() {
+        // Fedora/RHEL 08_fallback_counting: `set default=1` only when
+        // grubenv carries a boot counter.
+        let src = "if [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\nelse\n   set default=\"${saved_entry}\"\nfi\nif [ -n \"${boot_counter}\" -a \"${boot_success}\" = \"0\" ]; then\n  if  [ \"${boot_counter}\" = \"0\" -o \"${boot_counter}\" = \"-1\" ]; then\n    set default=1\n    set boot_counter=-1\n  else\n    decrement boot_counter\n  fi\n  save_env boot_counter\nfi\nset tuned_params=\"skew_tick=1\"\nif [ -z \"${kernelopts}\" ]; then\n  set kernelopts=\"root=/dev/cfg ro\"\nfi\nif [ x$feature_timeout_style = xy ] ; then\n  set default=2\nfi\nmenuentry 'a' {\n linux /vmlinuz-1 $kernelopts $tuned_params\n}\nmenuentry 'b' {\n linux /vmlinuz-2\n}\nmenuentry 'c' {\n linux /vmlinuz-3\n}\n";
+        let c = parse_with(src, &[("saved_entry", "b"), ("next_entry", "c")], vec![]);
+        // The feature test cannot be known: its `set default=2` may run.
+        assert_eq!(c.default.spec.as_deref(), Some("2"));
+        let src_nofeat = src.replace("set default=2", "set timeout=2");
+        let c = parse_with(
+            &src_nofeat,
+            &[("saved_entry", "b"), ("kernelopts", "root=/dev/env ro")],
+            vec![],
+        );
+        assert_eq!(c.default.spec.as_deref(), Some("b"), "no boot counter");
+        assert_eq!(
+            c.entries[0].options.as_deref(),
+            Some("root=/dev/env ro skew_tick=1")
+        );
+        let c = parse_with(
+            &src_nofeat,
+            &[
+                ("saved_entry", "b"),
+                ("boot_counter", "0"),
+                ("boot_success", "0"),
+            ],
+            vec![],
+        );
+        assert_eq!(c.default.spec.as_deref(), Some("1"), "counter ran out");
+        assert_eq!(
+            c.entries[0].options.as_deref(),
+            Some("root=/dev/cfg ro skew_tick=1")
+        );
+    }
+
+    #[test]
+    fn tests_of_if() {
+        let env: BTreeMap<String, String> =
+            [("a".to_string(), "1".to_string())].into_iter().collect();
+        let vars = BTreeMap::new();
+        let known = |n: &str| known_value(n, &env, &vars);
+        let t = |src: &str| {
+            let (toks, _) = lex(src);
+            let words: Vec<(Word, usize)> = toks
+                .into_iter()
+                .filter_map(|t| match t {
+                    Tok::Word(w, l) => Some((w, l)),
+                    _ => None,
+                })
+                .collect();
+            eval_test(&words, &known)
+        };
+        assert_eq!(t("[ \"${a}\" ]"), Truth::Yes);
+        assert_eq!(t("[ \"${b}\" ]"), Truth::No);
+        assert_eq!(t("[ -z \"$b\" ]"), Truth::Yes);
+        assert_eq!(t("[ ! -n \"$a\" ]"), Truth::No);
+        assert_eq!(t("[ \"$a\" = 1 -a \"$b\" = \"\" ]"), Truth::Yes);
+        assert_eq!(t("[ \"$b\" = 1 -o \"$a\" != 2 ]"), Truth::Yes);
+        assert_eq!(t("[ x$feature_x = xy ]"), Truth::Unknown);
+        assert_eq!(t("[ x$feature_x = xy -a \"$b\" ]"), Truth::No);
+        assert_eq!(t("[ -f $prefix/x ]"), Truth::Unknown);
+        assert_eq!(t("loadfont unicode"), Truth::Unknown);
+        assert_eq!(t("[ \"$a\""), Truth::Unknown);
+    }
+
+    #[test]
+    fn bls_files_without_linux_are_not_in_grubs_menu() {
+        let mk = |id: &str, kernel: Option<&str>| {
+            let mut b = Entry::new(
+                id,
+                PathBuf::from(format!("/boot/loader/entries/{id}.conf")),
+                1,
+            );
+            b.id = Some(id.into());
+            b.kernel = kernel.map(str::to_owned);
+            b.chain = kernel.is_none();
+            b
+        };
+        let c = parse_with(
+            "set default=1\nblscfg\n",
+            &[],
+            vec![
+                mk("a", Some("/vmlinuz-2")),
+                mk("broken", None),
+                mk("b", Some("/vmlinuz-1")),
+            ],
+        );
+        assert_eq!(c.menu.len(), 2);
+        let d = c.resolve(c.default.spec.as_deref()).expect("default");
+        assert_eq!(c.entries[d].id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn bls_linux_and_initrd_are_expanded() {
+        // RHEL 8/9 entries: `initrd /initramfs-VER.img $tuned_initrd`.
+        let mut b = Entry::new("RHEL", PathBuf::from("/boot/loader/entries/m-4.18.conf"), 1);
+        b.id = Some("m-4.18".into());
+        b.kernel = Some("/vmlinuz-4.18".into());
+        b.initrds = vec!["/initramfs-4.18.img".into(), "$tuned_initrd".into()];
+        b.options = Some("$kernelopts".into());
+        let src = "set tuned_params=\"\"\nset tuned_initrd=\"\"\nblscfg\n";
+        let c = parse_with(src, &[("kernelopts", "root=/dev/x ro")], vec![b.clone()]);
+        assert_eq!(c.entries[0].initrds, vec!["/initramfs-4.18.img"]);
+        let c = parse_with(
+            "blscfg\n",
+            &[("tuned_initrd", "/early.img /tuned.img")],
+            vec![b],
+        );
+        assert_eq!(
+            c.entries[0].initrds,
+            vec!["/initramfs-4.18.img", "/early.img", "/tuned.img"]
+        );
+    }
+
+    #[test]
     fn truncated_and_stray_braces_are_problems() {
         let cut = &DEBIAN[..DEBIAN
             .find("menuentry 'Debian GNU/Linux, with Linux 6.1.0-13")
@@ -1024,6 +1466,8 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         assert_eq!(c.problems[0].line, 1);
         let c = parse_with("menuentry 'a {\n linux /x\n}\n", &[], vec![]);
         assert_eq!(c.problems[0].line, 1);
+        let c = parse_with("set a=b\nfunction f {\n echo x\n", &[], vec![]);
+        assert_eq!(c.problems[0].line, 2, "{:?}", c.problems);
     }
 
     #[test]

@@ -1,45 +1,90 @@
-//! GRUB's environment block (`grubenv`): exactly 1024 bytes, starting with
-//! the line `# GRUB Environment Block`, `name=value` lines (with `\\` and
-//! `\n` escapes) and `#` padding to the end. GRUB's `load_env` refuses a
-//! block that is not exactly that and then loads nothing, so an invalid
-//! block means every `saved_entry`, `next_entry` and `kernelopts` is unset at
-//! boot; the parser returns the variables only when the block is valid.
+//! GRUB's environment block (`grubenv`): grub-editenv writes exactly 1024
+//! bytes, starting with the line `# GRUB Environment Block`, `name=value`
+//! lines (with `\\` and `\n` escapes) and `#` padding to the end.
+//!
+//! The block is validated against that form (a block of another size or
+//! with junk was edited by hand or damaged), and its variables are read the
+//! way GRUB's `load_env` reads them (`grub_envblk_iterate`): a block without
+//! the header loads nothing; otherwise `#` lines are skipped and the
+//! variables up to the first broken line (no `=`, no newline) are loaded,
+//! whatever the size. So the default is resolved with what GRUB will have.
 
 use std::collections::BTreeMap;
 
 pub const SIZE: usize = 1024;
 pub const HEADER: &[u8] = b"# GRUB Environment Block\n";
 
-/// A read grubenv: its variables when valid, or the problem and its line.
+/// A read grubenv: the variables GRUB loads from it, and what is wrong with
+/// it, if anything, with the 1-based line (0: the whole file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrubEnv {
     pub vars: BTreeMap<String, String>,
-    /// What GRUB would refuse, with the 1-based line (0: the whole file).
     pub problem: Option<(usize, String)>,
+    /// GRUB loads nothing from it (empty, or no header).
+    pub ignored: bool,
 }
 
-/// Validate and parse an environment block.
+/// Validate an environment block and read it as GRUB does.
 pub fn parse(data: &[u8]) -> GrubEnv {
-    let fail = |line: usize, msg: String| GrubEnv {
+    let ignored = |line: usize, msg: &str| GrubEnv {
         vars: BTreeMap::new(),
-        problem: Some((line, msg)),
+        problem: Some((line, msg.to_owned())),
+        ignored: true,
     };
     if data.is_empty() {
-        return fail(1, "is empty (0 bytes; GRUB needs a 1024-byte block)".into());
+        // grub.cfg runs load_env only `if [ -s $prefix/grubenv ]`.
+        return ignored(1, "is empty (0 bytes; GRUB needs a 1024-byte block)");
     }
     if !data.starts_with(HEADER) {
-        return fail(1, "does not start with \"# GRUB Environment Block\"".into());
+        return ignored(1, "does not start with \"# GRUB Environment Block\"");
     }
-    if data.len() != SIZE {
-        return fail(
-            0,
-            format!(
-                "is {} bytes long; GRUB only loads a block of exactly {SIZE} bytes",
-                data.len()
-            ),
-        );
+    GrubEnv {
+        vars: grub_vars(&data[HEADER.len()..]),
+        problem: validate(data),
+        ignored: false,
     }
+}
+
+/// The variables as `grub_envblk_iterate` yields them from the body.
+fn grub_vars(body: &[u8]) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
+    let mut p = 0;
+    // After a line: the byte past its newline (a backslash escapes one).
+    let next_line = |mut p: usize| {
+        while p < body.len() {
+            match body[p] {
+                b'\\' => p += 2,
+                b'\n' => break,
+                _ => p += 1,
+            }
+        }
+        p + 1
+    };
+    while p < body.len() {
+        if body[p] != b'#' {
+            let Some(eq) = body[p..].iter().position(|&b| b == b'=').map(|n| p + n) else {
+                return vars;
+            };
+            let mut q = eq + 1;
+            while q < body.len() && body[q] != b'\n' {
+                q += if body[q] == b'\\' { 2 } else { 1 };
+            }
+            if q >= body.len() {
+                return vars;
+            }
+            let name = String::from_utf8_lossy(&body[p..eq]).into_owned();
+            let value = unescape(&String::from_utf8_lossy(&body[eq + 1..q]));
+            vars.insert(name, value);
+            // GRUB goes on after the value's newline.
+            p = q;
+        }
+        p = next_line(p);
+    }
+    vars
+}
+
+/// What grub-editenv would not have written: the first problem.
+fn validate(data: &[u8]) -> Option<(usize, String)> {
     let body = &data[HEADER.len()..];
     let mut line_no = 1;
     let mut pos = 0;
@@ -55,34 +100,37 @@ pub fn parse(data: &[u8]) -> GrubEnv {
             if let Some(off) = body[pos..].iter().position(|&b| b != b'#' && b != b'\n') {
                 let bad = pos + off;
                 let l = line_no + body[pos..bad].iter().filter(|&&b| b == b'\n').count();
-                return fail(l, "has bytes other than '#' in its padding".into());
+                return Some((l, "has bytes other than '#' in its padding".into()));
             }
             break;
         }
         if end.is_none() {
-            return fail(line_no, "has a last line without newline or padding".into());
+            return Some((line_no, "has a last line without newline or padding".into()));
         }
         let text = match std::str::from_utf8(line) {
             Ok(t) => t,
-            Err(_) => return fail(line_no, "has a line that is not text".into()),
+            Err(_) => return Some((line_no, "has a line that is not text".into())),
         };
         match text.split_once('=') {
-            Some((name, value)) if !name.is_empty() && !name.contains(['\0', ' ']) => {
-                vars.insert(name.to_owned(), unescape(value));
-            }
+            Some((name, _)) if !name.is_empty() && !name.contains(['\0', ' ']) => {}
             _ => {
-                return fail(
+                return Some((
                     line_no,
                     format!("has a line that is not name=value: {text:?}"),
-                );
+                ));
             }
         }
         pos = end.map_or(body.len(), |e| e + 1);
     }
-    GrubEnv {
-        vars,
-        problem: None,
-    }
+    (data.len() != SIZE).then(|| {
+        (
+            0,
+            format!(
+                "is {} bytes long, not the {SIZE} bytes grub-editenv writes (edited by hand, or cut short)",
+                data.len()
+            ),
+        )
+    })
 }
 
 fn unescape(v: &str) -> String {
@@ -130,22 +178,41 @@ mod tests {
     }
 
     #[test]
-    fn invalid_blocks_load_nothing() {
+    fn damaged_blocks_are_problems_and_read_as_grub_reads_them() {
         let e = parse(b"");
         assert_eq!(e.problem.as_ref().map(|p| p.0), Some(1));
-        assert!(e.vars.is_empty());
-        let mut short = build(&[("saved_entry", "0")]);
+        assert!(e.vars.is_empty() && e.ignored);
+        let mut bad = build(&[("saved_entry", "0")]);
+        bad[0] = b'X';
+        let e = parse(&bad);
+        assert!(e.problem.is_some() && e.ignored && e.vars.is_empty());
+        // Cut short: GRUB still loads the complete lines.
+        let mut short = build(&[("saved_entry", "0"), ("kernelopts", "root=/dev/x")]);
         short.truncate(1000);
         let e = parse(&short);
         assert!(e.problem.expect("problem").1.contains("1000 bytes"));
-        assert!(e.vars.is_empty());
-        let mut bad = build(&[]);
-        bad[0] = b'X';
-        assert!(parse(&bad).problem.is_some());
+        assert!(!e.ignored);
+        assert_eq!(e.vars["saved_entry"], "0");
+        assert_eq!(e.vars["kernelopts"], "root=/dev/x");
+        // Junk in the padding: a problem; the variables before it load.
         let mut junk = build(&[("a", "b")]);
         junk[500] = 0;
         let e = parse(&junk);
         assert_eq!(e.problem.expect("padding").0, 3);
+        assert_eq!(e.vars["a"], "b");
+        // A broken line ends what GRUB loads.
+        let mut v = HEADER.to_vec();
+        v.extend_from_slice(b"saved_entry=1\nnot a variable\nnext_entry=2\n");
+        v.resize(SIZE, b'#');
+        let e = parse(&v);
+        assert_eq!(e.problem.as_ref().map(|p| p.0), Some(3));
+        assert_eq!(e.vars.get("saved_entry").map(String::as_str), Some("1"));
+        assert_eq!(e.vars.get("next_entry"), None, "{:?}", e.vars);
+        // Hand-edited with comments and an escaped newline: all of it loads.
+        let mut v = HEADER.to_vec();
+        v.extend_from_slice(b"# mine\nsaved_entry=a\\\nb\n");
+        let e = parse(&v);
+        assert_eq!(e.vars["saved_entry"], "a\nb");
     }
 
     #[test]

@@ -130,6 +130,38 @@ pub fn initrd_version(name: &str) -> Option<String> {
     (!rest.is_empty() && !is_backup_name(rest)).then(|| rest.to_owned())
 }
 
+/// What is wrong with the start of a kernel or initrd file that is not
+/// empty: all zero bytes (what XFS leaves of a file that was being written
+/// when the machine crashed), or an x86 bzImage shorter than its own header
+/// says (a copy cut short on a full /boot). `head` is the first bytes of the
+/// file (at least 1024 when it is that long), `len` its size.
+pub fn damage(head: &[u8], len: u64, kernel: bool) -> Option<String> {
+    if !head.is_empty() && head.iter().all(|&b| b == 0) {
+        return Some(format!(
+            "holds only zero bytes at its start{}: the file is damaged",
+            if head.len() as u64 == len {
+                ""
+            } else {
+                " (the first KiB)"
+            }
+        ));
+    }
+    if kernel && head.get(0x202..0x206) == Some(b"HdrS") {
+        let setup = match head.get(0x1f1).copied()? {
+            0 => 4,
+            n => u64::from(n),
+        };
+        let sys = u64::from(u32::from_le_bytes(head.get(0x1f4..0x1f8)?.try_into().ok()?));
+        let want = (setup + 1) * 512 + sys * 16;
+        if len < want {
+            return Some(format!(
+                "is truncated: {len} bytes, but its header says {want}"
+            ));
+        }
+    }
+    None
+}
+
 /// One installed kernel.
 #[derive(Debug, Clone)]
 pub struct Kernel {
@@ -198,11 +230,22 @@ pub fn describe(sys: &Sys, version: &str) -> Kernel {
     }
 }
 
+/// Does `dir` hold a kernel's own modules? A directory with none of what
+/// the kernel package ships (`kernel/`, `modules.order`, `modules.builtin`,
+/// `modules.dep`) is what removing the package leaves behind (RHEL's
+/// `weak-updates`, DKMS or `extra` modules of other packages).
+pub fn has_modules(sys: &Sys, dir: &Path) -> bool {
+    sys.is_dir(dir)
+        && ["kernel", "modules.order", "modules.builtin", "modules.dep"]
+            .iter()
+            .any(|n| sys.exists(&dir.join(n)))
+}
+
 /// The modules directory of a version (and the release it names).
 pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
     for md in ["/lib/modules", "/usr/lib/modules"] {
         let p = Path::new(md).join(version);
-        if sys.is_dir(&p) {
+        if has_modules(sys, &p) {
             return (Some(p), version.to_owned());
         }
     }
@@ -217,7 +260,7 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
                     .read(&dir.join("pkgbase"))
                     .is_some_and(|b| String::from_utf8_lossy(&b).trim() == version);
                 if (v.ends_with(&suffix) || pkgbase)
-                    && sys.is_dir(&dir)
+                    && has_modules(sys, &dir)
                     && best
                         .as_ref()
                         .map_or(true, |b| vercmp(&v, b) == Ordering::Greater)
@@ -229,7 +272,7 @@ pub fn modules_of(sys: &Sys, version: &str) -> (Option<PathBuf>, String) {
         if let Some(b) = best {
             for md in ["/lib/modules", "/usr/lib/modules"] {
                 let p = Path::new(md).join(&b);
-                if sys.is_dir(&p) {
+                if has_modules(sys, &p) {
                     return (Some(p), b);
                 }
             }
@@ -273,6 +316,31 @@ mod tests {
         assert_eq!(initrd_version("initramfs-lts").as_deref(), Some("lts"));
         assert_eq!(initrd_version("intel-ucode.img"), None);
         assert_eq!(initrd_version("initrd"), None);
+    }
+
+    #[test]
+    fn damaged_heads() {
+        assert_eq!(damage(b"kernel image", 12, true), None);
+        assert!(damage(&[0; 1024], 5000, false)
+            .expect("zeros")
+            .contains("(the first KiB)"));
+        assert!(damage(&[0; 10], 10, true).is_some());
+        let mut bz = vec![1u8; 1024];
+        bz[0x1f1] = 27;
+        bz[0x202..0x206].copy_from_slice(b"HdrS");
+        bz[0x1f4..0x1f8].copy_from_slice(&1000u32.to_le_bytes());
+        let want = 28 * 512 + 16_000;
+        assert_eq!(damage(&bz, want, true), None);
+        assert_eq!(
+            damage(&bz, want, false),
+            None,
+            "initrds have no such header"
+        );
+        assert!(damage(&bz, want - 1, true)
+            .expect("short")
+            .contains(&format!("{} bytes, but its header says {want}", want - 1)));
+        // A header cut inside itself: no panic, no verdict on what is missing.
+        assert_eq!(damage(&bz[..0x1f5], 0x1f5, true), None);
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub struct Entry {
     pub version: Option<String>,
     /// The entry hands over to another loader (chainloader, efi): no kernel.
     pub chain: bool,
+    /// The entry starts no system at all: what happens instead (GRUB's
+    /// `fwsetup`, `halt`, `reboot`).
+    pub halts: Option<&'static str>,
+    /// GRUB boots it without a password even when superusers are set
+    /// (`--unrestricted`, BLS `grub_arg --unrestricted`).
+    pub unrestricted: bool,
     /// The partition its paths are relative to.
     pub base: Base,
     /// The file system UUID GRUB searches for (`search --fs-uuid --set=root`).
@@ -80,6 +86,8 @@ impl Entry {
             unset_vars: Vec::new(),
             version: None,
             chain: false,
+            halts: None,
+            unrestricted: false,
             base: Base::Unknown,
             fs_uuid: None,
             rel_dir: None,
@@ -148,6 +156,16 @@ pub struct Config {
     /// GRUB_DEFAULT of /etc/default/grub (with its line) when grub.cfg does
     /// not say the same: grub.cfg was not regenerated after it changed.
     pub stale_default: Option<(String, usize)>,
+    /// The boot loader picks the default at boot from state that cannot be
+    /// read here (systemd-boot's `@saved` under --root, a unified kernel
+    /// image): why. The entry checked as the default is then a guess.
+    pub default_unknown: Option<String>,
+    /// Files a GRUB stub hands over to with a top-level `configfile`
+    /// (the ESP's grub.cfg on RHEL 9 and Debian), device prefix removed.
+    pub loads: Vec<String>,
+    /// grub.cfg sets `superusers`: every entry without `--unrestricted`
+    /// asks for a password before it boots.
+    pub superusers: bool,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
     pub problems: Vec<Problem>,
@@ -164,6 +182,9 @@ impl Config {
             next: None,
             fallback: None,
             stale_default: None,
+            default_unknown: None,
+            loads: Vec::new(),
+            superusers: false,
             files: Vec::new(),
             problems: Vec::new(),
         }
@@ -192,13 +213,66 @@ impl Config {
             return Some(*i);
         }
         if self.loader == Loader::SystemdBoot {
-            // systemd-boot matches ids with or without the `.conf` suffix.
+            // systemd-boot matches ids with or without the `.conf` suffix,
+            // case-folded (it lowercases ids and the pattern alike).
+            let spec = spec.to_lowercase();
             return self.entries.iter().position(|e| {
                 e.id.as_deref().is_some_and(|id| {
+                    let id = id.to_lowercase();
                     let file = format!("{id}.conf");
-                    glob_match(spec, id) || glob_match(spec, &file)
+                    glob_match(&spec, &id) || glob_match(&spec, &file)
                 })
             });
+        }
+        None
+    }
+
+    /// The entry GRUB boots for a default `spec`. GRUB takes the first
+    /// `>`-part at the top level (item 0 when it names nothing); a submenu
+    /// is entered with the rest of the spec as its default, and an empty or
+    /// unknown default there is again its first item. So `1` on Debian's
+    /// "Advanced options" boots the submenu's first entry, and a path whose
+    /// last part names a removed kernel boots the first entry of its
+    /// submenu, not the top-level first entry.
+    pub fn effective(&self, spec: Option<&str>) -> Option<usize> {
+        if let Some(i) = self.resolve(spec) {
+            return Some(i);
+        }
+        let parts: Vec<&str> = match spec.map(str::trim) {
+            Some(s) if !s.is_empty() => s.split('>').collect(),
+            _ => Vec::new(),
+        };
+        let mut level = &self.menu;
+        for k in 0..64 {
+            let item = parts
+                .get(k)
+                .and_then(|p| pick(level, p, &self.entries))
+                .or_else(|| level.first())?;
+            match item {
+                Item::Entry(i) => return Some(*i),
+                Item::Submenu { children, .. } => level = children,
+            }
+        }
+        None
+    }
+
+    /// The title of the submenu `spec` names exactly (`1`, `Advanced
+    /// options for Debian GNU/Linux`): GRUB boots its first entry.
+    pub fn submenu_named(&self, spec: &str) -> Option<&str> {
+        let mut level = &self.menu;
+        let parts: Vec<&str> = spec.trim().split('>').collect();
+        for (k, part) in parts.iter().enumerate() {
+            match pick(level, part, &self.entries)? {
+                Item::Submenu {
+                    title, children, ..
+                } => {
+                    if k + 1 == parts.len() {
+                        return Some(title);
+                    }
+                    level = children;
+                }
+                Item::Entry(_) => return None,
+            }
         }
         None
     }
@@ -353,6 +427,19 @@ mod tests {
         assert_eq!(c.resolve(Some("gnulinux-6.1-advanced-U")), None);
         assert_eq!(c.nested_match("gnulinux-6.1-advanced-U"), Some(1));
         assert_eq!(c.resolve(Some("nope")), None);
+        // What GRUB boots: a submenu's first entry, item 0 for nothing.
+        assert_eq!(c.effective(Some("1")), Some(1));
+        assert_eq!(c.effective(Some("1>7")), Some(1));
+        assert_eq!(c.effective(Some("gnulinux-advanced-U>gone")), Some(1));
+        assert_eq!(c.effective(Some("nope")), Some(0));
+        assert_eq!(c.effective(Some("9>0")), Some(0));
+        assert_eq!(c.effective(None), Some(0));
+        assert_eq!(c.submenu_named("1"), Some("Advanced options"));
+        assert_eq!(c.submenu_named("1>0"), None);
+        let mut sub_first = c.clone();
+        sub_first.menu.reverse();
+        assert_eq!(sub_first.effective(None), Some(1), "item 0 is a submenu");
+        assert_eq!(sub_first.effective(Some("x>y")), Some(1));
         assert_eq!(
             c.spec_of(1).as_deref(),
             Some("gnulinux-advanced-U>gnulinux-6.1-advanced-U")
@@ -369,6 +456,7 @@ mod tests {
         assert_eq!(c.resolve(Some("arch.conf")), Some(0));
         assert_eq!(c.resolve(Some("arch")), Some(0));
         assert_eq!(c.resolve(Some("ar*")), Some(0));
+        assert_eq!(c.resolve(Some("Arch.conf")), Some(0), "case-folded");
         assert_eq!(c.resolve(Some("other.conf")), None);
     }
 

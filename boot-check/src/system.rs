@@ -9,9 +9,10 @@
 //! `/boot/vmlinuz-6.1.0-13-amd64`. The partition is taken from, in order:
 //! the `search --fs-uuid --set=root UUID` GRUB runs, when UUID is the one
 //! /etc/fstab mounts on /boot (or on /); else /etc/fstab alone (a /boot line
-//! means a separate /boot). Both readings are then tried, the likely one
-//! first, and the first that exists is used; when neither exists the likely
-//! one is named in the message.
+//! means a separate /boot). A partition known from the configuration or
+//! GRUB's UUID is the only reading; when only fstab guides, both readings
+//! are tried, the likely one first, and the first that exists is used; when
+//! neither exists the likely one is named in the message.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -145,6 +146,16 @@ impl Sys {
         fs::read(self.real(&r))
     }
 
+    /// The first `n` bytes of a file (fewer when it is shorter).
+    pub fn read_head(&self, p: &Path, n: usize) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let r = self.root.resolve(p)?;
+        let f = fs::File::open(self.real(&r)).ok()?;
+        let mut v = Vec::with_capacity(n);
+        f.take(n as u64).read_to_end(&mut v).ok()?;
+        Some(v)
+    }
+
     /// File names in a directory (UTF-8 names only), sorted.
     pub fn list_dir(&self, p: &Path) -> Vec<String> {
         let Some(r) = self.root.resolve(p) else {
@@ -177,6 +188,7 @@ impl Sys {
             self.fstab_mount(mp).is_some_and(|f| {
                 f.spec
                     .strip_prefix("UUID=")
+                    .or_else(|| f.spec.strip_prefix("/dev/disk/by-uuid/"))
                     .is_some_and(|u| u.trim_matches('"').eq_ignore_ascii_case(uuid))
             })
         };
@@ -207,6 +219,23 @@ impl Sys {
         )
     }
 
+    /// The file a path would be on the other partition (/ instead of /boot
+    /// or the reverse), when it exists there: the configuration was written
+    /// for another partition layout.
+    pub fn other_reading(&self, e: &Entry, written: &str) -> Option<PathBuf> {
+        if e.rel_dir.is_some() && !written.starts_with('/') {
+            return None;
+        }
+        let rel = written.trim_start_matches('/');
+        let cands = self.candidates(e, written);
+        [
+            normalize(&Path::new("/").join(rel)),
+            normalize(&Path::new("/boot").join(rel)),
+        ]
+        .into_iter()
+        .find(|p| !cands.contains(p) && self.exists(p))
+    }
+
     fn candidates(&self, e: &Entry, written: &str) -> Vec<PathBuf> {
         let p = Path::new(written);
         if !p.is_absolute() {
@@ -214,6 +243,26 @@ impl Sys {
                 return vec![normalize(&dir.join(p))];
             }
         }
+        // A btrfs root mounted from a subvolume (Ubuntu's `@`): GRUB reads
+        // the whole file system, so its paths start with the subvolume
+        // (`/@/boot/vmlinuz-...` with `rootflags=subvol=@`).
+        let written = e
+            .options
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("rootflags="))
+            .flat_map(|f| f.split(','))
+            .filter_map(|f| f.strip_prefix("subvol="))
+            .map(|v| v.trim_matches('/'))
+            .filter(|v| !v.is_empty())
+            .find_map(|v| {
+                written
+                    .trim_start_matches('/')
+                    .strip_prefix(v)
+                    .filter(|r| r.starts_with('/'))
+            })
+            .unwrap_or(written);
         let rel = written.trim_start_matches('/');
         let on_root = normalize(&Path::new("/").join(rel));
         let on_boot = normalize(&Path::new("/boot").join(rel));
@@ -225,15 +274,15 @@ impl Sys {
                 .unwrap_or(Base::Unknown),
             b => b,
         };
-        let boot_first = match base {
-            Base::Boot => true,
-            Base::Root => false,
-            Base::Unknown => self.boot_separate(),
-        };
-        if boot_first {
-            vec![on_boot, on_root]
-        } else {
-            vec![on_root, on_boot]
+        // When the partition is known (GRUB searches for a UUID that fstab
+        // mounts, or the loader reads one partition only), the boot loader
+        // reads that one place: a file found at the other reading would be
+        // a false "ok".
+        match base {
+            Base::Boot => vec![on_boot],
+            Base::Root => vec![on_root],
+            Base::Unknown if self.boot_separate() => vec![on_boot, on_root],
+            Base::Unknown => vec![on_root, on_boot],
         }
     }
 

@@ -82,33 +82,52 @@ impl Root {
         }
     }
 
-    /// Follow the symlinks of the last component of system path `p` the
-    /// way the system itself would, but inside the root: an absolute link
+    /// Follow the symlinks of system path `p` the way the kernel would, but
+    /// inside the root: every component is looked at in turn (a symlinked
+    /// directory on the way as well as the last name), an absolute link
     /// target is taken relative to DIR, never to the host, and `..` never
-    /// climbs out of it. Returns the system path of the final target (which
-    /// need not exist), or `None` for a loop (more than 16 links).
-    ///
-    /// Only the last component is followed here. A symlinked directory on
-    /// the way is left to the kernel when the real path is opened, so an
-    /// absolute link there (DIR/boot -> /mnt/boot) still points at the
-    /// host: a known limit.
+    /// climbs out of it. So DIR/boot -> /mnt/boot reads DIR/mnt/boot, and
+    /// merged-/usr's DIR/lib -> usr/lib finds DIR/usr/lib/modules. Returns
+    /// the system path of the final target, free of symlinks (it need not
+    /// exist), or `None` for a loop (more than 40 links, as Linux allows).
     pub fn resolve(&self, p: &Path) -> Option<PathBuf> {
-        let mut cur = normalize(p);
-        for _ in 0..16 {
-            match fs::symlink_metadata(self.path(&cur)) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    let target = fs::read_link(self.path(&cur)).ok()?;
-                    let next = if target.is_absolute() {
-                        target
-                    } else {
-                        cur.parent().unwrap_or(Path::new("/")).join(target)
-                    };
-                    cur = normalize(&next);
+        // Components still to walk, last first; `done` is already resolved.
+        let mut todo: Vec<std::ffi::OsString> = Vec::new();
+        let push = |todo: &mut Vec<std::ffi::OsString>, path: &Path| {
+            for c in path.components().rev() {
+                match c {
+                    Component::Normal(n) => todo.push(n.to_os_string()),
+                    Component::ParentDir => todo.push("..".into()),
+                    _ => {}
                 }
-                _ => return Some(cur),
+            }
+        };
+        push(&mut todo, p);
+        let mut done = PathBuf::from("/");
+        let mut links = 0;
+        while let Some(c) = todo.pop() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            let next = done.join(&c);
+            let real = self.path(&next);
+            match fs::symlink_metadata(&real) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    links += 1;
+                    if links > 40 {
+                        return None;
+                    }
+                    let target = fs::read_link(&real).ok()?;
+                    if target.is_absolute() {
+                        done = PathBuf::from("/");
+                    }
+                    push(&mut todo, &target);
+                }
+                _ => done = next,
             }
         }
-        None
+        Some(done)
     }
 
     /// The node name: `uname -n` on the live system; under a root the
@@ -240,6 +259,46 @@ mod tests {
             Some(PathBuf::from("/missing"))
         );
         assert_eq!(r.resolve(Path::new("/boot/loop-a")), None);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn resolve_follows_directory_links_inside_the_root() {
+        use std::os::unix::fs::symlink;
+        let dir = std::env::temp_dir().join(format!("root-resolve-dirs-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("mnt/boot")).expect("mkdir");
+        fs::create_dir_all(dir.join("usr/lib/modules/6.1")).expect("mkdir");
+        fs::write(dir.join("mnt/boot/vmlinuz-6.1"), "k").expect("write");
+        // An absolute link on the way: inside the root, not the host's /mnt.
+        symlink("/mnt/boot", dir.join("boot")).expect("link");
+        // Merged /usr: /lib -> usr/lib; and an absolute variant.
+        symlink("usr/lib", dir.join("lib")).expect("link");
+        symlink("/usr/lib", dir.join("lib64")).expect("link");
+        // `..` after a directory link is taken from where the link points.
+        fs::create_dir_all(dir.join("etc")).expect("mkdir");
+        symlink("../mnt/boot", dir.join("etc/b")).expect("link");
+        let r = Root::new(Some(&dir)).expect("root");
+        assert_eq!(
+            r.resolve(Path::new("/boot/vmlinuz-6.1")),
+            Some(PathBuf::from("/mnt/boot/vmlinuz-6.1"))
+        );
+        assert_eq!(
+            r.resolve(Path::new("/lib/modules/6.1")),
+            Some(PathBuf::from("/usr/lib/modules/6.1"))
+        );
+        assert_eq!(
+            r.resolve(Path::new("/lib64/modules/6.1")),
+            Some(PathBuf::from("/usr/lib/modules/6.1"))
+        );
+        assert_eq!(
+            r.resolve(Path::new("/etc/b/../../usr/lib")),
+            Some(PathBuf::from("/usr/lib"))
+        );
+        assert_eq!(
+            r.resolve(Path::new("/boot/../../../etc")),
+            Some(PathBuf::from("/etc"))
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

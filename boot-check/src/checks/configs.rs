@@ -66,16 +66,27 @@ pub(crate) fn config_checks(
                 String::from("no boot loader configuration (of GRUB 2, systemd-boot, extlinux or GRUB legacy) and no kernel in /boot: this system does not boot from its own /boot (a container, or a virtual machine whose kernel the host provides); nothing to check"),
             ));
         } else {
-            out.push(Check::new(
-                "config-found",
-                St::Fail,
-                "/boot",
-                format!(
+            // An ESP that fstab mounts but that is not mounted hides a
+            // configuration kept there (RHEL 8 on UEFI, systemd-boot).
+            let esp = ["/boot/efi", "/efi"].into_iter().find(|mp| {
+                sys.fstab_mount(mp).is_some()
+                    && match sys.live_mounted(mp) {
+                        Some(m) => !m,
+                        None => sys.list_dir(Path::new(mp)).is_empty(),
+                    }
+            });
+            let msg = match esp {
+                Some(mp) => format!(
+                    "kernels are installed ({}) but no boot loader configuration was found, and {mp}, which /etc/fstab mounts, is not mounted (or empty): mount it and run again",
+                    with_kernels.join(", ")
+                ),
+                None => format!(
                     "kernels are installed ({}) but no boot loader configuration was found (looked for {looked}): create it with {}",
                     with_kernels.join(", "),
                     fix.regenerate()
                 ),
-            ));
+            };
+            out.push(Check::new("config-found", St::Fail, "/boot", msg));
         }
         return;
     };
@@ -96,6 +107,24 @@ pub(crate) fn config_checks(
         .at(Some(&cfg.file), None)
         .with_path(cfg.file.clone()),
     );
+    if let Some(first) = found.ukis.first() {
+        let dir = first.parent().unwrap_or(first);
+        out.push(
+            Check::new(
+                "config-found",
+                St::Skip,
+                dir.display().to_string(),
+                format!(
+                    "{} holds {} unified kernel image{} (type #2 entries of systemd-boot's menu), which boot-check does not check: only the type #1 entries of loader/entries are",
+                    dir.display(),
+                    found.ukis.len(),
+                    if found.ukis.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .loader(cfg.loader)
+            .with_path(dir.to_path_buf()),
+        );
+    }
     for (l, p) in &found.ignored {
         out.push(
             Check::new(
@@ -237,8 +266,13 @@ pub(crate) fn config_checks(
                     St::Fail,
                     env.file.display().to_string(),
                     format!(
-                        "{} {msg}: GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot; recreate it with `grub-editenv {} create` and set the default again with `grub-set-default`{}",
+                        "{} {msg}: {}; recreate it with `grub-editenv {} create` and set the default again with `grub-set-default`{}",
                         env.file.display(),
+                        if g.ignored {
+                            "GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot"
+                        } else {
+                            "GRUB reads only the variables before any damage, and the next write may lose them"
+                        },
                         env.file.display(),
                         if sys.family == Family::RedHat { " (and kernelopts with `grub2-editenv - set kernelopts=...`)" } else { "" }
                     ),

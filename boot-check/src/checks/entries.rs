@@ -24,6 +24,9 @@ pub(crate) struct EntryEval {
     pub(crate) needs_root: bool,
     pub(crate) root_problem: Option<String>,
     pub(crate) root_value: Option<String>,
+    /// The kernel is on another partition than the one the loader reads:
+    /// the configuration is stale, not the kernel missing.
+    pub(crate) wrong_partition: bool,
 }
 
 impl EntryEval {
@@ -45,6 +48,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         needs_root: false,
         root_problem: None,
         root_value: None,
+        wrong_partition: false,
     };
     match &e.kernel {
         None => ev.kernel_problem = Some("has no kernel line (linux/kernel)".into()),
@@ -62,28 +66,36 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             ev.needs_root = e.version.is_some()
                 || kernels::looks_like_linux(name)
                 || kernels::looks_like_linux(k.rsplit('/').next().unwrap_or(k));
-            ev.kernel_problem = if !found {
+            let elsewhere = (!found).then(|| sys.other_reading(e, k)).flatten();
+            ev.kernel_problem = if let Some(o) = &elsewhere {
+                ev.wrong_partition = true;
+                Some(layout_problem(k, &p, o))
+            } else if !found {
                 Some(format!("{} is missing", p.display()))
             } else if !sys.is_file(&p) {
                 Some(format!("{} is not a regular file", p.display()))
             } else if sys.size(&p) == Some(0) {
                 Some(format!("{} is empty (0 bytes)", p.display()))
             } else {
-                None
+                damage(sys, &p, true)
             };
             ev.kernel = Some(p);
         }
     }
     for written in &e.initrds {
         let (p, found) = sys.locate(e, written);
-        let problem = if !found {
+        let elsewhere = (!found).then(|| sys.other_reading(e, written)).flatten();
+        let problem = if let Some(o) = &elsewhere {
+            ev.wrong_partition = true;
+            Some(layout_problem(written, &p, o))
+        } else if !found {
             Some(format!("{} is missing", p.display()))
         } else if sys.size(&p) == Some(0) {
             Some(format!("{} is empty (0 bytes)", p.display()))
         } else if !sys.is_file(&p) {
             Some(format!("{} is not a regular file", p.display()))
         } else {
-            None
+            damage(sys, &p, false)
         };
         // An initrd named for another kernel carries the wrong modules
         // (microcode images carry no version and pass).
@@ -143,6 +155,62 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         }
     }
     ev
+}
+
+/// A kernel or initrd that exists but is damaged (see `kernels::damage`).
+fn damage(sys: &Sys, p: &std::path::Path, kernel: bool) -> Option<String> {
+    let head = sys.read_head(p, 1024)?;
+    let len = sys.size(p)?;
+    kernels::damage(&head, len, kernel).map(|d| format!("{} {d}", p.display()))
+}
+
+/// What an entry that starts no system does instead: GRUB's `fwsetup`,
+/// `halt`, `reboot`, or a memory tester that runs until someone stops it.
+fn stops(e: &Entry) -> Option<&'static str> {
+    e.halts.or_else(|| {
+        let k = e.kernel.as_deref()?;
+        let name = k.rsplit('/').next().unwrap_or(k).to_ascii_lowercase();
+        name.contains("memtest")
+            .then_some("runs a memory test until someone stops it")
+    })
+}
+
+/// The spec /etc/fstab mounts / from, when root= names the root file system
+/// the same way (`UUID=`, `LABEL=`, `PARTUUID=`, a /dev path) but another
+/// one: one of the two is stale.
+fn root_mismatch(sys: &Sys, root: &str) -> Option<String> {
+    let fstab = sys.fstab_mount("/")?.spec.clone();
+    let kind = |s: &str| -> Option<(&'static str, String)> {
+        let s = s.trim_matches('"');
+        for k in ["UUID=", "LABEL=", "PARTUUID="] {
+            if let Some(v) = s.strip_prefix(k) {
+                return Some((k, v.trim_matches('"').to_ascii_lowercase()));
+            }
+        }
+        // Only names that do not alias each other: /dev/mapper and /dev/sdX
+        // can both name one LV, so only the same directory compares.
+        s.starts_with("/dev/")
+            .then(|| ("/dev/", s.to_owned()))
+            .filter(|(_, v)| v.starts_with("/dev/mapper/") || v.starts_with("/dev/disk/by-uuid/"))
+    };
+    let (a, b) = (kind(root)?, kind(&fstab)?);
+    let same_dir =
+        |x: &str, y: &str| x.rsplit_once('/').map(|p| p.0) == y.rsplit_once('/').map(|p| p.0);
+    (a.0 == b.0 && a.1 != b.1 && (a.0 != "/dev/" || same_dir(&a.1, &b.1))).then_some(fstab)
+}
+
+/// A file named for one partition layout but read on another.
+fn layout_problem(written: &str, read: &std::path::Path, there: &std::path::Path) -> String {
+    let part = if read.starts_with("/boot") {
+        "the /boot partition"
+    } else {
+        "the root file system"
+    };
+    format!(
+        "{written} is read from {part}, where it would be {} and does not exist (the file is {}: the configuration was written for another partition layout)",
+        read.display(),
+        there.display()
+    )
 }
 
 /// The entry to suggest as the default: bootable, newest kernel, not a
@@ -224,11 +292,20 @@ pub(crate) fn default_checks(
                 "default-entry",
                 St::Fail,
                 cfg.file.display().to_string(),
-                format!(
-                    "{} has no boot entries: the machine will not boot; regenerate it with {}",
-                    cfg.file.display(),
-                    fix.regenerate()
-                ),
+                if cfg.loads.is_empty() {
+                    format!(
+                        "{} has no boot entries: the machine will not boot; regenerate it with {}",
+                        cfg.file.display(),
+                        fix.regenerate()
+                    )
+                } else {
+                    format!(
+                        "{} has no boot entries of its own and hands over to {} (`configfile`), which is not there: GRUB stops at its prompt; create it with {}",
+                        cfg.file.display(),
+                        boot_path(&cfg.loads[0]),
+                        fix.regenerate()
+                    )
+                },
             )
             .loader(cfg.loader)
             .at(Some(&cfg.file), None),
@@ -250,6 +327,17 @@ pub(crate) fn default_checks(
     for (which, spec) in [("default", Some(&cfg.default)), ("next", cfg.next.as_ref())] {
         let Some(spec) = spec else { continue };
         let resolved = cfg.resolve(spec.spec.as_deref());
+        // What actually boots when the spec names no entry.
+        let eff = if cfg.loader == Loader::Grub2 {
+            cfg.effective(spec.spec.as_deref())
+        } else {
+            resolved.or(first)
+        };
+        let submenu = spec
+            .spec
+            .as_deref()
+            .filter(|_| cfg.loader == Loader::Grub2)
+            .and_then(|s| cfg.submenu_named(s));
         let id = if which == "default" {
             "default-entry"
         } else {
@@ -266,8 +354,62 @@ pub(crate) fn default_checks(
             )),
             _ => None,
         };
-        let c = match resolved {
-            Some(i) => {
+        let c = match (resolved, submenu.zip(eff)) {
+            (Some(i), _) if stops(&cfg.entries[i]).is_some() => {
+                // A default that starts no system: the machine does not
+                // come back (a one-time entry of grub-reboot is meant).
+                let e = &cfg.entries[i];
+                let what = stops(e).unwrap_or_default();
+                if which == "default" {
+                    Check::new(
+                        id,
+                        St::Fail,
+                        e.display_title(),
+                        format!(
+                            "the default entry '{}' ({}) starts no system: the machine {what} and does not come back; {}",
+                            e.display_title(),
+                            spec.source,
+                            alt_text(fix)
+                        ),
+                    )
+                } else {
+                    Check::new(
+                        id,
+                        St::Warn,
+                        e.display_title(),
+                        format!(
+                            "the next boot is the one-time entry '{}' ({}), which starts no system: the machine {what} and someone must be there to boot it; {}",
+                            e.display_title(),
+                            spec.source,
+                            cancel.clone().unwrap_or_default()
+                        ),
+                    )
+                }
+                .with_entry(e, &evals[i].version)
+            }
+            (Some(i), _) if cfg.superusers && !cfg.entries[i].unrestricted => {
+                // GRUB asks for a superuser's password before booting any
+                // entry that is not `--unrestricted`, even the default.
+                let e = &cfg.entries[i];
+                Check::new(
+                    id,
+                    St::Fail,
+                    e.display_title(),
+                    format!(
+                        "the {} entry '{}' ({}) needs a GRUB password: grub.cfg sets superusers and the entry is not --unrestricted, so GRUB waits at the console for someone to log in; mark the entries --unrestricted ({}) or remove the password",
+                        if which == "default" { "default" } else { "one-time" },
+                        e.display_title(),
+                        spec.source,
+                        match (fix.sys.family, e.version.is_some()) {
+                            (_, true) => format!("`grub_arg --unrestricted` in {}", e.file.display()),
+                            (Family::Debian, _) => "add --unrestricted to CLASS in /etc/grub.d/10_linux, then `update-grub`".to_owned(),
+                            _ => format!("in the scripts of /etc/grub.d, then {}", fix.regenerate()),
+                        }
+                    ),
+                )
+                .with_entry(e, &evals[i].version)
+            }
+            (Some(i), _) => {
                 let e = &cfg.entries[i];
                 let msg = if which == "default" {
                     if e.chain {
@@ -283,6 +425,18 @@ pub(crate) fn default_checks(
                     format!("the next boot is the one-time entry '{}' ({}); the default applies after it", e.display_title(), spec.source)
                 };
                 match (&cfg.stale_default, which) {
+                    (_, "default") if cfg.default_unknown.is_some() => Check::new(
+                        id,
+                        St::Warn,
+                        e.display_title(),
+                        format!(
+                            "{}; boot-check checked '{}' ({}) in its place: run it on the running system, or name a fixed default with {}",
+                            cfg.default_unknown.clone().unwrap_or_default(),
+                            e.display_title(),
+                            spec.source,
+                            fix.set_default(i)
+                        ),
+                    ),
                     (Some((gd, gline)), "default") => {
                         let what = if gd == "saved" {
                             format!(
@@ -306,13 +460,26 @@ pub(crate) fn default_checks(
                 }
                 .with_entry(e, &evals[i].version)
             }
-            None => {
-                let fallback = first.map(|f| cfg.entries[f].display_title());
+            (None, Some((sub, j))) => {
+                let e = &cfg.entries[j];
+                let msg = format!(
+                    "'{shown}' ({}) is the submenu '{sub}': GRUB boots its first entry '{}'",
+                    spec.source,
+                    e.display_title()
+                );
+                let msg = if which == "default" {
+                    format!("the default {msg}")
+                } else {
+                    format!("the one-time entry {msg}; the default applies after it")
+                };
+                Check::new(id, St::Ok, e.display_title(), msg).with_entry(e, &evals[j].version)
+            }
+            (None, None) => {
+                let fallback = eff.map(|f| cfg.entries[f].display_title());
                 let goes = match &fallback {
-                    Some(t) => format!("GRUB falls back to the first entry '{t}'"),
-                    None => {
-                        "the first menu item is a submenu, so nothing boots automatically".into()
-                    }
+                    Some(t) if eff == first => format!("GRUB falls back to the first entry '{t}'"),
+                    Some(t) => format!("GRUB falls back to the first entry of its submenu, '{t}'"),
+                    None => "GRUB finds nothing to boot automatically".into(),
                 };
                 let nested = spec
                     .spec
@@ -343,7 +510,6 @@ pub(crate) fn default_checks(
         };
         let c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
         out.push(c);
-        let eff = resolved.or(first);
         if which == "default" {
             r.default = eff;
         } else {
@@ -400,7 +566,7 @@ pub(crate) fn entry_checks(
     // kernel
     let c = match &ev.kernel_problem {
         Some(p) => {
-            let remedy = if e.kernel.is_none() {
+            let remedy = if e.kernel.is_none() || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let Some(v) = &ev.version {
                 format!(
@@ -444,8 +610,15 @@ pub(crate) fn entry_checks(
     // initrd
     let c = match &ev.initrd_problem {
         Some((p, path)) => {
-            let remedy = if e.initrds.is_empty() || ev.initrd_mismatch {
+            let remedy = if e.initrds.is_empty() || ev.initrd_mismatch || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
+            } else if let (Some(v), Some(_)) = (&ev.version, &ev.kernel_problem) {
+                // The initramfs tool needs the kernel's modules: with the
+                // kernel gone too, the package brings both back.
+                format!(
+                    "reinstall the kernel package with {}, which rebuilds it{other}",
+                    fix.reinstall(v)
+                )
             } else if let Some(v) = &ev.version {
                 format!("rebuild it with {}{other}", fix.initrd_tool(v))
             } else {
@@ -525,15 +698,30 @@ pub(crate) fn entry_checks(
                     ),
                 )
             }
-            None => Check::new(
-                id("root"),
-                St::Ok,
-                title.clone(),
-                format!(
-                    "the kernel gets root={}",
-                    ev.root_value.clone().unwrap_or_default()
-                ),
-            ),
+            None => {
+                let value = ev.root_value.clone().unwrap_or_default();
+                match root_mismatch(sys, &value) {
+                    Some(fstab) => Check::new(
+                        id("root"),
+                        St::Warn,
+                        title.clone(),
+                        format!(
+                            "the kernel gets root={value}, but /etc/fstab mounts / from {fstab}: one of them is stale (a cloned or rebuilt disk?), and with the wrong root= the boot stops in an emergency shell; compare with `blkid` and fix the command line ({}) or /etc/fstab",
+                            match cfg.loader {
+                                Loader::Grub2 if sys.family == Family::Debian => "GRUB_CMDLINE_LINUX and `update-grub`".to_owned(),
+                                Loader::Grub2 => "`grubby --update-kernel=ALL --args=root=...`".to_owned(),
+                                _ => format!("in {}", e.file.display()),
+                            }
+                        ),
+                    ),
+                    None => Check::new(
+                        id("root"),
+                        St::Ok,
+                        title.clone(),
+                        format!("the kernel gets root={value}"),
+                    ),
+                }
+            }
         };
         out.push(base(c));
     }

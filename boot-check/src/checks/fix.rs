@@ -49,6 +49,19 @@ impl Fix<'_> {
         };
         match cfg.loader {
             Loader::Grub2 if self.sys.family == Family::Debian => "`update-grub`".into(),
+            Loader::Grub2 if !cfg.loads.is_empty() && cfg.entries.is_empty() => {
+                // A stub (the ESP's grub.cfg on RHEL 9, Debian): regenerate
+                // the file it loads, never the stub itself.
+                let target = boot_path(&cfg.loads[0]);
+                let mk = if target.contains("grub2") {
+                    "grub2-mkconfig"
+                } else if self.sys.family == Family::Debian {
+                    return "`update-grub`".into();
+                } else {
+                    "grub-mkconfig"
+                };
+                format!("`{mk} -o {target}`")
+            }
             Loader::Grub2 => {
                 let mk = if cfg.file.starts_with("/boot/grub2")
                     || matches!(self.sys.family, Family::RedHat | Family::Suse)

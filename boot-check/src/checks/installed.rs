@@ -43,6 +43,14 @@ pub(crate) fn kernel_checks(
                         "no directory in /lib/modules belongs to kernel {}",
                         k.version
                     )
+                } else if ["/lib/modules", "/usr/lib/modules"]
+                    .iter()
+                    .any(|m| sys.is_dir(&Path::new(m).join(&k.release)))
+                {
+                    format!(
+                        "/lib/modules/{} holds none of the kernel's own modules (no kernel/, modules.dep, modules.order or modules.builtin: only what other packages left behind)",
+                        k.release
+                    )
                 } else {
                     format!("/lib/modules/{} is missing", k.release)
                 };
@@ -282,30 +290,44 @@ pub fn needed_for(pairs: &[u64]) -> Option<u64> {
     pairs.iter().max().map(|m| m + m / 4)
 }
 
-pub(crate) fn space_check(sys: &Sys, installed: &[Kernel], entry_pairs: &[u64]) -> Check {
+pub(crate) fn space_check(
+    sys: &Sys,
+    installed: &[Kernel],
+    entry_pairs: &[u64],
+    dir: &Path,
+) -> Check {
+    // The mount point holding `dir` names it in messages (/boot, /efi).
+    let shown = ["/boot/efi", "/efi", "/boot"]
+        .iter()
+        .map(Path::new)
+        .find(|m| dir.starts_with(m))
+        .unwrap_or(dir);
+    let d = shown.display().to_string();
+    // Fedora's rescue kernel (a generic initramfs several times the size
+    // of the others) is made once, not per kernel update: not a measure.
     let mut pairs: Vec<u64> = installed
         .iter()
-        .filter(|k| k.image.is_some())
+        .filter(|k| k.image.is_some() && !kernels::is_rescue(&k.version))
         .map(|k| k.image_size.unwrap_or(0) + k.initrd_size.unwrap_or(0))
         .collect();
     pairs.extend_from_slice(entry_pairs);
     let needed = needed_for(&pairs);
-    let free = sys.free_bytes(Path::new("/boot"));
+    let free = sys.free_bytes(dir);
     let mut c = match (free, needed) {
-        (_, None) => Check::new("boot-space", St::Skip, "/boot", "no kernel in /boot to measure against"),
-        (None, Some(_)) => Check::new("boot-space", St::Skip, "/boot", "the free space of /boot cannot be read"),
+        (_, None) => Check::new("boot-space", St::Skip, d.clone(), format!("no kernel in {d} to measure against")),
+        (None, Some(_)) => Check::new("boot-space", St::Skip, d.clone(), format!("the free space of {d} cannot be read")),
         (Some(f), Some(n)) if f >= n => Check::new(
             "boot-space",
             St::Ok,
-            "/boot",
-            format!("/boot has {} free, enough for another kernel and initrd ({} needed)", human(f), human(n)),
+            d.clone(),
+            format!("{d} has {} free, enough for another kernel and initrd ({} needed)", human(f), human(n)),
         ),
         (Some(f), Some(n)) => Check::new(
             "boot-space",
             St::Warn,
-            "/boot",
+            d.clone(),
             format!(
-                "/boot has only {} free but another kernel and initrd need about {}: the next kernel update may fail half-way; remove an old kernel package ({})",
+                "{d} has only {} free but another kernel and initrd need about {}: the next kernel update may fail half-way; remove an old kernel package ({})",
                 human(f),
                 human(n),
                 match sys.family {
@@ -318,7 +340,7 @@ pub(crate) fn space_check(sys: &Sys, installed: &[Kernel], entry_pairs: &[u64]) 
     };
     c.free_bytes = free;
     c.needed_bytes = needed;
-    c.path = Some(PathBuf::from("/boot"));
+    c.path = Some(shown.to_path_buf());
     c
 }
 
