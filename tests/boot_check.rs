@@ -247,6 +247,31 @@ fn debian_default_kernel_removed_fails_naming_it_and_the_fix() {
 }
 
 #[test]
+fn debian_upgrade_removed_the_default_kernel_and_the_menu_is_stale() {
+    // The kernel package was upgraded (15 -> 17) but grub.cfg was not
+    // regenerated: the fix is update-grub, which boots the installed 17.
+    let s = debian(&[D15, D13], &saved15());
+    std::fs::remove_file(s.path().join(format!("boot/vmlinuz-{D15}"))).expect("rm");
+    std::fs::remove_file(s.path().join(format!("boot/initrd.img-{D15}"))).expect("rm");
+    kernel(&s, "6.1.0-17-amd64", "initrd.img-6.1.0-17-amd64");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    for id in ["default-entry-kernel", "default-entry-initrd"] {
+        let c = one(&recs, id);
+        assert_eq!(c["status"], "fail");
+        let msg = c["message"].as_str().expect("msg");
+        assert!(
+            msg.contains("regenerate the menu with `update-grub` so that it boots the installed kernel 6.1.0-17-amd64"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("apt install --reinstall linux-image-{D15}")),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
 fn debian_missing_and_empty_files() {
     let s = debian(&[D15, D13], &saved15());
     std::fs::remove_file(s.path().join(format!("boot/initrd.img-{D15}"))).expect("rm");

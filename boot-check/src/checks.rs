@@ -215,7 +215,11 @@ pub fn run(sys: &Sys) -> Outcome {
     };
 
     let cfg = found.as_ref().and_then(|f| f.config.as_ref());
-    let fix = Fix { sys, cfg };
+    let mut fix = Fix {
+        sys,
+        cfg,
+        unlisted: None,
+    };
     if let Some(found) = &found {
         config_checks(sys, found, &installed, &fix, &mut out, &mut trouble);
     }
@@ -239,6 +243,16 @@ pub fn run(sys: &Sys) -> Outcome {
             .collect();
         // A good alternative for messages: the bootable entry with the newest kernel.
         let alt = best_entry(cfg, &evals);
+        fix.unlisted = installed
+            .iter()
+            .rev()
+            .filter(|k| k.image.is_some() && !kernels::is_rescue(&k.version))
+            .find(|k| {
+                !evals
+                    .iter()
+                    .any(|ev| ev.version.as_deref() == Some(k.version.as_str()))
+            })
+            .map(|k| k.version.clone());
         let dflt = default_checks(cfg, &evals, &fix, alt, &mut out);
         if let Some(d) = dflt.default {
             boots_next.push(d);

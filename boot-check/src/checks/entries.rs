@@ -569,10 +569,17 @@ pub(crate) fn entry_checks(
             let remedy = if e.kernel.is_none() || ev.wrong_partition {
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let Some(v) = &ev.version {
-                format!(
-                    "reinstall the kernel package with {}{other}",
-                    fix.reinstall(v)
-                )
+                match fix.unlisted.as_deref().filter(|u| *u != v) {
+                    Some(u) => format!(
+                        "regenerate the menu with {} so that it boots the installed kernel {u}, or reinstall the kernel package with {}{other}",
+                        fix.regenerate(),
+                        fix.reinstall(v)
+                    ),
+                    None => format!(
+                        "reinstall the kernel package with {}{other}",
+                        fix.reinstall(v)
+                    ),
+                }
             } else {
                 format!(
                     "restore the file or remove the entry with {}{other}",
@@ -614,11 +621,19 @@ pub(crate) fn entry_checks(
                 format!("regenerate the menu with {}", fix.regenerate())
             } else if let (Some(v), Some(_)) = (&ev.version, &ev.kernel_problem) {
                 // The initramfs tool needs the kernel's modules: with the
-                // kernel gone too, the package brings both back.
-                format!(
-                    "reinstall the kernel package with {}, which rebuilds it{other}",
-                    fix.reinstall(v)
-                )
+                // kernel gone too, the package brings both back, unless an
+                // upgrade replaced it and the menu is what is stale.
+                match fix.unlisted.as_deref().filter(|u| *u != v) {
+                    Some(u) => format!(
+                        "regenerate the menu with {} so that it boots the installed kernel {u}, or reinstall the kernel package with {}, which rebuilds it{other}",
+                        fix.regenerate(),
+                        fix.reinstall(v)
+                    ),
+                    None => format!(
+                        "reinstall the kernel package with {}, which rebuilds it{other}",
+                        fix.reinstall(v)
+                    ),
+                }
             } else if let Some(v) = &ev.version {
                 format!("rebuild it with {}{other}", fix.initrd_tool(v))
             } else {

@@ -10,6 +10,10 @@ use crate::system::{Family, Sys};
 pub(crate) struct Fix<'a> {
     pub(crate) sys: &'a Sys,
     pub(crate) cfg: Option<&'a Config>,
+    /// The newest installed kernel that no entry of the menu boots: when an
+    /// entry's kernel was removed by an upgrade, regenerating the menu is
+    /// the fix, not bringing the old kernel back.
+    pub(crate) unlisted: Option<String>,
 }
 
 impl Fix<'_> {
