@@ -436,6 +436,31 @@ fn restore_to_another_tree() {
 }
 
 #[test]
+fn restore_to_a_symlink_is_refused() {
+    let s = Sys::new("cfgb-to-link");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    // The side tree the admin names was swapped for a link to a real one.
+    let victim = s.dir.path().join("victim");
+    fs::create_dir_all(&victim).expect("mkdir");
+    let side = s.dir.path().join("side");
+    std::os::unix::fs::symlink(&victim, &side).expect("symlink");
+    for args in [
+        &["restore", "--to", side.to_str().expect("utf8")][..],
+        &["restore", "--dry-run", "--to", side.to_str().expect("utf8")][..],
+    ] {
+        let r = s.run(args);
+        r.expect_code(2);
+        assert!(r.stderr.contains("is a symlink"), "{r}");
+    }
+    assert_eq!(
+        fs::read_dir(&victim).expect("ls").count(),
+        0,
+        "nothing written through it"
+    );
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

@@ -458,8 +458,17 @@ fn cmd_restore(
     let id = store.resolve(id.as_deref())?;
     let b = store.read(&id)?;
     let dry_run = sm.get_flag("dry-run");
-    let dest_root = match sm.get_one::<PathBuf>("to") {
+    let to = sm.get_one::<PathBuf>("to");
+    let dest_root = match to {
         Some(to) => {
+            // Checked before anything is created: create_dir_all follows
+            // a symlink at the last component.
+            if fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Error::new(format!(
+                    "--to {}: is a symlink; refusing to restore through it (name the directory it points to, if that is what you mean)",
+                    to.display()
+                )));
+            }
             if !dry_run {
                 fs::create_dir_all(to).map_err(|e| Error::io(to, &e).context("--to"))?;
             }
@@ -494,7 +503,7 @@ fn cmd_restore(
         }
         return Ok(Status::Ok);
     };
-    let dest = Dest::new(dest_root)?;
+    let dest = Dest::new(dest_root, to.is_some())?;
     let steps = restore::plan(&store, &b, &dest, &entries)?;
     if dry_run {
         for s in &steps {

@@ -75,18 +75,27 @@ pub struct Dest {
 }
 
 impl Dest {
-    pub fn new(root: Root) -> Result<Dest> {
+    /// The destination `root`. With `nofollow` (`--to DIR`) the directory
+    /// itself must not be a symlink: a link planted under the name the
+    /// admin typed would send every restored file elsewhere.
+    pub fn new(root: Root, nofollow: bool) -> Result<Dest> {
         let base = root
             .base()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let fd = openat(
-            nix::fcntl::AT_FDCWD,
-            base.as_path(),
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::io(&base, &io::Error::from(e)))?;
+        let mut flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        if nofollow {
+            flags |= OFlag::O_NOFOLLOW;
+        }
+        let fd = openat(nix::fcntl::AT_FDCWD, base.as_path(), flags, Mode::empty()).map_err(
+            |e| match e {
+                Errno::ELOOP | Errno::ENOTDIR if nofollow && is_symlink(&base) => Error::new(format!(
+                    "--to {}: is a symlink; refusing to restore through it (name the directory it points to, if that is what you mean)",
+                    base.display()
+                )),
+                e => Error::io(&base, &io::Error::from(e)),
+            },
+        )?;
         Ok(Dest { base, root, fd })
     }
 
@@ -143,6 +152,10 @@ fn refuse(walked: &Path, dir: &OwnedFd, name: &OsStr, e: Errno) -> Error {
     } else {
         Error::io(walked, &io::Error::from(e))
     }
+}
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 fn last(sys: &[u8]) -> &OsStr {
