@@ -461,6 +461,31 @@ fn restore_to_a_symlink_is_refused() {
 }
 
 #[test]
+fn directories_a_restore_creates_are_0755_whatever_the_umask() {
+    let s = Sys::new("cfgb-umask");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    // A hardened root umask.
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("umask 077; exec \"$0\" \"$@\"")
+        .arg(bin("cfg-backup"))
+        .arg("--store")
+        .arg(s.store())
+        .arg("--root")
+        .arg(s.root())
+        .arg("restore")
+        .env_remove("CFG_BACKUP_STORE");
+    run_cmd(c, None).expect_code(0);
+    let md = fs::metadata(s.at("/etc/ssh")).expect("recreated");
+    assert_eq!(md.permissions().mode() & 0o7777, 0o755);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

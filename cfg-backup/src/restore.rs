@@ -105,7 +105,8 @@ impl Dest {
     }
 
     /// The directory holding `sys`, opened without following any symlink
-    /// below the destination. Missing directories are created (0755) when
+    /// below the destination. Missing directories are created (0755, not
+    /// subject to the umask) when
     /// `create`, else `None` comes back.
     fn parent(&self, sys: &[u8], create: bool) -> Result<Option<OwnedFd>> {
         let comps: Vec<&[u8]> = sys[1..].split(|&c| c == b'/').collect();
@@ -118,12 +119,21 @@ impl Dest {
             dir = match openat(&dir, name, flags, Mode::empty()) {
                 Ok(fd) => fd,
                 Err(Errno::ENOENT) if create => {
-                    match mkdirat(&dir, name, Mode::from_bits_truncate(0o755)) {
-                        Ok(()) | Err(Errno::EEXIST) => {}
+                    let made = match mkdirat(&dir, name, Mode::from_bits_truncate(0o755)) {
+                        Ok(()) => true,
+                        Err(Errno::EEXIST) => false,
                         Err(e) => return Err(Error::io(&walked, &io::Error::from(e))),
+                    };
+                    let fd = openat(&dir, name, flags, Mode::empty())
+                        .map_err(|e| refuse(&walked, &dir, name, e))?;
+                    // 0755 whatever the umask: a root umask of 077 must
+                    // not leave a recreated /etc/ssh unreadable to ssh
+                    // clients run by users.
+                    if made {
+                        fchmod(&fd, Mode::from_bits_truncate(0o755))
+                            .map_err(|e| Error::io(&walked, &io::Error::from(e)))?;
                     }
-                    openat(&dir, name, flags, Mode::empty())
-                        .map_err(|e| refuse(&walked, &dir, name, e))?
+                    fd
                 }
                 Err(Errno::ENOENT) => return Ok(None),
                 Err(e) => return Err(refuse(&walked, &dir, name, e)),
