@@ -567,6 +567,31 @@ fn leftovers_of_an_upgrade_are_reported() {
 }
 
 #[test]
+fn a_package_file_absent_at_save_that_exists_now_is_added() {
+    let s = Sys::new("cfgb-absent");
+    // The admin had deleted /etc/default/ssh; the patch brings it back.
+    fs::remove_file(s.at("/etc/default/ssh")).expect("rm");
+    let saved = s.run(&["save", "--package", "openssh-server"]);
+    saved.expect_code(0);
+    assert_eq!(
+        saved.records()[0]["absent"],
+        serde_json::json!(["/etc/default/ssh"])
+    );
+    s.run(&["diff"]).expect_code(0);
+    fs::write(s.at("/etc/default/ssh"), "new").expect("write");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let changes = by_path(&r.records());
+    assert_eq!(changes.len(), 1, "{r}");
+    assert_eq!(changes["/etc/default/ssh"]["op"], "added");
+    assert_eq!(changes["/etc/default/ssh"]["after"]["size"], 3);
+    let t = s.run(&["diff", "--format", "text", "/etc/default/ssh"]);
+    t.expect_code(1);
+    assert!(t.stdout_str().contains("/etc/default/ssh: added"), "{t}");
+    assert!(!t.stderr.contains("holds nothing"), "{t}");
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]

@@ -1,7 +1,8 @@
 //! `diff`: what changed since a backup, as `change` records (or unified
 //! diffs and plain sentences for people). A path is compared by type, mode,
 //! owner, size, content and symlink target; mtime alone is not a change.
-//! Files that appeared in a walked directory are `added`; files a package
+//! Files that appeared in a walked directory, or at a path the backup
+//! recorded as absent, are `added`; files a package
 //! upgrade leaves next to a saved file (`.dpkg-dist`, `.rpmnew`, ...) are
 //! `leftover`.
 
@@ -136,6 +137,24 @@ pub fn compute(
                     });
                 }
             }
+        }
+    }
+
+    // Paths that did not exist when the backup was made and do now.
+    for p in backup.absent.iter().filter(|p| selected(p, filter)) {
+        if saved.contains(p.as_slice()) || reported.contains(p) {
+            continue;
+        }
+        if let Some(now) = now_of_lenient(base, p, &mut names)? {
+            reported.insert(p.clone());
+            changes.push(Change {
+                op: "added",
+                path: p.clone(),
+                before: None,
+                after: Some(now),
+                fields: Vec::new(),
+                leftover_of: None,
+            });
         }
     }
 

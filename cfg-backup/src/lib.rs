@@ -420,7 +420,8 @@ fn cmd_diff(
     let b = store.read(&id)?;
     for p in &paths {
         let known = b.entries.iter().any(|e| model::is_under(&e.path, p))
-            || b.walked.iter().any(|w| model::is_under(p, w));
+            || b.walked.iter().any(|w| model::is_under(p, w))
+            || b.absent.iter().any(|a| model::is_under(a, p));
         if !known {
             eprintln!(
                 "cfg-backup: backup {id} holds nothing at or below {}; nothing to compare there",

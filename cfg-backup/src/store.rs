@@ -44,6 +44,9 @@ pub struct Backup {
     pub header: Map<String, Value>,
     /// The directories that were walked (for `diff` to find added files).
     pub walked: Vec<Vec<u8>>,
+    /// Paths that were to be saved but did not exist (package files the
+    /// admin deleted; for an undo backup, paths the restore created).
+    pub absent: Vec<Vec<u8>>,
     pub entries: Vec<Entry>,
 }
 
@@ -386,10 +389,10 @@ impl Store {
     pub fn read(&self, id: &str) -> Result<Backup> {
         let mut recs = self.records(id)?;
         let name = recs.name().to_owned();
-        let (header, walked) = match recs.next_record()? {
+        let (header, (walked, absent)) = match recs.next_record()? {
             Some((line, rec)) => {
-                let walked = check_header(&rec, id).map_err(|w| Error::at(&name, line, w))?;
-                (rec, walked)
+                let lists = check_header(&rec, id).map_err(|w| Error::at(&name, line, w))?;
+                (rec, lists)
             }
             None => return Err(Error::at(&name, 1, "empty manifest")),
         };
@@ -454,6 +457,7 @@ impl Store {
             id: id.to_owned(),
             header,
             walked,
+            absent,
             entries,
         })
     }
@@ -497,8 +501,12 @@ impl Store {
     }
 }
 
-/// Validate a `backup` record; returns its walked directories.
-fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
+/// Validate a `backup` record; returns its walked directories and the
+/// paths it found absent.
+fn check_header(
+    rec: &Map<String, Value>,
+    id: &str,
+) -> std::result::Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), String> {
     if rec.get("kind").and_then(Value::as_str) != Some("backup") {
         return Err("the first record of a manifest must be the `backup` record".to_owned());
     }
@@ -508,20 +516,25 @@ fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<Vec<V
             rec.get("id").unwrap_or(&Value::Null)
         ));
     }
-    let mut walked = Vec::new();
-    match rec.get("paths") {
+    Ok((path_list(rec, "paths")?, path_list(rec, "absent")?))
+}
+
+/// An optional array of system paths of the backup record.
+fn path_list(rec: &Map<String, Value>, key: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    match rec.get(key) {
         Some(Value::Array(a)) => {
             for p in a {
                 let b = common::bytes::value_bytes(p)
-                    .ok_or_else(|| format!("`paths` entry {p} is not a path"))?;
-                check_path(&b).map_err(|w| format!("`paths` entry {p} {w}"))?;
-                walked.push(b);
+                    .ok_or_else(|| format!("`{key}` entry {p} is not a path"))?;
+                check_path(&b).map_err(|w| format!("`{key}` entry {p} {w}"))?;
+                out.push(b);
             }
         }
         Some(Value::Null) | None => {}
-        Some(v) => return Err(format!("`paths` {v} is not an array")),
+        Some(v) => return Err(format!("`{key}` {v} is not an array")),
     }
-    Ok(walked)
+    Ok(out)
 }
 
 /// IDs are what `save` makes (`20261126-070000`, `-2` suffixes); anything
