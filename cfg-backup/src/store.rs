@@ -36,6 +36,10 @@ pub const IN_MEMORY: u64 = 8 << 20;
 /// Where backups live.
 pub struct Store {
     dir: PathBuf,
+    /// Blob names present (listed once, at the first write, plus those
+    /// written since): a content not in it is written without first
+    /// failing to open it, one syscall less per new blob.
+    known: std::cell::RefCell<Option<std::collections::HashSet<String>>>,
 }
 
 /// One backup read back from its manifest, validated.
@@ -80,6 +84,7 @@ impl Store {
     pub fn create(dir: &Path) -> Result<Store> {
         let s = Store {
             dir: dir.to_path_buf(),
+            known: Default::default(),
         };
         match fs::symlink_metadata(dir) {
             Ok(_) if s.backups().is_dir() => {}
@@ -120,6 +125,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Option<Store>> {
         let s = Store {
             dir: dir.to_path_buf(),
+            known: Default::default(),
         };
         match fs::metadata(s.backups()) {
             Ok(m) if m.is_dir() => Ok(Some(s)),
@@ -175,9 +181,11 @@ impl Store {
     /// tampering) is replaced by the good copy. True when written.
     pub fn put_bytes(&self, sha256: &str, data: &[u8]) -> Result<bool> {
         let path = self.blob_path(sha256);
-        if let Ok(existing) = fs::read(&path) {
-            if existing == data {
-                return Ok(false);
+        if self.is_known(sha256)? {
+            if let Ok(existing) = fs::read(&path) {
+                if existing == data {
+                    return Ok(false);
+                }
             }
         }
         let (tmp, mut f) = self.temp_in(&self.blobs())?;
@@ -187,7 +195,25 @@ impl Store {
         }
         drop(f);
         self.publish(&tmp, &path)?;
+        self.remember(sha256);
         Ok(true)
+    }
+
+    /// True when a blob of that name may exist. The listing is read once;
+    /// a blob another save adds meanwhile is simply written again (same
+    /// content, atomically renamed over).
+    fn is_known(&self, sha256: &str) -> Result<bool> {
+        let mut known = self.known.borrow_mut();
+        if known.is_none() {
+            *known = Some(self.blob_names()?.into_iter().collect());
+        }
+        Ok(known.as_ref().is_some_and(|k| k.contains(sha256)))
+    }
+
+    fn remember(&self, sha256: &str) {
+        if let Some(k) = self.known.borrow_mut().as_mut() {
+            k.insert(sha256.to_owned());
+        }
     }
 
     /// Stream a large file into the store; its SHA-256, MD5 and byte
@@ -227,6 +253,7 @@ impl Store {
             let _ = fs::remove_file(&tmp);
         } else {
             self.publish(&tmp, &path)?;
+            self.remember(&sha);
         }
         Ok(Ok((sha, md5, total)))
     }
@@ -236,12 +263,10 @@ impl Store {
     fn temp_in(&self, dir: &Path) -> Result<(PathBuf, File)> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id);
         loop {
-            let tmp = dir.join(format!(
-                ".tmp.{}.{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
+            let tmp = dir.join(format!(".tmp.{pid}.{}", N.fetch_add(1, Ordering::Relaxed)));
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
