@@ -526,12 +526,12 @@ impl Store {
     }
 }
 
+/// System paths, raw bytes.
+type Paths = Vec<Vec<u8>>;
+
 /// Validate a `backup` record; returns its walked directories and the
 /// paths it found absent.
-fn check_header(
-    rec: &Map<String, Value>,
-    id: &str,
-) -> std::result::Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), String> {
+fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<(Paths, Paths), String> {
     if rec.get("kind").and_then(Value::as_str) != Some("backup") {
         return Err("the first record of a manifest must be the `backup` record".to_owned());
     }
