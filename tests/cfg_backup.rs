@@ -486,6 +486,22 @@ fn directories_a_restore_creates_are_0755_whatever_the_umask() {
 }
 
 #[test]
+fn a_store_directory_owned_by_someone_else_is_refused() {
+    if !is_root() {
+        eprintln!("SKIP: chown needs root");
+        return;
+    }
+    let s = Sys::new("cfgb-foreign-store");
+    // Another user prepared the (empty) directory the admin names.
+    fs::create_dir_all(s.store()).expect("mkdir");
+    std::os::unix::fs::chown(s.store(), Some(1234), Some(1234)).expect("chown");
+    let r = s.run(&["save", "/etc/ssh/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("owned by uid 1234"), "{r}");
+    assert_eq!(fs::read_dir(s.store()).expect("ls").count(), 0);
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

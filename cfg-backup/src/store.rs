@@ -113,6 +113,18 @@ impl Store {
                 .create(&d)
                 .map_err(|e| Error::io(&d, &e).context("creating the backup store"))?;
             let md = fs::metadata(&d).map_err(|e| Error::io(&d, &e))?;
+            // Whoever owns a store directory can rename, swap or plant
+            // what is in it (a symlink for a blob, a fifo): only ours is
+            // written to.
+            let me = nix::unistd::geteuid().as_raw();
+            if std::os::unix::fs::MetadataExt::uid(&md) != me {
+                return Err(Error::new(format!(
+                    "--store {}: {} is owned by uid {}, not by uid {me}; a store must be private: name a directory of your own",
+                    dir.display(),
+                    d.display(),
+                    std::os::unix::fs::MetadataExt::uid(&md)
+                )));
+            }
             if md.permissions().mode() & 0o777 != 0o700 {
                 fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
                     .map_err(|e| Error::io(&d, &e).context("making the store private"))?;
