@@ -502,6 +502,47 @@ fn a_store_directory_owned_by_someone_else_is_refused() {
 }
 
 #[test]
+fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
+    let s = Sys::new("cfgb-undo-cmd");
+    s.run(&["save", "/etc/default/ssh", "/etc/ssh/sshd_config"])
+        .expect_code(0);
+    fs::write(s.at("/etc/default/ssh"), "edited").expect("write");
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    // An immutable file stops the restore after /etc/default/ssh.
+    let locked = s.at("/etc/ssh/sshd_config");
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&locked)
+            .status()
+            .is_ok_and(|st| st.success())
+    };
+    if !is_root() || !chattr("+i") {
+        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        return;
+    }
+    let r = s.run(&["restore"]);
+    assert!(chattr("-i"), "chattr -i");
+    r.expect_code(2);
+    assert_eq!(fs::read(s.at("/etc/default/ssh")).expect("read"), b"abc");
+    let undo = r.records()[0]["id"].as_str().expect("undo id").to_owned();
+    // The suggestion names the same store and root: run as printed, it
+    // puts back the tree it changed, not the live system.
+    let start = r.stderr.find("`cfg-backup ").expect("a command") + 1;
+    let end = start + r.stderr[start..].find('`').expect("closing quote");
+    let suggested = &r.stderr[start..end];
+    assert!(suggested.ends_with(&format!("restore {undo}")), "{r}");
+    assert!(suggested.contains(" --root "), "{r}");
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(suggested.replacen("cfg-backup", "\"$0\"", 1))
+        .arg(bin("cfg-backup"))
+        .env_remove("CFG_BACKUP_STORE");
+    run_cmd(sh, None).expect_code(0);
+    assert_eq!(fs::read(s.at("/etc/default/ssh")).expect("read"), b"edited");
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

@@ -557,7 +557,8 @@ fn cmd_restore(
     let mut r = Restorer::new(&store, &dest);
     let stopped = |e: Error| match &undo_id {
         Some(u) => e.context(format!(
-            "restore stopped part-way (`cfg-backup restore {u}` puts back what it changed)"
+            "restore stopped part-way (`{}` puts back what it changed)",
+            undo_command(sm, dir, root, to.map(PathBuf::as_path), u)
         )),
         None => e.context("restore stopped part-way"),
     };
@@ -579,6 +580,39 @@ fn cmd_restore(
         eprintln!("{note}");
     }
     Ok(Status::Ok)
+}
+
+/// The command that restores undo backup `id` onto the same tree: the
+/// same store and the same --root or --to, or the suggestion would put the
+/// files back onto the live system.
+fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id: &str) -> String {
+    let mut cmd = String::from("cfg-backup");
+    let q = |p: &Path| shell_quote(&display(p.as_os_str().as_bytes()));
+    if sm.get_one::<PathBuf>("store").is_some() {
+        cmd.push_str(&format!(" --store {}", q(dir)));
+    }
+    if let (Some(base), None) = (root.base(), to) {
+        cmd.push_str(&format!(" --root {}", q(base)));
+    }
+    cmd.push_str(" restore");
+    if let Some(to) = to {
+        cmd.push_str(&format!(" --to {}", q(to)));
+    }
+    cmd.push(' ');
+    cmd.push_str(id);
+    cmd
+}
+
+/// A word as a POSIX shell reads it back.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 fn emit_restore(
