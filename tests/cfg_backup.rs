@@ -78,7 +78,8 @@ impl Sys {
             .arg(self.root())
             .args(args)
             .env_remove("CFG_BACKUP_STORE")
-            .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS");
+            .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS")
+            .env_remove("CFG_BACKUP_TEST_FAIL_BEFORE_RENAME");
         c
     }
 
@@ -774,6 +775,39 @@ fn a_save_killed_before_its_manifest_leaves_no_half_backup() {
         let n = e.expect("entry").file_name();
         assert!(n.as_bytes().ends_with(b".jsonl"), "{n:?}");
     }
+}
+
+#[test]
+fn a_restore_killed_while_writing_leaves_no_temporary_file() {
+    let s = Sys::new("cfgb-kill-restore");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let mut c = s.cmd(&["restore"]);
+    c.env("CFG_BACKUP_TEST_FAIL_BEFORE_RENAME", "1")
+        .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS");
+    let r = run_cmd(c, None);
+    assert_ne!(r.status, Some(0), "{r}");
+    assert!(r.stderr.contains("aborting before the rename"), "{r}");
+    // The old file is whole, and nothing half-named lies beside it (a
+    // directory such as /etc/logrotate.d reads every file in it).
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"edited"
+    );
+    let names: Vec<_> = fs::read_dir(s.at("/etc/ssh"))
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.as_bytes().starts_with(b".")),
+        "{names:?}"
+    );
+    // The restore can simply be run again.
+    s.run(&["restore"]).expect_code(0);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
 }
 
 #[test]

@@ -4,11 +4,12 @@
 //! Every directory on the way is opened relative to its parent with
 //! O_NOFOLLOW|O_DIRECTORY, one component at a time, so a symlink planted in
 //! a parent directory (`/etc/ssh -> /root/.ssh`) stops the restore instead
-//! of redirecting it. Each file is written to a temporary file in its final
-//! directory, owned, chmodded and timestamped through its descriptor,
-//! fsynced, and renamed over the old one: a crash leaves the old file or
-//! the new one. Before anything is overwritten, the current state of the
-//! paths about to change is saved as a new backup, so a restore can be
+//! of redirecting it. Each file is written to an unnamed (O_TMPFILE) file
+//! in its final directory, owned, chmodded and timestamped through its
+//! descriptor, fsynced, then linked under a temporary name and renamed over
+//! the old one: a crash leaves the old file or the new one, and no stray
+//! file. Before anything is overwritten, the current state of the paths
+//! about to change is saved as a new backup, so a restore can be
 //! undone with another restore.
 
 use std::ffi::OsStr;
@@ -26,7 +27,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, renameat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstatat, futimens, mkdirat, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
-use nix::unistd::{fchown, fchownat, fsync, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
+use nix::unistd::{fchown, fchownat, fsync, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 
 use crate::md5::hex;
@@ -164,6 +165,28 @@ fn refuse(walked: &Path, dir: &OwnedFd, name: &OsStr, e: Errno) -> Error {
     }
 }
 
+/// Environment variable of a test-only fault point: when set, `restore`
+/// aborts after the first file is written and synced, before it has a
+/// name, as a crash or `kill -9` there would.
+pub const RESTORE_FAULT_ENV: &str = "CFG_BACKUP_TEST_FAIL_BEFORE_RENAME";
+
+/// Give an O_TMPFILE file the name `name` in `dir`: by its descriptor
+/// (AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH), else through
+/// /proc/self/fd.
+fn link_anonymous(f: &File, dir: &OwnedFd, name: &str) -> nix::Result<()> {
+    use std::os::fd::AsRawFd;
+    match linkat(f, "", dir, name, AtFlags::AT_EMPTY_PATH) {
+        Err(Errno::EPERM | Errno::ENOENT) => linkat(
+            nix::fcntl::AT_FDCWD,
+            format!("/proc/self/fd/{}", f.as_raw_fd()).as_str(),
+            dir,
+            name,
+            AtFlags::AT_SYMLINK_FOLLOW,
+        ),
+        other => other,
+    }
+}
+
 fn is_symlink(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
@@ -268,18 +291,36 @@ impl<'a> Restorer<'a> {
         match e.ftype {
             FType::File => {
                 let tmp = self.temp_name();
-                let fd = openat(
+                // An anonymous file (O_TMPFILE) gets a name only once it is
+                // whole, owned and synced, so a restore killed while it
+                // writes leaves nothing in /etc/logrotate.d and the like.
+                // Where the file system has no O_TMPFILE, a named temporary.
+                let anon = openat(
                     &parent,
-                    tmp.as_str(),
-                    OFlag::O_WRONLY
-                        | OFlag::O_CREAT
-                        | OFlag::O_EXCL
-                        | OFlag::O_NOFOLLOW
-                        | OFlag::O_CLOEXEC,
+                    ".",
+                    OFlag::O_WRONLY | OFlag::O_TMPFILE | OFlag::O_CLOEXEC,
                     Mode::from_bits_truncate(0o600),
-                )
-                .map_err(io_err)?;
+                );
+                let (fd, named) = match anon {
+                    Ok(fd) => (fd, false),
+                    Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => {
+                        let fd = openat(
+                            &parent,
+                            tmp.as_str(),
+                            OFlag::O_WRONLY
+                                | OFlag::O_CREAT
+                                | OFlag::O_EXCL
+                                | OFlag::O_NOFOLLOW
+                                | OFlag::O_CLOEXEC,
+                            Mode::from_bits_truncate(0o600),
+                        )
+                        .map_err(io_err)?;
+                        (fd, true)
+                    }
+                    Err(err) => return Err(io_err(err)),
+                };
                 let mut f = File::from(fd);
+                let mut linked = named;
                 let res = self.fill(&mut f, e).and_then(|()| {
                     self.own(&f, None, e)?;
                     fchmod(&f, Mode::from_bits_truncate(e.mode)).map_err(io_err)?;
@@ -287,9 +328,19 @@ impl<'a> Restorer<'a> {
                         futimens(&f, &TimeSpec::UTIME_NOW, &timespec(t)).map_err(io_err)?;
                     }
                     f.sync_all().map_err(|err| Error::io(&real, &err))?;
+                    if std::env::var_os(RESTORE_FAULT_ENV).is_some() {
+                        eprintln!(
+                            "cfg-backup: {RESTORE_FAULT_ENV} is set: aborting before the rename"
+                        );
+                        std::process::abort();
+                    }
+                    if !linked {
+                        link_anonymous(&f, &parent, tmp.as_str()).map_err(io_err)?;
+                        linked = true;
+                    }
                     renameat(&parent, tmp.as_str(), &parent, name).map_err(io_err)
                 });
-                if res.is_err() {
+                if res.is_err() && linked {
                     let _ = unlinkat(&parent, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
                 }
                 res?;
