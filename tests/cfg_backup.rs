@@ -544,6 +544,39 @@ fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
 }
 
 #[test]
+fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
+    if !is_root() {
+        eprintln!("SKIP: chown needs root");
+        return;
+    }
+    let s = Sys::new("cfgb-suid");
+    let f = s.dir.write("root/etc/app/helper", "#!/bin/sh\n");
+    std::os::unix::fs::chown(&f, Some(1234), Some(1234)).expect("chown");
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o4750)).expect("chmod");
+    let stamp = "2020-01-02 03:04:05.123456789 +0000";
+    for p in [f.clone(), s.at("/etc/app")] {
+        let st = Command::new("touch")
+            .args(["-h", "-d", stamp])
+            .arg(&p)
+            .status()
+            .expect("touch");
+        assert!(st.success());
+    }
+    s.run(&["save", "/etc/app"]).expect_code(0);
+    // A patch replaces the helper: root-owned, plain mode, new content.
+    fs::remove_file(&f).expect("rm");
+    fs::write(&f, "#!/bin/sh\nexit 1\n").expect("write");
+    s.run(&["restore"]).expect_code(0);
+    let md = fs::symlink_metadata(&f).expect("stat");
+    assert_eq!(md.permissions().mode() & 0o7777, 0o4750);
+    assert_eq!((md.uid(), md.gid()), (1234, 1234));
+    assert_eq!((md.mtime(), md.mtime_nsec()), (1_577_934_245, 123_456_789));
+    let d = fs::metadata(s.at("/etc/app")).expect("stat");
+    assert_eq!((d.mtime(), d.mtime_nsec()), (1_577_934_245, 123_456_789));
+    assert_eq!(fs::read(&f).expect("read"), b"#!/bin/sh\n");
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
