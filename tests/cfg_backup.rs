@@ -577,6 +577,43 @@ fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
 }
 
 #[test]
+fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
+    let s = Sys::new("cfgb-ro-store");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let blobs = s.store().join("blobs");
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&blobs)
+            .status()
+            .is_ok_and(|st| st.success())
+    };
+    if !is_root() || !chattr("+i") {
+        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        return;
+    }
+    let r = s.run(&["restore"]);
+    assert!(chattr("-i"), "chattr -i");
+    r.expect_code(2);
+    assert!(r.stderr.contains("nothing was restored"), "{r}");
+    assert!(r.stderr.contains("--store DIR"), "{r}");
+    assert!(r.stderr.contains("--to DIR"), "{r}");
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"edited"
+    );
+    // What the message offers works: a side-by-side restore needs no undo.
+    let side = s.dir.path().join("side");
+    s.run(&["restore", "--to", side.to_str().expect("utf8")])
+        .expect_code(0);
+    assert_eq!(
+        fs::read(side.join("etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

@@ -543,7 +543,9 @@ fn cmd_restore(
             },
         )
         .map_err(|e| {
-            e.context("saving the current state before the restore (nothing was restored)")
+            e.context(
+                "saving the current state before the restore (nothing was restored; the store must be writable and have room: copy it somewhere that is and pass --store DIR, or restore elsewhere with --to DIR)",
+            )
         })?;
         match format {
             Format::Json => out.record(&saved.header)?,
