@@ -720,6 +720,25 @@ fn a_package_file_absent_at_save_that_exists_now_is_added() {
 }
 
 #[test]
+fn a_directory_replaced_by_a_file_is_a_change_not_an_error() {
+    let s = Sys::new("cfgb-notdir");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    fs::write(s.at("/etc/ssh"), "a file now").expect("write");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch["/etc/ssh"]["op"], "changed");
+    assert_eq!(ch["/etc/ssh"]["after"]["type"], "file");
+    assert_eq!(ch["/etc/ssh/sshd_config"]["op"], "removed");
+    assert_eq!(ch["/etc/ssh/moduli"]["op"], "removed");
+    // A restore still refuses to put files below it.
+    let r = s.run(&["restore"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("etc/ssh"), "{r}");
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]

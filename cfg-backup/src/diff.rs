@@ -221,7 +221,14 @@ pub fn compute(
 fn now_of_lenient(base: &Root, sys: &[u8], names: &mut Names) -> Result<Option<Entry>> {
     match fs::symlink_metadata(real(base, sys)) {
         Ok(md) if FType::of(&md).is_none() => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         _ => now_of(base, sys, names),
     }
 }

@@ -52,7 +52,15 @@ pub fn current(base: &Root, sys: &[u8], names: &mut Names) -> io::Result<Option<
     let p = real(base, sys);
     let md = match fs::symlink_metadata(&p) {
         Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        // ENOTDIR: a parent is no longer a directory, so the path is gone.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let Some(ftype) = FType::of(&md) else {
