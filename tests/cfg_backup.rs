@@ -678,10 +678,13 @@ fn leftovers_of_an_upgrade_are_reported() {
         .write("root/etc/ssh/sshd_config.dpkg-dist", "new default");
     s.dir.write("root/etc/default/ssh.ucf-dist", "x");
     s.dir.write("root/etc/init.d/ssh.rpmnew", "x");
+    // rm_conffile moved the admin's modified copy aside.
+    s.dir.write("root/etc/ssh/moduli.dpkg-bak", "x");
     let r = s.run(&["diff"]);
     r.expect_code(1);
     let ch = by_path(&r.records());
-    assert_eq!(ch.len(), 3, "{r}");
+    assert_eq!(ch.len(), 4, "{r}");
+    assert_eq!(ch["/etc/ssh/moduli.dpkg-bak"]["op"], "leftover");
     let l = &ch["/etc/ssh/sshd_config.dpkg-dist"];
     assert_eq!(l["op"], "leftover");
     assert_eq!(l["leftover_of"], "/etc/ssh/sshd_config");

@@ -23,11 +23,14 @@ use crate::scan::{current, real};
 use crate::store::{Backup, Store};
 
 /// Suffixes package managers give the file they did not install over the
-/// admin's (or the admin's copy they moved away).
-pub const LEFTOVERS: [&str; 9] = [
+/// admin's (or the admin's copy they moved away: `.dpkg-bak` is where
+/// dpkg-maintscript-helper's rm_conffile and mv_conffile put a modified
+/// conffile).
+pub const LEFTOVERS: [&str; 10] = [
     ".dpkg-dist",
     ".dpkg-old",
     ".dpkg-new",
+    ".dpkg-bak",
     ".ucf-dist",
     ".ucf-old",
     ".ucf-new",
