@@ -273,8 +273,14 @@ fn cmd_save(
                 );
             }
             for f in p.files {
+                // Resolved like a path given on the command line: a
+                // conffile under a symlinked directory (/etc/nginx ->
+                // /srv/nginx) is saved where it lives, so a restore (which
+                // never passes through a symlink) can put it back, and a
+                // walk of the link's directory cannot put it below a
+                // symlink in the same manifest.
                 targets.push(Target {
-                    path: f.path,
+                    path: resolved_parent(f.path, root),
                     walk: false,
                     must_exist: false,
                     package: Some(p.name.clone()),
@@ -658,5 +664,31 @@ fn emit_restore(
                 .unwrap_or_else(|| display_value(&bytes_value(&e.path)));
             out.line(&format!("{verb} {shown}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_paths_are_recorded_below_their_resolved_parents() {
+        let d = std::env::temp_dir().join(format!("cfg-backup-resolve-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(d.join("real")).expect("mkdir");
+        std::os::unix::fs::symlink("real", d.join("link")).expect("symlink");
+        let base = fs::canonicalize(&d).expect("canonical");
+        let sys = |rel: &str| {
+            let mut v = base.as_os_str().as_bytes().to_vec();
+            v.extend_from_slice(rel.as_bytes());
+            v
+        };
+        assert_eq!(
+            resolved_parent(sys("/link/nginx.conf"), &Root::live()),
+            sys("/real/nginx.conf")
+        );
+        // The last component stays as it is: a symlink is saved as one.
+        assert_eq!(resolved_parent(sys("/link"), &Root::live()), sys("/link"));
+        let _ = fs::remove_dir_all(&d);
     }
 }
