@@ -614,6 +614,25 @@ fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
 }
 
 #[test]
+fn the_text_view_of_a_restore_names_the_undo_command_for_the_same_tree() {
+    let s = Sys::new("cfgb-undo-text");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let r = s.run(&["restore", "--format", "text"]);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let first = out.lines().next().expect("a line");
+    assert!(
+        first.starts_with("saved the current state as backup "),
+        "{out}"
+    );
+    assert!(
+        first.contains(&format!("--root {} restore ", s.root().display())),
+        "{out}"
+    );
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

@@ -556,8 +556,9 @@ fn cmd_restore(
         match format {
             Format::Json => out.record(&saved.header)?,
             Format::Text => out.line(&format!(
-                "saved the current state as backup {} (restore it to undo this restore)",
-                saved.id
+                "saved the current state as backup {} (`{}` undoes this restore)",
+                saved.id,
+                undo_command(sm, dir, root, to.map(PathBuf::as_path), &saved.id)
             ))?,
         }
         undo_id = Some(saved.id);
