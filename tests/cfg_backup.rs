@@ -761,6 +761,31 @@ fn a_directory_replaced_by_a_file_is_a_change_not_an_error() {
 }
 
 #[test]
+fn a_conffile_an_upgrade_ships_new_is_added() {
+    let s = Sys::new("cfgb-new-conffile");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    s.run(&["diff"]).expect_code(0);
+    // The upgrade ships /etc/ssh/sshd_config.d/hardening.conf.
+    let status = STATUS.replace(
+        "/etc/ssh/moduli d41d8cd98f00b204e9800998ecf8427e obsolete\n",
+        "/etc/ssh/moduli d41d8cd98f00b204e9800998ecf8427e obsolete\n \
+         /etc/ssh/sshd_config.d/hardening.conf 0cc175b9c0f1b6a831c399e269772661\n",
+    );
+    assert_ne!(status, STATUS);
+    s.dir.write("root/var/lib/dpkg/status", status);
+    s.dir
+        .write("root/etc/ssh/sshd_config.d/hardening.conf", "a");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch.len(), 1, "{r}");
+    let added = &ch["/etc/ssh/sshd_config.d/hardening.conf"];
+    assert_eq!(added["op"], "added");
+    assert_eq!(added["after"]["size"], 1);
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]

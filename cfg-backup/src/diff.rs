@@ -84,11 +84,16 @@ fn now_of(base: &Root, sys: &[u8], names: &mut Names) -> Result<Option<Entry>> {
 
 /// Compare a backup with the tree under `base`. `store_id` is the store's
 /// (dev, ino): a store inside a walked directory is no addition.
+///
+/// `owned_now` are the configuration files the backup's packages own now
+/// (an upgrade may ship new ones): those the backup does not hold and that
+/// exist are `added`, like the paths it recorded as absent.
 pub fn compute(
     backup: &Backup,
     base: &Root,
     filter: &[Vec<u8>],
     store_id: Option<(u64, u64)>,
+    owned_now: &[Vec<u8>],
 ) -> Result<Vec<Change>> {
     let mut names = Names::new(base);
     let saved: BTreeSet<&[u8]> = backup.entries.iter().map(|e| e.path.as_slice()).collect();
@@ -143,8 +148,14 @@ pub fn compute(
         }
     }
 
-    // Paths that did not exist when the backup was made and do now.
-    for p in backup.absent.iter().filter(|p| selected(p, filter)) {
+    // Paths that did not exist when the backup was made and do now, and
+    // package files the backup did not know of.
+    for p in backup
+        .absent
+        .iter()
+        .chain(owned_now)
+        .filter(|p| selected(p, filter))
+    {
         if saved.contains(p.as_slice()) || reported.contains(p) {
             continue;
         }

@@ -435,7 +435,8 @@ fn cmd_diff(
             );
         }
     }
-    let changes = diff::compute(&b, root, &paths, store.identity())?;
+    let owned_now = package_files_now(&b, root);
+    let changes = diff::compute(&b, root, &paths, store.identity(), &owned_now)?;
     for c in &changes {
         match format {
             Format::Json => out.record(&c.to_value(&id))?,
@@ -451,6 +452,26 @@ fn cmd_diff(
     } else {
         Status::Differs
     })
+}
+
+/// The configuration files the packages of a backup own now, resolved as
+/// `save` resolves them. A package that is gone, or a database that cannot
+/// be read, adds nothing: the files the backup holds are compared anyway.
+fn package_files_now(b: &store::Backup, root: &Root) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(Value::Array(pkgs)) = b.header.get("packages") else {
+        return out;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for name in pkgs.iter().filter_map(|p| p.get("name")?.as_str()) {
+        if !seen.insert(name) {
+            continue;
+        }
+        for p in pkg::lookup(root, name).unwrap_or_default() {
+            out.extend(p.files.into_iter().map(|f| resolved_parent(f.path, root)));
+        }
+    }
+    out
 }
 
 fn cmd_restore(
