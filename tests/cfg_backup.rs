@@ -786,6 +786,19 @@ fn a_conffile_an_upgrade_ships_new_is_added() {
 }
 
 #[test]
+fn a_relative_root_is_recorded_as_an_absolute_path() {
+    let s = Sys::new("cfgb-rel-root");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.current_dir(s.dir.path())
+        .args(["--store", "store", "--root", "root", "save", "/etc/ssh"])
+        .env_remove("CFG_BACKUP_STORE");
+    let r = run_cmd(c, None);
+    r.expect_code(0);
+    let want = fs::canonicalize(s.root()).expect("canonical");
+    assert_eq!(r.records()[0]["root"], want.to_str().expect("utf8"));
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]

@@ -134,7 +134,11 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
             "label": meta.label,
             "undo_of": meta.undo_of,
             "host": root.hostname(),
-            "root": root.base().map(|b| bytes_value(b.as_os_str().as_bytes())),
+            // Absolute: `--root mnt` means nothing from another directory.
+            "root": root.base().map(|b| {
+                let abs = std::path::absolute(b).unwrap_or_else(|_| b.to_path_buf());
+                bytes_value(abs.as_os_str().as_bytes())
+            }),
             "paths": meta.walked.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
             "packages": meta.packages,
             "files": entries.len(),
