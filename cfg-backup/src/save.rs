@@ -121,6 +121,13 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
     }
 
     let entries: Vec<Entry> = s.entries.into_values().collect();
+    // A path found below a symlink it also saved (a directory swapped for a
+    // link while the save ran) would make the whole manifest unreadable.
+    if let Some((_, why)) = crate::store::nesting_problem(&entries) {
+        return Err(Error::new(format!(
+            "{why}: the tree changed while it was saved; nothing was saved, run the save again"
+        )));
+    }
     let bytes: u64 = entries
         .iter()
         .filter(|e| e.ftype == FType::File)

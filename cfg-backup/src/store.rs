@@ -435,13 +435,13 @@ impl Store {
         };
         let mut entries: Vec<Entry> = Vec::new();
         let mut lines = Vec::new();
-        let mut types = std::collections::HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         let mut last_line = 1;
         while let Some((line, rec)) = recs.next_record()? {
             last_line = line;
             let e = Entry::from_record(&rec, id)
                 .map_err(|w| Error::at(&name, line, format!("{w}; refusing this manifest")))?;
-            if types.insert(e.path.clone(), e.ftype).is_some() {
+            if !seen.insert(e.path.clone()) {
                 return Err(Error::at(
                     &name,
                     line,
@@ -451,31 +451,13 @@ impl Store {
             lines.push(line);
             entries.push(e);
         }
-        // Nothing may lie below a symlink or a file of the same backup: a
-        // restore would create the symlink, then be steered through it.
-        for (e, line) in entries.iter().zip(&lines) {
-            for (i, _) in e
-                .path
-                .iter()
-                .enumerate()
-                .skip(1)
-                .filter(|(_, &c)| c == b'/')
-            {
-                if let Some(t) = types.get(&e.path[..i]) {
-                    if *t != crate::model::FType::Dir {
-                        return Err(Error::at(
-                            &name,
-                            *line,
-                            format!(
-                                "path {} lies below {}, which the backup holds as a {}; refusing this manifest",
-                                e.shown(),
-                                common::bytes::display(&e.path[..i]),
-                                t.name()
-                            ),
-                        ));
-                    }
-                }
-            }
+        if let Some((k, why)) = nesting_problem(&entries) {
+            let line = lines.get(k).copied().unwrap_or(last_line);
+            return Err(Error::at(
+                &name,
+                line,
+                format!("{why}; refusing this manifest"),
+            ));
         }
         let want = header.get("files").and_then(Value::as_u64);
         if want != Some(entries.len() as u64) {
@@ -536,6 +518,42 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The first entry that lies below a symlink or a file of the same backup,
+/// and why that is refused: a restore would create the symlink, then be
+/// steered through it. `save` checks what it is about to publish with the
+/// same rule `read` applies, so it never writes a manifest it would refuse.
+pub fn nesting_problem(entries: &[Entry]) -> Option<(usize, String)> {
+    let types: std::collections::HashMap<&[u8], crate::model::FType> = entries
+        .iter()
+        .map(|e| (e.path.as_slice(), e.ftype))
+        .collect();
+    for (k, e) in entries.iter().enumerate() {
+        for (i, _) in e
+            .path
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, &c)| c == b'/')
+        {
+            match types.get(&e.path[..i]) {
+                Some(t) if *t != crate::model::FType::Dir => {
+                    return Some((
+                        k,
+                        format!(
+                            "path {} lies below {}, which the backup holds as a {}",
+                            e.shown(),
+                            common::bytes::display(&e.path[..i]),
+                            t.name()
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// System paths, raw bytes.
@@ -688,6 +706,39 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 3, "{names:?}");
         let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn nothing_may_lie_below_a_symlink_or_a_file() {
+        let entry = |p: &str, t: crate::model::FType| Entry {
+            path: p.as_bytes().to_vec(),
+            ftype: t,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            user: None,
+            group: None,
+            size: None,
+            mtime: None,
+            sha256: None,
+            target: None,
+            package: None,
+            modified: None,
+            origin: None,
+        };
+        use crate::model::FType::{Dir, File, Symlink};
+        let ok = [
+            entry("/etc", Dir),
+            entry("/etc/a", File),
+            entry("/etc/b", Symlink),
+        ];
+        assert_eq!(nesting_problem(&ok), None);
+        for parent in [Symlink, File] {
+            let bad = [entry("/etc/x", parent), entry("/etc/x/y", File)];
+            let (k, why) = nesting_problem(&bad).expect("refused");
+            assert_eq!(k, 1);
+            assert!(why.contains("lies below /etc/x"), "{why}");
+        }
     }
 
     #[test]
