@@ -633,6 +633,43 @@ fn the_text_view_of_a_restore_names_the_undo_command_for_the_same_tree() {
 }
 
 #[test]
+fn a_setuid_file_restored_without_its_owner_loses_the_setuid_bit() {
+    let have_setpriv = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !is_root() || !have_setpriv {
+        eprintln!("SKIP: needs root (to make a root-owned setuid file) and setpriv");
+        return;
+    }
+    let d = Scratch::new("cfgb-suid-user");
+    let helper = d.write("src/helper", "#!/bin/sh\n");
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o4755)).expect("chmod");
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    // An unprivileged user saves it and restores it side by side: the
+    // copy is theirs, so it must not be setuid (it would run as them).
+    let as_nobody = |args: &[&OsStr]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin("cfg-backup"))
+            .arg("--store")
+            .arg(d.path().join("store"))
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    as_nobody(&[OsStr::new("save"), helper.as_os_str()]).expect_code(0);
+    let side = d.path().join("side");
+    let r = as_nobody(&[OsStr::new("restore"), OsStr::new("--to"), side.as_os_str()]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("no setuid or setgid bit"), "{r}");
+    let copy = side.join(helper.strip_prefix("/").expect("absolute"));
+    let md = fs::metadata(&copy).expect("restored");
+    assert_eq!(md.uid(), 65534);
+    assert_eq!(md.permissions().mode() & 0o7777, 0o755);
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);

@@ -322,8 +322,15 @@ impl<'a> Restorer<'a> {
                 let mut f = File::from(fd);
                 let mut linked = named;
                 let res = self.fill(&mut f, e).and_then(|()| {
-                    self.own(&f, None, e)?;
-                    fchmod(&f, Mode::from_bits_truncate(e.mode)).map_err(io_err)?;
+                    // A setuid or setgid file whose owner could not be set
+                    // would run as the restoring user: those bits are
+                    // dropped then, as cp -p drops them.
+                    let mode = if self.own(&f, None, e)? {
+                        e.mode
+                    } else {
+                        e.mode & !0o6000
+                    };
+                    fchmod(&f, Mode::from_bits_truncate(mode)).map_err(io_err)?;
                     if let Some(t) = e.mtime {
                         futimens(&f, &TimeSpec::UTIME_NOW, &timespec(t)).map_err(io_err)?;
                     }
@@ -350,7 +357,7 @@ impl<'a> Restorer<'a> {
                 let target = OsStr::from_bytes(e.target.as_deref().unwrap_or_default());
                 symlinkat(target, &parent, tmp.as_str()).map_err(io_err)?;
                 let res = (|| {
-                    self.own(&parent, Some(tmp.as_str()), e)?;
+                    let _ = self.own(&parent, Some(tmp.as_str()), e)?;
                     if let Some(t) = e.mtime {
                         utimensat(
                             &parent,
@@ -379,7 +386,7 @@ impl<'a> Restorer<'a> {
                     }
                     Err(err) => return Err(refuse(&real, &parent, name, err)),
                 };
-                self.own(&fd, None, e)?;
+                let _ = self.own(&fd, None, e)?;
                 // Mode and mtime are set last: restoring its children
                 // changes the mtime, and a read-only mode would stop them.
                 self.dirs.push(e.clone());
@@ -421,17 +428,18 @@ impl<'a> Restorer<'a> {
     /// Set owner and group by numeric id (the ids of the system the backup
     /// came from). Without the privilege to do so the file keeps the
     /// restoring user's ids, and that is reported once at the end.
-    fn own<Fd: AsFd>(&mut self, fd: Fd, name: Option<&str>, e: &Entry) -> Result<()> {
+    /// True when the owner and group were set.
+    fn own<Fd: AsFd>(&mut self, fd: Fd, name: Option<&str>, e: &Entry) -> Result<bool> {
         let (u, g) = (Some(Uid::from_raw(e.uid)), Some(Gid::from_raw(e.gid)));
         let res = match name {
             None => fchown(fd, u, g),
             Some(n) => fchownat(fd, n, u, g, AtFlags::AT_SYMLINK_NOFOLLOW),
         };
         match res {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(Errno::EPERM) => {
                 self.owners_kept.push(e.path.clone());
-                Ok(())
+                Ok(false)
             }
             Err(err) => Err(Error::io(&self.dest.real(&e.path), &io::Error::from(err))),
         }
@@ -487,7 +495,7 @@ fn timespec((s, n): (i64, u32)) -> TimeSpec {
 pub fn owners_note(kept: &[Vec<u8>]) -> Option<String> {
     (!kept.is_empty()).then(|| {
         format!(
-            "cfg-backup: {} path(s) keep the restoring user as owner, e.g. {} (restoring owners needs root)",
+            "cfg-backup: {} path(s) keep the restoring user as owner, and files among them no setuid or setgid bit, e.g. {} (restoring owners needs root)",
             kept.len(),
             display(&kept[0])
         )
