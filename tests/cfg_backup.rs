@@ -836,6 +836,33 @@ fn a_relative_root_is_recorded_as_an_absolute_path() {
 }
 
 #[test]
+fn a_conffile_whose_name_is_not_utf8_is_saved_byte_for_byte() {
+    let s = Sys::new("cfgb-latin1-conffile");
+    let mut status = STATUS.as_bytes().to_vec();
+    let at = STATUS.find("Description:").expect("stanza");
+    status.splice(
+        at..at,
+        b" /etc/caf\xe9.conf 0cc175b9c0f1b6a831c399e269772661\n"
+            .iter()
+            .copied(),
+    );
+    s.dir.write("root/var/lib/dpkg/status", &status);
+    fs::write(s.at("/etc").join(OsStr::from_bytes(b"caf\xe9.conf")), "a").expect("write");
+    let r = s.run(&["save", "--package", "openssh-server"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["absent"], serde_json::json!([]), "{r}");
+    let show = s.run(&["show"]).expect_code(0).records();
+    let want: Vec<Value> = b"/etc/caf\xe9.conf".iter().map(|&b| b.into()).collect();
+    let rec = show
+        .iter()
+        .find(|r| r["path"] == Value::Array(want.clone()))
+        .expect("the conffile, by its bytes");
+    assert_eq!(rec["origin"], "dpkg");
+    // md5("a"): as shipped.
+    assert_eq!(rec["modified"], false);
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]
