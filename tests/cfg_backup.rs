@@ -863,6 +863,23 @@ fn a_conffile_whose_name_is_not_utf8_is_saved_byte_for_byte() {
 }
 
 #[test]
+fn under_root_diff_does_not_compare_with_what_a_symlinked_parent_points_to() {
+    let s = Sys::new("cfgb-diff-link");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    // /etc/ssh of the mounted system became an absolute link: on the host
+    // it names another directory, which happens to hold the same file.
+    let host = s.dir.path().join("host-ssh");
+    fs::create_dir_all(&host).expect("mkdir");
+    fs::write(host.join("sshd_config"), "abc").expect("write");
+    fs::write(host.join("moduli"), "").expect("write");
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    std::os::unix::fs::symlink(&host, s.at("/etc/ssh")).expect("symlink");
+    let r = s.run(&["diff", "/etc/ssh/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("/etc/ssh is a symlink now"), "{r}");
+}
+
+#[test]
 fn tampered_manifests_are_refused() {
     let s = Sys::new("cfgb-tamper");
     let id = s.run(&["save", "/etc/ssh"]).expect_code(0).records()[0]["id"]

@@ -222,21 +222,12 @@ impl Saver<'_> {
     /// such a path is not read. On the live system the admin's symlinks
     /// are the system's own and are followed.
     fn symlinked_parent(&self, sys: &[u8]) -> Option<String> {
-        if self.root.is_live() {
-            return None;
-        }
-        for (i, _) in sys.iter().enumerate().skip(1).filter(|(_, &c)| c == b'/') {
-            let parent = &sys[..i];
-            if fs::symlink_metadata(real(self.root, parent))
-                .is_ok_and(|m| m.file_type().is_symlink())
-            {
-                return Some(format!(
-                    "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
-                    display(parent)
-                ));
-            }
-        }
-        None
+        crate::scan::symlinked_parent(self.root, sys).map(|parent| {
+            format!(
+                "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
+                display(&parent)
+            )
+        })
     }
 
     fn is_store(&self, md: &Metadata) -> bool {
