@@ -4,15 +4,19 @@
 #   2. a save into a store that already holds the tree (dedup: only the
 #      manifest is new) vs tar again.
 # Prints the ratio of medians (cfg-backup / tar) for both. Cleans up after
-# itself. RUNS=N to change the number of runs (default 10).
+# itself. RUNS=N to change the number of runs (default 10); BIN=PATH to
+# measure another build of cfg-backup.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
-BIN=$PWD/target/release/cfg-backup
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 2; }
 command -v jq >/dev/null || { echo "bench: jq is not installed" >&2; exit 2; }
-cargo build --release --quiet --bin cfg-backup
+# BIN=PATH benchmarks another build (e.g. an older one, for a before/after).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet --bin cfg-backup
+    BIN=$PWD/target/release/cfg-backup
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cfg-backup-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

@@ -78,7 +78,8 @@ impl Sys {
             .arg(self.root())
             .args(args)
             .env_remove("CFG_BACKUP_STORE")
-            .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS");
+            .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS")
+            .env_remove("CFG_BACKUP_TEST_FAIL_BEFORE_RENAME");
         c
     }
 
@@ -436,6 +437,239 @@ fn restore_to_another_tree() {
 }
 
 #[test]
+fn restore_to_a_symlink_is_refused() {
+    let s = Sys::new("cfgb-to-link");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    // The side tree the admin names was swapped for a link to a real one.
+    let victim = s.dir.path().join("victim");
+    fs::create_dir_all(&victim).expect("mkdir");
+    let side = s.dir.path().join("side");
+    std::os::unix::fs::symlink(&victim, &side).expect("symlink");
+    for args in [
+        &["restore", "--to", side.to_str().expect("utf8")][..],
+        &["restore", "--dry-run", "--to", side.to_str().expect("utf8")][..],
+    ] {
+        let r = s.run(args);
+        r.expect_code(2);
+        assert!(r.stderr.contains("is a symlink"), "{r}");
+    }
+    assert_eq!(
+        fs::read_dir(&victim).expect("ls").count(),
+        0,
+        "nothing written through it"
+    );
+}
+
+#[test]
+fn directories_a_restore_creates_are_0755_whatever_the_umask() {
+    let s = Sys::new("cfgb-umask");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    // A hardened root umask.
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("umask 077; exec \"$0\" \"$@\"")
+        .arg(bin("cfg-backup"))
+        .arg("--store")
+        .arg(s.store())
+        .arg("--root")
+        .arg(s.root())
+        .arg("restore")
+        .env_remove("CFG_BACKUP_STORE");
+    run_cmd(c, None).expect_code(0);
+    let md = fs::metadata(s.at("/etc/ssh")).expect("recreated");
+    assert_eq!(md.permissions().mode() & 0o7777, 0o755);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+}
+
+#[test]
+fn a_store_directory_owned_by_someone_else_is_refused() {
+    if !is_root() {
+        eprintln!("SKIP: chown needs root");
+        return;
+    }
+    let s = Sys::new("cfgb-foreign-store");
+    // Another user prepared the (empty) directory the admin names.
+    fs::create_dir_all(s.store()).expect("mkdir");
+    std::os::unix::fs::chown(s.store(), Some(1234), Some(1234)).expect("chown");
+    let r = s.run(&["save", "/etc/ssh/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("owned by uid 1234"), "{r}");
+    assert_eq!(fs::read_dir(s.store()).expect("ls").count(), 0);
+}
+
+#[test]
+fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
+    let s = Sys::new("cfgb-undo-cmd");
+    s.run(&["save", "/etc/default/ssh", "/etc/ssh/sshd_config"])
+        .expect_code(0);
+    fs::write(s.at("/etc/default/ssh"), "edited").expect("write");
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    // An immutable file stops the restore after /etc/default/ssh.
+    let locked = s.at("/etc/ssh/sshd_config");
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&locked)
+            .status()
+            .is_ok_and(|st| st.success())
+    };
+    if !is_root() || !chattr("+i") {
+        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        return;
+    }
+    let r = s.run(&["restore"]);
+    assert!(chattr("-i"), "chattr -i");
+    r.expect_code(2);
+    assert_eq!(fs::read(s.at("/etc/default/ssh")).expect("read"), b"abc");
+    let undo = r.records()[0]["id"].as_str().expect("undo id").to_owned();
+    // The suggestion names the same store and root: run as printed, it
+    // puts back the tree it changed, not the live system.
+    let start = r.stderr.find("`cfg-backup ").expect("a command") + 1;
+    let end = start + r.stderr[start..].find('`').expect("closing quote");
+    let suggested = &r.stderr[start..end];
+    assert!(suggested.ends_with(&format!("restore {undo}")), "{r}");
+    assert!(suggested.contains(" --root "), "{r}");
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(suggested.replacen("cfg-backup", "\"$0\"", 1))
+        .arg(bin("cfg-backup"))
+        .env_remove("CFG_BACKUP_STORE");
+    run_cmd(sh, None).expect_code(0);
+    assert_eq!(fs::read(s.at("/etc/default/ssh")).expect("read"), b"edited");
+}
+
+#[test]
+fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
+    if !is_root() {
+        eprintln!("SKIP: chown needs root");
+        return;
+    }
+    let s = Sys::new("cfgb-suid");
+    let f = s.dir.write("root/etc/app/helper", "#!/bin/sh\n");
+    std::os::unix::fs::chown(&f, Some(1234), Some(1234)).expect("chown");
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o4750)).expect("chmod");
+    let stamp = "2020-01-02 03:04:05.123456789 +0000";
+    for p in [f.clone(), s.at("/etc/app")] {
+        let st = Command::new("touch")
+            .args(["-h", "-d", stamp])
+            .arg(&p)
+            .status()
+            .expect("touch");
+        assert!(st.success());
+    }
+    s.run(&["save", "/etc/app"]).expect_code(0);
+    // A patch replaces the helper: root-owned, plain mode, new content.
+    fs::remove_file(&f).expect("rm");
+    fs::write(&f, "#!/bin/sh\nexit 1\n").expect("write");
+    s.run(&["restore"]).expect_code(0);
+    let md = fs::symlink_metadata(&f).expect("stat");
+    assert_eq!(md.permissions().mode() & 0o7777, 0o4750);
+    assert_eq!((md.uid(), md.gid()), (1234, 1234));
+    assert_eq!((md.mtime(), md.mtime_nsec()), (1_577_934_245, 123_456_789));
+    let d = fs::metadata(s.at("/etc/app")).expect("stat");
+    assert_eq!((d.mtime(), d.mtime_nsec()), (1_577_934_245, 123_456_789));
+    assert_eq!(fs::read(&f).expect("read"), b"#!/bin/sh\n");
+}
+
+#[test]
+fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
+    let s = Sys::new("cfgb-ro-store");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let blobs = s.store().join("blobs");
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&blobs)
+            .status()
+            .is_ok_and(|st| st.success())
+    };
+    if !is_root() || !chattr("+i") {
+        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        return;
+    }
+    let r = s.run(&["restore"]);
+    assert!(chattr("-i"), "chattr -i");
+    r.expect_code(2);
+    assert!(r.stderr.contains("nothing was restored"), "{r}");
+    assert!(r.stderr.contains("--store DIR"), "{r}");
+    assert!(r.stderr.contains("--to DIR"), "{r}");
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"edited"
+    );
+    // What the message offers works: a side-by-side restore needs no undo.
+    let side = s.dir.path().join("side");
+    s.run(&["restore", "--to", side.to_str().expect("utf8")])
+        .expect_code(0);
+    assert_eq!(
+        fs::read(side.join("etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
+}
+
+#[test]
+fn the_text_view_of_a_restore_names_the_undo_command_for_the_same_tree() {
+    let s = Sys::new("cfgb-undo-text");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let r = s.run(&["restore", "--format", "text"]);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let first = out.lines().next().expect("a line");
+    assert!(
+        first.starts_with("saved the current state as backup "),
+        "{out}"
+    );
+    assert!(
+        first.contains(&format!("--root {} restore ", s.root().display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_setuid_file_restored_without_its_owner_loses_the_setuid_bit() {
+    let have_setpriv = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !is_root() || !have_setpriv {
+        eprintln!("SKIP: needs root (to make a root-owned setuid file) and setpriv");
+        return;
+    }
+    let d = Scratch::new("cfgb-suid-user");
+    let helper = d.write("src/helper", "#!/bin/sh\n");
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o4755)).expect("chmod");
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    // An unprivileged user saves it and restores it side by side: the
+    // copy is theirs, so it must not be setuid (it would run as them).
+    let as_nobody = |args: &[&OsStr]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin("cfg-backup"))
+            .arg("--store")
+            .arg(d.path().join("store"))
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    as_nobody(&[OsStr::new("save"), helper.as_os_str()]).expect_code(0);
+    let side = d.path().join("side");
+    let r = as_nobody(&[OsStr::new("restore"), OsStr::new("--to"), side.as_os_str()]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("no setuid or setgid bit"), "{r}");
+    let copy = side.join(helper.strip_prefix("/").expect("absolute"));
+    let md = fs::metadata(&copy).expect("restored");
+    assert_eq!(md.uid(), 65534);
+    assert_eq!(md.permissions().mode() & 0o7777, 0o755);
+}
+
+#[test]
 fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
     let s = Sys::new("cfgb-plant");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
@@ -500,10 +734,13 @@ fn leftovers_of_an_upgrade_are_reported() {
         .write("root/etc/ssh/sshd_config.dpkg-dist", "new default");
     s.dir.write("root/etc/default/ssh.ucf-dist", "x");
     s.dir.write("root/etc/init.d/ssh.rpmnew", "x");
+    // rm_conffile moved the admin's modified copy aside.
+    s.dir.write("root/etc/ssh/moduli.dpkg-bak", "x");
     let r = s.run(&["diff"]);
     r.expect_code(1);
     let ch = by_path(&r.records());
-    assert_eq!(ch.len(), 3, "{r}");
+    assert_eq!(ch.len(), 4, "{r}");
+    assert_eq!(ch["/etc/ssh/moduli.dpkg-bak"]["op"], "leftover");
     let l = &ch["/etc/ssh/sshd_config.dpkg-dist"];
     assert_eq!(l["op"], "leftover");
     assert_eq!(l["leftover_of"], "/etc/ssh/sshd_config");
@@ -514,6 +751,132 @@ fn leftovers_of_an_upgrade_are_reported() {
         t.contains("/etc/ssh/sshd_config.dpkg-dist: leftover of /etc/ssh/sshd_config"),
         "{t}"
     );
+}
+
+#[test]
+fn a_package_file_absent_at_save_that_exists_now_is_added() {
+    let s = Sys::new("cfgb-absent");
+    // The admin had deleted /etc/default/ssh; the patch brings it back.
+    fs::remove_file(s.at("/etc/default/ssh")).expect("rm");
+    let saved = s.run(&["save", "--package", "openssh-server"]);
+    saved.expect_code(0);
+    assert_eq!(
+        saved.records()[0]["absent"],
+        serde_json::json!(["/etc/default/ssh"])
+    );
+    s.run(&["diff"]).expect_code(0);
+    fs::write(s.at("/etc/default/ssh"), "new").expect("write");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let changes = by_path(&r.records());
+    assert_eq!(changes.len(), 1, "{r}");
+    assert_eq!(changes["/etc/default/ssh"]["op"], "added");
+    assert_eq!(changes["/etc/default/ssh"]["after"]["size"], 3);
+    let t = s.run(&["diff", "--format", "text", "/etc/default/ssh"]);
+    t.expect_code(1);
+    assert!(t.stdout_str().contains("/etc/default/ssh: added"), "{t}");
+    assert!(!t.stderr.contains("holds nothing"), "{t}");
+}
+
+#[test]
+fn a_directory_replaced_by_a_file_is_a_change_not_an_error() {
+    let s = Sys::new("cfgb-notdir");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    fs::write(s.at("/etc/ssh"), "a file now").expect("write");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch["/etc/ssh"]["op"], "changed");
+    assert_eq!(ch["/etc/ssh"]["after"]["type"], "file");
+    assert_eq!(ch["/etc/ssh/sshd_config"]["op"], "removed");
+    assert_eq!(ch["/etc/ssh/moduli"]["op"], "removed");
+    // A restore still refuses to put files below it.
+    let r = s.run(&["restore"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("etc/ssh"), "{r}");
+}
+
+#[test]
+fn a_conffile_an_upgrade_ships_new_is_added() {
+    let s = Sys::new("cfgb-new-conffile");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    s.run(&["diff"]).expect_code(0);
+    // The upgrade ships /etc/ssh/sshd_config.d/hardening.conf.
+    let status = STATUS.replace(
+        "/etc/ssh/moduli d41d8cd98f00b204e9800998ecf8427e obsolete\n",
+        "/etc/ssh/moduli d41d8cd98f00b204e9800998ecf8427e obsolete\n \
+         /etc/ssh/sshd_config.d/hardening.conf 0cc175b9c0f1b6a831c399e269772661\n",
+    );
+    assert_ne!(status, STATUS);
+    s.dir.write("root/var/lib/dpkg/status", status);
+    s.dir
+        .write("root/etc/ssh/sshd_config.d/hardening.conf", "a");
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let ch = by_path(&r.records());
+    assert_eq!(ch.len(), 1, "{r}");
+    let added = &ch["/etc/ssh/sshd_config.d/hardening.conf"];
+    assert_eq!(added["op"], "added");
+    assert_eq!(added["after"]["size"], 1);
+}
+
+#[test]
+fn a_relative_root_is_recorded_as_an_absolute_path() {
+    let s = Sys::new("cfgb-rel-root");
+    let mut c = Command::new(bin("cfg-backup"));
+    c.current_dir(s.dir.path())
+        .args(["--store", "store", "--root", "root", "save", "/etc/ssh"])
+        .env_remove("CFG_BACKUP_STORE");
+    let r = run_cmd(c, None);
+    r.expect_code(0);
+    let want = fs::canonicalize(s.root()).expect("canonical");
+    assert_eq!(r.records()[0]["root"], want.to_str().expect("utf8"));
+}
+
+#[test]
+fn a_conffile_whose_name_is_not_utf8_is_saved_byte_for_byte() {
+    let s = Sys::new("cfgb-latin1-conffile");
+    let mut status = STATUS.as_bytes().to_vec();
+    let at = STATUS.find("Description:").expect("stanza");
+    status.splice(
+        at..at,
+        b" /etc/caf\xe9.conf 0cc175b9c0f1b6a831c399e269772661\n"
+            .iter()
+            .copied(),
+    );
+    s.dir.write("root/var/lib/dpkg/status", &status);
+    fs::write(s.at("/etc").join(OsStr::from_bytes(b"caf\xe9.conf")), "a").expect("write");
+    let r = s.run(&["save", "--package", "openssh-server"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["absent"], serde_json::json!([]), "{r}");
+    let show = s.run(&["show"]).expect_code(0).records();
+    let want: Vec<Value> = b"/etc/caf\xe9.conf".iter().map(|&b| b.into()).collect();
+    let rec = show
+        .iter()
+        .find(|r| r["path"] == Value::Array(want.clone()))
+        .expect("the conffile, by its bytes");
+    assert_eq!(rec["origin"], "dpkg");
+    // md5("a"): as shipped.
+    assert_eq!(rec["modified"], false);
+}
+
+#[test]
+fn under_root_diff_does_not_compare_with_what_a_symlinked_parent_points_to() {
+    let s = Sys::new("cfgb-diff-link");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    // /etc/ssh of the mounted system became an absolute link: on the host
+    // it names another directory, which happens to hold the same file.
+    let host = s.dir.path().join("host-ssh");
+    fs::create_dir_all(&host).expect("mkdir");
+    fs::write(host.join("sshd_config"), "abc").expect("write");
+    fs::write(host.join("moduli"), "").expect("write");
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    std::os::unix::fs::symlink(&host, s.at("/etc/ssh")).expect("symlink");
+    let r = s.run(&["diff", "/etc/ssh/sshd_config"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("/etc/ssh is a symlink now"), "{r}");
 }
 
 #[test]
@@ -642,6 +1005,39 @@ fn a_save_killed_before_its_manifest_leaves_no_half_backup() {
         let n = e.expect("entry").file_name();
         assert!(n.as_bytes().ends_with(b".jsonl"), "{n:?}");
     }
+}
+
+#[test]
+fn a_restore_killed_while_writing_leaves_no_temporary_file() {
+    let s = Sys::new("cfgb-kill-restore");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
+    let mut c = s.cmd(&["restore"]);
+    c.env("CFG_BACKUP_TEST_FAIL_BEFORE_RENAME", "1")
+        .env_remove("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS");
+    let r = run_cmd(c, None);
+    assert_ne!(r.status, Some(0), "{r}");
+    assert!(r.stderr.contains("aborting before the rename"), "{r}");
+    // The old file is whole, and nothing half-named lies beside it (a
+    // directory such as /etc/logrotate.d reads every file in it).
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"edited"
+    );
+    let names: Vec<_> = fs::read_dir(s.at("/etc/ssh"))
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.as_bytes().starts_with(b".")),
+        "{names:?}"
+    );
+    // The restore can simply be run again.
+    s.run(&["restore"]).expect_code(0);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config")).expect("read"),
+        b"abc"
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `diff`: what changed since a backup, as `change` records (or unified
 //! diffs and plain sentences for people). A path is compared by type, mode,
 //! owner, size, content and symlink target; mtime alone is not a change.
-//! Files that appeared in a walked directory are `added`; files a package
+//! Files that appeared in a walked directory, or at a path the backup
+//! recorded as absent, are `added`; files a package
 //! upgrade leaves next to a saved file (`.dpkg-dist`, `.rpmnew`, ...) are
 //! `leftover`.
 
@@ -22,11 +23,14 @@ use crate::scan::{current, real};
 use crate::store::{Backup, Store};
 
 /// Suffixes package managers give the file they did not install over the
-/// admin's (or the admin's copy they moved away).
-pub const LEFTOVERS: [&str; 9] = [
+/// admin's (or the admin's copy they moved away: `.dpkg-bak` is where
+/// dpkg-maintscript-helper's rm_conffile and mv_conffile put a modified
+/// conffile).
+pub const LEFTOVERS: [&str; 10] = [
     ".dpkg-dist",
     ".dpkg-old",
     ".dpkg-new",
+    ".dpkg-bak",
     ".ucf-dist",
     ".ucf-old",
     ".ucf-new",
@@ -80,11 +84,16 @@ fn now_of(base: &Root, sys: &[u8], names: &mut Names) -> Result<Option<Entry>> {
 
 /// Compare a backup with the tree under `base`. `store_id` is the store's
 /// (dev, ino): a store inside a walked directory is no addition.
+///
+/// `owned_now` are the configuration files the backup's packages own now
+/// (an upgrade may ship new ones): those the backup does not hold and that
+/// exist are `added`, like the paths it recorded as absent.
 pub fn compute(
     backup: &Backup,
     base: &Root,
     filter: &[Vec<u8>],
     store_id: Option<(u64, u64)>,
+    owned_now: &[Vec<u8>],
 ) -> Result<Vec<Change>> {
     let mut names = Names::new(base);
     let saved: BTreeSet<&[u8]> = backup.entries.iter().map(|e| e.path.as_slice()).collect();
@@ -136,6 +145,30 @@ pub fn compute(
                     });
                 }
             }
+        }
+    }
+
+    // Paths that did not exist when the backup was made and do now, and
+    // package files the backup did not know of.
+    for p in backup
+        .absent
+        .iter()
+        .chain(owned_now)
+        .filter(|p| selected(p, filter))
+    {
+        if saved.contains(p.as_slice()) || reported.contains(p) {
+            continue;
+        }
+        if let Some(now) = now_of_lenient(base, p, &mut names)? {
+            reported.insert(p.clone());
+            changes.push(Change {
+                op: "added",
+                path: p.clone(),
+                before: None,
+                after: Some(now),
+                fields: Vec::new(),
+                leftover_of: None,
+            });
         }
     }
 
@@ -202,7 +235,14 @@ pub fn compute(
 fn now_of_lenient(base: &Root, sys: &[u8], names: &mut Names) -> Result<Option<Entry>> {
     match fs::symlink_metadata(real(base, sys)) {
         Ok(md) if FType::of(&md).is_none() => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         _ => now_of(base, sys, names),
     }
 }

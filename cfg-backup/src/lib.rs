@@ -273,8 +273,14 @@ fn cmd_save(
                 );
             }
             for f in p.files {
+                // Resolved like a path given on the command line: a
+                // conffile under a symlinked directory (/etc/nginx ->
+                // /srv/nginx) is saved where it lives, so a restore (which
+                // never passes through a symlink) can put it back, and a
+                // walk of the link's directory cannot put it below a
+                // symlink in the same manifest.
                 targets.push(Target {
-                    path: f.path,
+                    path: resolved_parent(f.path, root),
                     walk: false,
                     must_exist: false,
                     package: Some(p.name.clone()),
@@ -420,7 +426,8 @@ fn cmd_diff(
     let b = store.read(&id)?;
     for p in &paths {
         let known = b.entries.iter().any(|e| model::is_under(&e.path, p))
-            || b.walked.iter().any(|w| model::is_under(p, w));
+            || b.walked.iter().any(|w| model::is_under(p, w))
+            || b.absent.iter().any(|a| model::is_under(a, p));
         if !known {
             eprintln!(
                 "cfg-backup: backup {id} holds nothing at or below {}; nothing to compare there",
@@ -428,7 +435,8 @@ fn cmd_diff(
             );
         }
     }
-    let changes = diff::compute(&b, root, &paths, store.identity())?;
+    let owned_now = package_files_now(&b, root);
+    let changes = diff::compute(&b, root, &paths, store.identity(), &owned_now)?;
     for c in &changes {
         match format {
             Format::Json => out.record(&c.to_value(&id))?,
@@ -446,6 +454,26 @@ fn cmd_diff(
     })
 }
 
+/// The configuration files the packages of a backup own now, resolved as
+/// `save` resolves them. A package that is gone, or a database that cannot
+/// be read, adds nothing: the files the backup holds are compared anyway.
+fn package_files_now(b: &store::Backup, root: &Root) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(Value::Array(pkgs)) = b.header.get("packages") else {
+        return out;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for name in pkgs.iter().filter_map(|p| p.get("name")?.as_str()) {
+        if !seen.insert(name) {
+            continue;
+        }
+        for p in pkg::lookup(root, name).unwrap_or_default() {
+            out.extend(p.files.into_iter().map(|f| resolved_parent(f.path, root)));
+        }
+    }
+    out
+}
+
 fn cmd_restore(
     sm: &ArgMatches,
     dir: &Path,
@@ -458,8 +486,17 @@ fn cmd_restore(
     let id = store.resolve(id.as_deref())?;
     let b = store.read(&id)?;
     let dry_run = sm.get_flag("dry-run");
-    let dest_root = match sm.get_one::<PathBuf>("to") {
+    let to = sm.get_one::<PathBuf>("to");
+    let dest_root = match to {
         Some(to) => {
+            // Checked before anything is created: create_dir_all follows
+            // a symlink at the last component.
+            if fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Error::new(format!(
+                    "--to {}: is a symlink; refusing to restore through it (name the directory it points to, if that is what you mean)",
+                    to.display()
+                )));
+            }
             if !dry_run {
                 fs::create_dir_all(to).map_err(|e| Error::io(to, &e).context("--to"))?;
             }
@@ -494,7 +531,7 @@ fn cmd_restore(
         }
         return Ok(Status::Ok);
     };
-    let dest = Dest::new(dest_root)?;
+    let dest = Dest::new(dest_root, to.is_some())?;
     let steps = restore::plan(&store, &b, &dest, &entries)?;
     if dry_run {
         for s in &steps {
@@ -533,13 +570,16 @@ fn cmd_restore(
             },
         )
         .map_err(|e| {
-            e.context("saving the current state before the restore (nothing was restored)")
+            e.context(
+                "saving the current state before the restore (nothing was restored; the store must be writable and have room: copy it somewhere that is and pass --store DIR, or restore elsewhere with --to DIR)",
+            )
         })?;
         match format {
             Format::Json => out.record(&saved.header)?,
             Format::Text => out.line(&format!(
-                "saved the current state as backup {} (restore it to undo this restore)",
-                saved.id
+                "saved the current state as backup {} (`{}` undoes this restore)",
+                saved.id,
+                undo_command(sm, dir, root, to.map(PathBuf::as_path), &saved.id)
             ))?,
         }
         undo_id = Some(saved.id);
@@ -547,7 +587,8 @@ fn cmd_restore(
     let mut r = Restorer::new(&store, &dest);
     let stopped = |e: Error| match &undo_id {
         Some(u) => e.context(format!(
-            "restore stopped part-way (`cfg-backup restore {u}` puts back what it changed)"
+            "restore stopped part-way (`{}` puts back what it changed)",
+            undo_command(sm, dir, root, to.map(PathBuf::as_path), u)
         )),
         None => e.context("restore stopped part-way"),
     };
@@ -569,6 +610,39 @@ fn cmd_restore(
         eprintln!("{note}");
     }
     Ok(Status::Ok)
+}
+
+/// The command that restores undo backup `id` onto the same tree: the
+/// same store and the same --root or --to, or the suggestion would put the
+/// files back onto the live system.
+fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id: &str) -> String {
+    let mut cmd = String::from("cfg-backup");
+    let q = |p: &Path| shell_quote(&display(p.as_os_str().as_bytes()));
+    if sm.get_one::<PathBuf>("store").is_some() {
+        cmd.push_str(&format!(" --store {}", q(dir)));
+    }
+    if let (Some(base), None) = (root.base(), to) {
+        cmd.push_str(&format!(" --root {}", q(base)));
+    }
+    cmd.push_str(" restore");
+    if let Some(to) = to {
+        cmd.push_str(&format!(" --to {}", q(to)));
+    }
+    cmd.push(' ');
+    cmd.push_str(id);
+    cmd
+}
+
+/// A word as a POSIX shell reads it back.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 fn emit_restore(
@@ -612,5 +686,31 @@ fn emit_restore(
                 .unwrap_or_else(|| display_value(&bytes_value(&e.path)));
             out.line(&format!("{verb} {shown}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_paths_are_recorded_below_their_resolved_parents() {
+        let d = std::env::temp_dir().join(format!("cfg-backup-resolve-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(d.join("real")).expect("mkdir");
+        std::os::unix::fs::symlink("real", d.join("link")).expect("symlink");
+        let base = fs::canonicalize(&d).expect("canonical");
+        let sys = |rel: &str| {
+            let mut v = base.as_os_str().as_bytes().to_vec();
+            v.extend_from_slice(rel.as_bytes());
+            v
+        };
+        assert_eq!(
+            resolved_parent(sys("/link/nginx.conf"), &Root::live()),
+            sys("/real/nginx.conf")
+        );
+        // The last component stays as it is: a symlink is saved as one.
+        assert_eq!(resolved_parent(sys("/link"), &Root::live()), sys("/link"));
+        let _ = fs::remove_dir_all(&d);
     }
 }

@@ -101,7 +101,7 @@ impl Entry {
                 FType::Dir => None,
                 _ => Some(md.size()),
             },
-            mtime: Some((md.mtime(), md.mtime_nsec().clamp(0, 999_999_999) as u32)),
+            mtime: representable_mtime(md.mtime(), md.mtime_nsec()),
             sha256: None,
             target: None,
             package: None,
@@ -266,6 +266,18 @@ impl Entry {
     }
 }
 
+/// An mtime as the manifest can hold it: RFC 3339 has four-digit years,
+/// and tmpfs or btrfs keep times far outside them (`touch -d @-99999999999`).
+/// Such a time is `null` rather than a manifest that cannot be read back.
+pub fn representable_mtime(secs: i64, nsec: i64) -> Option<(i64, u32)> {
+    // 0000-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z
+    const FIRST: i64 = -62_167_219_200;
+    const LAST: i64 = 253_402_300_799;
+    (FIRST..=LAST)
+        .contains(&secs)
+        .then(|| (secs, nsec.clamp(0, 999_999_999) as u32))
+}
+
 /// `0644`-style mode string (four digits, so setuid bits show).
 pub fn mode_string(mode: u32) -> String {
     format!("{:04o}", mode & 0o7777)
@@ -411,6 +423,30 @@ mod tests {
             r.insert(field.into(), value);
             let e = Entry::from_record(&r, "b").expect_err(field);
             assert!(e.contains(why), "{field}: {e}");
+        }
+    }
+
+    #[test]
+    fn mtimes_outside_four_digit_years_are_null_and_the_rest_round_trip() {
+        assert_eq!(representable_mtime(-99_999_999_999, 0), None);
+        assert_eq!(representable_mtime(999_999_999_999, 0), None);
+        for (secs, nanos) in [
+            (-62_167_219_200, 0),
+            (253_402_300_799, 999_999_999),
+            (-1, 5),
+            (1_795_676_400, 5),
+        ] {
+            assert_eq!(
+                representable_mtime(secs, i64::from(nanos)),
+                Some((secs, nanos))
+            );
+            let mut e = sample();
+            e.mtime = Some((secs, nanos));
+            let v = e.to_value(Some("b"));
+            assert_eq!(
+                Entry::from_record(&as_map(v), "b").expect("readable").mtime,
+                Some((secs, nanos))
+            );
         }
     }
 

@@ -94,15 +94,28 @@ struct Stanza {
     arch: Option<String>,
     version: Option<String>,
     status: Option<String>,
-    conffiles: Vec<(String, String, Vec<String>)>,
+    /// `(path, md5, flags)`; the path as raw bytes.
+    conffiles: Vec<(Vec<u8>, String, Vec<String>)>,
 }
 
-fn parse_status(text: &str) -> Vec<Stanza> {
+/// Fields split on ASCII whitespace.
+fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The stanzas of a dpkg status file. Paths stay raw bytes (a conffile's
+/// name need not be UTF-8); the other fields are text.
+fn parse_status(data: &[u8]) -> Vec<Stanza> {
     let mut out = Vec::new();
     let mut cur = Stanza::default();
     let mut in_conffiles = false;
-    for line in text.lines() {
-        if line.trim().is_empty() {
+    for line in data.split(|&c| c == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
             if !cur.package.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
@@ -110,30 +123,28 @@ fn parse_status(text: &str) -> Vec<Stanza> {
             in_conffiles = false;
             continue;
         }
-        if line.starts_with([' ', '\t']) {
+        if line.starts_with(b" ") || line.starts_with(b"\t") {
             if in_conffiles {
-                let mut f = line.split_whitespace();
+                let mut f = words(line);
                 if let (Some(p), Some(m)) = (f.next(), f.next()) {
-                    cur.conffiles.push((
-                        p.to_owned(),
-                        m.to_owned(),
-                        f.map(str::to_owned).collect(),
-                    ));
+                    cur.conffiles
+                        .push((p.to_vec(), text(m), f.map(text).collect()));
                 }
             }
             continue;
         }
         in_conffiles = false;
-        let Some((k, v)) = line.split_once(':') else {
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
             continue;
         };
+        let (k, v) = (&line[..colon], text(&line[colon + 1..]));
         let v = v.trim();
         match k {
-            "Package" => cur.package = v.to_owned(),
-            "Architecture" => cur.arch = Some(v.to_owned()),
-            "Version" => cur.version = Some(v.to_owned()),
-            "Status" => cur.status = Some(v.to_owned()),
-            "Conffiles" => in_conffiles = true,
+            b"Package" => cur.package = v.to_owned(),
+            b"Architecture" => cur.arch = Some(v.to_owned()),
+            b"Version" => cur.version = Some(v.to_owned()),
+            b"Status" => cur.status = Some(v.to_owned()),
+            b"Conffiles" => in_conffiles = true,
             _ => {}
         }
     }
@@ -143,9 +154,9 @@ fn parse_status(text: &str) -> Vec<Stanza> {
     out
 }
 
-fn read_text(p: &Path) -> Result<Option<String>> {
+fn read_bytes(p: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(p) {
-        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(p, &e)),
     }
@@ -153,11 +164,11 @@ fn read_text(p: &Path) -> Result<Option<String>> {
 
 fn add(
     files: &mut BTreeMap<Vec<u8>, PkgFile>,
-    path: &str,
+    path: &[u8],
     shipped: Option<Shipped>,
     origin: &'static str,
 ) {
-    let Ok(p) = normalize(path.as_bytes()) else {
+    let Ok(p) = normalize(path) else {
         return;
     };
     let e = files.entry(p.clone()).or_insert(PkgFile {
@@ -184,8 +195,8 @@ fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
     let mut version = None;
 
     let status_path = root.path("/var/lib/dpkg/status");
-    if let Some(text) = read_text(&status_path)? {
-        for st in parse_status(&text) {
+    if let Some(data) = read_bytes(&status_path)? {
+        for st in parse_status(&data) {
             if st.package != pkg || (arch.is_some() && st.arch.as_deref() != arch) {
                 continue;
             }
@@ -233,13 +244,15 @@ fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
     }
     lists.sort();
     for l in lists {
-        let Some(text) = read_text(&l)? else { continue };
+        let Some(data) = read_bytes(&l)? else {
+            continue;
+        };
         known = true;
-        for line in text.lines() {
+        for line in data.split(|&c| c == b'\n') {
             // Lines are `/path` or, since dpkg 1.20.1, `flag /path`.
-            let mut w = line.split_whitespace().collect::<Vec<_>>();
+            let mut w = words(line).collect::<Vec<_>>();
             let Some(path) = w.pop() else { continue };
-            let origin = if w.contains(&"remove-on-upgrade") {
+            let origin = if w.contains(&&b"remove-on-upgrade"[..]) {
                 "dpkg-remove-on-upgrade"
             } else {
                 "dpkg"
@@ -250,19 +263,19 @@ fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
 
     // ucf: registry says whose the file is, hashfile what was shipped.
     let mut hashes = BTreeMap::new();
-    if let Some(text) = read_text(&root.path("/var/lib/ucf/hashfile"))? {
-        for line in text.lines() {
-            let mut f = line.split_whitespace();
+    if let Some(data) = read_bytes(&root.path("/var/lib/ucf/hashfile"))? {
+        for line in data.split(|&c| c == b'\n') {
+            let mut f = words(line);
             if let (Some(m), Some(p)) = (f.next(), f.next()) {
-                hashes.insert(p.to_owned(), m.to_owned());
+                hashes.insert(p.to_vec(), text(m));
             }
         }
     }
-    if let Some(text) = read_text(&root.path("/var/lib/ucf/registry"))? {
-        for line in text.lines() {
-            let mut f = line.split_whitespace();
+    if let Some(data) = read_bytes(&root.path("/var/lib/ucf/registry"))? {
+        for line in data.split(|&c| c == b'\n') {
+            let mut f = words(line);
             if let (Some(p), Some(path)) = (f.next(), f.next()) {
-                if p == pkg || p == name {
+                if p == pkg.as_bytes() || p == name.as_bytes() {
                     known = true;
                     let shipped = hashes.get(path).and_then(|m| Shipped::parse(m));
                     add(&mut files, path, shipped, "ucf");
@@ -311,7 +324,7 @@ fn parse_rpm_files(listing: &str) -> Vec<PkgFile> {
         let mut f = line.splitn(3, '\t');
         if let (Some(flags), Some(digest), Some(path)) = (f.next(), f.next(), f.next()) {
             if flags.contains('c') {
-                add(&mut files, path, Shipped::parse(digest), "rpm");
+                add(&mut files, path.as_bytes(), Shipped::parse(digest), "rpm");
             }
         }
     }

@@ -4,11 +4,12 @@
 //! Every directory on the way is opened relative to its parent with
 //! O_NOFOLLOW|O_DIRECTORY, one component at a time, so a symlink planted in
 //! a parent directory (`/etc/ssh -> /root/.ssh`) stops the restore instead
-//! of redirecting it. Each file is written to a temporary file in its final
-//! directory, owned, chmodded and timestamped through its descriptor,
-//! fsynced, and renamed over the old one: a crash leaves the old file or
-//! the new one. Before anything is overwritten, the current state of the
-//! paths about to change is saved as a new backup, so a restore can be
+//! of redirecting it. Each file is written to an unnamed (O_TMPFILE) file
+//! in its final directory, owned, chmodded and timestamped through its
+//! descriptor, fsynced, then linked under a temporary name and renamed over
+//! the old one: a crash leaves the old file or the new one, and no stray
+//! file. Before anything is overwritten, the current state of the paths
+//! about to change is saved as a new backup, so a restore can be
 //! undone with another restore.
 
 use std::ffi::OsStr;
@@ -26,7 +27,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, renameat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstatat, futimens, mkdirat, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
-use nix::unistd::{fchown, fchownat, fsync, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
+use nix::unistd::{fchown, fchownat, fsync, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 
 use crate::md5::hex;
@@ -75,18 +76,27 @@ pub struct Dest {
 }
 
 impl Dest {
-    pub fn new(root: Root) -> Result<Dest> {
+    /// The destination `root`. With `nofollow` (`--to DIR`) the directory
+    /// itself must not be a symlink: a link planted under the name the
+    /// admin typed would send every restored file elsewhere.
+    pub fn new(root: Root, nofollow: bool) -> Result<Dest> {
         let base = root
             .base()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let fd = openat(
-            nix::fcntl::AT_FDCWD,
-            base.as_path(),
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::io(&base, &io::Error::from(e)))?;
+        let mut flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        if nofollow {
+            flags |= OFlag::O_NOFOLLOW;
+        }
+        let fd = openat(nix::fcntl::AT_FDCWD, base.as_path(), flags, Mode::empty()).map_err(
+            |e| match e {
+                Errno::ELOOP | Errno::ENOTDIR if nofollow && is_symlink(&base) => Error::new(format!(
+                    "--to {}: is a symlink; refusing to restore through it (name the directory it points to, if that is what you mean)",
+                    base.display()
+                )),
+                e => Error::io(&base, &io::Error::from(e)),
+            },
+        )?;
         Ok(Dest { base, root, fd })
     }
 
@@ -96,7 +106,8 @@ impl Dest {
     }
 
     /// The directory holding `sys`, opened without following any symlink
-    /// below the destination. Missing directories are created (0755) when
+    /// below the destination. Missing directories are created (0755, not
+    /// subject to the umask) when
     /// `create`, else `None` comes back.
     fn parent(&self, sys: &[u8], create: bool) -> Result<Option<OwnedFd>> {
         let comps: Vec<&[u8]> = sys[1..].split(|&c| c == b'/').collect();
@@ -109,12 +120,21 @@ impl Dest {
             dir = match openat(&dir, name, flags, Mode::empty()) {
                 Ok(fd) => fd,
                 Err(Errno::ENOENT) if create => {
-                    match mkdirat(&dir, name, Mode::from_bits_truncate(0o755)) {
-                        Ok(()) | Err(Errno::EEXIST) => {}
+                    let made = match mkdirat(&dir, name, Mode::from_bits_truncate(0o755)) {
+                        Ok(()) => true,
+                        Err(Errno::EEXIST) => false,
                         Err(e) => return Err(Error::io(&walked, &io::Error::from(e))),
+                    };
+                    let fd = openat(&dir, name, flags, Mode::empty())
+                        .map_err(|e| refuse(&walked, &dir, name, e))?;
+                    // 0755 whatever the umask: a root umask of 077 must
+                    // not leave a recreated /etc/ssh unreadable to ssh
+                    // clients run by users.
+                    if made {
+                        fchmod(&fd, Mode::from_bits_truncate(0o755))
+                            .map_err(|e| Error::io(&walked, &io::Error::from(e)))?;
                     }
-                    openat(&dir, name, flags, Mode::empty())
-                        .map_err(|e| refuse(&walked, &dir, name, e))?
+                    fd
                 }
                 Err(Errno::ENOENT) => return Ok(None),
                 Err(e) => return Err(refuse(&walked, &dir, name, e)),
@@ -143,6 +163,32 @@ fn refuse(walked: &Path, dir: &OwnedFd, name: &OsStr, e: Errno) -> Error {
     } else {
         Error::io(walked, &io::Error::from(e))
     }
+}
+
+/// Environment variable of a test-only fault point: when set, `restore`
+/// aborts after the first file is written and synced, before it has a
+/// name, as a crash or `kill -9` there would.
+pub const RESTORE_FAULT_ENV: &str = "CFG_BACKUP_TEST_FAIL_BEFORE_RENAME";
+
+/// Give an O_TMPFILE file the name `name` in `dir`: by its descriptor
+/// (AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH), else through
+/// /proc/self/fd.
+fn link_anonymous(f: &File, dir: &OwnedFd, name: &str) -> nix::Result<()> {
+    use std::os::fd::AsRawFd;
+    match linkat(f, "", dir, name, AtFlags::AT_EMPTY_PATH) {
+        Err(Errno::EPERM | Errno::ENOENT) => linkat(
+            nix::fcntl::AT_FDCWD,
+            format!("/proc/self/fd/{}", f.as_raw_fd()).as_str(),
+            dir,
+            name,
+            AtFlags::AT_SYMLINK_FOLLOW,
+        ),
+        other => other,
+    }
+}
+
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 fn last(sys: &[u8]) -> &OsStr {
@@ -245,28 +291,63 @@ impl<'a> Restorer<'a> {
         match e.ftype {
             FType::File => {
                 let tmp = self.temp_name();
-                let fd = openat(
+                // An anonymous file (O_TMPFILE) gets a name only once it is
+                // whole, owned and synced, so a restore killed while it
+                // writes leaves nothing in /etc/logrotate.d and the like.
+                // Where the file system has no O_TMPFILE, a named temporary.
+                let anon = openat(
                     &parent,
-                    tmp.as_str(),
-                    OFlag::O_WRONLY
-                        | OFlag::O_CREAT
-                        | OFlag::O_EXCL
-                        | OFlag::O_NOFOLLOW
-                        | OFlag::O_CLOEXEC,
+                    ".",
+                    OFlag::O_WRONLY | OFlag::O_TMPFILE | OFlag::O_CLOEXEC,
                     Mode::from_bits_truncate(0o600),
-                )
-                .map_err(io_err)?;
+                );
+                let (fd, named) = match anon {
+                    Ok(fd) => (fd, false),
+                    Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => {
+                        let fd = openat(
+                            &parent,
+                            tmp.as_str(),
+                            OFlag::O_WRONLY
+                                | OFlag::O_CREAT
+                                | OFlag::O_EXCL
+                                | OFlag::O_NOFOLLOW
+                                | OFlag::O_CLOEXEC,
+                            Mode::from_bits_truncate(0o600),
+                        )
+                        .map_err(io_err)?;
+                        (fd, true)
+                    }
+                    Err(err) => return Err(io_err(err)),
+                };
                 let mut f = File::from(fd);
+                let mut linked = named;
                 let res = self.fill(&mut f, e).and_then(|()| {
-                    self.own(&f, None, e)?;
-                    fchmod(&f, Mode::from_bits_truncate(e.mode)).map_err(io_err)?;
+                    // A setuid or setgid file whose owner could not be set
+                    // would run as the restoring user: those bits are
+                    // dropped then, as cp -p drops them.
+                    let mode = if self.own(&f, None, e)? {
+                        e.mode
+                    } else {
+                        e.mode & !0o6000
+                    };
+                    fchmod(&f, Mode::from_bits_truncate(mode)).map_err(io_err)?;
                     if let Some(t) = e.mtime {
                         futimens(&f, &TimeSpec::UTIME_NOW, &timespec(t)).map_err(io_err)?;
                     }
                     f.sync_all().map_err(|err| Error::io(&real, &err))?;
+                    if std::env::var_os(RESTORE_FAULT_ENV).is_some() {
+                        eprintln!(
+                            "cfg-backup: {RESTORE_FAULT_ENV} is set: aborting before the rename"
+                        );
+                        std::process::abort();
+                    }
+                    if !linked {
+                        link_anonymous(&f, &parent, tmp.as_str()).map_err(io_err)?;
+                        linked = true;
+                    }
                     renameat(&parent, tmp.as_str(), &parent, name).map_err(io_err)
                 });
-                if res.is_err() {
+                if res.is_err() && linked {
                     let _ = unlinkat(&parent, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
                 }
                 res?;
@@ -276,7 +357,7 @@ impl<'a> Restorer<'a> {
                 let target = OsStr::from_bytes(e.target.as_deref().unwrap_or_default());
                 symlinkat(target, &parent, tmp.as_str()).map_err(io_err)?;
                 let res = (|| {
-                    self.own(&parent, Some(tmp.as_str()), e)?;
+                    let _ = self.own(&parent, Some(tmp.as_str()), e)?;
                     if let Some(t) = e.mtime {
                         utimensat(
                             &parent,
@@ -305,7 +386,7 @@ impl<'a> Restorer<'a> {
                     }
                     Err(err) => return Err(refuse(&real, &parent, name, err)),
                 };
-                self.own(&fd, None, e)?;
+                let _ = self.own(&fd, None, e)?;
                 // Mode and mtime are set last: restoring its children
                 // changes the mtime, and a read-only mode would stop them.
                 self.dirs.push(e.clone());
@@ -347,17 +428,18 @@ impl<'a> Restorer<'a> {
     /// Set owner and group by numeric id (the ids of the system the backup
     /// came from). Without the privilege to do so the file keeps the
     /// restoring user's ids, and that is reported once at the end.
-    fn own<Fd: AsFd>(&mut self, fd: Fd, name: Option<&str>, e: &Entry) -> Result<()> {
+    /// True when the owner and group were set.
+    fn own<Fd: AsFd>(&mut self, fd: Fd, name: Option<&str>, e: &Entry) -> Result<bool> {
         let (u, g) = (Some(Uid::from_raw(e.uid)), Some(Gid::from_raw(e.gid)));
         let res = match name {
             None => fchown(fd, u, g),
             Some(n) => fchownat(fd, n, u, g, AtFlags::AT_SYMLINK_NOFOLLOW),
         };
         match res {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(Errno::EPERM) => {
                 self.owners_kept.push(e.path.clone());
-                Ok(())
+                Ok(false)
             }
             Err(err) => Err(Error::io(&self.dest.real(&e.path), &io::Error::from(err))),
         }
@@ -413,7 +495,7 @@ fn timespec((s, n): (i64, u32)) -> TimeSpec {
 pub fn owners_note(kept: &[Vec<u8>]) -> Option<String> {
     (!kept.is_empty()).then(|| {
         format!(
-            "cfg-backup: {} path(s) keep the restoring user as owner, e.g. {} (restoring owners needs root)",
+            "cfg-backup: {} path(s) keep the restoring user as owner, and files among them no setuid or setgid bit, e.g. {} (restoring owners needs root)",
             kept.len(),
             display(&kept[0])
         )

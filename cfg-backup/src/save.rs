@@ -63,6 +63,8 @@ pub struct Saved {
 }
 
 enum Failure {
+    /// The path vanished between readdir and open: nothing to save.
+    Gone,
     /// The source could not be read: skippable with --keep-going.
     Source(Vec<u8>, String),
     /// The store could not be written: always fatal.
@@ -119,6 +121,13 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
     }
 
     let entries: Vec<Entry> = s.entries.into_values().collect();
+    // A path found below a symlink it also saved (a directory swapped for a
+    // link while the save ran) would make the whole manifest unreadable.
+    if let Some((_, why)) = crate::store::nesting_problem(&entries) {
+        return Err(Error::new(format!(
+            "{why}: the tree changed while it was saved; nothing was saved, run the save again"
+        )));
+    }
     let bytes: u64 = entries
         .iter()
         .filter(|e| e.ftype == FType::File)
@@ -132,7 +141,11 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
             "label": meta.label,
             "undo_of": meta.undo_of,
             "host": root.hostname(),
-            "root": root.base().map(|b| bytes_value(b.as_os_str().as_bytes())),
+            // Absolute: `--root mnt` means nothing from another directory.
+            "root": root.base().map(|b| {
+                let abs = std::path::absolute(b).unwrap_or_else(|_| b.to_path_buf());
+                bytes_value(abs.as_os_str().as_bytes())
+            }),
             "paths": meta.walked.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
             "packages": meta.packages,
             "files": entries.len(),
@@ -195,7 +208,7 @@ impl Saver<'_> {
             return Ok(());
         }
         let walk = t.walk && md.is_dir();
-        if let Err(f) = self.one(&t.path, &md, t) {
+        if let Err(f) = self.one(&t.path, Some(&md), t) {
             return self.fail(f);
         }
         if walk {
@@ -209,21 +222,12 @@ impl Saver<'_> {
     /// such a path is not read. On the live system the admin's symlinks
     /// are the system's own and are followed.
     fn symlinked_parent(&self, sys: &[u8]) -> Option<String> {
-        if self.root.is_live() {
-            return None;
-        }
-        for (i, _) in sys.iter().enumerate().skip(1).filter(|(_, &c)| c == b'/') {
-            let parent = &sys[..i];
-            if fs::symlink_metadata(real(self.root, parent))
-                .is_ok_and(|m| m.file_type().is_symlink())
-            {
-                return Some(format!(
-                    "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
-                    display(parent)
-                ));
-            }
-        }
-        None
+        crate::scan::symlinked_parent(self.root, sys).map(|parent| {
+            format!(
+                "its parent {} is a symlink, which under --root would be followed outside the tree; save the path it points to instead",
+                display(&parent)
+            )
+        })
     }
 
     fn is_store(&self, md: &Metadata) -> bool {
@@ -233,6 +237,7 @@ impl Saver<'_> {
 
     fn fail(&mut self, f: Failure) -> Result<()> {
         match f {
+            Failure::Gone => Ok(()),
             Failure::Store(e) => Err(e),
             Failure::Source(p, why) if self.keep_going => {
                 self.skipped.push((p, why));
@@ -257,29 +262,38 @@ impl Saver<'_> {
                     continue;
                 }
             };
+            // The type readdir reports (d_type) spares a regular file the
+            // lstat: it is opened O_NOFOLLOW and fstat'ed anyway.
             let mut names = Vec::new();
             for ent in rd {
                 match ent {
-                    Ok(ent) => names.push(ent.file_name().into_vec()),
+                    Ok(ent) => {
+                        let is_file = ent.file_type().is_ok_and(|t| t.is_file());
+                        names.push((ent.file_name().into_vec(), is_file));
+                    }
                     Err(e) => self.fail(Failure::Source(d.clone(), describe_io(&e)))?,
                 }
             }
             names.sort();
             let mut subdirs = Vec::new();
-            for n in names {
+            for (n, is_file) in names {
                 let mut child = d.clone();
                 child.push(b'/');
                 child.extend_from_slice(&n);
                 if self.entries.contains_key(&child) {
                     continue;
                 }
-                let md = match fs::symlink_metadata(real(self.root, &child)) {
-                    Ok(m) => m,
-                    // Gone since readdir: nothing to save.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => {
-                        self.fail(Failure::Source(child, describe_io(&e)))?;
-                        continue;
+                let md = if is_file {
+                    None
+                } else {
+                    match fs::symlink_metadata(real(self.root, &child)) {
+                        Ok(m) => Some(m),
+                        // Gone since readdir: nothing to save.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        Err(e) => {
+                            self.fail(Failure::Source(child, describe_io(&e)))?;
+                            continue;
+                        }
                     }
                 };
                 let t = Target {
@@ -290,13 +304,13 @@ impl Saver<'_> {
                     shipped: None,
                     origin,
                 };
-                if self.is_store(&md) {
+                if md.as_ref().is_some_and(|m| self.is_store(m)) {
                     continue;
                 }
-                let is_dir = md.is_dir();
-                match self.one(&child, &md, &t) {
+                let is_dir = md.as_ref().is_some_and(Metadata::is_dir);
+                match self.one(&child, md.as_ref(), &t) {
                     Ok(()) if is_dir => subdirs.push(child),
-                    Ok(()) => {}
+                    Ok(()) | Err(Failure::Gone) => {}
                     Err(f) => self.fail(f)?,
                 }
             }
@@ -306,27 +320,52 @@ impl Saver<'_> {
         Ok(())
     }
 
-    /// Record one path (and store its content).
-    fn one(&mut self, sys: &[u8], md: &Metadata, t: &Target) -> std::result::Result<(), Failure> {
-        let Some(ftype) = FType::of(md) else {
-            self.special.push(sys.to_vec());
-            return Ok(());
+    /// Record one path (and store its content). `md` is its lstat; `None`
+    /// for a regular file as readdir reported it (not lstat'ed; gone by
+    /// now is [`Failure::Gone`]).
+    fn one(
+        &mut self,
+        sys: &[u8],
+        md: Option<&Metadata>,
+        t: &Target,
+    ) -> std::result::Result<(), Failure> {
+        let ftype = match md {
+            None => FType::File,
+            Some(md) => match FType::of(md) {
+                Some(f) => f,
+                None => {
+                    self.special.push(sys.to_vec());
+                    return Ok(());
+                }
+            },
         };
         let p = real(self.root, sys);
         let src = |e: io::Error| Failure::Source(sys.to_vec(), describe_io(&e));
         let mut e = match ftype {
-            FType::Dir => Entry::from_metadata(sys.to_vec(), ftype, md, &mut self.names),
-            FType::Symlink => {
+            FType::Dir | FType::Symlink => {
+                let Some(md) = md else {
+                    return Err(Failure::Gone);
+                };
                 let mut e = Entry::from_metadata(sys.to_vec(), ftype, md, &mut self.names);
-                e.target = Some(fs::read_link(&p).map_err(src)?.into_os_string().into_vec());
+                if ftype == FType::Symlink {
+                    e.target = Some(fs::read_link(&p).map_err(src)?.into_os_string().into_vec());
+                }
                 e
             }
             FType::File => {
-                let (mut f, md) = open_regular(&p).map_err(src)?;
+                let (mut f, md) = match open_regular(&p) {
+                    Ok(v) => v,
+                    Err(e) if md.is_none() && e.kind() == io::ErrorKind::NotFound => {
+                        return Err(Failure::Gone)
+                    }
+                    Err(e) => return Err(src(e)),
+                };
                 let mut e = Entry::from_metadata(sys.to_vec(), ftype, &md, &mut self.names);
                 let (sha, md5, size) = if md.len() <= IN_MEMORY {
-                    let mut data = Vec::with_capacity(md.len() as usize);
-                    f.read_to_end(&mut data).map_err(src)?;
+                    // Read through a plain `Read`: File's own read_to_end
+                    // asks fstat and lseek for a size fstat gave already.
+                    let mut data = Vec::with_capacity(md.len() as usize + 1);
+                    PlainRead(&mut f).read_to_end(&mut data).map_err(src)?;
                     let sha = sha256_hex(&data);
                     let md5 = if t.shipped.is_some() {
                         let mut m = Md5::new();
@@ -358,6 +397,15 @@ impl Saver<'_> {
         e.origin = Some(t.origin.to_owned());
         self.entries.insert(sys.to_vec(), e);
         Ok(())
+    }
+}
+
+/// A reader with only `read`, so `read_to_end` is the generic loop.
+struct PlainRead<'a>(&'a mut fs::File);
+
+impl Read for PlainRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
     }
 }
 

@@ -46,13 +46,48 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
+/// Under --root, the first parent of `sys` that is a symlink: the host
+/// would follow it, an absolute one out of the tree. `None` on the live
+/// system, whose symlinks are its own.
+pub fn symlinked_parent(base: &Root, sys: &[u8]) -> Option<Vec<u8>> {
+    if base.is_live() {
+        return None;
+    }
+    sys.iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, &c)| c == b'/')
+        .map(|(i, _)| &sys[..i])
+        .find(|parent| {
+            fs::symlink_metadata(real(base, parent)).is_ok_and(|m| m.file_type().is_symlink())
+        })
+        .map(<[u8]>::to_vec)
+}
+
 /// The path as it is now, or `None` when it does not exist. Regular files
 /// are hashed; special files come back as an error (nothing to compare).
+///
+/// Under --root a path below a symlinked directory is an error rather than
+/// whatever the host has where the link points.
 pub fn current(base: &Root, sys: &[u8], names: &mut Names) -> io::Result<Option<Entry>> {
+    if let Some(parent) = symlinked_parent(base, sys) {
+        return Err(io::Error::other(format!(
+            "its parent {} is a symlink now, which under --root would be followed outside the tree; look at the path it points to",
+            common::bytes::display(&parent)
+        )));
+    }
     let p = real(base, sys);
     let md = match fs::symlink_metadata(&p) {
         Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        // ENOTDIR: a parent is no longer a directory, so the path is gone.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let Some(ftype) = FType::of(&md) else {

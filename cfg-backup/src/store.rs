@@ -36,6 +36,10 @@ pub const IN_MEMORY: u64 = 8 << 20;
 /// Where backups live.
 pub struct Store {
     dir: PathBuf,
+    /// Blob names present (listed once, at the first write, plus those
+    /// written since): a content not in it is written without first
+    /// failing to open it, one syscall less per new blob.
+    known: std::cell::RefCell<Option<std::collections::HashSet<String>>>,
 }
 
 /// One backup read back from its manifest, validated.
@@ -44,6 +48,9 @@ pub struct Backup {
     pub header: Map<String, Value>,
     /// The directories that were walked (for `diff` to find added files).
     pub walked: Vec<Vec<u8>>,
+    /// Paths that were to be saved but did not exist (package files the
+    /// admin deleted; for an undo backup, paths the restore created).
+    pub absent: Vec<Vec<u8>>,
     pub entries: Vec<Entry>,
 }
 
@@ -77,6 +84,7 @@ impl Store {
     pub fn create(dir: &Path) -> Result<Store> {
         let s = Store {
             dir: dir.to_path_buf(),
+            known: Default::default(),
         };
         match fs::symlink_metadata(dir) {
             Ok(_) if s.backups().is_dir() => {}
@@ -105,6 +113,18 @@ impl Store {
                 .create(&d)
                 .map_err(|e| Error::io(&d, &e).context("creating the backup store"))?;
             let md = fs::metadata(&d).map_err(|e| Error::io(&d, &e))?;
+            // Whoever owns a store directory can rename, swap or plant
+            // what is in it (a symlink for a blob, a fifo): only ours is
+            // written to.
+            let me = nix::unistd::geteuid().as_raw();
+            if std::os::unix::fs::MetadataExt::uid(&md) != me {
+                return Err(Error::new(format!(
+                    "--store {}: {} is owned by uid {}, not by uid {me}; a store must be private: name a directory of your own",
+                    dir.display(),
+                    d.display(),
+                    std::os::unix::fs::MetadataExt::uid(&md)
+                )));
+            }
             if md.permissions().mode() & 0o777 != 0o700 {
                 fs::set_permissions(&d, fs::Permissions::from_mode(0o700))
                     .map_err(|e| Error::io(&d, &e).context("making the store private"))?;
@@ -117,6 +137,7 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Option<Store>> {
         let s = Store {
             dir: dir.to_path_buf(),
+            known: Default::default(),
         };
         match fs::metadata(s.backups()) {
             Ok(m) if m.is_dir() => Ok(Some(s)),
@@ -172,9 +193,11 @@ impl Store {
     /// tampering) is replaced by the good copy. True when written.
     pub fn put_bytes(&self, sha256: &str, data: &[u8]) -> Result<bool> {
         let path = self.blob_path(sha256);
-        if let Ok(existing) = fs::read(&path) {
-            if existing == data {
-                return Ok(false);
+        if self.is_known(sha256)? {
+            if let Ok(existing) = fs::read(&path) {
+                if existing == data {
+                    return Ok(false);
+                }
             }
         }
         let (tmp, mut f) = self.temp_in(&self.blobs())?;
@@ -184,7 +207,25 @@ impl Store {
         }
         drop(f);
         self.publish(&tmp, &path)?;
+        self.remember(sha256);
         Ok(true)
+    }
+
+    /// True when a blob of that name may exist. The listing is read once;
+    /// a blob another save adds meanwhile is simply written again (same
+    /// content, atomically renamed over).
+    fn is_known(&self, sha256: &str) -> Result<bool> {
+        let mut known = self.known.borrow_mut();
+        if known.is_none() {
+            *known = Some(self.blob_names()?.into_iter().collect());
+        }
+        Ok(known.as_ref().is_some_and(|k| k.contains(sha256)))
+    }
+
+    fn remember(&self, sha256: &str) {
+        if let Some(k) = self.known.borrow_mut().as_mut() {
+            k.insert(sha256.to_owned());
+        }
     }
 
     /// Stream a large file into the store; its SHA-256, MD5 and byte
@@ -224,6 +265,7 @@ impl Store {
             let _ = fs::remove_file(&tmp);
         } else {
             self.publish(&tmp, &path)?;
+            self.remember(&sha);
         }
         Ok(Ok((sha, md5, total)))
     }
@@ -233,12 +275,10 @@ impl Store {
     fn temp_in(&self, dir: &Path) -> Result<(PathBuf, File)> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id);
         loop {
-            let tmp = dir.join(format!(
-                ".tmp.{}.{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
+            let tmp = dir.join(format!(".tmp.{pid}.{}", N.fetch_add(1, Ordering::Relaxed)));
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -386,22 +426,22 @@ impl Store {
     pub fn read(&self, id: &str) -> Result<Backup> {
         let mut recs = self.records(id)?;
         let name = recs.name().to_owned();
-        let (header, walked) = match recs.next_record()? {
+        let (header, (walked, absent)) = match recs.next_record()? {
             Some((line, rec)) => {
-                let walked = check_header(&rec, id).map_err(|w| Error::at(&name, line, w))?;
-                (rec, walked)
+                let lists = check_header(&rec, id).map_err(|w| Error::at(&name, line, w))?;
+                (rec, lists)
             }
             None => return Err(Error::at(&name, 1, "empty manifest")),
         };
         let mut entries: Vec<Entry> = Vec::new();
         let mut lines = Vec::new();
-        let mut types = std::collections::HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         let mut last_line = 1;
         while let Some((line, rec)) = recs.next_record()? {
             last_line = line;
             let e = Entry::from_record(&rec, id)
                 .map_err(|w| Error::at(&name, line, format!("{w}; refusing this manifest")))?;
-            if types.insert(e.path.clone(), e.ftype).is_some() {
+            if !seen.insert(e.path.clone()) {
                 return Err(Error::at(
                     &name,
                     line,
@@ -411,31 +451,13 @@ impl Store {
             lines.push(line);
             entries.push(e);
         }
-        // Nothing may lie below a symlink or a file of the same backup: a
-        // restore would create the symlink, then be steered through it.
-        for (e, line) in entries.iter().zip(&lines) {
-            for (i, _) in e
-                .path
-                .iter()
-                .enumerate()
-                .skip(1)
-                .filter(|(_, &c)| c == b'/')
-            {
-                if let Some(t) = types.get(&e.path[..i]) {
-                    if *t != crate::model::FType::Dir {
-                        return Err(Error::at(
-                            &name,
-                            *line,
-                            format!(
-                                "path {} lies below {}, which the backup holds as a {}; refusing this manifest",
-                                e.shown(),
-                                common::bytes::display(&e.path[..i]),
-                                t.name()
-                            ),
-                        ));
-                    }
-                }
-            }
+        if let Some((k, why)) = nesting_problem(&entries) {
+            let line = lines.get(k).copied().unwrap_or(last_line);
+            return Err(Error::at(
+                &name,
+                line,
+                format!("{why}; refusing this manifest"),
+            ));
         }
         let want = header.get("files").and_then(Value::as_u64);
         if want != Some(entries.len() as u64) {
@@ -454,6 +476,7 @@ impl Store {
             id: id.to_owned(),
             header,
             walked,
+            absent,
             entries,
         })
     }
@@ -497,8 +520,48 @@ impl Store {
     }
 }
 
-/// Validate a `backup` record; returns its walked directories.
-fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
+/// The first entry that lies below a symlink or a file of the same backup,
+/// and why that is refused: a restore would create the symlink, then be
+/// steered through it. `save` checks what it is about to publish with the
+/// same rule `read` applies, so it never writes a manifest it would refuse.
+pub fn nesting_problem(entries: &[Entry]) -> Option<(usize, String)> {
+    let types: std::collections::HashMap<&[u8], crate::model::FType> = entries
+        .iter()
+        .map(|e| (e.path.as_slice(), e.ftype))
+        .collect();
+    for (k, e) in entries.iter().enumerate() {
+        for (i, _) in e
+            .path
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, &c)| c == b'/')
+        {
+            match types.get(&e.path[..i]) {
+                Some(t) if *t != crate::model::FType::Dir => {
+                    return Some((
+                        k,
+                        format!(
+                            "path {} lies below {}, which the backup holds as a {}",
+                            e.shown(),
+                            common::bytes::display(&e.path[..i]),
+                            t.name()
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// System paths, raw bytes.
+type Paths = Vec<Vec<u8>>;
+
+/// Validate a `backup` record; returns its walked directories and the
+/// paths it found absent.
+fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<(Paths, Paths), String> {
     if rec.get("kind").and_then(Value::as_str) != Some("backup") {
         return Err("the first record of a manifest must be the `backup` record".to_owned());
     }
@@ -508,20 +571,25 @@ fn check_header(rec: &Map<String, Value>, id: &str) -> std::result::Result<Vec<V
             rec.get("id").unwrap_or(&Value::Null)
         ));
     }
-    let mut walked = Vec::new();
-    match rec.get("paths") {
+    Ok((path_list(rec, "paths")?, path_list(rec, "absent")?))
+}
+
+/// An optional array of system paths of the backup record.
+fn path_list(rec: &Map<String, Value>, key: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    match rec.get(key) {
         Some(Value::Array(a)) => {
             for p in a {
                 let b = common::bytes::value_bytes(p)
-                    .ok_or_else(|| format!("`paths` entry {p} is not a path"))?;
-                check_path(&b).map_err(|w| format!("`paths` entry {p} {w}"))?;
-                walked.push(b);
+                    .ok_or_else(|| format!("`{key}` entry {p} is not a path"))?;
+                check_path(&b).map_err(|w| format!("`{key}` entry {p} {w}"))?;
+                out.push(b);
             }
         }
         Some(Value::Null) | None => {}
-        Some(v) => return Err(format!("`paths` {v} is not an array")),
+        Some(v) => return Err(format!("`{key}` {v} is not an array")),
     }
-    Ok(walked)
+    Ok(out)
 }
 
 /// IDs are what `save` makes (`20261126-070000`, `-2` suffixes); anything
@@ -638,6 +706,39 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 3, "{names:?}");
         let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn nothing_may_lie_below_a_symlink_or_a_file() {
+        let entry = |p: &str, t: crate::model::FType| Entry {
+            path: p.as_bytes().to_vec(),
+            ftype: t,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            user: None,
+            group: None,
+            size: None,
+            mtime: None,
+            sha256: None,
+            target: None,
+            package: None,
+            modified: None,
+            origin: None,
+        };
+        use crate::model::FType::{Dir, File, Symlink};
+        let ok = [
+            entry("/etc", Dir),
+            entry("/etc/a", File),
+            entry("/etc/b", Symlink),
+        ];
+        assert_eq!(nesting_problem(&ok), None);
+        for parent in [Symlink, File] {
+            let bad = [entry("/etc/x", parent), entry("/etc/x/y", File)];
+            let (k, why) = nesting_problem(&bad).expect("refused");
+            assert_eq!(k, 1);
+            assert!(why.contains("lies below /etc/x"), "{why}");
+        }
     }
 
     #[test]
