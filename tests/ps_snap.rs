@@ -590,53 +590,12 @@ fn fixture_hostile_files_never_panic() {
 fn root_reads_nothing_of_the_host() {
     let s = fixture();
     for args in [&[][..], &["--format", "text"]] {
-        let Some(bad) = host_reads("ps-snap", s.path(), args) else {
+        let Some(bad) = common::host_reads("ps-snap", s.path(), args) else {
             eprintln!("SKIP: strace cannot trace here");
             return;
         };
         assert!(bad.is_empty(), "--root read the host:\n{}", bad.join("\n"));
     }
-}
-
-/// The system files a run of `tool ARGS` touched outside `root`, as strace
-/// saw them (opens, stats, link reads), plus any netlink socket it opened;
-/// `None` when strace cannot run here. What the program loader and the C
-/// library read before main (shared libraries, the loader cache, the main
-/// thread's /proc/self/maps) is not the tool's doing and is left out.
-fn host_reads(tool: &str, root: &std::path::Path, args: &[&str]) -> Option<Vec<String>> {
-    let log = std::env::temp_dir().join(format!("host-reads-{tool}-{}.log", std::process::id()));
-    let out = Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=%file,socket", "-o"])
-        .arg(&log)
-        .arg(common::bin(tool))
-        .arg("--root")
-        .arg(root)
-        .args(args)
-        .output()
-        .ok()?;
-    let text = std::fs::read_to_string(&log).ok()?;
-    let _ = std::fs::remove_file(&log);
-    if !out.status.success() || text.is_empty() {
-        return None;
-    }
-    let root = root.to_str().expect("utf-8 root");
-    let system = ["/proc", "/sys", "/etc", "/run", "/dev", "/var"];
-    let mut bad = Vec::new();
-    for l in text.lines() {
-        if l.contains("AF_NETLINK") {
-            bad.push(l.to_owned());
-        }
-        // The path argument: the first quoted string (a link's target or a
-        // stat buffer may follow).
-        let Some(path) = l.split('"').nth(1) else {
-            continue;
-        };
-        let loader = path.starts_with("/etc/ld.so.") || path == "/proc/self/maps";
-        if !path.starts_with(root) && !loader && system.iter().any(|s| path.starts_with(s)) {
-            bad.push(l.to_owned());
-        }
-    }
-    Some(bad)
 }
 
 #[test]

@@ -209,3 +209,51 @@ pub fn assert_quiet_on_closed_pipe(tool: &str, args: &[&str]) {
     );
     assert!(stderr.is_empty(), "{tool} on a closed pipe wrote: {stderr}");
 }
+
+/// The system files a run of `tool --root ROOT ARGS` touched outside
+/// `root`, as strace saw them (opens, stats, link reads), plus any netlink
+/// socket it opened; `None` when strace cannot run here. What the program
+/// loader and the C library read before main (shared libraries, the loader
+/// cache, the main thread's /proc/self/maps) is not the tool's doing and is
+/// left out.
+pub fn host_reads(tool: &str, root: &Path, args: &[&str]) -> Option<Vec<String>> {
+    let log = std::env::temp_dir().join(format!("host-reads-{tool}-{}.log", std::process::id()));
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=%file,socket", "-o"])
+        .arg(&log)
+        .arg(bin(tool))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .ok()?;
+    let text = std::fs::read_to_string(&log).ok()?;
+    let _ = std::fs::remove_file(&log);
+    if !out.status.success() || text.is_empty() {
+        return None;
+    }
+    let root = root.to_str().expect("utf-8 root");
+    let system = ["/proc", "/sys", "/etc", "/run", "/dev", "/var"];
+    let mut bad = Vec::new();
+    for l in text.lines() {
+        // With several threads strace splits a call in two: the arguments
+        // are in the `<unfinished ...>` line, the `<... resumed>` line holds
+        // only results (such as a link's target), which are no reads.
+        if l.contains(" resumed>") {
+            continue;
+        }
+        if l.contains("AF_NETLINK") {
+            bad.push(l.to_owned());
+        }
+        // The path argument: the first quoted string (a link's target or a
+        // stat buffer may follow).
+        let Some(path) = l.split('"').nth(1) else {
+            continue;
+        };
+        let loader = path.starts_with("/etc/ld.so.") || path == "/proc/self/maps";
+        if !path.starts_with(root) && !loader && system.iter().any(|s| path.starts_with(s)) {
+            bad.push(l.to_owned());
+        }
+    }
+    Some(bad)
+}
