@@ -256,6 +256,46 @@ fn connections_are_left_out_unless_asked_for() {
 }
 
 #[test]
+fn unnamed_unix_sockets_and_peer_inodes_are_no_news() {
+    let unix = |over: Value| {
+        sock_rec(
+            0,
+            json!({"proto": "unix", "family": "unix", "type": "stream", "local_addr": null,
+                   "local_port": null, "remote_addr": null, "remote_port": null,
+                   "peer_inode": null, "processes": [{"pid": 10, "comm": "rsyslogd"}]}),
+        )
+        .as_object()
+        .map(|m| {
+            let mut r = Value::Object(m.clone());
+            merge(&mut r, over);
+            r
+        })
+        .unwrap_or_default()
+    };
+    let listener = |inode: u64| {
+        unix(json!({"local_addr": "/run/app.sock", "state": "LISTEN", "inode": inode}))
+    };
+    // A syslog() caller's sending socket: no name, so nothing listens.
+    let client = unix(json!({"type": "dgram", "state": "UNCONN", "inode": 5,
+                             "processes": [{"pid": 77, "comm": "cron"}]}));
+    let conn = |inode: u64, peer: u64| {
+        unix(json!({"state": "CONNECTED", "inode": inode, "peer_inode": peer}))
+    };
+    let before = vec![listener(1), client, conn(2, 3), conn(3, 2)];
+    let after = vec![listener(11), conn(12, 13), conn(13, 12)];
+    let r = diff(&before, &after, &[]);
+    r.expect_code(0);
+    assert!(r.stdout.is_empty(), "{r}");
+    // With the connections: the unnamed socket is gone, the connected pair
+    // is the same pair with new inode numbers.
+    let r = diff(&before, &after, &["--connections"]);
+    assert_eq!(ops(&r), vec![op("removed", "socket")], "{r}");
+    assert_eq!(r.records()[0]["before"]["state"], "UNCONN");
+    let r = diff(&before, &after, &["--connections", "--format", "text"]);
+    assert!(r.stdout_str().starts_with("# connections\n"), "{r}");
+}
+
+#[test]
 fn volatile_fields_are_ignored_and_can_be_compared() {
     let before = vec![proc_rec(10, json!({}))];
     let after = vec![proc_rec(
