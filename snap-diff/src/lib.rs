@@ -223,7 +223,7 @@ mod tests {
             "cmdline": if kthread { json!([]) } else { json!([format!("p{cmd}"), [102, 255]]) },
             "unit": if cmd == 2 { Value::Null } else { json!(format!("u{cmd}.service")) },
             "start_ticks": 1000 + pid, "cpu_seconds": r.below(100), "kernel_thread": kthread,
-            "deleted_maps": [],
+            "deleted_maps": [], "state": if r.below(8) == 0 { "Z" } else { "S" },
         })
     }
 
@@ -275,6 +275,11 @@ mod tests {
                     v["exe"] = json!(format!("{} (deleted)", v["exe"].as_str().unwrap_or("")));
                 }
                 4 => v["cpu_seconds"] = json!(r.below(100)),
+                7 if v["kind"] == "process" => v["state"] = json!("Z"),
+                8 if v["kind"] == "process" => {
+                    v["cpu_seconds"] = json!(r.below(100));
+                    v["user"] = json!("www");
+                }
                 5 => v["sha256"] = json!("changed"),
                 6 => v["inode"] = json!(r.below(1000)),
                 _ => {}
@@ -320,12 +325,31 @@ mod tests {
                     no_ignore: true,
                     ..Options::default()
                 },
+                Options {
+                    keys: vec!["process:host,pid".into(), "file:path".into()],
+                    compares: vec!["process:pid".into()],
+                    zombies: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into(), "socket:host,local_port".into()],
+                    ignores: vec!["process:user,exe_deleted,state,kernel_thread".into()],
+                    zombies: true,
+                    kernel_threads: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into()],
+                    ignores: vec!["host,boot_id,remote_port".into()],
+                    compares: vec!["start_ticks".into()],
+                    ..Options::default()
+                },
             ] {
                 let rules = Rules::new(&opts).expect("rules");
                 let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
                 let fast = diff::diff(&rules, &input::load(&rules, bs, as_).expect("fast"));
                 let plain = diff::diff(&rules, &input::load_plain(&rules, bs, as_).expect("plain"));
-                assert_eq!(out(&fast), out(&plain), "seed {seed}");
+                assert_eq!(out(&fast), out(&plain), "seed {seed} {opts:?}");
                 differing += usize::from(!fast.is_empty());
             }
             let _ = std::fs::remove_file(bp);
