@@ -818,6 +818,60 @@ impl Multiset {
     }
 }
 
+/// Items by a hash, oldest first per hash; `take` checks a candidate with
+/// the caller, since different items may share a hash.
+#[derive(Default)]
+struct HashIndex {
+    /// hash -> (first, last) node.
+    ends: HashMap<u64, (u32, u32), BuildHasherDefault<PassHasher>>,
+    /// (item, next node).
+    nodes: Vec<(usize, u32)>,
+}
+
+impl HashIndex {
+    fn push(&mut self, h: u64, item: usize) {
+        let n = self.nodes.len() as u32;
+        self.nodes.push((item, NONE));
+        match self.ends.get_mut(&h) {
+            Some((_, last)) => {
+                self.nodes[*last as usize].1 = n;
+                *last = n;
+            }
+            None => {
+                self.ends.insert(h, (n, n));
+            }
+        }
+    }
+
+    /// Remove and return the oldest item with hash `h` that `same` accepts.
+    fn take(&mut self, h: u64, mut same: impl FnMut(usize) -> bool) -> Option<usize> {
+        let &(first, last) = self.ends.get(&h)?;
+        let (mut prev, mut n) = (NONE, first);
+        while n != NONE {
+            let (item, next) = self.nodes[n as usize];
+            if same(item) {
+                match (prev == NONE, n == last) {
+                    (true, true) => {
+                        self.ends.remove(&h);
+                    }
+                    (true, false) => {
+                        self.ends.insert(h, (next, last));
+                    }
+                    (false, is_last) => {
+                        self.nodes[prev as usize].1 = next;
+                        if is_last {
+                            self.ends.insert(h, (first, prev));
+                        }
+                    }
+                }
+                return Some(item);
+            }
+            (prev, n) = (n, next);
+        }
+        None
+    }
+}
+
 /// Check one line as a full parse would (syntax, object, kind, identity
 /// fields) and return the host and boot id of a process record.
 fn check_line<'a>(
@@ -1146,31 +1200,30 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     // bytes of the line without those fields. Instance and identity fields
     // are kept, so such a pair is exactly one the diff would pair
     // silently.
+    // Only the hashes of BEFORE's masks are kept (the masks would double
+    // the memory of snapshots that differ on every line); a hash that
+    // matches is checked against the mask made again from the line.
     let left: Vec<usize> = (0..lines.len()).filter(|&i| !cancelled[i]).collect();
-    let bmasks = par_map_with(
+    let bhashes = par_map_with(
         &left,
         workers,
         || Masks::new(rules),
         |m, &i| {
             let l = lines[i];
-            m.masked(&buf[l.start..l.end])
+            m.masked(&buf[l.start..l.end]).map(|v| line_hash(&v))
         },
     );
-    let mut mset = Multiset::default();
-    // The second multiset's items: the masks, and whose they are.
-    let mut items: Vec<(&[u8], usize)> = Vec::new();
-    for (k, m) in bmasks.iter().enumerate() {
-        if let Some(m) = m {
-            let idx = items.len() as u32;
-            items.push((m, left[k]));
-            let it = &items;
-            mset.add(idx, m, |j| it[j as usize].0);
+    let mut mindex = HashIndex::default();
+    for (&i, h) in left.iter().zip(bhashes) {
+        if let Some(h) = h {
+            mindex.push(h, i);
         }
     }
+    let mut verify = Masks::new(rules);
     let kidx: Vec<usize> = (0..kept.lines.len()).collect();
     let mut after_recs = Vec::new();
     // In blocks, so that AFTER's masks are never all in memory at once.
-    for block in kidx.chunks(1 << 16) {
+    for block in kidx.chunks(4096) {
         let amasks = par_map_with(
             block,
             workers,
@@ -1183,9 +1236,11 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         for (&k, m) in block.iter().zip(&amasks) {
             let l = kept.lines[k];
             if let Some(m) = m {
-                let it = &items;
-                if let Some(j) = mset.take(m, |j| it[j as usize].0) {
-                    let i = items[j as usize].1;
+                let same = |i: usize| {
+                    let b = lines[i];
+                    verify.masked(&buf[b.start..b.end]).as_deref() == Some(m.as_slice())
+                };
+                if let Some(i) = mindex.take(line_hash(m), same) {
                     cancelled[i] = true;
                     share(i);
                     continue;
@@ -1589,6 +1644,23 @@ mod tests {
             ..Options::default()
         })
         .expect("rules")
+    }
+
+    #[test]
+    fn hash_index_takes_the_oldest_accepted_item() {
+        let mut x = HashIndex::default();
+        for (h, item) in [(1, 10), (2, 20), (1, 11), (1, 12)] {
+            x.push(h, item);
+        }
+        assert_eq!(x.take(1, |i| i == 11), Some(11));
+        assert_eq!(x.take(1, |_| true), Some(10));
+        assert_eq!(x.take(1, |i| i == 11), None);
+        x.push(1, 13);
+        assert_eq!(x.take(1, |i| i == 12), Some(12));
+        assert_eq!(x.take(1, |_| true), Some(13));
+        assert_eq!(x.take(1, |_| true), None);
+        assert_eq!(x.take(3, |_| true), None);
+        assert_eq!(x.take(2, |_| true), Some(20));
     }
 
     #[test]
