@@ -955,3 +955,18 @@ fn a_new_argv_of_the_same_process_is_a_change_not_a_new_process() {
         json!(["postgres: checkpointer"])
     );
 }
+
+#[test]
+fn help_spells_out_identity_and_ignored_fields() {
+    let r = common::run("snap-diff", ["--help"], None);
+    r.expect_code(0);
+    let h = r.stdout_str();
+    for want in [
+        "process  host, user, exe, cmdline, unit",
+        "instance: boot_id, pid, start_ticks",
+        "socket   host, netns, proto, family, local_addr, local_port",
+        "socket   inode, peer_inode, recv_q, send_q, processes[].pid",
+    ] {
+        assert!(h.contains(want), "{want:?} missing\n{h}");
+    }
+}

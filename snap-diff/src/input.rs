@@ -62,6 +62,7 @@ impl Boots {
     }
 
     /// Add the boot ids of a side's process records.
+    #[cfg(test)]
     pub fn add_record(&mut self, rec: &Map<String, Value>) {
         if rec.get("kind").and_then(Value::as_str) == Some("process") {
             let null = Value::Null;
@@ -90,13 +91,8 @@ pub struct Loaded {
     pub after_name: String,
 }
 
-/// A source of lines: a file or standard input.
-fn open(name: &str) -> Result<(String, Box<dyn BufRead>)> {
-    open_sized(name).map(|(n, r, _)| (n, r))
-}
-
-/// [`open`], with the size of a regular file (0 if unknown) to size the
-/// buffer that holds BEFORE.
+/// A source of lines (a file or standard input), with the size of a
+/// regular file (0 if unknown) to size the buffer that holds BEFORE.
 fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
     if name == "-" {
         return Ok((
@@ -1582,7 +1578,8 @@ fn intern(
 
 /// The plain loader: every record of both files parsed and checked, no
 /// cancellation. The diff of its result is the reference the fast loader
-/// must equal.
+/// must equal (in tests).
+#[cfg(test)]
 pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     if before == "-" && after == "-" {
         return Err(Error::new(
@@ -1591,7 +1588,7 @@ pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     }
     let mut out = Loaded::default();
     for (i, name) in [before, after].into_iter().enumerate() {
-        let (shown, reader) = open(name)?;
+        let (shown, reader, _) = open_sized(name)?;
         let mut recs = Vec::new();
         let mut boots = Boots::default();
         let mut r = common::jsonl::Records::from_reader(shown.clone(), ReadAdapter(reader));
@@ -1614,8 +1611,10 @@ pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
 }
 
 /// `Box<dyn BufRead>` as a `Read + 'static`.
+#[cfg(test)]
 struct ReadAdapter(Box<dyn BufRead>);
 
+#[cfg(test)]
 impl Read for ReadAdapter {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
         self.0.read(b)

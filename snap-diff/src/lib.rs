@@ -19,15 +19,39 @@ pub mod text;
 pub use diff::{Change, Op};
 pub use rules::{Options, Rules};
 
-const AFTER_HELP: &str = "\
+/// The examples and rules under `--help`, the rules from the tables the
+/// diff uses.
+fn after_help() -> String {
+    use rules::{CONNECTION_KEY, INSTANCE, LISTENER_KEY, PROCESS_KEY};
+    use rules::{KTHREAD_KEY, PROCESS_VOLATILE, SOCKET_VOLATILE};
+    let remote: Vec<&str> = CONNECTION_KEY[LISTENER_KEY.len()..].to_vec();
+    format!(
+        "\
+Identity (records with the same identity are the same thing):
+  process  {} (kernel threads: {}); instance: {}
+  socket   {} (connections: and {})
+  other    --key [KIND:]FIELD,...
+Ignored by default (--compare FIELD to compare one, --no-ignore for all):
+  process  {}
+  socket   {}
+
 Examples:
   snap-diff before.json after.json
-  ps-snap | snap-diff --format text before.json -
+  ps-snap | snap-diff --format text ps-before.json -
   snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
   snap-diff --key file:path manifest-monday.json manifest-tuesday.json
 
-Identity and volatile fields of every kind: see snap-diff(1).
-Exit status: 0 no differences, 1 differences, 2 trouble.";
+All the rules: see snap-diff(1).
+Exit status: 0 no differences, 1 differences, 2 trouble.",
+        PROCESS_KEY.join(", "),
+        KTHREAD_KEY.join(", "),
+        INSTANCE.join(", "),
+        LISTENER_KEY.join(", "),
+        remote.join(", "),
+        PROCESS_VOLATILE.join(", "),
+        SOCKET_VOLATILE.join(", "),
+    )
+}
 
 /// The command line.
 pub fn command() -> Command {
@@ -101,7 +125,7 @@ pub fn command() -> Command {
             .help("Include connected sockets (left out by default: ephemeral client ports would drown new and vanished listeners)"),
     )
     .arg(format_arg())
-    .after_help(AFTER_HELP)
+    .after_help(after_help())
 }
 
 fn strings(m: &ArgMatches, id: &str) -> Vec<String> {

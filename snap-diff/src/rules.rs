@@ -373,11 +373,6 @@ impl Rules {
         &self.names
     }
 
-    /// True when kind-less records are allowed (a kind-free `--key`).
-    pub fn generic_allowed(&self) -> bool {
-        self.key_all.is_some()
-    }
-
     /// How records of `kind` are paired.
     pub fn class(kind: Option<&str>) -> Class {
         match kind {
