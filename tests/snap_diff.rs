@@ -522,8 +522,12 @@ fn key_overrides_process_identity() {
 #[test]
 fn standard_input_for_either_side() {
     let s = Scratch::new("snap-diff-stdin");
-    let before = lines(&[proc_rec(10, json!({}))]);
-    let after = lines(&[proc_rec(10, json!({})), sock_rec(80, json!({}))]);
+    let before = lines(&[proc_rec(10, json!({})), sock_rec(22, json!({}))]);
+    let after = lines(&[
+        proc_rec(10, json!({})),
+        sock_rec(22, json!({})),
+        sock_rec(80, json!({})),
+    ]);
     let b = s.write("before.json", &before);
     let a = s.write("after.json", &after);
     let r = common::run(
@@ -969,4 +973,53 @@ fn help_spells_out_identity_and_ignored_fields() {
     ] {
         assert!(h.contains(want), "{want:?} missing\n{h}");
     }
+}
+
+#[test]
+fn a_kind_on_one_side_only_is_not_compared_but_named() {
+    // `{ ps-snap; net-snap; } > before.json`, later `ps-snap | snap-diff
+    // before.json -`: the sockets did not vanish, they were not taken.
+    let s = Scratch::new("snap-diff-one-sided");
+    let b = s.write(
+        "before.json",
+        lines(&[
+            proc_rec(10, json!({})),
+            sock_rec(22, json!({})),
+            sock_rec(80, json!({})),
+        ]),
+    );
+    let after = lines(&[proc_rec(10, json!({})), proc_rec(11, json!({}))]);
+    let r = common::run(
+        "snap-diff",
+        [b.as_os_str(), "-".as_ref()],
+        Some(after.as_bytes()),
+    );
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("added", "process")], "{r}");
+    assert!(
+        r.stderr.contains("<stdin> has no \"socket\" records")
+            && r.stderr.contains("before.json has"),
+        "{r}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+    // Nothing else changed: exit 0, and still the note.
+    let after = lines(&[proc_rec(10, json!({}))]);
+    let r = common::run(
+        "snap-diff",
+        [b.as_os_str(), "-".as_ref()],
+        Some(after.as_bytes()),
+    );
+    r.expect_code(0);
+    assert!(
+        r.stdout.is_empty() && r.stderr.contains("not compared"),
+        "{r}"
+    );
+    // An empty side is compared with everything: all of it is new.
+    let r = diff_text(
+        "",
+        &lines(&[proc_rec(10, json!({})), sock_rec(22, json!({}))]),
+        &[],
+    );
+    assert_eq!(ops(&r), vec![op("added", "process"), op("added", "socket")]);
+    assert!(r.stderr.is_empty(), "{r}");
 }

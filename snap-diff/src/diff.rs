@@ -124,10 +124,31 @@ struct Group {
     a: Vec<usize>,
 }
 
+/// The kinds with records on one side only, when both sides have records:
+/// (kind, whether BEFORE is the side that has them). Such a kind is not
+/// compared: a process snapshot against one of processes and sockets
+/// means other things were snapshot, not that every socket vanished.
+pub fn one_sided(input: &Loaded) -> Vec<(Option<String>, bool)> {
+    let (b, a) = (&input.kinds_before, &input.kinds_after);
+    if b.is_empty() || a.is_empty() {
+        return Vec::new();
+    }
+    let only = |x: &crate::input::Kinds, y: &crate::input::Kinds, before: bool| {
+        x.iter()
+            .filter(|k| !y.contains(*k))
+            .map(|k| (k.map(str::to_owned), before))
+            .collect::<Vec<_>>()
+    };
+    let mut out = only(b, a, true);
+    out.extend(only(a, b, false));
+    out
+}
+
 /// All changes between the loaded sides, in the stable order: by kind,
 /// then key (its JSON text), then op, then the records' JSON text.
 pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut changes = Vec::new();
+    let skip: HashSet<Option<String>> = one_sided(input).into_iter().map(|(k, _)| k).collect();
 
     // Reboots: a host with process records on both sides and no boot id in
     // common.
@@ -164,7 +185,7 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut add = |recs: &[Rec], after: bool| {
         for (i, r) in recs.iter().enumerate() {
             let kind = r.map.get("kind").and_then(Value::as_str);
-            if rules.excluded(kind, &r.map) {
+            if rules.excluded(kind, &r.map) || skip.contains(&kind.map(str::to_owned)) {
                 continue;
             }
             let key = rules.key_of(kind, &r.map);

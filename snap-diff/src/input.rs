@@ -24,7 +24,8 @@
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
 //! streamed, and only its lines that did not cancel are kept (as bytes).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
@@ -74,6 +75,47 @@ impl Boots {
     }
 }
 
+/// The kinds of records seen on one side.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Kinds {
+    pub named: BTreeSet<String>,
+    /// Records without a kind were seen.
+    pub unnamed: bool,
+}
+
+impl Kinds {
+    pub fn add(&mut self, kind: Option<&str>) {
+        match kind {
+            None => self.unnamed = true,
+            Some(k) if !self.named.contains(k) => {
+                self.named.insert(k.to_owned());
+            }
+            Some(_) => {}
+        }
+    }
+
+    pub fn contains(&self, kind: Option<&str>) -> bool {
+        kind.map_or(self.unnamed, |k| self.named.contains(k))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.named.is_empty() && !self.unnamed
+    }
+
+    fn merge(&mut self, o: &Kinds) {
+        self.named.extend(o.named.iter().cloned());
+        self.unnamed |= o.unnamed;
+    }
+
+    /// The kinds, `None` first.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> {
+        self.unnamed
+            .then_some(None)
+            .into_iter()
+            .chain(self.named.iter().map(|k| Some(k.as_str())))
+    }
+}
+
 /// Everything the diff needs from the input.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -86,6 +128,10 @@ pub struct Loaded {
     /// Hosts (JSON text) with a process record on both sides that cancelled:
     /// they share a boot id, so they were not rebooted.
     pub shared_hosts: HashSet<String>,
+    /// The kinds of each side's records (`None`: records without a kind),
+    /// cancelled ones included.
+    pub kinds_before: Kinds,
+    pub kinds_after: Kinds,
     /// BEFORE's name in messages.
     pub before_name: String,
     pub after_name: String,
@@ -868,15 +914,19 @@ impl HashIndex {
     }
 }
 
+/// What checking a line found: its kind, and the host and boot id of a
+/// process record.
+type Checked<'a> = (Option<Cow<'a, str>>, Option<(Cap<'a>, Cap<'a>)>);
+
 /// Check one line as a full parse would (syntax, object, kind, identity
-/// fields) and return the host and boot id of a process record.
+/// fields).
 fn check_line<'a>(
     rules: &Rules,
     name: &str,
     l: LineRef,
     text: &'a [u8],
     complete: bool,
-) -> Result<Option<(Cap<'a>, Cap<'a>)>> {
+) -> Result<Checked<'a>> {
     let names = rules.names();
     match scan(names, text) {
         Some(shape) => {
@@ -898,21 +948,27 @@ fn check_line<'a>(
                 })
                 .map_err(|msg| Error::at(name, l.line, msg))?;
             let process = matches!(kind, KindRef::Str("process"));
-            Ok(match (process, shape.host, shape.boot) {
+            let hb = match (process, shape.host, shape.boot) {
                 (true, Some(h), Some(b)) => Some((h, b)),
                 _ => None,
-            })
+            };
+            // check() refused kinds that are not strings.
+            let kind = match shape.kind {
+                Some(Cap::Str(s)) => Some(Cow::Borrowed(s)),
+                Some(Cap::Val(Value::String(s))) => Some(Cow::Owned(s)),
+                _ => None,
+            };
+            Ok((kind, hb))
         }
         None => {
             // Not valid (or the scanner disagrees): the full parse gives
             // the exact message, or the record if it is fine.
             let m = parse_line(name, l.line, text, complete)?;
             check_map(rules, name, l.line, &m)?;
-            if m.get("kind").and_then(Value::as_str) != Some("process") {
-                return Ok(None);
-            }
+            let kind = m.get("kind").and_then(Value::as_str);
             let get = |f: &str| Cap::Val(m.get(f).cloned().unwrap_or(Value::Null));
-            Ok(Some((get("host"), get("boot_id"))))
+            let hb = (kind == Some("process")).then(|| (get("host"), get("boot_id")));
+            Ok((kind.map(|k| Cow::Owned(k.to_owned())), hb))
         }
     }
 }
@@ -922,6 +978,7 @@ struct Scanned {
     /// Per line: index into `pairs` for a process record, else NONE.
     hostboot: Vec<u32>,
     pairs: Vec<(Value, Value)>,
+    kinds: Kinds,
     /// The first bad line of the run.
     err: Option<Error>,
 }
@@ -932,6 +989,7 @@ fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> 
     let mut out = Scanned {
         hostboot: Vec::new(),
         pairs: Vec::new(),
+        kinds: Kinds::default(),
         err: None,
     };
     let mut index: HashMap<(String, String), u32> = HashMap::new();
@@ -939,11 +997,13 @@ fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> 
     for (l, complete) in Lines::new(buf, from, to, first) {
         let text = &buf[l.start..l.end];
         match check_line(rules, name, l, text, complete) {
-            Ok(Some((h, b))) => {
-                let hb = intern(&mut out.pairs, &mut index, &h, &b);
-                out.hostboot.push(hb);
+            Ok((kind, hb)) => {
+                out.kinds.add(kind.as_deref());
+                out.hostboot.push(match hb {
+                    Some((h, b)) => intern(&mut out.pairs, &mut index, &h, &b),
+                    None => NONE,
+                });
             }
-            Ok(None) => out.hostboot.push(NONE),
             Err(e) => {
                 out.err = Some(e);
                 return out;
@@ -1068,6 +1128,7 @@ struct Kept {
     /// The kept line that ends without a newline, if any.
     cut_short: Option<usize>,
     boots: Boots,
+    kinds: Kinds,
 }
 
 /// The fast loader.
@@ -1137,11 +1198,13 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
     let mut pairs: Vec<(Value, Value)> = Vec::new();
     let mut index: HashMap<(String, String), u32> = HashMap::new();
+    let mut kinds_before = Kinds::default();
     for sc in scans {
         let sc = sc.map_err(|_| Error::new("internal error: a checking thread failed"))?;
         if let Some(e) = sc.err {
             return Err(e);
         }
+        kinds_before.merge(&sc.kinds);
         // Renumber the run's (host, boot id) pairs into one table.
         let map: Vec<u32> = sc
             .pairs
@@ -1175,6 +1238,24 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         return Err(e);
     }
     check_kept(rules, &aname, &mut kept, workers)?;
+    // AFTER's kinds: those of its kept lines, and of the lines that
+    // cancelled, which are BEFORE's (looked up only for a kind not seen
+    // yet, such as sockets when AFTER is a process snapshot).
+    let mut kinds_after = kept.kinds.clone();
+    if kinds_before.iter().any(|k| !kinds_after.contains(k)) {
+        for (l, _) in lines.iter().zip(&cancelled).filter(|(_, &c)| c) {
+            if let Some(shape) = scan(rules.names(), &buf[l.start..l.end]) {
+                if let Some(k) = &shape.kind {
+                    kinds_after.add(k.to_value().as_str());
+                } else {
+                    kinds_after.add(None);
+                }
+            }
+            if kinds_before.iter().all(|k| kinds_after.contains(k)) {
+                break;
+            }
+        }
+    }
     let mut boots_before = Boots::default();
     for (h, b) in &pairs {
         boots_before.add(h, b);
@@ -1271,6 +1352,8 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         boots_before,
         boots_after: kept.boots,
         shared_hosts,
+        kinds_before,
+        kinds_after,
         before_name: bname,
         after_name: aname,
     })
@@ -1333,16 +1416,23 @@ fn check_kept(rules: &Rules, name: &str, kept: &mut Kept, workers: usize) -> Res
     let (buf, lines, cut) = (&kept.buf, &kept.lines, kept.cut_short);
     let found = par_map(&idx, workers, |&k| {
         let l = lines[k];
-        check_line(rules, name, l, &buf[l.start..l.end], cut != Some(k))
-            .map(|hb| hb.map(|(h, b)| (h.to_value(), b.to_value())))
+        check_line(rules, name, l, &buf[l.start..l.end], cut != Some(k)).map(|(kind, hb)| {
+            (
+                kind.map(Cow::into_owned),
+                hb.map(|(h, b)| (h.to_value(), b.to_value())),
+            )
+        })
     });
-    let mut boots = Boots::default();
+    let (mut boots, mut kinds) = (Boots::default(), Kinds::default());
     for f in found {
-        if let Some((h, b)) = f? {
+        let (kind, hb) = f?;
+        kinds.add(kind.as_deref());
+        if let Some((h, b)) = hb {
             boots.add(&h, &b);
         }
     }
     kept.boots = boots;
+    kept.kinds = kinds;
     Ok(())
 }
 
@@ -1591,19 +1681,23 @@ pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         let (shown, reader, _) = open_sized(name)?;
         let mut recs = Vec::new();
         let mut boots = Boots::default();
+        let mut kinds = Kinds::default();
         let mut r = common::jsonl::Records::from_reader(shown.clone(), ReadAdapter(reader));
         while let Some((line, m)) = r.next_record()? {
             check_map(rules, &shown, line, &m)?;
             boots.add_record(&m);
+            kinds.add(m.get("kind").and_then(Value::as_str));
             recs.push(Rec { line, map: m });
         }
         if i == 0 {
             out.before = recs;
             out.boots_before = boots;
+            out.kinds_before = kinds;
             out.before_name = shown;
         } else {
             out.after = recs;
             out.boots_after = boots;
+            out.kinds_after = kinds;
             out.after_name = shown;
         }
     }
