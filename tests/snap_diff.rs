@@ -958,6 +958,22 @@ fn a_new_argv_of_the_same_process_is_a_change_not_a_new_process() {
         recs[1]["before"]["cmdline"],
         json!(["postgres: checkpointer"])
     );
+    // A program that rewrites its argv as it works: quiet with
+    // --ignore process:cmdline (the new worker is still new).
+    let r = diff(&before, &after, &["--ignore", "process:cmdline"]);
+    let recs = r.records();
+    let got: Vec<(&Value, &Value)> = recs
+        .iter()
+        .map(|c| (&c["op"], &c["after"]["pid"]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (&json!("changed"), &json!(11)),
+            (&json!("added"), &json!(12))
+        ],
+        "{r}"
+    );
 }
 
 #[test]
