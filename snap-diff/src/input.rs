@@ -61,6 +61,17 @@ impl Boots {
         e.1.entry(boot.to_string()).or_insert_with(|| boot.clone());
     }
 
+    /// Add the hosts and boot ids of another run of the same side.
+    fn merge(&mut self, o: Boots) {
+        for (k, (host, ids)) in o.hosts {
+            self.hosts
+                .entry(k)
+                .or_insert_with(|| (host, BTreeMap::new()))
+                .1
+                .extend(ids);
+        }
+    }
+
     /// Add the boot ids of a side's process records.
     #[cfg(test)]
     pub fn add_record(&mut self, rec: &Map<String, Value>) {
@@ -1097,26 +1108,32 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     // bytes of the line without those fields. Instance and identity fields
     // are kept, so such a pair is exactly one the diff would pair
     // silently.
-    // Only the hashes of BEFORE's masks are kept (the masks would double
-    // the memory of snapshots that differ on every line); a hash that
-    // matches is checked against the mask made again from the line.
+    // Of BEFORE's masks only a hash and the byte runs they are made of are
+    // kept (the masks would double the memory of snapshots that differ on
+    // every line); a hash that matches is checked against the runs.
     let left: Vec<usize> = (0..lines.len()).filter(|&i| !cancelled[i]).collect();
-    let bhashes = par_map_with(
+    let bruns = par_map_with(
         &left,
         workers,
-        || Masks::new(rules),
-        |m, &i| {
+        || (Masks::new(rules), Vec::new()),
+        |(m, scratch): &mut (Masks, Vec<u8>), &i| {
             let l = lines[i];
-            m.masked(&buf[l.start..l.end]).map(|v| line_hash(&v))
+            let text = &buf[l.start..l.end];
+            let runs = m.runs(text)?;
+            scratch.clear();
+            for &(s, e) in &runs {
+                scratch.extend_from_slice(&text[s as usize..e as usize]);
+                scratch.push(b'\n');
+            }
+            Some((line_hash(scratch), runs))
         },
     );
     let mut mindex = HashIndex::default();
-    for (&i, h) in left.iter().zip(bhashes) {
-        if let Some(h) = h {
-            mindex.push(h, i);
+    for (k, r) in bruns.iter().enumerate() {
+        if let Some((h, _)) = r {
+            mindex.push(*h, k);
         }
     }
-    let mut verify = Masks::new(rules);
     let kidx: Vec<usize> = (0..kept.lines.len()).collect();
     let mut after_recs = Vec::new();
     // In blocks, so that AFTER's masks are never all in memory at once.
@@ -1133,11 +1150,13 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         for (&k, m) in block.iter().zip(&amasks) {
             let l = kept.lines[k];
             if let Some(m) = m {
-                let same = |i: usize| {
-                    let b = lines[i];
-                    verify.masked(&buf[b.start..b.end]).as_deref() == Some(m.as_slice())
+                let same = |k: usize| {
+                    let b = lines[left[k]];
+                    let runs = bruns[k].as_ref().map_or(&[][..], |(_, r)| r.as_slice());
+                    same_mask(&buf[b.start..b.end], runs, m)
                 };
-                if let Some(i) = mindex.take(line_hash(m), same) {
+                if let Some(k) = mindex.take(line_hash(m), same) {
+                    let i = left[k];
                     cancelled[i] = true;
                     share(i);
                     continue;
@@ -1229,39 +1248,73 @@ fn stream_after(
     Ok(())
 }
 
-/// Check AFTER's kept lines (in parallel runs) and collect their boot ids;
-/// the first bad line in file order wins.
+/// Check AFTER's kept lines (in parallel runs) and collect their kinds and
+/// boot ids; the first bad line in file order wins.
 fn check_kept(rules: &Rules, name: &str, kept: &mut Kept, workers: usize) -> Result<()> {
-    let idx: Vec<usize> = (0..kept.lines.len()).collect();
-    let (buf, lines, cut) = (&kept.buf, &kept.lines, kept.cut_short);
-    let found = par_map(&idx, workers, |&k| {
-        let l = lines[k];
-        check_line(rules, name, l, &buf[l.start..l.end], cut != Some(k)).map(|(kind, hb)| {
-            (
-                kind.map(Cow::into_owned),
-                hb.map(|(h, b)| (h.to_value(), b.to_value())),
-            )
-        })
-    });
+    let n = kept.lines.len();
+    let parts = if workers <= 1 || n < 1024 { 1 } else { workers };
+    let size = n.div_ceil(parts).max(1);
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..n).step_by(size).map(|a| a..(a + size).min(n)).collect();
+    let shared: &Kept = kept;
+    let results: Vec<std::thread::Result<(Boots, Kinds, Option<Error>)>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ranges
+                .into_iter()
+                .map(|r| s.spawn(move || check_run(rules, name, shared, r)))
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
     let (mut boots, mut kinds) = (Boots::default(), Kinds::default());
-    for f in found {
-        let (kind, hb) = f?;
-        kinds.add(kind.as_deref());
-        if let Some((h, b)) = hb {
-            boots.add(&h, &b);
+    for r in results {
+        let (b, k, err) = r.map_err(|_| Error::new("internal error: a checking thread failed"))?;
+        if let Some(e) = err {
+            return Err(e);
         }
+        boots.merge(b);
+        kinds.merge(&k);
     }
     kept.boots = boots;
     kept.kinds = kinds;
     Ok(())
 }
 
-/// `f` over `items` on up to `workers` threads, results in order.
-fn par_map<I: Sync, T: Send>(items: &[I], workers: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    par_map_with(items, workers, || (), |_, i| f(i))
+/// Check a run of AFTER's kept lines: their kinds, the boot ids of their
+/// process records, and the first bad line.
+fn check_run(
+    rules: &Rules,
+    name: &str,
+    kept: &Kept,
+    run: std::ops::Range<usize>,
+) -> (Boots, Kinds, Option<Error>) {
+    let (mut boots, mut kinds) = (Boots::default(), Kinds::default());
+    // Most lines have the (host, boot id) of the line before.
+    let mut last: Option<(Value, Value)> = None;
+    for k in run {
+        let l = kept.lines[k];
+        let text = &kept.buf[l.start..l.end];
+        match check_line(rules, name, l, text, kept.cut_short != Some(k)) {
+            Ok((kind, hb)) => {
+                kinds.add(kind.as_deref());
+                if let Some((h, b)) = hb {
+                    let seen = last
+                        .as_ref()
+                        .is_some_and(|(lh, lb)| h.eq_value(lh) && b.eq_value(lb));
+                    if !seen {
+                        let (h, b) = (h.to_value(), b.to_value());
+                        boots.add(&h, &b);
+                        last = Some((h, b));
+                    }
+                }
+            }
+            Err(e) => return (boots, kinds, Some(e)),
+        }
+    }
+    (boots, kinds, None)
 }
 
-/// [`par_map`] with a state per thread made by `init`.
+/// `f` over `items` on up to `workers` threads, results in order, with a
+/// state per thread made by `init`.
 fn par_map_with<I: Sync, T: Send, S>(
     items: &[I],
     workers: usize,
@@ -1406,10 +1459,12 @@ impl<'r> Masks<'r> {
         }
     }
 
-    /// The line without the fields the comparison ignores, or `None` when
-    /// nothing can be dropped (or the line is unusual: an escaped key, a
-    /// kind that is not a plain string).
-    fn masked(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+    /// The runs of a line's bytes that hold the fields the comparison
+    /// keeps, as (start, end) of each run of consecutive kept fields;
+    /// `None` when nothing can be dropped (or the line is unusual: an
+    /// escaped key, a kind that is not a plain string).
+    fn runs(&mut self, text: &[u8]) -> Option<Vec<(u32, u32)>> {
+        u32::try_from(text.len()).ok()?;
         let fields = top_fields(text)?;
         let mut kind: Option<&[u8]> = None;
         for &(ks, ke, vs, ve) in &fields {
@@ -1443,7 +1498,8 @@ impl<'r> Masks<'r> {
         if drop.is_empty() {
             return None;
         }
-        let mut out = Vec::with_capacity(text.len());
+        let mut runs: Vec<(u32, u32)> = Vec::with_capacity(4);
+        let mut open = false;
         for &(ks, ke, _, ve) in &fields {
             let key = &text[ks + 1..ke - 1];
             if key.contains(&b'\\') {
@@ -1453,13 +1509,45 @@ impl<'r> Masks<'r> {
                 .get(key.len())
                 .is_some_and(|names| names.iter().any(|n| n == key))
             {
+                open = false;
                 continue;
             }
-            out.extend_from_slice(&text[ks..ve]);
-            out.push(b',');
+            // Offsets fit: the line is shorter than 4 GiB.
+            match runs.last_mut() {
+                Some(r) if open => r.1 = ve as u32,
+                _ => runs.push((ks as u32, ve as u32)),
+            }
+            open = true;
+        }
+        Some(runs)
+    }
+
+    /// The line without the fields the comparison ignores: its kept runs,
+    /// each ended by a newline (which no line holds, so two equal masks
+    /// are made of equal runs); `None` as for [`Masks::runs`].
+    fn masked(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+        let runs = self.runs(text)?;
+        let mut out = Vec::with_capacity(text.len());
+        for &(s, e) in &runs {
+            out.extend_from_slice(&text[s as usize..e as usize]);
+            out.push(b'\n');
         }
         Some(out)
     }
+}
+
+/// Is `mask` the mask of the line `text` whose kept runs are `runs`?
+fn same_mask(text: &[u8], runs: &[(u32, u32)], mask: &[u8]) -> bool {
+    let mut at = 0;
+    for &(s, e) in runs {
+        let run = &text[s as usize..e as usize];
+        let end = at + run.len();
+        if mask.get(at..end) != Some(run) || mask.get(end) != Some(&b'\n') {
+            return false;
+        }
+        at = end + 1;
+    }
+    at == mask.len()
 }
 
 /// Index of a (host, boot id) pair; most snapshots have one, so the last
@@ -1777,8 +1865,20 @@ mod tests {
         let (a, b, c) = (m.masked(p1), m.masked(p2), m.masked(p3));
         assert_eq!(
             a.as_deref(),
-            Some(&br#""kind":"process","pid":5,"exe":"/x","#[..])
+            Some(&b"\"kind\":\"process\",\"pid\":5\n\"exe\":\"/x\"\n"[..])
         );
+        let runs = m.runs(p1).expect("runs");
+        assert!(same_mask(p1, &runs, a.as_deref().expect("mask")));
+        assert!(same_mask(
+            p2,
+            &m.runs(p2).expect("runs"),
+            &a.clone().expect("mask")
+        ));
+        assert!(!same_mask(
+            p3,
+            &m.runs(p3).expect("runs"),
+            &a.clone().expect("mask")
+        ));
         assert_eq!(a, b);
         assert_ne!(a, c, "the pid tells the instance: kept");
         let s1 = br#"{"kind":"socket","inode":1,"processes":[{"pid":1,"comm":"a"}]}"#;
