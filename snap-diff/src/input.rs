@@ -7,8 +7,8 @@
 //! remaining lines (typically a few percent) are parsed into trees and paired
 //! by key. Every line is still checked: BEFORE's lines all are, fully (JSON
 //! syntax, object, kind, identity fields), with a scanner that builds no
-//! tree (a quick exact check for common lines, serde_json's parser for the
-//! rest, and for an error the record reader's own message); an AFTER line
+//! tree for common lines, a full parse for the rest, and for an error the
+//! record reader's own message; an AFTER line
 //! that cancels is byte-identical to a checked BEFORE line, the rest are
 //! checked the same way. So the first error in file order of BEFORE, then
 //! AFTER, is reported exactly as a full parse of both would report it, and
@@ -17,12 +17,15 @@
 //! A second round does the same with the lines that are left, compared
 //! without the fields the comparison ignores (cpu time, memory, inode...)
 //! but with every field that identifies a record or its instance: such a
-//! pair is one the diff would pair silently. Real snapshots differ in such
-//! counters on most lines, so this keeps the tree-building for what
-//! changed.
+//! pair is one the diff pairs silently in its first step too. Real
+//! snapshots differ in such counters on most lines, so this keeps the
+//! tree-building for what changed.
 //!
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
-//! streamed, and only its lines that did not cancel are kept (as bytes).
+//! streamed, and only its lines that did not cancel are kept (as bytes);
+//! for the second round, a hash and the byte runs of each BEFORE line left,
+//! and AFTER's masks a block at a time. When every line differs in a
+//! counter, that is both files in memory, not more.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
