@@ -185,7 +185,9 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut add = |recs: &[Rec], after: bool| {
         for (i, r) in recs.iter().enumerate() {
             let kind = r.map.get("kind").and_then(Value::as_str);
-            if rules.excluded(kind, &r.map) || skip.contains(&kind.map(str::to_owned)) {
+            if rules.excluded(kind, &r.map)
+                || (!skip.is_empty() && skip.contains(&kind.map(str::to_owned)))
+            {
                 continue;
             }
             let key = rules.key_of(kind, &r.map);
