@@ -256,6 +256,46 @@ fn connections_are_left_out_unless_asked_for() {
 }
 
 #[test]
+fn unnamed_unix_sockets_and_peer_inodes_are_no_news() {
+    let unix = |over: Value| {
+        sock_rec(
+            0,
+            json!({"proto": "unix", "family": "unix", "type": "stream", "local_addr": null,
+                   "local_port": null, "remote_addr": null, "remote_port": null,
+                   "peer_inode": null, "processes": [{"pid": 10, "comm": "rsyslogd"}]}),
+        )
+        .as_object()
+        .map(|m| {
+            let mut r = Value::Object(m.clone());
+            merge(&mut r, over);
+            r
+        })
+        .unwrap_or_default()
+    };
+    let listener = |inode: u64| {
+        unix(json!({"local_addr": "/run/app.sock", "state": "LISTEN", "inode": inode}))
+    };
+    // A syslog() caller's sending socket: no name, so nothing listens.
+    let client = unix(json!({"type": "dgram", "state": "UNCONN", "inode": 5,
+                             "processes": [{"pid": 77, "comm": "cron"}]}));
+    let conn = |inode: u64, peer: u64| {
+        unix(json!({"state": "CONNECTED", "inode": inode, "peer_inode": peer}))
+    };
+    let before = vec![listener(1), client, conn(2, 3), conn(3, 2)];
+    let after = vec![listener(11), conn(12, 13), conn(13, 12)];
+    let r = diff(&before, &after, &[]);
+    r.expect_code(0);
+    assert!(r.stdout.is_empty(), "{r}");
+    // With the connections: the unnamed socket is gone, the connected pair
+    // is the same pair with new inode numbers.
+    let r = diff(&before, &after, &["--connections"]);
+    assert_eq!(ops(&r), vec![op("removed", "socket")], "{r}");
+    assert_eq!(r.records()[0]["before"]["state"], "UNCONN");
+    let r = diff(&before, &after, &["--connections", "--format", "text"]);
+    assert!(r.stdout_str().starts_with("# connections\n"), "{r}");
+}
+
+#[test]
 fn volatile_fields_are_ignored_and_can_be_compared() {
     let before = vec![proc_rec(10, json!({}))];
     let after = vec![proc_rec(
@@ -482,8 +522,12 @@ fn key_overrides_process_identity() {
 #[test]
 fn standard_input_for_either_side() {
     let s = Scratch::new("snap-diff-stdin");
-    let before = lines(&[proc_rec(10, json!({}))]);
-    let after = lines(&[proc_rec(10, json!({})), sock_rec(80, json!({}))]);
+    let before = lines(&[proc_rec(10, json!({})), sock_rec(22, json!({}))]);
+    let after = lines(&[
+        proc_rec(10, json!({})),
+        sock_rec(22, json!({})),
+        sock_rec(80, json!({})),
+    ]);
     let b = s.write("before.json", &before);
     let a = s.write("after.json", &after);
     let r = common::run(
@@ -914,4 +958,84 @@ fn a_new_argv_of_the_same_process_is_a_change_not_a_new_process() {
         recs[1]["before"]["cmdline"],
         json!(["postgres: checkpointer"])
     );
+    // A program that rewrites its argv as it works: quiet with
+    // --ignore process:cmdline (the new worker is still new).
+    let r = diff(&before, &after, &["--ignore", "process:cmdline"]);
+    let recs = r.records();
+    let got: Vec<(&Value, &Value)> = recs
+        .iter()
+        .map(|c| (&c["op"], &c["after"]["pid"]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (&json!("changed"), &json!(11)),
+            (&json!("added"), &json!(12))
+        ],
+        "{r}"
+    );
+}
+
+#[test]
+fn help_spells_out_identity_and_ignored_fields() {
+    let r = common::run("snap-diff", ["--help"], None);
+    r.expect_code(0);
+    let h = r.stdout_str();
+    for want in [
+        "process  host, user, exe, cmdline, unit",
+        "instance: boot_id, pid, start_ticks",
+        "socket   host, netns, proto, family, local_addr, local_port",
+        "socket   inode, peer_inode, recv_q, send_q, processes[].pid",
+    ] {
+        assert!(h.contains(want), "{want:?} missing\n{h}");
+    }
+}
+
+#[test]
+fn a_kind_on_one_side_only_is_not_compared_but_named() {
+    // `{ ps-snap; net-snap; } > before.json`, later `ps-snap | snap-diff
+    // before.json -`: the sockets did not vanish, they were not taken.
+    let s = Scratch::new("snap-diff-one-sided");
+    let b = s.write(
+        "before.json",
+        lines(&[
+            proc_rec(10, json!({})),
+            sock_rec(22, json!({})),
+            sock_rec(80, json!({})),
+        ]),
+    );
+    let after = lines(&[proc_rec(10, json!({})), proc_rec(11, json!({}))]);
+    let r = common::run(
+        "snap-diff",
+        [b.as_os_str(), "-".as_ref()],
+        Some(after.as_bytes()),
+    );
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("added", "process")], "{r}");
+    assert!(
+        r.stderr.contains("<stdin> has no \"socket\" records")
+            && r.stderr.contains("before.json has"),
+        "{r}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+    // Nothing else changed: exit 0, and still the note.
+    let after = lines(&[proc_rec(10, json!({}))]);
+    let r = common::run(
+        "snap-diff",
+        [b.as_os_str(), "-".as_ref()],
+        Some(after.as_bytes()),
+    );
+    r.expect_code(0);
+    assert!(
+        r.stdout.is_empty() && r.stderr.contains("not compared"),
+        "{r}"
+    );
+    // An empty side is compared with everything: all of it is new.
+    let r = diff_text(
+        "",
+        &lines(&[proc_rec(10, json!({})), sock_rec(22, json!({}))]),
+        &[],
+    );
+    assert_eq!(ops(&r), vec![op("added", "process"), op("added", "socket")]);
+    assert!(r.stderr.is_empty(), "{r}");
 }

@@ -2,7 +2,9 @@
 //! records.
 //!
 //! Records are grouped by (kind, identity key). Within a group, in order:
-//! 1. equal records cancel (multiset; oldest first): never a change;
+//! 1. equal records cancel (multiset; oldest first): never a change; then
+//!    records that are equal but for the ignored fields that identify
+//!    nothing ([`Rules::maskable`]) pair silently the same way;
 //! 2. processes pair by instance (boot_id, pid, start_ticks): a pair whose
 //!    compared fields differ is `changed`; other kinds pair silently when
 //!    their compared fields are equal;
@@ -15,9 +17,11 @@
 //! 5. the rest is `removed` (BEFORE) or `added` (AFTER).
 //!
 //! Step 1 is why the loader may cancel byte-identical lines early, and
-//! step 2 why it may cancel lines that are byte-identical once ignored
-//! fields (never identity or instance fields) are dropped: both only do
-//! the work of these steps sooner, on bytes instead of trees.
+//! lines that are byte-identical once those ignored fields are dropped:
+//! it only does the work of this step sooner, on bytes instead of trees.
+//! (Step 2 alone would not do: it pairs a socket with the oldest of its
+//! key whose compared fields are equal, where the loader pairs it with
+//! the one held by the same pids.)
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -120,10 +124,31 @@ struct Group {
     a: Vec<usize>,
 }
 
+/// The kinds with records on one side only, when both sides have records:
+/// (kind, whether BEFORE is the side that has them). Such a kind is not
+/// compared: a process snapshot against one of processes and sockets
+/// means other things were snapshot, not that every socket vanished.
+pub fn one_sided(input: &Loaded) -> Vec<(Option<String>, bool)> {
+    let (b, a) = (&input.kinds_before, &input.kinds_after);
+    if b.is_empty() || a.is_empty() {
+        return Vec::new();
+    }
+    let only = |x: &crate::input::Kinds, y: &crate::input::Kinds, before: bool| {
+        x.iter()
+            .filter(|k| !y.contains(*k))
+            .map(|k| (k.map(str::to_owned), before))
+            .collect::<Vec<_>>()
+    };
+    let mut out = only(b, a, true);
+    out.extend(only(a, b, false));
+    out
+}
+
 /// All changes between the loaded sides, in the stable order: by kind,
 /// then key (its JSON text), then op, then the records' JSON text.
 pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut changes = Vec::new();
+    let skip: HashSet<Option<String>> = one_sided(input).into_iter().map(|(k, _)| k).collect();
 
     // Reboots: a host with process records on both sides and no boot id in
     // common.
@@ -160,7 +185,9 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut add = |recs: &[Rec], after: bool| {
         for (i, r) in recs.iter().enumerate() {
             let kind = r.map.get("kind").and_then(Value::as_str);
-            if rules.excluded(kind, &r.map) {
+            if rules.excluded(kind, &r.map)
+                || (!skip.is_empty() && skip.contains(&kind.map(str::to_owned)))
+            {
                 continue;
             }
             let key = rules.key_of(kind, &r.map);
@@ -186,9 +213,15 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     // Groups in a fixed order, so that pairing across groups is stable.
     let mut groups: Vec<((Option<String>, String), Group)> = groups.into_iter().collect();
     groups.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut maskable: HashMap<Option<String>, BTreeSet<String>> = HashMap::new();
     let mut lefts: Vec<(Vec<usize>, Vec<usize>)> = groups
         .iter()
-        .map(|(_, g)| pair_same(rules, input, g, &mut changes))
+        .map(|(_, g)| {
+            let drop = maskable
+                .entry(g.kind.clone())
+                .or_insert_with(|| rules.maskable(g.kind.as_deref()));
+            pair_same(rules, input, g, drop, &mut changes)
+        })
         .collect();
     moved_identity(rules, input, &groups, &mut lefts, &mut changes);
     for ((_, g), (b, a)) in groups.iter().zip(lefts) {
@@ -233,14 +266,16 @@ fn pair_by<F: Fn(&Map<String, Value>) -> String>(
     (pairs, b_left, a_left)
 }
 
-/// Steps 1 and 2 of a group: equal records cancel; processes of the same
-/// instance, and other records with equal compared fields, pair (a
-/// `changed` record where compared fields differ). Returns what is left of
-/// each side, in file order.
+/// Steps 1 and 2 of a group: equal records cancel, then records equal but
+/// for the fields in `drop`; processes of the same instance, and other
+/// records with equal compared fields, pair (a `changed` record where
+/// compared fields differ). Returns what is left of each side, in file
+/// order.
 fn pair_same(
     rules: &Rules,
     input: &Loaded,
     g: &Group,
+    drop: &BTreeSet<String>,
     out: &mut Vec<Change>,
 ) -> (Vec<usize>, Vec<usize>) {
     let (before, after) = (&input.before, &input.after);
@@ -248,10 +283,22 @@ fn pair_same(
     let process = Rules::class(kind) == Class::Process;
     let ignore = rules.ignore(kind);
 
-    // 1. Equal records cancel.
+    // 1. Equal records cancel, then those equal but for `drop`.
     let (_, b, a) = pair_by(before, after, &g.b, &g.a, |m| {
         serde_json::to_string(m).unwrap_or_default()
     });
+    let (_, b, a) = if drop.is_empty() {
+        (Vec::new(), b, a)
+    } else {
+        pair_by(before, after, &b, &a, |m| {
+            let kept: BTreeMap<&str, &Value> = m
+                .iter()
+                .filter(|(k, _)| !drop.contains(k.as_str()))
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            serde_json::to_string(&kept).unwrap_or_default()
+        })
+    };
 
     // 2. Same instance, or equal compared fields.
     let (pairs, b, a) = if process {

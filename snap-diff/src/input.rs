@@ -7,8 +7,8 @@
 //! remaining lines (typically a few percent) are parsed into trees and paired
 //! by key. Every line is still checked: BEFORE's lines all are, fully (JSON
 //! syntax, object, kind, identity fields), with a scanner that builds no
-//! tree (a quick exact check for common lines, serde_json's parser for the
-//! rest, and for an error the record reader's own message); an AFTER line
+//! tree for common lines, a full parse for the rest, and for an error the
+//! record reader's own message; an AFTER line
 //! that cancels is byte-identical to a checked BEFORE line, the rest are
 //! checked the same way. So the first error in file order of BEFORE, then
 //! AFTER, is reported exactly as a full parse of both would report it, and
@@ -17,20 +17,23 @@
 //! A second round does the same with the lines that are left, compared
 //! without the fields the comparison ignores (cpu time, memory, inode...)
 //! but with every field that identifies a record or its instance: such a
-//! pair is one the diff would pair silently. Real snapshots differ in such
-//! counters on most lines, so this keeps the tree-building for what
-//! changed.
+//! pair is one the diff pairs silently in its first step too. Real
+//! snapshots differ in such counters on most lines, so this keeps the
+//! tree-building for what changed.
 //!
 //! Memory: BEFORE's lines in one buffer plus a hash table of them; AFTER is
-//! streamed, and only its lines that did not cancel are kept (as bytes).
+//! streamed, and only its lines that did not cancel are kept (as bytes);
+//! for the second round, a hash and the byte runs of each BEFORE line left,
+//! and AFTER's masks a block at a time. When every line differs in a
+//! counter, that is both files in memory, not more.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde_core::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use common::error::describe_io;
@@ -61,7 +64,19 @@ impl Boots {
         e.1.entry(boot.to_string()).or_insert_with(|| boot.clone());
     }
 
+    /// Add the hosts and boot ids of another run of the same side.
+    fn merge(&mut self, o: Boots) {
+        for (k, (host, ids)) in o.hosts {
+            self.hosts
+                .entry(k)
+                .or_insert_with(|| (host, BTreeMap::new()))
+                .1
+                .extend(ids);
+        }
+    }
+
     /// Add the boot ids of a side's process records.
+    #[cfg(test)]
     pub fn add_record(&mut self, rec: &Map<String, Value>) {
         if rec.get("kind").and_then(Value::as_str) == Some("process") {
             let null = Value::Null;
@@ -70,6 +85,47 @@ impl Boots {
                 rec.get("boot_id").unwrap_or(&null),
             );
         }
+    }
+}
+
+/// The kinds of records seen on one side.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Kinds {
+    pub named: BTreeSet<String>,
+    /// Records without a kind were seen.
+    pub unnamed: bool,
+}
+
+impl Kinds {
+    pub fn add(&mut self, kind: Option<&str>) {
+        match kind {
+            None => self.unnamed = true,
+            Some(k) if !self.named.contains(k) => {
+                self.named.insert(k.to_owned());
+            }
+            Some(_) => {}
+        }
+    }
+
+    pub fn contains(&self, kind: Option<&str>) -> bool {
+        kind.map_or(self.unnamed, |k| self.named.contains(k))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.named.is_empty() && !self.unnamed
+    }
+
+    fn merge(&mut self, o: &Kinds) {
+        self.named.extend(o.named.iter().cloned());
+        self.unnamed |= o.unnamed;
+    }
+
+    /// The kinds, `None` first.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> {
+        self.unnamed
+            .then_some(None)
+            .into_iter()
+            .chain(self.named.iter().map(|k| Some(k.as_str())))
     }
 }
 
@@ -85,18 +141,17 @@ pub struct Loaded {
     /// Hosts (JSON text) with a process record on both sides that cancelled:
     /// they share a boot id, so they were not rebooted.
     pub shared_hosts: HashSet<String>,
+    /// The kinds of each side's records (`None`: records without a kind),
+    /// cancelled ones included.
+    pub kinds_before: Kinds,
+    pub kinds_after: Kinds,
     /// BEFORE's name in messages.
     pub before_name: String,
     pub after_name: String,
 }
 
-/// A source of lines: a file or standard input.
-fn open(name: &str) -> Result<(String, Box<dyn BufRead>)> {
-    open_sized(name).map(|(n, r, _)| (n, r))
-}
-
-/// [`open`], with the size of a regular file (0 if unknown) to size the
-/// buffer that holds BEFORE.
+/// A source of lines (a file or standard input), with the size of a
+/// regular file (0 if unknown) to size the buffer that holds BEFORE.
 fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
     if name == "-" {
         return Ok((
@@ -217,207 +272,21 @@ struct Shape<'de> {
     boot: Option<Cap<'de>>,
 }
 
-/// Visits any value, validating it as `serde_json::Value` would (strings
-/// and escapes decoded, numbers parsed), keeping nothing.
-struct Skip;
-
-impl<'de> DeserializeSeed<'de> for Skip {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_any(SkipVisitor)
-    }
-}
-
-struct SkipVisitor;
-
-impl<'de> Visitor<'de> for SkipVisitor {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
-        while a.next_element_seed(Skip)?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<(), A::Error> {
-        while a.next_key_seed(Skip)?.is_some() {
-            a.next_value_seed(Skip)?;
-        }
-        Ok(())
-    }
-}
-
-/// Captures a value (a borrowed string when possible).
-struct CapSeed;
-
-impl<'de> DeserializeSeed<'de> for CapSeed {
-    type Value = Cap<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Cap<'de>, D::Error> {
-        d.deserialize_any(CapVisitor)
-    }
-}
-
-struct CapVisitor;
-
-impl<'de> Visitor<'de> for CapVisitor {
-    type Value = Cap<'de>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Str(s))
-    }
-    fn visit_str<E>(self, s: &str) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::String(s.to_owned())))
-    }
-    fn visit_bool<E>(self, b: bool) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::Bool(b)))
-    }
-    fn visit_i64<E>(self, n: i64) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::from(n)))
-    }
-    fn visit_u64<E>(self, n: u64) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::from(n)))
-    }
-    fn visit_f64<E>(self, n: f64) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::from(n)))
-    }
-    fn visit_unit<E>(self) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::Null))
-    }
-    fn visit_none<E>(self) -> std::result::Result<Cap<'de>, E> {
-        Ok(Cap::Val(Value::Null))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Cap<'de>, A::Error> {
-        let mut v = Vec::new();
-        while let Some(x) = a.next_element::<Value>()? {
-            v.push(x);
-        }
-        Ok(Cap::Val(Value::Array(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Cap<'de>, A::Error> {
-        let mut m = Map::new();
-        while let Some(k) = a.next_key::<String>()? {
-            let v = a.next_value::<Value>()?;
-            m.insert(k, v);
-        }
-        Ok(Cap::Val(Value::Object(m)))
-    }
-}
-
-/// Which field a key is.
-enum Field {
-    Kind,
-    Host(u8),
-    Boot(u8),
-    Bit(u8),
-    Other,
-}
-
-struct KeySeed<'a>(&'a Names);
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Field;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Field, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Field;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_str<E>(self, s: &str) -> std::result::Result<Field, E> {
-        Ok(match (s, self.0.bit(s)) {
-            ("kind", _) => Field::Kind,
-            ("host", Some(b)) => Field::Host(b),
-            ("boot_id", Some(b)) => Field::Boot(b),
-            (_, Some(b)) => Field::Bit(b),
-            (_, None) => Field::Other,
-        })
-    }
-}
-
-struct ShapeSeed<'a>(&'a Names);
-
-impl<'de> Visitor<'de> for ShapeSeed<'_> {
-    type Value = Shape<'de>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Shape<'de>, A::Error> {
-        let mut s = Shape {
-            kind: None,
-            present: 0,
-            host: None,
-            boot: None,
-        };
-        while let Some(k) = a.next_key_seed(KeySeed(self.0))? {
-            // A repeated key: the last value wins, as in a parsed tree.
-            match k {
-                Field::Kind => s.kind = Some(a.next_value_seed(CapSeed)?),
-                Field::Host(b) => {
-                    s.present |= 1 << b;
-                    s.host = Some(a.next_value_seed(CapSeed)?);
-                }
-                Field::Boot(b) => {
-                    s.present |= 1 << b;
-                    s.boot = Some(a.next_value_seed(CapSeed)?);
-                }
-                Field::Bit(b) => {
-                    s.present |= 1 << b;
-                    a.next_value_seed(Skip)?;
-                }
-                Field::Other => a.next_value_seed(Skip)?,
-            }
-        }
-        Ok(s)
-    }
-}
-
-/// Scan a line; `None` when it is not a valid JSON object (the caller then
-/// parses it in full for the exact message).
+/// Scan a line; `None` when it is not certainly a valid JSON object (the
+/// caller then parses it in full, for the record or the exact message).
 fn scan<'de>(names: &Names, text: &'de [u8]) -> Option<Shape<'de>> {
     // One UTF-8 check of the whole line is cheaper than one per string; a
     // line that is not UTF-8 is not valid JSON text either way, and the
     // full parse names the problem.
     let text = std::str::from_utf8(text).ok()?;
-    if let Some(shape) = quick_scan(names, text.as_bytes()) {
-        return Some(shape);
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
-    de.end().ok()?;
-    Some(shape)
+    quick_scan(names, text.as_bytes())
 }
 
 /// A quick check of a line that is UTF-8, for the common case: `Some`
 /// only when the line is certainly a JSON object serde_json accepts, with
-/// what [`scan`] would learn; `None` when unsure (an escaped key, a `\\u`
-/// escape of a surrogate, a long number, deep nesting, or an error), and
-/// the full scanner decides.
+/// its kind, host, boot id and which named fields it has; `None` when
+/// unsure (an escaped key, a `\\u` escape of a surrogate, a long number,
+/// deep nesting, or an error), and a full parse decides.
 fn quick_scan<'a>(names: &Names, t: &'a [u8]) -> Option<Shape<'a>> {
     let mut v = Quick { t, i: 0 };
     let mut s = Shape {
@@ -818,15 +687,73 @@ impl Multiset {
     }
 }
 
+/// Items by a hash, oldest first per hash; `take` checks a candidate with
+/// the caller, since different items may share a hash.
+#[derive(Default)]
+struct HashIndex {
+    /// hash -> (first, last) node.
+    ends: HashMap<u64, (u32, u32), BuildHasherDefault<PassHasher>>,
+    /// (item, next node).
+    nodes: Vec<(usize, u32)>,
+}
+
+impl HashIndex {
+    fn push(&mut self, h: u64, item: usize) {
+        let n = self.nodes.len() as u32;
+        self.nodes.push((item, NONE));
+        match self.ends.get_mut(&h) {
+            Some((_, last)) => {
+                self.nodes[*last as usize].1 = n;
+                *last = n;
+            }
+            None => {
+                self.ends.insert(h, (n, n));
+            }
+        }
+    }
+
+    /// Remove and return the oldest item with hash `h` that `same` accepts.
+    fn take(&mut self, h: u64, mut same: impl FnMut(usize) -> bool) -> Option<usize> {
+        let &(first, last) = self.ends.get(&h)?;
+        let (mut prev, mut n) = (NONE, first);
+        while n != NONE {
+            let (item, next) = self.nodes[n as usize];
+            if same(item) {
+                match (prev == NONE, n == last) {
+                    (true, true) => {
+                        self.ends.remove(&h);
+                    }
+                    (true, false) => {
+                        self.ends.insert(h, (next, last));
+                    }
+                    (false, is_last) => {
+                        self.nodes[prev as usize].1 = next;
+                        if is_last {
+                            self.ends.insert(h, (first, prev));
+                        }
+                    }
+                }
+                return Some(item);
+            }
+            (prev, n) = (n, next);
+        }
+        None
+    }
+}
+
+/// What checking a line found: its kind, and the host and boot id of a
+/// process record.
+type Checked<'a> = (Option<Cow<'a, str>>, Option<(Cap<'a>, Cap<'a>)>);
+
 /// Check one line as a full parse would (syntax, object, kind, identity
-/// fields) and return the host and boot id of a process record.
+/// fields).
 fn check_line<'a>(
     rules: &Rules,
     name: &str,
     l: LineRef,
     text: &'a [u8],
     complete: bool,
-) -> Result<Option<(Cap<'a>, Cap<'a>)>> {
+) -> Result<Checked<'a>> {
     let names = rules.names();
     match scan(names, text) {
         Some(shape) => {
@@ -848,21 +775,27 @@ fn check_line<'a>(
                 })
                 .map_err(|msg| Error::at(name, l.line, msg))?;
             let process = matches!(kind, KindRef::Str("process"));
-            Ok(match (process, shape.host, shape.boot) {
+            let hb = match (process, shape.host, shape.boot) {
                 (true, Some(h), Some(b)) => Some((h, b)),
                 _ => None,
-            })
+            };
+            // check() refused kinds that are not strings.
+            let kind = match shape.kind {
+                Some(Cap::Str(s)) => Some(Cow::Borrowed(s)),
+                Some(Cap::Val(Value::String(s))) => Some(Cow::Owned(s)),
+                _ => None,
+            };
+            Ok((kind, hb))
         }
         None => {
             // Not valid (or the scanner disagrees): the full parse gives
             // the exact message, or the record if it is fine.
             let m = parse_line(name, l.line, text, complete)?;
             check_map(rules, name, l.line, &m)?;
-            if m.get("kind").and_then(Value::as_str) != Some("process") {
-                return Ok(None);
-            }
+            let kind = m.get("kind").and_then(Value::as_str);
             let get = |f: &str| Cap::Val(m.get(f).cloned().unwrap_or(Value::Null));
-            Ok(Some((get("host"), get("boot_id"))))
+            let hb = (kind == Some("process")).then(|| (get("host"), get("boot_id")));
+            Ok((kind.map(|k| Cow::Owned(k.to_owned())), hb))
         }
     }
 }
@@ -872,6 +805,7 @@ struct Scanned {
     /// Per line: index into `pairs` for a process record, else NONE.
     hostboot: Vec<u32>,
     pairs: Vec<(Value, Value)>,
+    kinds: Kinds,
     /// The first bad line of the run.
     err: Option<Error>,
 }
@@ -882,6 +816,7 @@ fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> 
     let mut out = Scanned {
         hostboot: Vec::new(),
         pairs: Vec::new(),
+        kinds: Kinds::default(),
         err: None,
     };
     let mut index: HashMap<(String, String), u32> = HashMap::new();
@@ -889,11 +824,13 @@ fn scan_lines(rules: &Rules, name: &str, buf: &[u8], from: usize, to: usize) -> 
     for (l, complete) in Lines::new(buf, from, to, first) {
         let text = &buf[l.start..l.end];
         match check_line(rules, name, l, text, complete) {
-            Ok(Some((h, b))) => {
-                let hb = intern(&mut out.pairs, &mut index, &h, &b);
-                out.hostboot.push(hb);
+            Ok((kind, hb)) => {
+                out.kinds.add(kind.as_deref());
+                out.hostboot.push(match hb {
+                    Some((h, b)) => intern(&mut out.pairs, &mut index, &h, &b),
+                    None => NONE,
+                });
             }
-            Ok(None) => out.hostboot.push(NONE),
             Err(e) => {
                 out.err = Some(e);
                 return out;
@@ -1018,6 +955,7 @@ struct Kept {
     /// The kept line that ends without a newline, if any.
     cut_short: Option<usize>,
     boots: Boots,
+    kinds: Kinds,
 }
 
 /// The fast loader.
@@ -1087,11 +1025,13 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     let mut hostboot: Vec<u32> = Vec::with_capacity(lines.len());
     let mut pairs: Vec<(Value, Value)> = Vec::new();
     let mut index: HashMap<(String, String), u32> = HashMap::new();
+    let mut kinds_before = Kinds::default();
     for sc in scans {
         let sc = sc.map_err(|_| Error::new("internal error: a checking thread failed"))?;
         if let Some(e) = sc.err {
             return Err(e);
         }
+        kinds_before.merge(&sc.kinds);
         // Renumber the run's (host, boot id) pairs into one table.
         let map: Vec<u32> = sc
             .pairs
@@ -1125,6 +1065,31 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         return Err(e);
     }
     check_kept(rules, &aname, &mut kept, workers)?;
+    // AFTER's kinds: those of its kept lines, and of the lines that
+    // cancelled, which are BEFORE's (looked up only for a kind not seen
+    // yet, such as sockets when AFTER is a process snapshot).
+    let mut kinds_after = kept.kinds.clone();
+    if kinds_before.iter().any(|k| !kinds_after.contains(k)) {
+        for (l, _) in lines.iter().zip(&cancelled).filter(|(_, &c)| c) {
+            let text = &buf[l.start..l.end];
+            match scan(rules.names(), text) {
+                Some(shape) => kinds_after.add(
+                    shape
+                        .kind
+                        .map(|k| k.to_value())
+                        .as_ref()
+                        .and_then(Value::as_str),
+                ),
+                None => {
+                    let m = parse_line(&bname, l.line, text, true)?;
+                    kinds_after.add(m.get("kind").and_then(Value::as_str));
+                }
+            }
+            if kinds_before.iter().all(|k| kinds_after.contains(k)) {
+                break;
+            }
+        }
+    }
     let mut boots_before = Boots::default();
     for (h, b) in &pairs {
         boots_before.add(h, b);
@@ -1146,31 +1111,36 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     // bytes of the line without those fields. Instance and identity fields
     // are kept, so such a pair is exactly one the diff would pair
     // silently.
+    // Of BEFORE's masks only a hash and the byte runs they are made of are
+    // kept (the masks would double the memory of snapshots that differ on
+    // every line); a hash that matches is checked against the runs.
     let left: Vec<usize> = (0..lines.len()).filter(|&i| !cancelled[i]).collect();
-    let bmasks = par_map_with(
+    let bruns = par_map_with(
         &left,
         workers,
-        || Masks::new(rules),
-        |m, &i| {
+        || (Masks::new(rules), Vec::new()),
+        |(m, scratch): &mut (Masks, Vec<u8>), &i| {
             let l = lines[i];
-            m.masked(&buf[l.start..l.end])
+            let text = &buf[l.start..l.end];
+            let runs = m.runs(text)?;
+            scratch.clear();
+            for &(s, e) in &runs {
+                scratch.extend_from_slice(&text[s as usize..e as usize]);
+                scratch.push(b'\n');
+            }
+            Some((line_hash(scratch), runs))
         },
     );
-    let mut mset = Multiset::default();
-    // The second multiset's items: the masks, and whose they are.
-    let mut items: Vec<(&[u8], usize)> = Vec::new();
-    for (k, m) in bmasks.iter().enumerate() {
-        if let Some(m) = m {
-            let idx = items.len() as u32;
-            items.push((m, left[k]));
-            let it = &items;
-            mset.add(idx, m, |j| it[j as usize].0);
+    let mut mindex = HashIndex::default();
+    for (k, r) in bruns.iter().enumerate() {
+        if let Some((h, _)) = r {
+            mindex.push(*h, k);
         }
     }
     let kidx: Vec<usize> = (0..kept.lines.len()).collect();
     let mut after_recs = Vec::new();
     // In blocks, so that AFTER's masks are never all in memory at once.
-    for block in kidx.chunks(1 << 16) {
+    for block in kidx.chunks(4096) {
         let amasks = par_map_with(
             block,
             workers,
@@ -1183,9 +1153,13 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         for (&k, m) in block.iter().zip(&amasks) {
             let l = kept.lines[k];
             if let Some(m) = m {
-                let it = &items;
-                if let Some(j) = mset.take(m, |j| it[j as usize].0) {
-                    let i = items[j as usize].1;
+                let same = |k: usize| {
+                    let b = lines[left[k]];
+                    let runs = bruns[k].as_ref().map_or(&[][..], |(_, r)| r.as_slice());
+                    same_mask(&buf[b.start..b.end], runs, m)
+                };
+                if let Some(k) = mindex.take(line_hash(m), same) {
+                    let i = left[k];
                     cancelled[i] = true;
                     share(i);
                     continue;
@@ -1220,6 +1194,8 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
         boots_before,
         boots_after: kept.boots,
         shared_hosts,
+        kinds_before,
+        kinds_after,
         before_name: bname,
         after_name: aname,
     })
@@ -1275,32 +1251,73 @@ fn stream_after(
     Ok(())
 }
 
-/// Check AFTER's kept lines (in parallel runs) and collect their boot ids;
-/// the first bad line in file order wins.
+/// Check AFTER's kept lines (in parallel runs) and collect their kinds and
+/// boot ids; the first bad line in file order wins.
 fn check_kept(rules: &Rules, name: &str, kept: &mut Kept, workers: usize) -> Result<()> {
-    let idx: Vec<usize> = (0..kept.lines.len()).collect();
-    let (buf, lines, cut) = (&kept.buf, &kept.lines, kept.cut_short);
-    let found = par_map(&idx, workers, |&k| {
-        let l = lines[k];
-        check_line(rules, name, l, &buf[l.start..l.end], cut != Some(k))
-            .map(|hb| hb.map(|(h, b)| (h.to_value(), b.to_value())))
-    });
-    let mut boots = Boots::default();
-    for f in found {
-        if let Some((h, b)) = f? {
-            boots.add(&h, &b);
+    let n = kept.lines.len();
+    let parts = if workers <= 1 || n < 1024 { 1 } else { workers };
+    let size = n.div_ceil(parts).max(1);
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..n).step_by(size).map(|a| a..(a + size).min(n)).collect();
+    let shared: &Kept = kept;
+    let results: Vec<std::thread::Result<(Boots, Kinds, Option<Error>)>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ranges
+                .into_iter()
+                .map(|r| s.spawn(move || check_run(rules, name, shared, r)))
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
+    let (mut boots, mut kinds) = (Boots::default(), Kinds::default());
+    for r in results {
+        let (b, k, err) = r.map_err(|_| Error::new("internal error: a checking thread failed"))?;
+        if let Some(e) = err {
+            return Err(e);
         }
+        boots.merge(b);
+        kinds.merge(&k);
     }
     kept.boots = boots;
+    kept.kinds = kinds;
     Ok(())
 }
 
-/// `f` over `items` on up to `workers` threads, results in order.
-fn par_map<I: Sync, T: Send>(items: &[I], workers: usize, f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    par_map_with(items, workers, || (), |_, i| f(i))
+/// Check a run of AFTER's kept lines: their kinds, the boot ids of their
+/// process records, and the first bad line.
+fn check_run(
+    rules: &Rules,
+    name: &str,
+    kept: &Kept,
+    run: std::ops::Range<usize>,
+) -> (Boots, Kinds, Option<Error>) {
+    let (mut boots, mut kinds) = (Boots::default(), Kinds::default());
+    // Most lines have the (host, boot id) of the line before.
+    let mut last: Option<(Value, Value)> = None;
+    for k in run {
+        let l = kept.lines[k];
+        let text = &kept.buf[l.start..l.end];
+        match check_line(rules, name, l, text, kept.cut_short != Some(k)) {
+            Ok((kind, hb)) => {
+                kinds.add(kind.as_deref());
+                if let Some((h, b)) = hb {
+                    let seen = last
+                        .as_ref()
+                        .is_some_and(|(lh, lb)| h.eq_value(lh) && b.eq_value(lb));
+                    if !seen {
+                        let (h, b) = (h.to_value(), b.to_value());
+                        boots.add(&h, &b);
+                        last = Some((h, b));
+                    }
+                }
+            }
+            Err(e) => return (boots, kinds, Some(e)),
+        }
+    }
+    (boots, kinds, None)
 }
 
-/// [`par_map`] with a state per thread made by `init`.
+/// `f` over `items` on up to `workers` threads, results in order, with a
+/// state per thread made by `init`.
 fn par_map_with<I: Sync, T: Send, S>(
     items: &[I],
     workers: usize,
@@ -1445,10 +1462,12 @@ impl<'r> Masks<'r> {
         }
     }
 
-    /// The line without the fields the comparison ignores, or `None` when
-    /// nothing can be dropped (or the line is unusual: an escaped key, a
-    /// kind that is not a plain string).
-    fn masked(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+    /// The runs of a line's bytes that hold the fields the comparison
+    /// keeps, as (start, end) of each run of consecutive kept fields;
+    /// `None` when nothing can be dropped (or the line is unusual: an
+    /// escaped key, a kind that is not a plain string).
+    fn runs(&mut self, text: &[u8]) -> Option<Vec<(u32, u32)>> {
+        u32::try_from(text.len()).ok()?;
         let fields = top_fields(text)?;
         let mut kind: Option<&[u8]> = None;
         for &(ks, ke, vs, ve) in &fields {
@@ -1482,7 +1501,8 @@ impl<'r> Masks<'r> {
         if drop.is_empty() {
             return None;
         }
-        let mut out = Vec::with_capacity(text.len());
+        let mut runs: Vec<(u32, u32)> = Vec::with_capacity(4);
+        let mut open = false;
         for &(ks, ke, _, ve) in &fields {
             let key = &text[ks + 1..ke - 1];
             if key.contains(&b'\\') {
@@ -1492,13 +1512,45 @@ impl<'r> Masks<'r> {
                 .get(key.len())
                 .is_some_and(|names| names.iter().any(|n| n == key))
             {
+                open = false;
                 continue;
             }
-            out.extend_from_slice(&text[ks..ve]);
-            out.push(b',');
+            // Offsets fit: the line is shorter than 4 GiB.
+            match runs.last_mut() {
+                Some(r) if open => r.1 = ve as u32,
+                _ => runs.push((ks as u32, ve as u32)),
+            }
+            open = true;
+        }
+        Some(runs)
+    }
+
+    /// The line without the fields the comparison ignores: its kept runs,
+    /// each ended by a newline (which no line holds, so two equal masks
+    /// are made of equal runs); `None` as for [`Masks::runs`].
+    fn masked(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+        let runs = self.runs(text)?;
+        let mut out = Vec::with_capacity(text.len());
+        for &(s, e) in &runs {
+            out.extend_from_slice(&text[s as usize..e as usize]);
+            out.push(b'\n');
         }
         Some(out)
     }
+}
+
+/// Is `mask` the mask of the line `text` whose kept runs are `runs`?
+fn same_mask(text: &[u8], runs: &[(u32, u32)], mask: &[u8]) -> bool {
+    let mut at = 0;
+    for &(s, e) in runs {
+        let run = &text[s as usize..e as usize];
+        let end = at + run.len();
+        if mask.get(at..end) != Some(run) || mask.get(end) != Some(&b'\n') {
+            return false;
+        }
+        at = end + 1;
+    }
+    at == mask.len()
 }
 
 /// Index of a (host, boot id) pair; most snapshots have one, so the last
@@ -1527,7 +1579,8 @@ fn intern(
 
 /// The plain loader: every record of both files parsed and checked, no
 /// cancellation. The diff of its result is the reference the fast loader
-/// must equal.
+/// must equal (in tests).
+#[cfg(test)]
 pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     if before == "-" && after == "-" {
         return Err(Error::new(
@@ -1536,22 +1589,26 @@ pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     }
     let mut out = Loaded::default();
     for (i, name) in [before, after].into_iter().enumerate() {
-        let (shown, reader) = open(name)?;
+        let (shown, reader, _) = open_sized(name)?;
         let mut recs = Vec::new();
         let mut boots = Boots::default();
+        let mut kinds = Kinds::default();
         let mut r = common::jsonl::Records::from_reader(shown.clone(), ReadAdapter(reader));
         while let Some((line, m)) = r.next_record()? {
             check_map(rules, &shown, line, &m)?;
             boots.add_record(&m);
+            kinds.add(m.get("kind").and_then(Value::as_str));
             recs.push(Rec { line, map: m });
         }
         if i == 0 {
             out.before = recs;
             out.boots_before = boots;
+            out.kinds_before = kinds;
             out.before_name = shown;
         } else {
             out.after = recs;
             out.boots_after = boots;
+            out.kinds_after = kinds;
             out.after_name = shown;
         }
     }
@@ -1559,8 +1616,10 @@ pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
 }
 
 /// `Box<dyn BufRead>` as a `Read + 'static`.
+#[cfg(test)]
 struct ReadAdapter(Box<dyn BufRead>);
 
+#[cfg(test)]
 impl Read for ReadAdapter {
     fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
         self.0.read(b)
@@ -1589,6 +1648,23 @@ mod tests {
             ..Options::default()
         })
         .expect("rules")
+    }
+
+    #[test]
+    fn hash_index_takes_the_oldest_accepted_item() {
+        let mut x = HashIndex::default();
+        for (h, item) in [(1, 10), (2, 20), (1, 11), (1, 12)] {
+            x.push(h, item);
+        }
+        assert_eq!(x.take(1, |i| i == 11), Some(11));
+        assert_eq!(x.take(1, |_| true), Some(10));
+        assert_eq!(x.take(1, |i| i == 11), None);
+        x.push(1, 13);
+        assert_eq!(x.take(1, |i| i == 12), Some(12));
+        assert_eq!(x.take(1, |_| true), Some(13));
+        assert_eq!(x.take(1, |_| true), None);
+        assert_eq!(x.take(3, |_| true), None);
+        assert_eq!(x.take(2, |_| true), Some(20));
     }
 
     #[test]
@@ -1638,8 +1714,10 @@ mod tests {
         }
     }
 
-    /// What a shape says, comparable.
-    fn summary(s: &Shape<'_>) -> (Option<Value>, u128, Option<Value>, Option<Value>) {
+    /// What a shape says, comparable: kind, named fields, host, boot id.
+    type Summary = (Option<Value>, u128, Option<Value>, Option<Value>);
+
+    fn summary(s: &Shape<'_>) -> Summary {
         (
             s.kind.as_ref().map(Cap::to_value),
             s.present,
@@ -1648,12 +1726,18 @@ mod tests {
         )
     }
 
-    /// The serde-based scanner alone.
-    fn serde_scan<'a>(names: &Names, t: &'a str) -> Option<Shape<'a>> {
-        let mut de = serde_json::Deserializer::from_str(t);
-        let shape = de.deserialize_map(ShapeSeed(names)).ok()?;
-        de.end().ok()?;
-        Some(shape)
+    /// What a full parse says of a line, as a shape summary.
+    fn parsed(names: &Names, t: &str) -> Option<Summary> {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(t) else {
+            return None;
+        };
+        let present = m
+            .keys()
+            .filter(|k| *k != "kind")
+            .filter_map(|k| names.bit(k))
+            .fold(0u128, |p, b| p | 1 << b);
+        let get = |f: &str| m.get(f).filter(|_| names.bit(f).is_some()).cloned();
+        Some((m.get("kind").cloned(), present, get("host"), get("boot_id")))
     }
 
     #[test]
@@ -1692,17 +1776,17 @@ mod tests {
                     serde_ok,
                     "quick check accepted what serde_json refuses: {text}"
                 );
-                let full = serde_scan(r.names(), text).expect("serde scan");
-                assert_eq!(summary(&q), summary(&full), "{text}");
+                let full = parsed(r.names(), text).expect("parsed");
+                assert_eq!(summary(&q), full, "{text}");
             }
         }
         assert!(accepted > 1000, "the mutations must leave valid lines too");
         for seed in seeds {
             let q = quick_scan(r.names(), seed.as_bytes());
-            let full = serde_scan(r.names(), seed).expect("valid");
+            let full = parsed(r.names(), seed).expect("valid");
             // The surrogate pair is left to serde_json.
             if !seed.contains("ud83d") {
-                assert_eq!(summary(&q.expect("quick")), summary(&full));
+                assert_eq!(summary(&q.expect("quick")), full);
             }
         }
     }
@@ -1784,8 +1868,20 @@ mod tests {
         let (a, b, c) = (m.masked(p1), m.masked(p2), m.masked(p3));
         assert_eq!(
             a.as_deref(),
-            Some(&br#""kind":"process","pid":5,"exe":"/x","#[..])
+            Some(&b"\"kind\":\"process\",\"pid\":5\n\"exe\":\"/x\"\n"[..])
         );
+        let runs = m.runs(p1).expect("runs");
+        assert!(same_mask(p1, &runs, a.as_deref().expect("mask")));
+        assert!(same_mask(
+            p2,
+            &m.runs(p2).expect("runs"),
+            &a.clone().expect("mask")
+        ));
+        assert!(!same_mask(
+            p3,
+            &m.runs(p3).expect("runs"),
+            &a.clone().expect("mask")
+        ));
         assert_eq!(a, b);
         assert_ne!(a, c, "the pid tells the instance: kept");
         let s1 = br#"{"kind":"socket","inode":1,"processes":[{"pid":1,"comm":"a"}]}"#;

@@ -19,15 +19,39 @@ pub mod text;
 pub use diff::{Change, Op};
 pub use rules::{Options, Rules};
 
-const AFTER_HELP: &str = "\
+/// The examples and rules under `--help`, the rules from the tables the
+/// diff uses.
+fn after_help() -> String {
+    use rules::{CONNECTION_KEY, INSTANCE, LISTENER_KEY, PROCESS_KEY};
+    use rules::{KTHREAD_KEY, PROCESS_VOLATILE, SOCKET_VOLATILE};
+    let remote: Vec<&str> = CONNECTION_KEY[LISTENER_KEY.len()..].to_vec();
+    format!(
+        "\
+Identity (records with the same identity are the same thing):
+  process  {} (kernel threads: {}); instance: {}
+  socket   {} (connections: and {})
+  other    --key [KIND:]FIELD,...
+Ignored by default (--compare FIELD to compare one, --no-ignore for all):
+  process  {}
+  socket   {}
+
 Examples:
   snap-diff before.json after.json
-  ps-snap | snap-diff --format text before.json -
+  ps-snap | snap-diff --format text ps-before.json -
   snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
   snap-diff --key file:path manifest-monday.json manifest-tuesday.json
 
-Identity and volatile fields of every kind: see snap-diff(1).
-Exit status: 0 no differences, 1 differences, 2 trouble.";
+All the rules: see snap-diff(1).
+Exit status: 0 no differences, 1 differences, 2 trouble.",
+        PROCESS_KEY.join(", "),
+        KTHREAD_KEY.join(", "),
+        INSTANCE.join(", "),
+        LISTENER_KEY.join(", "),
+        remote.join(", "),
+        PROCESS_VOLATILE.join(", "),
+        SOCKET_VOLATILE.join(", "),
+    )
+}
 
 /// The command line.
 pub fn command() -> Command {
@@ -101,7 +125,7 @@ pub fn command() -> Command {
             .help("Include connected sockets (left out by default: ephemeral client ports would drown new and vanished listeners)"),
     )
     .arg(format_arg())
-    .after_help(AFTER_HELP)
+    .after_help(after_help())
 }
 
 fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
@@ -137,10 +161,27 @@ pub fn own_instance() -> Option<(String, u64, u64)> {
     Some((boot.trim().to_owned(), u64::from(std::process::id()), ticks))
 }
 
-/// Diff two snapshots by name (`-` is standard input).
-pub fn diff_files(rules: &Rules, before: &str, after: &str) -> Result<Vec<Change>> {
+/// Diff two snapshots by name (`-` is standard input): the changes, and a
+/// note for each kind that was not compared because one side has none.
+pub fn diff_files(rules: &Rules, before: &str, after: &str) -> Result<(Vec<Change>, Vec<String>)> {
     let loaded = input::load(rules, before, after)?;
-    Ok(diff::diff(rules, &loaded))
+    let notes = diff::one_sided(&loaded)
+        .into_iter()
+        .map(|(kind, in_before)| {
+            let what = kind.map_or("records without a kind".to_owned(), |k| {
+                format!("\"{k}\" records")
+            });
+            let (has, lacks) = if in_before {
+                (&loaded.before_name, &loaded.after_name)
+            } else {
+                (&loaded.after_name, &loaded.before_name)
+            };
+            format!(
+                "{lacks} has no {what} and {has} has: not compared; take both snapshots with the same tools"
+            )
+        })
+        .collect();
+    Ok((diff::diff(rules, &loaded), notes))
 }
 
 /// Write the changes in the chosen format.
@@ -170,7 +211,10 @@ pub fn main() -> std::process::ExitCode {
         let rules = Rules::new(&options_of(&m))?;
         let before = m.get_one::<String>("before").map_or("-", String::as_str);
         let after = m.get_one::<String>("after").map_or("-", String::as_str);
-        let changes = diff_files(&rules, before, after)?;
+        let (changes, notes) = diff_files(&rules, before, after)?;
+        for n in notes {
+            eprintln!("snap-diff: {n}");
+        }
         let mut out = Out::stdout();
         write(&mut out, &changes, format_of(&m))?;
         out.finish()?;
@@ -223,7 +267,7 @@ mod tests {
             "cmdline": if kthread { json!([]) } else { json!([format!("p{cmd}"), [102, 255]]) },
             "unit": if cmd == 2 { Value::Null } else { json!(format!("u{cmd}.service")) },
             "start_ticks": 1000 + pid, "cpu_seconds": r.below(100), "kernel_thread": kthread,
-            "deleted_maps": [],
+            "deleted_maps": [], "state": if r.below(8) == 0 { "Z" } else { "S" },
         })
     }
 
@@ -275,6 +319,11 @@ mod tests {
                     v["exe"] = json!(format!("{} (deleted)", v["exe"].as_str().unwrap_or("")));
                 }
                 4 => v["cpu_seconds"] = json!(r.below(100)),
+                7 if v["kind"] == "process" => v["state"] = json!("Z"),
+                8 if v["kind"] == "process" => {
+                    v["cpu_seconds"] = json!(r.below(100));
+                    v["user"] = json!("www");
+                }
                 5 => v["sha256"] = json!("changed"),
                 6 => v["inode"] = json!(r.below(1000)),
                 _ => {}
@@ -283,6 +332,12 @@ mod tests {
         }
         if r.below(2) == 0 {
             before.push(before[0].clone());
+        }
+        // A side without one kind (a process snapshot against a mixed one).
+        match seed % 7 {
+            0 => after.retain(|v| v["kind"] != "socket"),
+            1 => before.retain(|v| v["kind"] != "file"),
+            _ => {}
         }
         let text = |v: &Vec<Value>| v.iter().map(Value::to_string).collect();
         (text(&before), text(&after))
@@ -295,7 +350,7 @@ mod tests {
     #[test]
     fn cancelling_identical_lines_early_changes_nothing() {
         let mut differing = 0;
-        for seed in 0..80u64 {
+        for seed in 0..50u64 {
             let (b, a) = snapshots(seed);
             let (bp, ap) = (temp(&format!("b{seed}"), &b), temp(&format!("a{seed}"), &a));
             for opts in [
@@ -320,12 +375,36 @@ mod tests {
                     no_ignore: true,
                     ..Options::default()
                 },
+                Options {
+                    keys: vec!["process:host,pid".into(), "file:path".into()],
+                    compares: vec!["process:pid".into()],
+                    zombies: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into(), "socket:host,local_port".into()],
+                    ignores: vec!["process:user,exe_deleted,state,kernel_thread".into()],
+                    zombies: true,
+                    kernel_threads: true,
+                    ..Options::default()
+                },
+                Options {
+                    keys: vec!["file:path".into()],
+                    ignores: vec!["host,boot_id,remote_port".into()],
+                    compares: vec!["start_ticks".into()],
+                    ..Options::default()
+                },
             ] {
                 let rules = Rules::new(&opts).expect("rules");
                 let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
-                let fast = diff::diff(&rules, &input::load(&rules, bs, as_).expect("fast"));
-                let plain = diff::diff(&rules, &input::load_plain(&rules, bs, as_).expect("plain"));
-                assert_eq!(out(&fast), out(&plain), "seed {seed}");
+                let (fl, pl) = (
+                    input::load(&rules, bs, as_).expect("fast"),
+                    input::load_plain(&rules, bs, as_).expect("plain"),
+                );
+                assert_eq!(diff::one_sided(&fl), diff::one_sided(&pl), "seed {seed}");
+                let fast = diff::diff(&rules, &fl);
+                let plain = diff::diff(&rules, &pl);
+                assert_eq!(out(&fast), out(&plain), "seed {seed} {opts:?}");
                 differing += usize::from(!fast.is_empty());
             }
             let _ = std::fs::remove_file(bp);

@@ -50,9 +50,12 @@ pub const PROCESS_VOLATILE: [&str; 10] = [
     "start_ticks",
     "boot_id",
 ];
-/// Volatile fields of a socket; `processes[].pid` compares the owning
-/// processes by the set of their names only.
-pub const SOCKET_VOLATILE: [&str; 4] = ["inode", "recv_q", "send_q", "processes[].pid"];
+/// Volatile fields of a socket: inode numbers (its own and a unix peer's)
+/// are new for every socket, queue lengths change by the packet;
+/// `processes[].pid` compares the owning processes by the set of their
+/// names only.
+pub const SOCKET_VOLATILE: [&str; 5] =
+    ["inode", "peer_inode", "recv_q", "send_q", "processes[].pid"];
 
 /// The suffix the kernel appends to the exe link of a replaced executable.
 const DELETED: &str = " (deleted)";
@@ -370,11 +373,6 @@ impl Rules {
         &self.names
     }
 
-    /// True when kind-less records are allowed (a kind-free `--key`).
-    pub fn generic_allowed(&self) -> bool {
-        self.key_all.is_some()
-    }
-
     /// How records of `kind` are paired.
     pub fn class(kind: Option<&str>) -> Class {
         match kind {
@@ -616,12 +614,19 @@ pub fn is_kernel_thread(rec: &Map<String, Value>) -> bool {
 
 /// Listening or unconnected: state LISTEN or UNCONN, or a non-unix socket
 /// without a remote port (0 or null), such as a bound TCP socket in CLOSE.
+/// A unix socket without a name is never one: nothing can connect or send
+/// to it (it is the sending end of a client, such as a syslog() caller's),
+/// so it comes and goes with its program like a connection.
 pub fn is_listener(rec: &Map<String, Value>) -> bool {
+    let unix = rec.get("proto").and_then(Value::as_str) == Some("unix");
+    if unix && matches!(rec.get("local_addr"), None | Some(Value::Null)) {
+        return false;
+    }
     match rec.get("state").and_then(Value::as_str) {
         Some("LISTEN") | Some("UNCONN") => return true,
         _ => {}
     }
-    if rec.get("proto").and_then(Value::as_str) == Some("unix") {
+    if unix {
         return false;
     }
     match rec.get("remote_port") {
@@ -728,6 +733,12 @@ mod tests {
         )));
         assert!(!is_listener(&obj(
             json!({"proto": "unix", "state": "ESTABLISHED", "remote_port": null})
+        )));
+        assert!(is_listener(&obj(
+            json!({"proto": "unix", "state": "UNCONN", "local_addr": "/run/systemd/notify"})
+        )));
+        assert!(!is_listener(&obj(
+            json!({"proto": "unix", "state": "UNCONN", "local_addr": null})
         )));
     }
 

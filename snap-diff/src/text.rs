@@ -121,6 +121,39 @@ fn exe(v: &Value) -> String {
     display_value(&strip_deleted(v).unwrap_or_else(|| v.clone()))
 }
 
+/// Longest argv shown whole in a line; the JSON records keep all of it.
+const LONG: usize = 160;
+/// Unchanged text kept on each side of an elision in a word diff.
+const CONTEXT: usize = 30;
+
+/// `s` cut to `max` characters, the cut marked with "…".
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some(_) => {
+            let keep: String = s.chars().take(max.saturating_sub(1)).collect();
+            format!("{keep}…")
+        }
+    }
+}
+
+/// An unchanged part of a word diff with its middle left out when long:
+/// only its end when it `leads`, only its start when it `trails`.
+fn elide(s: &str, leads: bool, trails: bool) -> String {
+    let n = s.chars().count();
+    if n <= 2 * CONTEXT + 10 {
+        return s.to_owned();
+    }
+    let head: String = s.chars().take(CONTEXT).collect();
+    let tail: String = s.chars().skip(n - CONTEXT).collect();
+    match (leads, trails) {
+        (true, true) => format!("{head}…"),
+        (true, false) => format!("…{tail}"),
+        (false, true) => format!("{head}…"),
+        (false, false) => format!("{head}…{tail}"),
+    }
+}
+
 fn describe_process(m: &Map<String, Value>) -> String {
     let mut s = format!(
         "{}@{} ",
@@ -129,7 +162,7 @@ fn describe_process(m: &Map<String, Value>) -> String {
     );
     let argv = get(m, "cmdline");
     if argv.as_array().is_some_and(|a| !a.is_empty()) {
-        s.push_str(&cmdline(argv));
+        s.push_str(&shorten(&cmdline(argv), LONG));
     } else {
         s.push_str(&format!("[{}]", display_value(get(m, "comm"))));
     }
@@ -216,7 +249,9 @@ fn tokens(s: &str) -> Vec<&str> {
     out
 }
 
-/// `old` and `new` as one text, the changed words marked.
+/// `old` and `new` as one text, the changed words marked; long unchanged
+/// stretches are cut to their ends ("…"), so that a changed word in a long
+/// argv stays in sight.
 pub fn word_diff(old: &str, new: &str) -> String {
     let (o, n) = (tokens(old), tokens(new));
     let mut out = String::new();
@@ -231,12 +266,14 @@ pub fn word_diff(old: &str, new: &str) -> String {
             ins.clear();
         }
     };
-    for (tag, parts) in diff_slices(Algorithm::Myers, &o, &n) {
+    let ops = diff_slices(Algorithm::Myers, &o, &n);
+    let last = ops.len().saturating_sub(1);
+    for (at, (tag, parts)) in ops.into_iter().enumerate() {
         let text = parts.concat();
         match tag {
             ChangeTag::Equal => {
                 flush(&mut out, &mut del, &mut ins);
-                out.push_str(&text);
+                out.push_str(&elide(&text, at == 0, at == last));
             }
             ChangeTag::Delete => del.push_str(&text),
             ChangeTag::Insert => ins.push_str(&text),
@@ -361,6 +398,21 @@ mod tests {
             "/usr/lib/libssl.so.[-3-]{+4+}"
         );
         assert_eq!(word_diff("same", "same"), "same");
+    }
+
+    #[test]
+    fn long_argv_is_cut_in_lines_and_word_diffs() {
+        let long: Vec<String> = (0..200).map(|i| format!("-Lobj{i}.o")).collect();
+        let m = json!({"user": "root", "host": "h", "cmdline": long});
+        let d = describe_process(m.as_object().expect("object"));
+        assert!(d.chars().count() < LONG + 20 && d.ends_with('…'), "{d}");
+        let old = long.join(" ");
+        let new = old.replace("-Lobj100.o", "-Lobj100.so");
+        let w = word_diff(&old, &new);
+        assert!(w.len() < 200, "{w}");
+        assert!(w.starts_with('…') && w.ends_with('…'), "{w}");
+        assert!(w.contains("-Lobj100.[-o-]{+so+} -Lobj101.o"), "{w}");
+        assert_eq!(shorten("short", 10), "short");
     }
 
     #[test]
