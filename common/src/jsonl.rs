@@ -66,31 +66,44 @@ impl Records {
             if text.is_empty() {
                 continue;
             }
-            return match serde_json::from_slice::<Value>(text) {
-                Ok(Value::Object(m)) => Ok(Some((self.line, m))),
-                Ok(other) => Err(Error::at(
-                    &self.name,
-                    self.line,
-                    format!(
-                        "expected a JSON object (a record), found {}; is this JSON Lines output of a patch-day tool?",
-                        type_name(&other)
-                    ),
-                )),
-                Err(e) if !complete && e.is_eof() => Err(Error::at(
-                    &self.name,
-                    self.line,
-                    "truncated last line (the file ends inside a record); was the snapshot cut short?",
-                )),
-                Err(e) => Err(Error::at(
-                    &self.name,
-                    self.line,
-                    format!(
-                        "not JSON ({}); expected one JSON object per line",
-                        strip_serde_position(&e.to_string())
-                    ),
-                )),
-            };
+            return parse_line(&self.name, self.line, text, complete).map(|m| Some((self.line, m)));
         }
+    }
+}
+
+/// Parse one trimmed, non-blank line of `name` (line number `line`) into a
+/// record, with the messages every reader of records gives. `complete` says
+/// whether the line ended with a newline: a line cut inside a record at the
+/// end of a file is a truncated snapshot, not garbage.
+pub fn parse_line(
+    name: &str,
+    line: u64,
+    text: &[u8],
+    complete: bool,
+) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(other) => Err(Error::at(
+            name,
+            line,
+            format!(
+                "expected a JSON object (a record), found {}; is this JSON Lines output of a patch-day tool?",
+                type_name(&other)
+            ),
+        )),
+        Err(e) if !complete && e.is_eof() => Err(Error::at(
+            name,
+            line,
+            "truncated last line (the file ends inside a record); was the snapshot cut short?",
+        )),
+        Err(e) => Err(Error::at(
+            name,
+            line,
+            format!(
+                "not JSON ({}); expected one JSON object per line",
+                strip_serde_position(&e.to_string())
+            ),
+        )),
     }
 }
 
@@ -109,7 +122,8 @@ fn display_name(name: &str) -> String {
     }
 }
 
-fn trim_ascii(b: &[u8]) -> &[u8] {
+/// Leading and trailing ASCII whitespace off (how a line is read).
+pub fn trim_ascii(b: &[u8]) -> &[u8] {
     let start = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())

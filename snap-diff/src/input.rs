@@ -27,6 +27,7 @@
 //! and AFTER's masks a block at a time. When every line differs in a
 //! counter, that is both files in memory, not more.
 
+use common::jsonl::{parse_line, trim_ascii as trim};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
@@ -179,51 +180,6 @@ fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
 
 fn read_err(name: &str, e: &io::Error) -> Error {
     Error::new(format!("{name}: {}", describe_io(e)))
-}
-
-/// Leading and trailing ASCII whitespace off, as the record reader does.
-fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |p| p + 1);
-    &b[start..end]
-}
-
-/// Parse one (trimmed, non-blank) line into a record with exactly the
-/// messages of `common::jsonl::Records`.
-pub fn parse_line(
-    name: &str,
-    line: u64,
-    text: &[u8],
-    complete: bool,
-) -> Result<Map<String, Value>> {
-    if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(text) {
-        return Ok(m);
-    }
-    // The message: Records reports a line by its own reader; feed it this
-    // one line and move its "NAME:1:" to our line number.
-    let mut data = text.to_vec();
-    if complete {
-        data.push(b'\n');
-    }
-    let mut r = common::jsonl::Records::from_reader(name, io::Cursor::new(data));
-    match r.next_record() {
-        Ok(Some((_, m))) => Ok(m),
-        Ok(None) => Err(Error::at(name, line, "empty record")),
-        Err(e) => {
-            let prefix = format!("{name}:1: ");
-            let msg = e.message();
-            match msg.strip_prefix(&prefix) {
-                Some(rest) => Err(Error::at(name, line, rest)),
-                None => Err(e),
-            }
-        }
-    }
 }
 
 /// Check a parsed record's kind and identity fields.
