@@ -39,7 +39,7 @@ Examples:
   snap-diff before.json after.json
   ps-snap | snap-diff --format text ps-before.json -
   snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
-  snap-diff --key file:path manifest-monday.json manifest-tuesday.json
+  snap-diff --key name --format text pkgs-before.json pkgs-after.json
 
 All the rules: see snap-diff(1).
 Exit status: 0 no differences, 1 differences, 2 trouble.",
