@@ -144,7 +144,7 @@ pub fn render_text(checks: &[Check], strict: bool) -> Vec<String> {
     {
         lines.push(format!("ok   {:<22} {}", r.id, r.message));
     }
-    lines.push(format!("ok   {} checks passed", oks.len()));
+    lines.push(format!("ok   {} passed", plural(oks.len(), "check")));
     let fails: Vec<&str> = dedup(checks.iter().filter(|c| c.status == St::Fail).map(|c| c.id));
     let warns: Vec<&str> = dedup(checks.iter().filter(|c| c.status == St::Warn).map(|c| c.id));
     let nothing = checks
@@ -363,6 +363,7 @@ mod tests {
         assert_eq!(verdict(&[ok.clone(), warn.clone()], false), Status::Ok);
         assert_eq!(verdict(&[ok.clone(), warn.clone()], true), Status::Differs);
         let t = render_text(&[ok.clone(), warn.clone()], false);
+        assert!(t.contains(&"ok   1 check passed".to_owned()), "{t:?}");
         assert!(t
             .last()
             .expect("verdict")
