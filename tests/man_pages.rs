@@ -133,3 +133,117 @@ fn long_options_are_found() {
         vec!["root", "format", "deleted-only"]
     );
 }
+
+/// Every object key in `v`, nested ones included.
+fn keys_of(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if !out.contains(k) {
+                    out.push(k.clone());
+                }
+                keys_of(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| keys_of(x, out)),
+        _ => {}
+    }
+}
+
+/// `word` occurs in `text` as a whole field name (not inside a longer one).
+fn has_word(text: &str, word: &str) -> bool {
+    let field = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(field)
+            && !text[i + word.len()..].chars().next().is_some_and(field)
+    })
+}
+
+#[test]
+fn snap_records_names_every_field_the_tools_write() {
+    let page = std::fs::read_to_string(man_dir().join("snap-records.5")).expect("snap-records.5");
+    // Font changes and quotes touch the names they set off.
+    let page = ["\\fB", "\\fI", "\\fR", "\\fP", "\\(dq"]
+        .iter()
+        .fold(page, |p, esc| p.replace(esc, " "));
+    let s = common::Scratch::new("records-page");
+    let mut recs = Vec::new();
+
+    // process and socket: pid 1 always exists; a listener of our own.
+    recs.extend(common::run("ps-snap", ["-p", "1"], None).records());
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = l.local_addr().expect("addr").port();
+    let net = common::run("net-snap", ["-tl"], None).records();
+    recs.extend(net.into_iter().filter(|r| r["local_port"] == port));
+
+    // backup, file, and cfg-backup's change records (a change and a leftover).
+    let root = s.path().join("root");
+    let store = s.path().join("store");
+    s.write("root/etc/x.conf", "a=1\n");
+    let cfg = |args: &[&str]| {
+        let mut all = vec![
+            "--store".as_ref(),
+            store.as_os_str(),
+            "--root".as_ref(),
+            root.as_os_str(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        common::run("cfg-backup", all, None)
+    };
+    recs.extend(cfg(&["save", "/etc/x.conf"]).expect_code(0).records());
+    recs.extend(cfg(&["show"]).expect_code(0).records());
+    s.write("root/etc/x.conf", "a=2\n");
+    s.write("root/etc/x.conf.dpkg-dist", "a=3\n");
+    recs.extend(cfg(&["diff"]).expect_code(1).records());
+    recs.extend(cfg(&["verify"]).records());
+
+    // check: a tiny boot tree.
+    s.write(
+        "root/boot/grub/grub.cfg",
+        "menuentry 'x' {\n linux /vmlinuz-1 root=/dev/sda1\n}\n",
+    );
+    recs.extend(common::run("boot-check", ["--root".as_ref(), root.as_os_str()], None).records());
+
+    // snap-diff's change records, a reboot among them: pid 1 again after a
+    // reboot, and one more process.
+    let p1 = recs
+        .iter()
+        .find(|r| r["kind"] == "process")
+        .expect("pid 1")
+        .clone();
+    let mut again = p1.clone();
+    again["boot_id"] = "another boot".into();
+    let mut more = again.clone();
+    more["pid"] = 2.into();
+    more["cmdline"] = serde_json::json!(["another"]);
+    let a = s.write("a.json", format!("{p1}\n"));
+    let b = s.write("b.json", format!("{again}\n{more}\n"));
+    recs.extend(
+        common::run("snap-diff", [a.as_os_str(), b.as_os_str()], None)
+            .expect_code(1)
+            .records(),
+    );
+
+    let mut kinds: Vec<String> = recs
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        ["backup", "change", "check", "file", "process", "socket"],
+        "every kind was written"
+    );
+    assert!(
+        recs.iter().any(|r| r["op"] == "reboot") && recs.iter().any(|r| r["op"] == "leftover"),
+        "a reboot and a leftover change were written"
+    );
+    let mut keys = Vec::new();
+    recs.iter().for_each(|r| keys_of(r, &mut keys));
+    let missing: Vec<_> = keys.iter().filter(|k| !has_word(&page, k)).collect();
+    assert!(
+        missing.is_empty(),
+        "snap-records.5 does not name these fields: {missing:?}"
+    );
+}

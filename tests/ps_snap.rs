@@ -769,10 +769,12 @@ fn live_snapshot_agrees_with_ps() {
         let (ppid, uid, comm) = a;
         assert_eq!(rec["ppid"].as_u64(), Some(*ppid), "{rec}");
         assert_eq!(rec["uid"].as_u64(), Some(*uid), "{rec}");
-        let got = rec["comm"].as_str().unwrap_or("");
+        // A name that is not UTF-8 is a byte array here and shown with `?`
+        // by ps: nothing to compare it with.
+        let got = rec["comm"].as_str();
         // A kworker's name carries the workqueue it serves at the moment
         // ("kworker/1:2-events"), which changes between any two reads.
-        if !got.starts_with("kworker/") {
+        if let Some(got) = got.filter(|g| !g.starts_with("kworker/")) {
             assert_eq!(got, comm.as_str(), "{rec}");
         }
         compared += 1;

@@ -1039,3 +1039,29 @@ fn a_kind_on_one_side_only_is_not_compared_but_named() {
     assert_eq!(ops(&r), vec![op("added", "process"), op("added", "socket")]);
     assert!(r.stderr.is_empty(), "{r}");
 }
+
+#[test]
+fn two_sides_without_a_kind_in_common_are_trouble() {
+    // ps-snap's file against net-snap's: nothing compared is not "no change".
+    let r = diff_text(
+        &lines(&[proc_rec(10, json!({}))]),
+        &lines(&[sock_rec(22, json!({}))]),
+        &[],
+    );
+    r.expect_code(2);
+    assert!(r.stdout.is_empty(), "{r}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("before.json holds only \"process\" records")
+            && r.stderr.contains("after.json only \"socket\" records"),
+        "{r}"
+    );
+    // One kind in common is enough to compare that kind.
+    let r = diff_text(
+        &lines(&[proc_rec(10, json!({}))]),
+        &lines(&[proc_rec(10, json!({})), sock_rec(22, json!({}))]),
+        &[],
+    );
+    r.expect_code(0);
+}

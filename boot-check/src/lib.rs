@@ -56,10 +56,9 @@ pub fn main() -> ExitCode {
         let format = cli::format_of(&m);
         let strict = m.get_flag("strict");
         let mut out = Out::stdout();
-        let st = run(root, format, strict, &mut out);
-        // The records found so far go out even when the run ends in trouble.
+        let st = run(root, format, strict, &mut out)?;
         out.finish()?;
-        st
+        Ok(st)
     })
 }
 
@@ -73,6 +72,11 @@ pub fn run<W: std::io::Write>(
     let host = root.hostname();
     let sys = system::Sys::new(root);
     let outcome = checks::run(&sys);
+    // Trouble (a configuration this user may not read) means the checks are
+    // not a result: write none of them, so no partial report reads as one.
+    if let Some(t) = outcome.trouble {
+        return Err(Error::new(t));
+    }
     match format {
         Format::Json => {
             for c in &outcome.checks {
@@ -84,9 +88,6 @@ pub fn run<W: std::io::Write>(
                 out.line(&l)?;
             }
         }
-    }
-    if let Some(t) = outcome.trouble {
-        return Err(Error::new(t));
     }
     Ok(verdict(&outcome.checks, strict))
 }
@@ -143,7 +144,7 @@ pub fn render_text(checks: &[Check], strict: bool) -> Vec<String> {
     {
         lines.push(format!("ok   {:<22} {}", r.id, r.message));
     }
-    lines.push(format!("ok   {} checks passed", oks.len()));
+    lines.push(format!("ok   {} passed", plural(oks.len(), "check")));
     let fails: Vec<&str> = dedup(checks.iter().filter(|c| c.status == St::Fail).map(|c| c.id));
     let warns: Vec<&str> = dedup(checks.iter().filter(|c| c.status == St::Warn).map(|c| c.id));
     let nothing = checks
@@ -362,6 +363,7 @@ mod tests {
         assert_eq!(verdict(&[ok.clone(), warn.clone()], false), Status::Ok);
         assert_eq!(verdict(&[ok.clone(), warn.clone()], true), Status::Differs);
         let t = render_text(&[ok.clone(), warn.clone()], false);
+        assert!(t.contains(&"ok   1 check passed".to_owned()), "{t:?}");
         assert!(t
             .last()
             .expect("verdict")

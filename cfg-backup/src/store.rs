@@ -146,6 +146,11 @@ impl Store {
                 dir.display()
             ))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            // DIR itself is a file: name what the user typed, not DIR/backups.
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ENOTDIR as i32) => Err(Error::new(format!(
+                "{}: not a directory; --store (or CFG_BACKUP_STORE) names the directory that holds the backups",
+                dir.display()
+            ))),
             Err(e) => Err(Error::io(&s.backups(), &e)),
         }
     }
@@ -630,6 +635,21 @@ pub fn id_for(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_that_is_a_file_is_named_as_such() {
+        let dir =
+            std::env::temp_dir().join(format!("cfg-backup-store-file-{}", std::process::id()));
+        fs::write(&dir, b"x").expect("write");
+        let e = Store::open(&dir).err().expect("a file is no store");
+        let _ = fs::remove_file(&dir);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!("{}: not a directory", dir.display())),
+            "{msg}"
+        );
+        assert!(msg.contains("--store"), "{msg}");
+    }
 
     #[test]
     fn ids_are_timestamps_that_sort() {

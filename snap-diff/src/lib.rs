@@ -39,7 +39,7 @@ Examples:
   snap-diff before.json after.json
   ps-snap | snap-diff --format text ps-before.json -
   snap-diff before.json after.json | jq -c 'select(.op == \"restarted\") | .key'
-  snap-diff --key file:path manifest-monday.json manifest-tuesday.json
+  snap-diff --key name --format text pkgs-before.json pkgs-after.json
 
 All the rules: see snap-diff(1).
 Exit status: 0 no differences, 1 differences, 2 trouble.",
@@ -165,6 +165,28 @@ pub fn own_instance() -> Option<(String, u64, u64)> {
 /// note for each kind that was not compared because one side has none.
 pub fn diff_files(rules: &Rules, before: &str, after: &str) -> Result<(Vec<Change>, Vec<String>)> {
     let loaded = input::load(rules, before, after)?;
+    // Two non-empty sides without a kind in common compare nothing: that is
+    // a wrong file (ps-snap's output against net-snap's), not "no change".
+    let (kb, ka) = (&loaded.kinds_before, &loaded.kinds_after);
+    if !kb.is_empty() && !ka.is_empty() && !kb.iter().any(|k| ka.contains(k)) {
+        let names = |ks: &input::Kinds| {
+            ks.iter()
+                .map(|k| {
+                    k.map_or("records without a kind".to_owned(), |k| {
+                        format!("\"{k}\" records")
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(common::Error::new(format!(
+            "{} holds only {} and {} only {}: nothing to compare; give two snapshots taken with the same tools",
+            loaded.before_name,
+            names(kb),
+            loaded.after_name,
+            names(ka)
+        )));
+    }
     let notes = diff::one_sided(&loaded)
         .into_iter()
         .map(|(kind, in_before)| {
