@@ -1331,3 +1331,55 @@ fn on_the_live_system_a_symlinked_parent_is_resolved_when_saving() {
     run(&[OsStr::new("restore")]).expect_code(0);
     assert_eq!(fs::read(&real).expect("read"), b"v1");
 }
+
+#[test]
+fn a_full_standard_output_does_not_read_as_a_failed_save() {
+    let s = Sys::new("full-stdout");
+    let Ok(full) = fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("SKIP: no /dev/full here");
+        return;
+    };
+    let out = s
+        .cmd(&["save", "/etc/ssh/sshd_config"])
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let ids = s.ids();
+    assert_eq!(ids.len(), 1, "the backup is stored: {err}");
+    assert!(
+        err.contains(&format!("backup {} is saved in", ids[0])) && err.contains("no space left"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn diff_of_a_rooted_backup_against_the_live_system_says_why() {
+    let s = Sys::new("diff-root-mismatch");
+    s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
+    let live = run_cmd(
+        {
+            let mut c = Command::new(bin("cfg-backup"));
+            c.arg("--store")
+                .arg(s.store())
+                .arg("diff")
+                .env_remove("CFG_BACKUP_STORE");
+            c
+        },
+        None,
+    );
+    assert!(
+        live.stderr.contains(&format!(
+            "was taken of --root {}; comparing it with the running system",
+            s.root().display()
+        )),
+        "{live}"
+    );
+    // Under the same root: no such note.
+    let same = s.run(&["diff"]);
+    same.expect_code(0);
+    assert!(same.stderr.is_empty(), "{same}");
+}

@@ -321,16 +321,30 @@ fn cmd_save(
             undo_of: None,
         },
     )?;
-    match format {
-        Format::Json => out.record(&saved.header)?,
+    let written = match format {
+        Format::Json => out.record(&saved.header),
         Format::Text => out.line(&format!(
             "saved backup {}: {} files, {} bytes, in {}",
             saved.id,
             saved.entries.len(),
             saved.header["bytes"],
             store.dir().display()
-        ))?,
-    }
+        )),
+    };
+    // The backup is stored whatever happens to standard output: a full
+    // disk behind a redirection must not read as a failed save.
+    written.and_then(|()| out.flush()).map_err(|e| {
+        if e.is_quiet() {
+            e
+        } else {
+            Error::new(format!(
+                "backup {} is saved in {}, but its record could not be written: {}",
+                saved.id,
+                store.dir().display(),
+                e.message()
+            ))
+        }
+    })?;
     Ok(Status::Ok)
 }
 
@@ -434,6 +448,15 @@ fn cmd_diff(
                 display(p)
             );
         }
+    }
+    // A backup of a mounted system compared with the running one (or the
+    // other way round) reports every file as changed: say why up front.
+    let saved_root = b.header.get("root").and_then(|r| r.as_str());
+    let now_root = root.base().map(|p| p.to_string_lossy().into_owned());
+    if let (Some(r), None) = (saved_root, &now_root) {
+        eprintln!(
+            "cfg-backup: backup {id} was taken of --root {r}; comparing it with the running system (give --root {r} to compare with that tree)"
+        );
     }
     let owned_now = package_files_now(&b, root);
     let changes = diff::compute(&b, root, &paths, store.identity(), &owned_now)?;

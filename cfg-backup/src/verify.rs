@@ -134,7 +134,16 @@ pub fn run(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result
         let (status, message) = if failed == 0 {
             (
                 "ok",
-                format!("{} paths, {blobs} file contents intact", b.entries.len()),
+                format!(
+                    "{} {}, {blobs} file {} intact",
+                    b.entries.len(),
+                    if b.entries.len() == 1 {
+                        "path"
+                    } else {
+                        "paths"
+                    },
+                    if blobs == 1 { "content" } else { "contents" }
+                ),
             )
         } else {
             (

@@ -49,6 +49,12 @@ impl<W: Write> Out<W> {
         self.w.write_all(b).map_err(|e| Error::stdout(&e))
     }
 
+    /// Flush what is buffered now (before saying something happened that a
+    /// later write error must not hide).
+    pub fn flush(&mut self) -> Result<()> {
+        self.w.flush().map_err(|e| Error::stdout(&e))
+    }
+
     /// Flush what is buffered; call once at the end (dropping without it
     /// would swallow a late write error such as a full disk).
     pub fn finish(mut self) -> Result<()> {
