@@ -53,6 +53,18 @@ pub struct Change {
 }
 
 impl Change {
+    /// A path the backup does not hold that exists now.
+    fn added(path: Vec<u8>, now: Entry) -> Change {
+        Change {
+            op: "added",
+            path,
+            before: None,
+            after: Some(now),
+            fields: Vec::new(),
+            leftover_of: None,
+        }
+    }
+
     pub fn to_value(&self, id: &str) -> Value {
         json!({
             "kind": "change",
@@ -161,14 +173,7 @@ pub fn compute(
         }
         if let Some(now) = now_of_lenient(base, p, &mut names)? {
             reported.insert(p.clone());
-            changes.push(Change {
-                op: "added",
-                path: p.clone(),
-                before: None,
-                after: Some(now),
-                fields: Vec::new(),
-                leftover_of: None,
-            });
+            changes.push(Change::added(p.clone(), now));
         }
     }
 
@@ -203,14 +208,7 @@ pub fn compute(
                 if !saved.contains(p.as_slice()) && !reported.contains(&p) {
                     if let Some(now) = now_of_lenient(base, &p, &mut names)? {
                         reported.insert(p.clone());
-                        changes.push(Change {
-                            op: "added",
-                            path: p.clone(),
-                            before: None,
-                            after: Some(now),
-                            fields: Vec::new(),
-                            leftover_of: None,
-                        });
+                        changes.push(Change::added(p.clone(), now));
                     }
                 }
                 if !md.is_some_and(|m| m.is_dir()) {

@@ -249,26 +249,8 @@ impl Rules {
                 }
             }
         }
-        let mut ignore_all_add = BTreeSet::new();
-        let mut ignore_kind_add: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for v in &o.ignores {
-            for (kind, field) in parse_list("--ignore", v)? {
-                match kind {
-                    Some(k) => ignore_kind_add.entry(k).or_default().insert(field),
-                    None => ignore_all_add.insert(field),
-                };
-            }
-        }
-        let mut compare_all = BTreeSet::new();
-        let mut compare_kind: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for v in &o.compares {
-            for (kind, field) in parse_list("--compare", v)? {
-                match kind {
-                    Some(k) => compare_kind.entry(k).or_default().insert(field),
-                    None => compare_all.insert(field),
-                };
-            }
-        }
+        let (ignore_all_add, ignore_kind_add) = field_sets("--ignore", &o.ignores)?;
+        let (compare_all, compare_kind) = field_sets("--compare", &o.compares)?;
         let kinds = if o.kinds.is_empty() {
             None
         } else {
@@ -598,6 +580,23 @@ impl<'a> KindRef<'a> {
             Some(v) => KindRef::Other(common::jsonl::type_name(v)),
         }
     }
+}
+
+/// `[KIND:]FIELD,...` option values as the fields for every kind and the
+/// fields per kind.
+type FieldSets = (BTreeSet<String>, HashMap<String, BTreeSet<String>>);
+fn field_sets(flag: &str, values: &[String]) -> Result<FieldSets> {
+    let mut all = BTreeSet::new();
+    let mut per_kind: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for v in values {
+        for (kind, field) in parse_list(flag, v)? {
+            match kind {
+                Some(k) => per_kind.entry(k).or_default().insert(field),
+                None => all.insert(field),
+            };
+        }
+    }
+    Ok((all, per_kind))
 }
 
 /// `state: "Z"`: a process that has exited and waits for its parent to
