@@ -1065,3 +1065,41 @@ fn two_sides_without_a_kind_in_common_are_trouble() {
     );
     r.expect_code(0);
 }
+
+#[test]
+fn the_workspace_kinds_are_paired_by_their_identity() {
+    // A unit whose state changed is one change, keyed by host and name; the
+    // same name on another host is another unit.
+    let unit = |host: &str, state: &str| json!({"kind": "unit", "host": host, "name": "ssh.service", "state": state});
+    let r = diff(
+        &[unit("web1", "disabled"), unit("web2", "disabled")],
+        &[unit("web1", "enabled"), unit("web2", "disabled")],
+        &[],
+    );
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("changed", "unit")]);
+    assert_eq!(
+        r.records()[0]["key"],
+        json!({"host": "web1", "name": "ssh.service"})
+    );
+    assert_eq!(r.records()[0]["fields"], json!(["state"]));
+    // A verify record without its identity is malformed, and says which
+    // fields identify it.
+    let r = diff(
+        &[json!({"kind": "verify", "host": "h", "path": "/bin/ls"})],
+        &[],
+        &[],
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("\"problem\""), "{r}");
+    // --key still overrides the built-in identity: by name alone, the
+    // unit moved hosts.
+    let r = diff(
+        &[unit("web1", "disabled")],
+        &[unit("web2", "disabled")],
+        &["--key", "unit:name"],
+    );
+    r.expect_code(1);
+    assert_eq!(r.records()[0]["key"], json!({"name": "ssh.service"}));
+    assert_eq!(r.records()[0]["fields"], json!(["host"]));
+}

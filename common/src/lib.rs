@@ -8,8 +8,9 @@
 //! non-UTF-8 bytes ([`bytes`]), writing a record straight into a buffer for the
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
 //! and line in every error ([`jsonl`]), the one stderr line of a partial
-//! snapshot ([`partial`]), atomic writes ([`fsutil`]) and the options every
-//! tool takes ([`cli`]).
+//! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
+//! tool takes ([`cli`]), the record kinds as types ([`records`]) and shell
+//! words for the text views ([`shell`]).
 
 pub mod bytes;
 pub mod cli;
@@ -20,7 +21,9 @@ pub mod jsonw;
 pub mod names;
 pub mod out;
 pub mod partial;
+pub mod records;
 pub mod root;
+pub mod shell;
 pub mod time;
 
 pub use error::{run, Error, Result, Status};

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use common::{Error, Result};
+use common::{records, Error, Result};
 
 /// Identity of a process that is not a kernel thread: who and what runs.
 pub const PROCESS_KEY: [&str; 5] = ["host", "user", "exe", "cmdline", "unit"];
@@ -324,6 +324,17 @@ impl Rules {
                 req_kind.insert(k.clone(), req(&mut names, f.clone(), what)?);
             }
         }
+        // The workspace's other kinds are paired by their fixed identity
+        // unless --key says otherwise.
+        if key_all.is_none() {
+            for k in records::KEYED_KINDS {
+                if let (false, Some(id)) = (key_kind.contains_key(k), records::identity(k)) {
+                    let f = strings(id);
+                    let what = f.join(", ");
+                    req_kind.insert(k.to_owned(), req(&mut names, f, what)?);
+                }
+            }
+        }
         let req_all = match &key_all {
             Some(f) => Some(req(&mut names, f.clone(), f.join(", "))?),
             None => None,
@@ -467,7 +478,10 @@ impl Rules {
             Class::Socket if is_listener(rec) => LISTENER_KEY.to_vec(),
             Class::Socket => CONNECTION_KEY.to_vec(),
             // check() refused kinds without a key.
-            Class::Generic => Vec::new(),
+            Class::Generic => kind
+                .and_then(records::identity)
+                .unwrap_or_default()
+                .to_vec(),
         }
     }
 
@@ -552,7 +566,7 @@ impl Rules {
                 keep.extend(CONNECTION_KEY);
                 keep.extend(["state", "proto"]);
             }
-            Class::Generic => {}
+            Class::Generic => keep.extend(kind.and_then(records::identity).unwrap_or_default()),
         }
         self.ignore(kind)
             .fields
