@@ -9,11 +9,12 @@
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
 //! and line in every error ([`jsonl`]), the one stderr line of a partial
 //! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
-//! tool takes ([`cli`]), the record kinds as types ([`records`]) and shell
-//! words for the text views ([`shell`]).
+//! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
+//! words for the text views ([`shell`]) and dpkg's database ([`dpkg`]).
 
 pub mod bytes;
 pub mod cli;
+pub mod dpkg;
 pub mod error;
 pub mod fsutil;
 pub mod jsonl;
