@@ -58,7 +58,8 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
         return None;
     }
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+    {
         return None;
     }
     let mut i = 19;
@@ -81,9 +82,15 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
     }
     let offset = match s.get(i..)? {
         "Z" | "z" => 0,
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) => {
+        tz if tz.len() == 6
+            && (tz.starts_with('+') || tz.starts_with('-'))
+            && tz.as_bytes()[3] == b':' =>
+        {
             let oh = num(i + 1..i + 3)?;
             let om = num(i + 4..i + 6)?;
+            if oh > 23 || om > 59 {
+                return None;
+            }
             let o = oh * 3600 + om * 60;
             if tz.starts_with('-') {
                 -o
@@ -95,6 +102,16 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
     };
     let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
     Some((secs, nanos))
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -147,6 +164,36 @@ mod tests {
             Some((1_795_676_400, 0))
         );
         assert_eq!(parse_rfc3339("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-02-31T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-04-31T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-02-29T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("1900-02-29T00:00:00Z"), None);
+        assert!(parse_rfc3339("2000-02-29T00:00:00Z").is_some());
+        assert!(parse_rfc3339("2028-02-29T00:00:00Z").is_some());
+        assert_eq!(parse_rfc3339("2026-11-26T08:00:00+01-00"), None);
+        assert_eq!(parse_rfc3339("2026-11-26T08:00:00+24:00"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}
+
+#[cfg(test)]
+mod calendar {
+    use super::*;
+
+    /// Every day from 1900 to 2100 formats and parses back to itself, and
+    /// the day after the last of each month is refused.
+    #[test]
+    fn every_day_round_trips_and_no_other() {
+        let start = days_from_civil(1900, 1, 1);
+        let end = days_from_civil(2101, 1, 1);
+        for day in start..end {
+            let s = rfc3339(day * 86_400, 0);
+            assert_eq!(parse_rfc3339(&s), Some((day * 86_400, 0)), "{s}");
+            let (y, m, d) = civil_from_days(day);
+            if i64::from(d) == days_in_month(y, i64::from(m)) {
+                let bad = format!("{y:04}-{m:02}-{:02}T00:00:00Z", d + 1);
+                assert_eq!(parse_rfc3339(&bad), None, "{bad}");
+            }
+        }
     }
 }
