@@ -4,7 +4,10 @@
 //! requests are two fixed C structs and the answers a handful of fields, far
 //! less code than a general netlink crate and no extra dependency.
 //!
-//! Layouts (include/uapi/linux/inet_diag.h, unix_diag.h, netlink.h):
+//! A dump the kernel marks NLM_F_DUMP_INTR (a socket came or went while
+//! it was dumped) is taken again. Layouts, named field by field in the
+//! offset modules below (include/uapi/linux/inet_diag.h, unix_diag.h,
+//! netlink.h):
 //! nlmsghdr {u32 len; u16 type; u16 flags; u32 seq; u32 pid} (16 bytes);
 //! inet_diag_req_v2 {u8 family, protocol, ext, raw_protocol; u32 states;
 //! inet_diag_sockid id} (56); inet_diag_sockid {be16 sport, dport;
@@ -28,7 +31,13 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLM_F_REQUEST: u16 = 1;
+/// Set by the kernel on a dump message when the table changed while it was
+/// being dumped: the dump may have missed or repeated entries.
+const NLM_F_DUMP_INTR: u16 = 0x10;
 const NLM_F_DUMP: u16 = 0x300;
+/// How many times an interrupted dump is taken again before the caller
+/// falls back to /proc/net.
+const DUMP_TRIES: usize = 5;
 
 const AF_UNIX: u8 = 1;
 const AF_INET: u8 = 2;
@@ -42,6 +51,72 @@ const UNIX_DIAG_NAME: u16 = 0;
 const UNIX_DIAG_PEER: u16 = 2;
 const UNIX_DIAG_RQLEN: u16 = 4;
 const UNIX_DIAG_UID: u16 = 7;
+
+/// Byte offsets of `struct nlmsghdr` (linux/netlink.h).
+mod nlmsghdr {
+    pub const LEN: usize = 0;
+    pub const TYPE: usize = 4;
+    pub const FLAGS: usize = 6;
+    pub const SEQ: usize = 8;
+    pub const SIZE: usize = 16;
+    /// `struct nlmsgerr` and a DONE with an error start with an `int error`.
+    pub const ERROR: usize = SIZE;
+}
+
+/// Byte offsets of `struct nlattr` (linux/netlink.h).
+mod nlattr {
+    pub const LEN: usize = 0;
+    pub const TYPE: usize = 2;
+    pub const SIZE: usize = 4;
+    /// The type bits; the top two are NLA_F_NESTED and NLA_F_NET_BYTEORDER.
+    pub const TYPE_MASK: u16 = 0x3fff;
+}
+
+/// Byte offsets of `struct inet_diag_req_v2` (linux/inet_diag.h).
+mod inet_req {
+    pub const FAMILY: usize = 0;
+    pub const PROTOCOL: usize = 1;
+    pub const RAW_PROTOCOL: usize = 3;
+    pub const STATES: usize = 4;
+    pub const SIZE: usize = 56;
+}
+
+/// Byte offsets of `struct inet_diag_msg` and its `inet_diag_sockid`.
+mod inet_msg {
+    pub const FAMILY: usize = 0;
+    pub const STATE: usize = 1;
+    pub const SPORT: usize = 4;
+    pub const DPORT: usize = 6;
+    pub const SRC: usize = 8;
+    pub const DST: usize = 24;
+    pub const RQUEUE: usize = 56;
+    pub const WQUEUE: usize = 60;
+    pub const UID: usize = 64;
+    pub const INODE: usize = 68;
+    pub const SIZE: usize = 72;
+}
+
+/// Byte offsets of `struct unix_diag_req` (linux/unix_diag.h).
+mod unix_req {
+    pub const FAMILY: usize = 0;
+    pub const STATES: usize = 4;
+    pub const SHOW: usize = 12;
+    pub const SIZE: usize = 24;
+}
+
+/// Byte offsets of `struct unix_diag_msg`.
+mod unix_msg {
+    pub const FAMILY: usize = 0;
+    pub const TYPE: usize = 1;
+    pub const STATE: usize = 2;
+    pub const INO: usize = 4;
+    pub const SIZE: usize = 16;
+}
+
+/// Netlink messages and attributes are aligned to 4 bytes.
+const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
 
 /// States 0..=12 (through NEW_SYN_RECV): everything /proc/net/tcp lists.
 /// BOUND_INACTIVE (13, bound but never listening) is left out, as netstat
@@ -104,43 +179,59 @@ impl Diag {
                 _ => 255,
             },
         );
-        let mut req = [0u8; 56];
-        req[0] = af;
-        req[1] = ipproto;
+        let mut req = [0u8; inet_req::SIZE];
+        req[inet_req::FAMILY] = af;
+        req[inet_req::PROTOCOL] = ipproto;
         // raw_diag matches this byte against the socket's protocol unless it
         // is IPPROTO_RAW: 255 asks for every raw socket.
-        req[3] = if proto == Proto::Raw { 255 } else { 0 };
-        req[4..8].copy_from_slice(&states.to_ne_bytes());
-        let mut out = Vec::new();
-        self.dump(&req, |m| {
+        req[inet_req::RAW_PROTOCOL] = if proto == Proto::Raw { 255 } else { 0 };
+        req[inet_req::STATES..inet_req::STATES + 4].copy_from_slice(&states.to_ne_bytes());
+        self.dump_retrying(&req, |m, out| {
             if let Some(s) = parse_inet(m, proto, family) {
                 out.push(s);
             }
-        })?;
-        Ok(out)
+        })
     }
 
     /// Dump every Unix socket with its name, peer, queues and uid.
     pub fn unix(&mut self) -> Result<Vec<Socket>, Errno> {
-        let mut req = [0u8; 24];
-        req[0] = AF_UNIX;
-        req[4..8].copy_from_slice(&u32::MAX.to_ne_bytes());
+        let mut req = [0u8; unix_req::SIZE];
+        req[unix_req::FAMILY] = AF_UNIX;
+        req[unix_req::STATES..unix_req::STATES + 4].copy_from_slice(&u32::MAX.to_ne_bytes());
         let show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID;
-        req[12..16].copy_from_slice(&show.to_ne_bytes());
-        let mut out = Vec::new();
-        self.dump(&req, |m| {
+        req[unix_req::SHOW..unix_req::SHOW + 4].copy_from_slice(&show.to_ne_bytes());
+        self.dump_retrying(&req, |m, out| {
             if let Some(s) = parse_unix(m) {
                 out.push(s);
             }
-        })?;
-        Ok(out)
+        })
+    }
+
+    /// A whole dump, taken again when the kernel says a change interrupted
+    /// it (NLM_F_DUMP_INTR, which iproute2's `rtnl_dump_filter_l` watches
+    /// for too); still interrupted after [`DUMP_TRIES`] tries it is
+    /// `EINTR`, and the caller reads /proc/net instead.
+    fn dump_retrying(
+        &mut self,
+        req: &[u8],
+        each: impl Fn(&[u8], &mut Vec<Socket>),
+    ) -> Result<Vec<Socket>, Errno> {
+        for _ in 0..DUMP_TRIES {
+            let mut out = Vec::new();
+            let interrupted = self.dump(req, |m| each(m, &mut out))?;
+            if !interrupted {
+                return Ok(out);
+            }
+        }
+        Err(Errno::EINTR)
     }
 
     /// Send one dump request and hand each answer's payload to `each`
-    /// until NLMSG_DONE; an NLMSG_ERROR becomes its errno.
-    fn dump(&mut self, payload: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), Errno> {
+    /// until NLMSG_DONE; an NLMSG_ERROR becomes its errno. `Ok(true)` when
+    /// a message of the dump carried NLM_F_DUMP_INTR.
+    fn dump(&mut self, payload: &[u8], mut each: impl FnMut(&[u8])) -> Result<bool, Errno> {
         self.seq = self.seq.wrapping_add(1);
-        let len = 16 + payload.len();
+        let len = nlmsghdr::SIZE + payload.len();
         let mut msg = Vec::with_capacity(len);
         msg.extend_from_slice(&(len as u32).to_ne_bytes());
         msg.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
@@ -150,6 +241,7 @@ impl Diag {
         msg.extend_from_slice(payload);
         let fd = self.fd.as_raw_fd();
         sendto(fd, &msg, &NetlinkAddr::new(0, 0), MsgFlags::empty())?;
+        let mut interrupted = false;
         loop {
             let n = match recv(fd, &mut self.buf, MsgFlags::empty()) {
                 Ok(n) => n,
@@ -159,50 +251,74 @@ impl Diag {
             if n == 0 {
                 return Err(Errno::EIO);
             }
-            let mut data = &self.buf[..n];
-            while data.len() >= 16 {
-                let mlen = u32_at(data, 0) as usize;
-                let mtype = u16_at(data, 4);
-                if mlen < 16 || mlen > data.len() {
-                    return Err(Errno::EIO);
-                }
-                if u32_at(data, 8) == self.seq {
-                    match mtype {
-                        // Both carry an errno (negative) after the header:
-                        // a dump the kernel cannot do (no raw_diag: ENOENT)
-                        // ends in a DONE with an error, not in an ERROR.
-                        NLMSG_DONE | NLMSG_ERROR => {
-                            let err = if mlen >= 20 {
-                                i32::from_ne_bytes([data[16], data[17], data[18], data[19]])
-                            } else if mtype == NLMSG_DONE {
-                                0
-                            } else {
-                                -(Errno::EIO as i32)
-                            };
-                            return if err < 0 {
-                                Err(Errno::from_raw(-err))
-                            } else {
-                                Ok(())
-                            };
-                        }
-                        SOCK_DIAG_BY_FAMILY => each(&data[16..mlen]),
-                        _ => {}
-                    }
-                }
-                let step = (mlen + 3) & !3;
-                data = &data[step.min(data.len())..];
+            match walk(&self.buf[..n], self.seq, &mut interrupted, &mut each)? {
+                Walk::More => {}
+                Walk::Done => return Ok(interrupted),
             }
         }
     }
 }
 
+/// Where a batch of dump messages left the dump.
+#[derive(Debug, PartialEq, Eq)]
+enum Walk {
+    More,
+    Done,
+}
+
+/// The messages of one received batch: each socket message's payload to
+/// `each`, NLM_F_DUMP_INTR noted, the end or the error of the dump found.
+fn walk(
+    mut data: &[u8],
+    seq: u32,
+    interrupted: &mut bool,
+    each: &mut impl FnMut(&[u8]),
+) -> Result<Walk, Errno> {
+    while data.len() >= nlmsghdr::SIZE {
+        let mlen = u32_at(data, nlmsghdr::LEN) as usize;
+        let mtype = u16_at(data, nlmsghdr::TYPE);
+        if mlen < nlmsghdr::SIZE || mlen > data.len() {
+            return Err(Errno::EIO);
+        }
+        if u32_at(data, nlmsghdr::SEQ) == seq {
+            if u16_at(data, nlmsghdr::FLAGS) & NLM_F_DUMP_INTR != 0 {
+                *interrupted = true;
+            }
+            match mtype {
+                // Both carry an errno (negative) after the header: a dump
+                // the kernel cannot do (no raw_diag: ENOENT) ends in a DONE
+                // with an error, not in an ERROR.
+                NLMSG_DONE | NLMSG_ERROR => {
+                    let e = nlmsghdr::ERROR;
+                    let err = if mlen >= e + 4 {
+                        i32::from_ne_bytes([data[e], data[e + 1], data[e + 2], data[e + 3]])
+                    } else if mtype == NLMSG_DONE {
+                        0
+                    } else {
+                        -(Errno::EIO as i32)
+                    };
+                    return if err < 0 {
+                        Err(Errno::from_raw(-err))
+                    } else {
+                        Ok(Walk::Done)
+                    };
+                }
+                SOCK_DIAG_BY_FAMILY => each(&data[nlmsghdr::SIZE..mlen]),
+                _ => {}
+            }
+        }
+        data = &data[align4(mlen).min(data.len())..];
+    }
+    Ok(Walk::More)
+}
+
 /// One inet_diag_msg.
 fn parse_inet(m: &[u8], proto: Proto, family: Family) -> Option<Socket> {
-    if m.len() < 72 {
+    if m.len() < inet_msg::SIZE {
         return None;
     }
     let ip = |at: usize| -> IpAddr {
-        if m[0] == AF_INET6 {
+        if m[inet_msg::FAMILY] == AF_INET6 {
             let mut b = [0u8; 16];
             b.copy_from_slice(&m[at..at + 16]);
             IpAddr::V6(Ipv6Addr::from(b))
@@ -213,49 +329,49 @@ fn parse_inet(m: &[u8], proto: Proto, family: Family) -> Option<Socket> {
     let mut s = Socket::inet(
         proto,
         family,
-        ip(8),
-        be16_at(m, 4),
-        ip(24),
-        be16_at(m, 6),
-        m[1],
-        u32_at(m, 64),
-        u64::from(u32_at(m, 68)),
+        ip(inet_msg::SRC),
+        be16_at(m, inet_msg::SPORT),
+        ip(inet_msg::DST),
+        be16_at(m, inet_msg::DPORT),
+        m[inet_msg::STATE],
+        u32_at(m, inet_msg::UID),
+        u64::from(u32_at(m, inet_msg::INODE)),
     );
-    s.recv_q = Some(u32_at(m, 56));
-    s.send_q = Some(u32_at(m, 60));
+    s.recv_q = Some(u32_at(m, inet_msg::RQUEUE));
+    s.send_q = Some(u32_at(m, inet_msg::WQUEUE));
     Some(s)
 }
 
 /// One unix_diag_msg with its attributes.
 fn parse_unix(m: &[u8]) -> Option<Socket> {
-    if m.len() < 16 || m[0] != AF_UNIX {
+    if m.len() < unix_msg::SIZE || m[unix_msg::FAMILY] != AF_UNIX {
         return None;
     }
-    let inode = u64::from(u32_at(m, 4));
+    let inode = u64::from(u32_at(m, unix_msg::INO));
     let mut s = Socket {
         netns: None,
         proto: Proto::Unix,
         family: Family::Unix,
-        sock_type: type_name(u32::from(m[1])),
+        sock_type: type_name(u32::from(m[unix_msg::TYPE])),
         local: None,
         local_port: None,
         remote: None,
         remote_port: None,
-        state: unix_state(m[2]),
+        state: unix_state(m[unix_msg::STATE]),
         uid: None,
         inode: (inode != 0).then_some(inode),
         peer_inode: None,
         recv_q: None,
         send_q: None,
     };
-    let mut a = &m[16..];
-    while a.len() >= 4 {
-        let alen = u16_at(a, 0) as usize;
-        let atype = u16_at(a, 2) & 0x3fff;
-        if alen < 4 || alen > a.len() {
+    let mut a = &m[unix_msg::SIZE..];
+    while a.len() >= nlattr::SIZE {
+        let alen = u16_at(a, nlattr::LEN) as usize;
+        let atype = u16_at(a, nlattr::TYPE) & nlattr::TYPE_MASK;
+        if alen < nlattr::SIZE || alen > a.len() {
             break;
         }
-        let v = &a[4..alen];
+        let v = &a[nlattr::SIZE..alen];
         match atype {
             UNIX_DIAG_NAME if !v.is_empty() => s.local = Some(Addr::Path(unix_name(v))),
             UNIX_DIAG_PEER if v.len() >= 4 => {
@@ -269,7 +385,7 @@ fn parse_unix(m: &[u8]) -> Option<Socket> {
             UNIX_DIAG_UID if v.len() >= 4 => s.uid = Some(u32_at(v, 0)),
             _ => {}
         }
-        a = &a[((alen + 3) & !3).min(a.len())..];
+        a = &a[align4(alen).min(a.len())..];
     }
     Some(s)
 }
@@ -297,14 +413,14 @@ mod tests {
 
     #[test]
     fn inet_message_decodes() {
-        let mut m = [0u8; 72];
-        m[0] = AF_INET;
-        m[1] = 10;
-        m[4..6].copy_from_slice(&8080u16.to_be_bytes());
-        m[8..12].copy_from_slice(&[127, 0, 0, 1]);
-        m[60..64].copy_from_slice(&128u32.to_ne_bytes());
-        m[64..68].copy_from_slice(&1000u32.to_ne_bytes());
-        m[68..72].copy_from_slice(&42u32.to_ne_bytes());
+        let mut m = [0u8; inet_msg::SIZE];
+        m[inet_msg::FAMILY] = AF_INET;
+        m[inet_msg::STATE] = 10;
+        m[inet_msg::SPORT..inet_msg::SPORT + 2].copy_from_slice(&8080u16.to_be_bytes());
+        m[inet_msg::SRC..inet_msg::SRC + 4].copy_from_slice(&[127, 0, 0, 1]);
+        m[inet_msg::WQUEUE..inet_msg::WQUEUE + 4].copy_from_slice(&128u32.to_ne_bytes());
+        m[inet_msg::UID..inet_msg::UID + 4].copy_from_slice(&1000u32.to_ne_bytes());
+        m[inet_msg::INODE..inet_msg::INODE + 4].copy_from_slice(&42u32.to_ne_bytes());
         let s = parse_inet(&m, Proto::Tcp, Family::Inet).expect("decodes");
         assert_eq!(s.local, Some(Addr::Ip("127.0.0.1".parse().expect("ip"))));
         assert_eq!((s.local_port, s.state), (Some(8080), Some("LISTEN")));
@@ -313,6 +429,52 @@ mod tests {
             (Some(1000), Some(42), Some(128))
         );
         assert_eq!(s.remote, None);
+    }
+
+    /// A netlink message: header with `flags` and `seq`, then `payload`.
+    fn nlmsg(mtype: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let len = nlmsghdr::SIZE + payload.len();
+        let mut m = Vec::new();
+        m.extend_from_slice(&(len as u32).to_ne_bytes());
+        m.extend_from_slice(&mtype.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&seq.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(payload);
+        m.resize(align4(len), 0);
+        m
+    }
+
+    #[test]
+    fn walk_notes_an_interrupted_dump_and_its_end() {
+        let mut batch = nlmsg(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP_INTR, 7, &[1, 2, 3]);
+        batch.extend(nlmsg(SOCK_DIAG_BY_FAMILY, 0, 6, &[9])); // another request's
+        batch.extend(nlmsg(SOCK_DIAG_BY_FAMILY, 0, 7, &[4]));
+        let mut seen = Vec::new();
+        let mut intr = false;
+        let w = walk(&batch, 7, &mut intr, &mut |p: &[u8]| seen.push(p.to_vec()));
+        assert_eq!(w, Ok(Walk::More));
+        assert!(intr);
+        assert_eq!(seen, vec![vec![1, 2, 3], vec![4]]);
+
+        let mut intr = false;
+        let done = nlmsg(NLMSG_DONE, 0, 7, &0i32.to_ne_bytes());
+        assert_eq!(
+            walk(&done, 7, &mut intr, &mut |_: &[u8]| {}),
+            Ok(Walk::Done)
+        );
+        assert!(!intr);
+        let refused = nlmsg(NLMSG_DONE, 0, 7, &(-(Errno::ENOENT as i32)).to_ne_bytes());
+        assert_eq!(
+            walk(&refused, 7, &mut intr, &mut |_: &[u8]| {}),
+            Err(Errno::ENOENT)
+        );
+        let mut short = nlmsg(SOCK_DIAG_BY_FAMILY, 0, 7, &[1]);
+        short[0] = 200; // a length past the batch
+        assert_eq!(
+            walk(&short, 7, &mut intr, &mut |_: &[u8]| {}),
+            Err(Errno::EIO)
+        );
     }
 
     #[test]
