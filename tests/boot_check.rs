@@ -918,7 +918,18 @@ fn live_run_writes_valid_records() {
 
 #[test]
 fn quiet_on_closed_pipe() {
-    common::assert_quiet_on_closed_pipe("boot-check", &[]);
+    // A menu of 200 kernels of which only the newest is installed: a
+    // warning for each other entry, far more output than a pipe holds.
+    let versions: Vec<String> = (0..200)
+        .map(|i| format!("6.1.0-{}-amd64", 300 - i))
+        .collect();
+    let v: Vec<&str> = versions.iter().map(String::as_str).collect();
+    let s = debian(&v[..1], "0");
+    s.write("boot/grub/grub.cfg", debian_cfg(&v));
+    common::assert_quiet_on_closed_pipe(
+        "boot-check",
+        &["--root", s.path().to_str().expect("utf8")],
+    );
 }
 
 #[test]

@@ -518,6 +518,20 @@ fn fixture_text_table() {
 #[test]
 fn fixture_closed_pipe_is_quiet() {
     let s = fixture();
+    // 500 listeners: far more output than a pipe holds.
+    let mut tcp = String::from(HDR);
+    for i in 0..500u16 {
+        let local = format!("0100007F:{:04X}", 10_000 + i);
+        tcp.push_str(&line(
+            i.into(),
+            &local,
+            "00000000:0000",
+            0x0A,
+            0,
+            50_000 + u64::from(i),
+        ));
+    }
+    s.write("proc/net/tcp", tcp);
     common::assert_quiet_on_closed_pipe("net-snap", &["--root", s.path().to_str().expect("utf8")]);
 }
 

@@ -185,6 +185,20 @@ pub fn is_root() -> bool {
 /// first line; it must end quietly (status 0 or SIGPIPE) with no stderr.
 pub fn assert_quiet_on_closed_pipe(tool: &str, args: &[&str]) {
     use std::io::{BufRead, BufReader};
+    // The whole output must be more than the pipe can hold, or the tool
+    // could finish without ever meeting the closed pipe and the test could
+    // not fail.
+    let full = Command::new(bin(tool))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn");
+    assert!(
+        full.stdout.len() >= 4 * PIPE_BYTES,
+        "{tool} {args:?} writes only {} bytes: a closed-pipe test needs at least {}",
+        full.stdout.len(),
+        4 * PIPE_BYTES
+    );
     let mut child = Command::new(bin(tool))
         .args(args)
         .stdin(Stdio::null())
@@ -194,6 +208,9 @@ pub fn assert_quiet_on_closed_pipe(tool: &str, args: &[&str]) {
         .expect("spawn");
     {
         let out = child.stdout.take().expect("stdout");
+        // The smallest pipe the kernel allows (one page), so that the tool
+        // meets the closed pipe early.
+        let _ = nix::fcntl::fcntl(&out, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES as i32));
         let mut r = BufReader::new(out);
         let mut first = String::new();
         r.read_line(&mut first).expect("read first line");
@@ -209,6 +226,9 @@ pub fn assert_quiet_on_closed_pipe(tool: &str, args: &[&str]) {
     );
     assert!(stderr.is_empty(), "{tool} on a closed pipe wrote: {stderr}");
 }
+
+/// The pipe size of the closed-pipe test: one page.
+const PIPE_BYTES: usize = 4096;
 
 /// The system files a run of `tool --root ROOT ARGS` touched outside
 /// `root`, as strace saw them (opens, stats, link reads), plus any netlink
