@@ -267,7 +267,7 @@ fn cmd_save(
         for p in pkg::lookup(root, name)? {
             packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
             if p.files.is_empty() {
-                eprintln!(
+                common::warn!(
                     "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
                     p.name, p.manager
                 );
@@ -443,7 +443,7 @@ fn cmd_diff(
             || b.walked.iter().any(|w| model::is_under(p, w))
             || b.absent.iter().any(|a| model::is_under(a, p));
         if !known {
-            eprintln!(
+            common::warn!(
                 "cfg-backup: backup {id} holds nothing at or below {}; nothing to compare there",
                 display(p)
             );
@@ -454,7 +454,7 @@ fn cmd_diff(
     let saved_root = b.header.get("root").and_then(|r| r.as_str());
     let now_root = root.base().map(|p| p.to_string_lossy().into_owned());
     if let (Some(r), None) = (saved_root, &now_root) {
-        eprintln!(
+        common::warn!(
             "cfg-backup: backup {id} was taken of --root {r}; comparing it with the running system (give --root {r} to compare with that tree)"
         );
     }
@@ -630,7 +630,7 @@ fn cmd_restore(
     }
     r.finish_dirs().map_err(stopped)?;
     if let Some(note) = restore::owners_note(&r.owners_kept) {
-        eprintln!("{note}");
+        common::warn!("{note}");
     }
     Ok(Status::Ok)
 }

@@ -336,7 +336,7 @@ impl<'a> Restorer<'a> {
                     }
                     f.sync_all().map_err(|err| Error::io(&real, &err))?;
                     if std::env::var_os(RESTORE_FAULT_ENV).is_some() {
-                        eprintln!(
+                        common::warn!(
                             "cfg-backup: {RESTORE_FAULT_ENV} is set: aborting before the rename"
                         );
                         std::process::abort();

@@ -105,18 +105,18 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
         s.target(t)?;
     }
     if !s.special.is_empty() {
-        eprintln!(
+        common::warn!(
             "cfg-backup: left out {} special file(s) (devices, fifos, sockets), e.g. {}",
             s.special.len(),
             display(&s.special[0])
         );
     }
     for (p, why) in &s.skipped {
-        eprintln!("cfg-backup: left out {}: {why}", display(p));
+        common::warn!("cfg-backup: left out {}: {why}", display(p));
     }
     store.sync()?;
     if std::env::var_os(FAULT_ENV).is_some() {
-        eprintln!("cfg-backup: {FAULT_ENV} is set: aborting before the manifest");
+        common::warn!("cfg-backup: {FAULT_ENV} is set: aborting before the manifest");
         std::process::abort();
     }
 
@@ -201,7 +201,7 @@ impl Saver<'_> {
             Err(e) => return self.fail(Failure::Source(t.path.clone(), describe_io(&e))),
         };
         if self.is_store(&md) {
-            eprintln!(
+            common::warn!(
                 "cfg-backup: {} is the backup store itself; not saved",
                 display(&t.path)
             );

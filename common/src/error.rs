@@ -139,7 +139,7 @@ pub fn run(tool: &str, body: impl FnOnce() -> Result<Status>) -> ExitCode {
         Ok(status) => ExitCode::from(status.code()),
         Err(e) if e.is_quiet() => ExitCode::from(e.code()),
         Err(e) => {
-            eprintln!("{tool}: {e}");
+            crate::warn!("{tool}: {e}");
             ExitCode::from(e.code())
         }
     }

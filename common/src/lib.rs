@@ -7,13 +7,15 @@
 //! group names ([`names`]), RFC 3339 time ([`time`]), lossless encoding of
 //! non-UTF-8 bytes ([`bytes`]), writing a record straight into a buffer for the
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
-//! and line in every error ([`jsonl`]), the one stderr line of a partial
+//! and line in every error ([`jsonl`]), stderr lines that never panic
+//! ([`diag`]), the one stderr line of a partial
 //! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
 //! words for the text views ([`shell`]) and dpkg's database ([`dpkg`]).
 
 pub mod bytes;
 pub mod cli;
+pub mod diag;
 pub mod dpkg;
 pub mod error;
 pub mod fsutil;

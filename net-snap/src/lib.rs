@@ -555,7 +555,7 @@ fn body() -> Result<Status> {
     let snap = snapshot(&root, &sel, all_netns)?;
     write(&snap, &root, format, all_netns)?;
     if let Some(line) = partial_line(&snap, nix::unistd::geteuid().is_root()) {
-        eprintln!("net-snap: {line}");
+        common::warn!("net-snap: {line}");
     }
     Ok(Status::Ok)
 }

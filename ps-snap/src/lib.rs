@@ -160,7 +160,7 @@ pub fn run(m: &ArgMatches) -> Result<Status> {
     let partial = snapshot(&root, &opts, &mut out)?;
     out.finish()?;
     if let Some(msg) = partial {
-        eprintln!("ps-snap: {msg}");
+        common::warn!("ps-snap: {msg}");
     }
     Ok(Status::Ok)
 }

@@ -235,7 +235,7 @@ pub fn main() -> std::process::ExitCode {
         let after = m.get_one::<String>("after").map_or("-", String::as_str);
         let (changes, notes) = diff_files(&rules, before, after)?;
         for n in notes {
-            eprintln!("snap-diff: {n}");
+            common::warn!("snap-diff: {n}");
         }
         let mut out = Out::stdout();
         write(&mut out, &changes, format_of(&m))?;
