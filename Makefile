@@ -27,8 +27,11 @@ uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1; done
 	rm -f $(DESTDIR)$(MANDIR)/man5/snap-records.5
 
+# Tests that need root are #[ignore]d; as root they run too.
+ROOT_TESTS = $(if $(filter 0,$(shell id -u)),--include-ignored)
+
 test:
-	$(CARGO) test --workspace --locked
+	$(CARGO) test --workspace --locked -- $(ROOT_TESTS)
 
 lint:
 	$(CARGO) fmt --all --check

@@ -1026,7 +1026,7 @@ fn run_unprivileged(root: &std::path::Path) -> Option<common::Run> {
         .output()
         .is_err()
     {
-        eprintln!("SKIP: permission test needs setpriv when run as root");
+        common::skip("permission test needs setpriv when run as root");
         return None;
     }
     let mut cmd = std::process::Command::new("setpriv");
@@ -1128,7 +1128,7 @@ fn boot_space_warns_when_the_next_kernel_will_not_fit() {
         .open(s.path().join(format!("boot/vmlinuz-{D13}")))
         .expect("open");
     if big.set_len(4 << 40).is_err() {
-        eprintln!("SKIP: the file system of the scratch directory has no 4 TiB sparse files");
+        common::skip("the file system of the scratch directory has no 4 TiB sparse files");
         return;
     }
     let (code, recs) = check(&s, &[]);

@@ -487,9 +487,10 @@ fn directories_a_restore_creates_are_0755_whatever_the_umask() {
 }
 
 #[test]
+#[ignore = "run as root: chown needs root"]
 fn a_store_directory_owned_by_someone_else_is_refused() {
     if !is_root() {
-        eprintln!("SKIP: chown needs root");
+        common::skip("chown needs root");
         return;
     }
     let s = Sys::new("cfgb-foreign-store");
@@ -503,6 +504,7 @@ fn a_store_directory_owned_by_someone_else_is_refused() {
 }
 
 #[test]
+#[ignore = "run as root: needs root and chattr +i on the scratch file system"]
 fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
     let s = Sys::new("cfgb-undo-cmd");
     s.run(&["save", "/etc/default/ssh", "/etc/ssh/sshd_config"])
@@ -519,7 +521,7 @@ fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
             .is_ok_and(|st| st.success())
     };
     if !is_root() || !chattr("+i") {
-        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        common::skip("needs root and chattr +i on the scratch file system");
         return;
     }
     let r = s.run(&["restore"]);
@@ -544,9 +546,10 @@ fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
 }
 
 #[test]
+#[ignore = "run as root: chown needs root"]
 fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
     if !is_root() {
-        eprintln!("SKIP: chown needs root");
+        common::skip("chown needs root");
         return;
     }
     let s = Sys::new("cfgb-suid");
@@ -577,6 +580,7 @@ fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
 }
 
 #[test]
+#[ignore = "run as root: needs root and chattr +i on the scratch file system"]
 fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
     let s = Sys::new("cfgb-ro-store");
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
@@ -590,7 +594,7 @@ fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
             .is_ok_and(|st| st.success())
     };
     if !is_root() || !chattr("+i") {
-        eprintln!("SKIP: needs root and chattr +i on the scratch file system");
+        common::skip("needs root and chattr +i on the scratch file system");
         return;
     }
     let r = s.run(&["restore"]);
@@ -633,13 +637,14 @@ fn the_text_view_of_a_restore_names_the_undo_command_for_the_same_tree() {
 }
 
 #[test]
+#[ignore = "run as root: needs root (to make a root-owned setuid file) and setpriv"]
 fn a_setuid_file_restored_without_its_owner_loses_the_setuid_bit() {
     let have_setpriv = Command::new("setpriv")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !is_root() || !have_setpriv {
-        eprintln!("SKIP: needs root (to make a root-owned setuid file) and setpriv");
+        common::skip("needs root (to make a root-owned setuid file) and setpriv");
         return;
     }
     let d = Scratch::new("cfgb-suid-user");
@@ -691,9 +696,10 @@ fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
 }
 
 #[test]
+#[ignore = "run as root: chown needs root"]
 fn files_of_other_owners_round_trip() {
     if !is_root() {
-        eprintln!("SKIP: chown needs root");
+        common::skip("chown needs root");
         return;
     }
     let s = Sys::new("cfgb-owner");
@@ -1336,7 +1342,7 @@ fn on_the_live_system_a_symlinked_parent_is_resolved_when_saving() {
 fn a_full_standard_output_does_not_read_as_a_failed_save() {
     let s = Sys::new("full-stdout");
     let Ok(full) = fs::OpenOptions::new().write(true).open("/dev/full") else {
-        eprintln!("SKIP: no /dev/full here");
+        common::skip("no /dev/full here");
         return;
     };
     let out = s

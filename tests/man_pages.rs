@@ -96,7 +96,7 @@ fn every_help_option_is_in_the_man_page() {
 #[test]
 fn man_pages_render_without_warnings() {
     if Command::new("groff").arg("--version").output().is_err() {
-        eprintln!("SKIP: groff is not installed (apt-get install groff-base)");
+        common::skip("groff is not installed (apt-get install groff-base)");
         return;
     }
     let mut pages: Vec<_> = std::fs::read_dir(man_dir())

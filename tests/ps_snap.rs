@@ -591,7 +591,7 @@ fn root_reads_nothing_of_the_host() {
     let s = fixture();
     for args in [&[][..], &["--format", "text"]] {
         let Some(bad) = common::host_reads("ps-snap", s.path(), args) else {
-            eprintln!("SKIP: strace cannot trace here");
+            common::skip("strace cannot trace here");
             return;
         };
         assert!(bad.is_empty(), "--root read the host:\n{}", bad.join("\n"));

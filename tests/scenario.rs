@@ -82,16 +82,17 @@ fn argv(rec: &Value) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "run as root: the scenario needs root for unshare --pid --net"]
 fn patch_day_scenario_names_exactly_what_changed() {
     if !common::is_root() {
-        eprintln!("SKIP: the scenario needs root for unshare --pid --net");
+        common::skip("the scenario needs root for unshare --pid --net");
         return;
     }
     let probe = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "--net", "true"])
         .output();
     if !matches!(&probe, Ok(o) if o.status.success()) {
-        eprintln!("SKIP: unshare --pid --net is not available here");
+        common::skip("unshare --pid --net is not available here");
         return;
     }
     let work = common::Scratch::new("scenario");

@@ -169,6 +169,17 @@ pub fn fixtures() -> PathBuf {
 }
 
 /// True when running as root (some tests need it and skip without).
+/// A test that cannot run here says why on stderr and returns; under
+/// `PATCHDAY_STRICT=1` (set by `.ci/run`, which installs everything the
+/// tests use) it fails instead, so that CI's totals never count a test
+/// that did not run as passed.
+pub fn skip(why: &str) {
+    if std::env::var_os("PATCHDAY_STRICT").is_some_and(|v| v == "1") {
+        panic!("cannot run here, and PATCHDAY_STRICT=1 requires it: {why}");
+    }
+    eprintln!("SKIP: {why}");
+}
+
 pub fn is_root() -> bool {
     // The effective uid, from /proc/self/status ("Uid: real effective ...").
     std::fs::read_to_string("/proc/self/status")
