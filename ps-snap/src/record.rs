@@ -4,6 +4,7 @@
 //! present in every record, `null` when unreadable, so snapshots diff
 //! field by field and `jq` filters never meet a missing key.
 
+use nix::unistd::SysconfVar;
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,10 +37,22 @@ pub struct Context {
     drivers: Vec<TtyDriver>,
 }
 
+/// A positive `sysconf` value, or the kernel's usual one when the C
+/// library cannot say (it always can on Linux).
+fn sysconf(var: SysconfVar, usual: u64) -> u64 {
+    match nix::unistd::sysconf(var) {
+        Ok(Some(v)) if v > 0 => v as u64,
+        _ => usual,
+    }
+}
+
 impl Context {
     pub fn new(root: &Root, names: Names) -> Self {
         let (ticks, page_size) = if root.is_live() {
-            (procfs::ticks_per_second(), procfs::page_size())
+            (
+                sysconf(SysconfVar::CLK_TCK, ROOT_TICKS),
+                sysconf(SysconfVar::PAGE_SIZE, ROOT_PAGE_SIZE),
+            )
         } else {
             (ROOT_TICKS, ROOT_PAGE_SIZE)
         };
