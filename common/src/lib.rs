@@ -8,7 +8,7 @@
 //! non-UTF-8 bytes ([`bytes`]), writing a record straight into a buffer for the
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
 //! and line in every error ([`jsonl`]), stderr lines that never panic
-//! ([`diag`]), the one stderr line of a partial
+//! ([`diag`]), how many worker threads ([`par`]), the one stderr line of a partial
 //! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
 //! words for the text views ([`shell`]) and dpkg's database ([`dpkg`]).
@@ -23,6 +23,7 @@ pub mod jsonl;
 pub mod jsonw;
 pub mod names;
 pub mod out;
+pub mod par;
 pub mod partial;
 pub mod records;
 pub mod root;

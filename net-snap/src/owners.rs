@@ -114,12 +114,7 @@ pub fn scan(proc_dir: &Path, want_netns: bool, live: bool) -> Result<Owners> {
     // Reading fd links is kernel work that scales with cores: split the
     // processes over a few threads (interleaved, so that neighbouring pids
     // of one busy service land on different threads), then merge.
-    let cpus = if live {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        1
-    };
-    let workers = cpus.clamp(1, 4).min(pids.len().div_ceil(64).max(1));
+    let workers = common::par::workers(live, pids.len(), 64, 4);
     if workers == 1 {
         return Ok(scan_pids(&proc_fd, &pids, want_netns, &mut dbuf));
     }

@@ -934,13 +934,7 @@ pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
     // boundaries) while this thread indexes them and streams AFTER in.
     // Small inputs are not worth more than one helper (nor asking for the
     // CPU count, which reads cgroup files).
-    let workers = if buf.len() < 8 << 20 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4)
-    };
+    let workers = common::par::workers(true, buf.len(), 8 << 20, 4);
     let bounds = split_bounds(&buf, workers);
     let mut cancelled: Vec<bool> = Vec::new();
     let mut kept = Kept::default();
