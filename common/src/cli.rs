@@ -26,12 +26,25 @@ pub fn root_arg() -> Arg {
         .help("Read the system under DIR instead of / (a mounted system, a fixture tree)")
 }
 
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Json, Format::Text]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Format::Json => "json",
+            Format::Text => "text",
+        }))
+    }
+}
+
 /// `--format json|text`.
 pub fn format_arg() -> Arg {
     Arg::new("format")
         .long("format")
         .value_name("FORMAT")
-        .value_parser(["json", "text"])
+        .value_parser(clap::builder::EnumValueParser::<Format>::new())
         .default_value("json")
         .help("Output JSON Lines records (json) or a compact view for people (text)")
 }
@@ -48,10 +61,8 @@ pub fn root_of(m: &ArgMatches) -> Result<Root> {
 
 /// The `--format` of parsed arguments.
 pub fn format_of(m: &ArgMatches) -> Format {
-    match m.get_one::<String>("format").map(String::as_str) {
-        Some("text") => Format::Text,
-        _ => Format::Json,
-    }
+    // The argument has a default, so it is always there.
+    m.get_one::<Format>("format").copied().unwrap_or(Format::Json)
 }
 
 /// Parse the process arguments; clap errors become exit 2 (help: exit 0).
