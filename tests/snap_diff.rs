@@ -1103,3 +1103,20 @@ fn the_workspace_kinds_are_paired_by_their_identity() {
     assert_eq!(r.records()[0]["key"], json!({"name": "ssh.service"}));
     assert_eq!(r.records()[0]["fields"], json!(["host"]));
 }
+
+#[test]
+fn snapshot_names_that_are_not_utf8_are_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new("snap-diff-bytes");
+    let b = s.path().join(std::ffi::OsStr::from_bytes(b"before-\xff.json"));
+    std::fs::write(&b, lines(&[proc_rec(10, json!({}))])).expect("write");
+    let a = s.write("after.json", "");
+    let r = common::run("snap-diff", [b.as_os_str(), a.as_os_str()], None);
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("removed", "process")]);
+    // A missing one is named in the message, its byte shown lossily.
+    let gone = s.path().join(std::ffi::OsStr::from_bytes(b"gone-\xfe.json"));
+    let r = common::run("snap-diff", [gone.as_os_str(), a.as_os_str()], None);
+    r.expect_code(2);
+    assert!(r.stderr.contains("gone-\u{fffd}.json"), "{r}");
+}

@@ -62,7 +62,9 @@ pub fn root_of(m: &ArgMatches) -> Result<Root> {
 /// The `--format` of parsed arguments.
 pub fn format_of(m: &ArgMatches) -> Format {
     // The argument has a default, so it is always there.
-    m.get_one::<Format>("format").copied().unwrap_or(Format::Json)
+    m.get_one::<Format>("format")
+        .copied()
+        .unwrap_or(Format::Json)
 }
 
 /// Parse the process arguments; clap errors become exit 2 (help: exit 0).

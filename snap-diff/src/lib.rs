@@ -6,7 +6,9 @@
 //! input is read and checked before the first record is written, so a
 //! malformed snapshot never yields a partial result.
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use std::ffi::{OsStr, OsString};
+
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use common::cli::{format_arg, format_of, Format};
 use common::{Out, Result, Status};
@@ -63,12 +65,14 @@ pub fn command() -> Command {
     .arg(
         Arg::new("before")
             .value_name("BEFORE")
+            .value_parser(value_parser!(OsString))
             .required(true)
             .help("The earlier snapshot (JSON Lines file, or - for standard input)"),
     )
     .arg(
         Arg::new("after")
             .value_name("AFTER")
+            .value_parser(value_parser!(OsString))
             .required(true)
             .help("The later snapshot (JSON Lines file, or - for standard input; not both)"),
     )
@@ -163,7 +167,11 @@ pub fn own_instance() -> Option<(String, u64, u64)> {
 
 /// Diff two snapshots by name (`-` is standard input): the changes, and a
 /// note for each kind that was not compared because one side has none.
-pub fn diff_files(rules: &Rules, before: &str, after: &str) -> Result<(Vec<Change>, Vec<String>)> {
+pub fn diff_files(
+    rules: &Rules,
+    before: &OsStr,
+    after: &OsStr,
+) -> Result<(Vec<Change>, Vec<String>)> {
     let loaded = input::load(rules, before, after)?;
     // Two non-empty sides without a kind in common compare nothing: that is
     // a wrong file (ps-snap's output against net-snap's), not "no change".
@@ -227,18 +235,45 @@ pub fn write<W: std::io::Write>(
     Ok(())
 }
 
+/// The command line, resolved: nothing past [`Args::parse`] sees the
+/// argument parser.
+#[derive(Debug)]
+pub struct Args {
+    pub options: Options,
+    /// The snapshots as named (`-` is standard input), any bytes.
+    pub before: OsString,
+    pub after: OsString,
+    pub format: Format,
+}
+
+impl Args {
+    /// This process's command line; bad arguments are exit 2.
+    pub fn parse() -> Result<Args> {
+        let m = common::cli::parse(command())?;
+        let path = |id: &str| {
+            m.get_one::<OsString>(id)
+                .cloned()
+                .unwrap_or_else(|| OsString::from("-"))
+        };
+        Ok(Args {
+            options: options_of(&m),
+            before: path("before"),
+            after: path("after"),
+            format: format_of(&m),
+        })
+    }
+}
+
 pub fn main() -> std::process::ExitCode {
     common::run("snap-diff", || {
-        let m = common::cli::parse(command())?;
-        let rules = Rules::new(&options_of(&m))?;
-        let before = m.get_one::<String>("before").map_or("-", String::as_str);
-        let after = m.get_one::<String>("after").map_or("-", String::as_str);
-        let (changes, notes) = diff_files(&rules, before, after)?;
+        let args = Args::parse()?;
+        let rules = Rules::new(&args.options)?;
+        let (changes, notes) = diff_files(&rules, &args.before, &args.after)?;
         for n in notes {
             common::warn!("snap-diff: {n}");
         }
         let mut out = Out::stdout();
-        write(&mut out, &changes, format_of(&m))?;
+        write(&mut out, &changes, args.format)?;
         out.finish()?;
         Ok(if changes.is_empty() {
             Status::Ok
@@ -420,8 +455,8 @@ mod tests {
                 let rules = Rules::new(&opts).expect("rules");
                 let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
                 let (fl, pl) = (
-                    input::load(&rules, bs, as_).expect("fast"),
-                    input::load_plain(&rules, bs, as_).expect("plain"),
+                    input::load(&rules, OsStr::new(bs), OsStr::new(as_)).expect("fast"),
+                    input::load_plain(&rules, OsStr::new(bs), OsStr::new(as_)).expect("plain"),
                 );
                 assert_eq!(diff::one_sided(&fl), diff::one_sided(&pl), "seed {seed}");
                 let fast = diff::diff(&rules, &fl);
@@ -474,8 +509,9 @@ mod tests {
         for (i, (b, a)) in cases.into_iter().enumerate() {
             let (bp, ap) = (temp(&format!("eb{i}"), &b), temp(&format!("ea{i}"), &a));
             let (bs, as_) = (bp.to_str().expect("utf8"), ap.to_str().expect("utf8"));
-            let fast = input::load(&rules, bs, as_).expect_err("bad input");
-            let plain = input::load_plain(&rules, bs, as_).expect_err("bad input");
+            let fast = input::load(&rules, OsStr::new(bs), OsStr::new(as_)).expect_err("bad input");
+            let plain =
+                input::load_plain(&rules, OsStr::new(bs), OsStr::new(as_)).expect_err("bad input");
             assert_eq!(fast.to_string(), plain.to_string(), "case {i}");
             // FILE:LINE: what
             let msg = fast.to_string();

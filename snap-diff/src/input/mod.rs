@@ -35,6 +35,7 @@
 use common::jsonl::{parse_line, trim_ascii as trim};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
@@ -170,7 +171,7 @@ pub struct Loaded {
 
 /// A source of lines (a file or standard input), with the size of a
 /// regular file (0 if unknown) to size the buffer that holds BEFORE.
-fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
+fn open_sized(name: &OsStr) -> Result<(String, Box<dyn BufRead>, usize)> {
     if name == "-" {
         return Ok((
             "<stdin>".to_owned(),
@@ -179,17 +180,20 @@ fn open_sized(name: &str) -> Result<(String, Box<dyn BufRead>, usize)> {
         ));
     }
     let f = File::open(name).map_err(|e| Error::io(Path::new(name), &e))?;
+    // The name as messages show it (a path that is not UTF-8 is still
+    // opened exactly; only its display is lossy).
+    let shown = Path::new(name).display().to_string();
     let meta = f.metadata().ok();
     if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(Error::new(format!(
-            "{name}: is a directory, not a JSON Lines file"
+            "{shown}: is a directory, not a JSON Lines file"
         )));
     }
     let size = meta
         .filter(|m| m.is_file())
         .map_or(0, |m| usize::try_from(m.len()).unwrap_or(0));
     Ok((
-        name.to_owned(),
+        shown,
         Box::new(BufReader::with_capacity(256 * 1024, f)),
         size,
     ))
@@ -223,7 +227,7 @@ struct Kept {
 }
 
 /// The fast loader.
-pub fn load(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
+pub fn load(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded> {
     if before == "-" && after == "-" {
         return Err(Error::new(
             "BEFORE and AFTER cannot both be standard input; give a file for one of them",
@@ -578,7 +582,7 @@ fn check_run(
 /// cancellation. The diff of its result is the reference the fast loader
 /// must equal (in tests).
 #[cfg(test)]
-pub fn load_plain(rules: &Rules, before: &str, after: &str) -> Result<Loaded> {
+pub fn load_plain(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded> {
     if before == "-" && after == "-" {
         return Err(Error::new(
             "BEFORE and AFTER cannot both be standard input; give a file for one of them",
