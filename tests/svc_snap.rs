@@ -606,7 +606,7 @@ fn bad_arguments_and_a_missing_root_are_trouble() {
 
 #[test]
 fn a_closed_pipe_is_quiet() {
-    let fx = fixture("svc-pipe");
+    let fx = plain_fixture("svc-pipe");
     let root = fx.path().to_str().expect("utf-8 scratch path").to_owned();
     common::assert_quiet_on_closed_pipe("svc-snap", &["--root", &root]);
 }

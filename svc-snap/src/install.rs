@@ -184,9 +184,13 @@ pub struct Dir {
     /// Entries with valid unit names, in readdir order.
     pub units: Vec<(String, EntryType)>,
     unit_index: HashMap<String, EntryType>,
-    /// Every symlink in the directory itself: name and the last component
-    /// of its target, as bytes.
-    links: Vec<(OsString, Vec<u8>)>,
+    /// Every symlink in the directory itself: its name -> the last
+    /// component of its target, and that component -> the names.
+    link_dest: HashMap<Vec<u8>, Vec<u8>>,
+    links_to: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    /// The links of the `.wants/` and `.requires/` directories by the names
+    /// they enable: their own, and for an instance its template's.
+    enables: HashMap<String, Vec<String>>,
     /// Its `.wants/`, `.requires/` and `.upholds/` directories.
     pub deps: Vec<DepDir>,
     /// Names ending in `.d` (drop-in directories, possibly).
@@ -201,7 +205,9 @@ impl Dir {
             real,
             units: Vec::new(),
             unit_index: HashMap::new(),
-            links: Vec::new(),
+            link_dest: HashMap::new(),
+            links_to: HashMap::new(),
+            enables: HashMap::new(),
             deps: Vec::new(),
             dot_d: HashSet::new(),
         };
@@ -224,7 +230,11 @@ impl Dir {
                 if let Ok(target) = fs::read_link(e.path()) {
                     let tb = target.as_os_str().as_bytes();
                     let base = tb.rsplit(|&c| c == b'/').next().unwrap_or(tb);
-                    d.links.push((n.clone(), base.to_vec()));
+                    d.link_dest.insert(nb.to_vec(), base.to_vec());
+                    d.links_to
+                        .entry(base.to_vec())
+                        .or_default()
+                        .push(nb.to_vec());
                 }
             }
             if nb.ends_with(b".d") {
@@ -243,10 +253,19 @@ impl Dir {
                     ".upholds" => false,
                     _ => continue,
                 };
+                let links = read_links(&e.path());
+                if counts {
+                    for l in &links {
+                        d.enables.entry(l.clone()).or_default().push(l.clone());
+                        if let Some(t) = name::template_of(l).filter(|t| t != l) {
+                            d.enables.entry(t).or_default().push(l.clone());
+                        }
+                    }
+                }
                 d.deps.push(DepDir {
                     owner: owner.to_owned(),
                     counts_for_state: counts,
-                    links: read_links(&e.path()),
+                    links,
                 });
             }
         }
@@ -807,25 +826,35 @@ impl Index {
 const EXDEV: &str = "alias to another name";
 
 /// `find_symlinks()` in one search directory: (found, same-name link seen).
+/// systemd scans every link; the index gives the same answer from the
+/// links whose name or target could match.
 fn find_symlinks(d: &Dir, info: &Info, match_name: bool, ignore_same_name: bool) -> (bool, bool) {
     let n = info.name.as_str();
-    // Links in .wants/ and .requires/: only their names count.
-    for dep in d.deps.iter().filter(|x| x.counts_for_state) {
-        for l in &dep.links {
-            let hit = l == n || name::template_of(l).as_deref() == Some(n);
-            if hit && (!match_name || info.known_name(l.as_bytes())) {
+    // Links in .wants/ and .requires/: only their names count (the unit's
+    // own name, or an instance of the template).
+    for l in d.enables.get(n).into_iter().flatten() {
+        if !match_name || info.known_name(l.as_bytes()) {
+            return (true, false);
+        }
+    }
+    // Symlinks in the directory itself: by name or by target's name.
+    let nb = n.as_bytes();
+    let mut same = false;
+    if !ignore_same_name {
+        if let Some(dest) = d.link_dest.get(nb) {
+            if dest.as_slice() == nb {
+                same = true;
+            } else {
+                // Found by its name, which is the unit's own.
                 return (true, false);
             }
         }
     }
-    // Symlinks in the directory itself: name or target's name.
-    let mut same = false;
-    for (l, dest) in &d.links {
-        let found_dest = dest.as_slice() == n.as_bytes();
-        let found_path = !ignore_same_name && l.as_bytes() == n.as_bytes();
-        if found_path && found_dest {
-            same = true;
-        } else if (found_path || found_dest) && (!match_name || info.known_name(l.as_bytes())) {
+    for l in d.links_to.get(nb).into_iter().flatten() {
+        if !ignore_same_name && l.as_slice() == nb {
+            continue; // the same-name link above
+        }
+        if !match_name || info.known_name(l) {
             return (true, same);
         }
     }
