@@ -324,6 +324,100 @@ fn agrees_with_systemctl_through_enable_disable_mask_and_preset() {
         by_name(&recs, "e2scrub_reap.service")["state"],
         "masked-runtime"
     );
+
+    add_corner_units(r);
+    let recs = assert_agrees(r, "corner cases");
+    for (n, s) in [
+        ("foo@bar.service", "disabled"),
+        ("getty@tty5.service", "enabled"),
+        ("emptymask.service", "masked"),
+        ("runtime-only.service", "disabled"),
+        ("badhdr.service", "bad"),
+        ("inst@fixed.service", "static"),
+        ("selfie.service", "bad"),
+    ] {
+        assert_eq!(by_name(&recs, n)["state"], s, "{n}");
+    }
+    assert_eq!(
+        by_name(&recs, "foo.service")["path"],
+        "/run/systemd/system/foo.service"
+    );
+    // .upholds/ pulls in without enabling: in wanted_by, state static.
+    assert_eq!(
+        by_name(&recs, "foo.service")["wanted_by"],
+        serde_json::json!(["x.target"])
+    );
+    assert_eq!(by_name(&recs, "foo.service")["state"], "static");
+}
+
+/// The rules' corner cases: an instance aliased to another template, an
+/// instance linked to its own template, an empty file as a mask, units
+/// only in /run, a vendor unit overridden in /run, a `.requires/` link, a
+/// broken section header, a same-name symlink into the search path, an
+/// instance enabled from a vendor directory, an `.upholds/` link.
+fn add_corner_units(r: &Path) {
+    let etc = r.join("etc/systemd/system");
+    let ln = |target: &str, link: &Path| {
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        symlink(target, link).expect("link");
+    };
+    ln(
+        "/lib/systemd/system/tmpl@.service",
+        &etc.join("foo@bar.service"),
+    );
+    ln(
+        "/lib/systemd/system/getty@.service",
+        &etc.join("getty@tty5.service"),
+    );
+    write(r, "etc/systemd/system/emptymask.service", "");
+    write(
+        r,
+        "run/systemd/system/runtime-only.service",
+        "[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    write(
+        r,
+        &format!("{VENDOR}/foo.service"),
+        "[Service]\nExecStart=/bin/true\n",
+    );
+    write(
+        r,
+        "run/systemd/system/foo.service",
+        "[Service]\nExecStart=/bin/false\n",
+    );
+    ln(
+        "/lib/systemd/system/bar.socket",
+        &etc.join("multi-user.target.requires/bar.socket"),
+    );
+    write(
+        r,
+        &format!("{VENDOR}/badhdr.service"),
+        "[Install\nWantedBy=x.target\n",
+    );
+    write(
+        r,
+        &format!("{VENDOR}/selfie.service"),
+        "[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    ln(
+        "/lib/systemd/system/selfie.service",
+        &etc.join("selfie.service"),
+    );
+    write(
+        r,
+        &format!("{VENDOR}/inst@.service"),
+        "[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    ln(
+        "/lib/systemd/system/inst@.service",
+        &r.join(VENDOR)
+            .join("multi-user.target.wants/inst@vendor.service"),
+    );
+    ln("inst@.service", &r.join(VENDOR).join("inst@fixed.service"));
+    ln(
+        "/lib/systemd/system/foo.service",
+        &etc.join("x.target.upholds/foo.service"),
+    );
 }
 
 #[test]
