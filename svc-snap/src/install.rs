@@ -322,6 +322,9 @@ impl Fail {
 
 type R<T> = Result<T, Fail>;
 
+/// The `[Install]` assignments of one file, in order.
+type Assignments = Vec<(Key, String)>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Invalid,
@@ -431,7 +434,7 @@ pub struct Lookup {
 pub struct Index {
     pub paths: Paths,
     pub dirs: Vec<Dir>,
-    parsed: RefCell<HashMap<PathBuf, Result<Vec<(Key, String)>, Fail>>>,
+    parsed: RefCell<HashMap<PathBuf, R<Assignments>>>,
 }
 
 impl Index {
@@ -588,7 +591,7 @@ impl Index {
         i.path = Some(target.clone());
         i.mode = Mode::Invalid;
         i.symlink_target = None;
-        self.load_or_readlink(i, &target, false)
+        self.load_or_readlink(i, &target)
     }
 
     /// `unit_file_search()`: the first file of the name (else of its
@@ -609,7 +612,7 @@ impl Index {
                     continue;
                 }
                 let p = d.real.join(&n);
-                match self.load_or_readlink(i, &p, false) {
+                match self.load_or_readlink(i, &p) {
                     Ok(()) => {
                         i.path = Some(p);
                         found = true;
@@ -662,7 +665,7 @@ impl Index {
     }
 
     /// `unit_file_load_or_readlink()` for a unit file.
-    fn load_or_readlink(&self, i: &mut Info, path: &Path, _dropin: bool) -> R<()> {
+    fn load_or_readlink(&self, i: &mut Info, path: &Path) -> R<()> {
         match self.load(i, path) {
             Err(Fail::Loop) => {}
             r => return r,
@@ -728,7 +731,7 @@ impl Index {
         Ok(())
     }
 
-    fn parsed(&self, path: &Path) -> R<Vec<(Key, String)>> {
+    fn parsed(&self, path: &Path) -> R<Assignments> {
         if let Some(r) = self.parsed.borrow().get(path) {
             return r.clone();
         }
