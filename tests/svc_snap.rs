@@ -704,3 +704,13 @@ fn a_closed_pipe_is_quiet() {
     let root = fx.path().to_str().expect("utf-8 scratch path").to_owned();
     common::assert_quiet_on_closed_pipe("svc-snap", &["--root", &root]);
 }
+
+#[test]
+fn under_root_nothing_of_the_host_is_read() {
+    let fx = fixture("svc-host");
+    let Some(bad) = common::host_reads("svc-snap", fx.path(), &[]) else {
+        eprintln!("SKIP: strace cannot trace here");
+        return;
+    };
+    assert!(bad.is_empty(), "--root read the host:\n{}", bad.join("\n"));
+}
