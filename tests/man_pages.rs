@@ -7,12 +7,13 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: [&str; 5] = [
+const TOOLS: [&str; 6] = [
     "ps-snap",
     "net-snap",
     "snap-diff",
     "cfg-backup",
     "boot-check",
+    "svc-snap",
 ];
 
 fn man_dir() -> &'static Path {
@@ -204,6 +205,21 @@ fn snap_records_names_every_field_the_tools_write() {
     );
     recs.extend(common::run("boot-check", ["--root".as_ref(), root.as_os_str()], None).records());
 
+    // unit: a unit file and an init script.
+    s.write(
+        "units/usr/lib/systemd/system/a.service",
+        "[Service]\nExecStart=/bin/true\n",
+    );
+    recs.extend(
+        common::run(
+            "svc-snap",
+            ["--root".as_ref(), s.path().join("units").as_os_str()],
+            None,
+        )
+        .expect_code(0)
+        .records(),
+    );
+
     // snap-diff's change records, a reboot among them: pid 1 again after a
     // reboot, and one more process.
     let p1 = recs
@@ -232,7 +248,7 @@ fn snap_records_names_every_field_the_tools_write() {
     kinds.dedup();
     assert_eq!(
         kinds,
-        ["backup", "change", "check", "file", "process", "socket"],
+        ["backup", "change", "check", "file", "process", "socket", "unit"],
         "every kind was written"
     );
     assert!(
