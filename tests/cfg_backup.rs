@@ -1383,3 +1383,176 @@ fn diff_of_a_rooted_backup_against_the_live_system_says_why() {
     same.expect_code(0);
     assert!(same.stderr.is_empty(), "{same}");
 }
+
+/// A package built by dpkg-deb and installed by dpkg into a fixture root:
+/// the files dpkg leaves after an upgrade are dpkg's own, not a guess.
+struct Deb<'a> {
+    name: &'a str,
+    version: &'a str,
+    /// Extra control fields (`Source: x`, `Depends: y`), one per line.
+    control: &'a str,
+    /// (system path, content); every path under /etc is a conffile.
+    files: &'a [(&'a str, &'a str)],
+}
+
+/// Skip reason when dpkg cannot install into a fixture root here.
+fn dpkg_unavailable() -> Option<&'static str> {
+    if !is_root() {
+        return Some("dpkg --root needs root to own the files it unpacks");
+    }
+    let have = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("dpkg") || !have("dpkg-deb") {
+        return Some("dpkg and dpkg-deb are not installed");
+    }
+    None
+}
+
+/// Build `deb` with dpkg-deb in `work`; the path of the .deb.
+fn build_deb(work: &Path, deb: &Deb) -> PathBuf {
+    let tree = work.join(format!("build-{}-{}", deb.name, deb.version));
+    let _ = fs::remove_dir_all(&tree);
+    fs::create_dir_all(tree.join("DEBIAN")).expect("mkdir DEBIAN");
+    let mut conffiles = String::new();
+    for (path, content) in deb.files {
+        let p = tree.join(path.trim_start_matches('/'));
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(&p, content).expect("write package file");
+        if path.starts_with("/etc/") {
+            conffiles.push_str(path);
+            conffiles.push('\n');
+        }
+    }
+    let control = format!(
+        "Package: {}\nVersion: {}\nArchitecture: all\nMaintainer: Patch Day <root@localhost>\n{}Description: test package\n",
+        deb.name, deb.version, deb.control
+    );
+    fs::write(tree.join("DEBIAN/control"), control).expect("write control");
+    if !conffiles.is_empty() {
+        fs::write(tree.join("DEBIAN/conffiles"), conffiles).expect("write conffiles");
+    }
+    let out = work.join(format!("{}_{}_all.deb", deb.name, deb.version));
+    let st = Command::new("dpkg-deb")
+        .args(["-Zgzip", "--root-owner-group", "--build"])
+        .arg(&tree)
+        .arg(&out)
+        .output()
+        .expect("run dpkg-deb");
+    assert!(st.status.success(), "dpkg-deb: {st:?}");
+    out
+}
+
+/// `dpkg -i` into `root` as apt does unattended (keep the admin's
+/// configuration, --force-confdef --force-confold).
+fn dpkg_install(root: &Path, debs: &[PathBuf]) {
+    fs::create_dir_all(root.join("var/lib/dpkg/info")).expect("mkdir");
+    fs::create_dir_all(root.join("var/lib/dpkg/updates")).expect("mkdir");
+    let status = root.join("var/lib/dpkg/status");
+    if !status.exists() {
+        fs::write(&status, "").expect("status");
+    }
+    let out = Command::new("dpkg")
+        .arg(format!("--root={}", root.display()))
+        .args([
+            "--log=/dev/null",
+            "--force-script-chrootless",
+            "--force-confdef",
+            "--force-confold",
+            "--install",
+        ])
+        .args(debs)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run dpkg");
+    assert!(
+        out.status.success(),
+        "dpkg: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
+    if let Some(why) = dpkg_unavailable() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let dir = Scratch::new("cfgb-dpkg-dist");
+    let root = dir.path().join("root");
+    let v1 = build_deb(
+        dir.path(),
+        &Deb {
+            name: "webby",
+            version: "1.0-1",
+            control: "",
+            files: &[
+                ("/etc/webby/koi-win", "old table\n"),
+                ("/etc/webby/webby.conf", "listen 80;\n"),
+            ],
+        },
+    );
+    let v2 = build_deb(
+        dir.path(),
+        &Deb {
+            name: "webby",
+            version: "1.0-2",
+            control: "",
+            files: &[
+                ("/etc/webby/koi-win", "new table\n"),
+                ("/etc/webby/webby.conf", "listen 80;\n"),
+            ],
+        },
+    );
+    dpkg_install(&root, &[v1]);
+    fs::remove_file(root.join("etc/webby/koi-win")).expect("the admin deletes koi-win");
+    let cfg = |args: &[&str]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    // Saved by package, and by package and directory (a walk would call
+    // the new file "added").
+    let by_pkg = cfg(&["save", "--package", "webby"]);
+    by_pkg.expect_code(0);
+    assert_eq!(
+        by_pkg.records()[0]["absent"],
+        serde_json::json!(["/etc/webby/koi-win"])
+    );
+    let pkg_id = by_pkg.records()[0]["id"].as_str().expect("id").to_owned();
+    let walked = cfg(&["save", "--package", "webby", "/etc/webby"]);
+    walked.expect_code(0);
+    let walk_id = walked.records()[0]["id"].as_str().expect("id").to_owned();
+
+    dpkg_install(&root, &[v2]);
+    // What dpkg did: kept the deletion, shipped the new version beside it.
+    assert!(!root.join("etc/webby/koi-win").exists());
+    assert_eq!(
+        fs::read(root.join("etc/webby/koi-win.dpkg-dist")).expect("dpkg-dist"),
+        b"new table\n"
+    );
+
+    for id in [&pkg_id, &walk_id] {
+        let r = cfg(&["diff", id]);
+        r.expect_code(1);
+        let ch = by_path(&r.records());
+        assert_eq!(ch.len(), 1, "{r}");
+        let l = &ch["/etc/webby/koi-win.dpkg-dist"];
+        assert_eq!(l["op"], "leftover", "{r}");
+        assert_eq!(l["leftover_of"], "/etc/webby/koi-win");
+        let t = cfg(&["diff", "--format", "text", id]).stdout_str();
+        assert!(
+            t.contains("/etc/webby/koi-win.dpkg-dist: leftover of /etc/webby/koi-win"),
+            "{t}"
+        );
+    }
+}
