@@ -295,13 +295,12 @@ fn round_trip_of_a_directory_with_every_kind_of_entry() {
     r.expect_code(1);
     assert_eq!(r.records().len(), 1);
 
-    // Restore, then nothing differs but the file that was added.
+    // Restore, then nothing differs: the file that was added is removed
+    // (and kept in the undo backup).
     s.run(&["restore", &id]).expect_code(0);
     let r = s.run(&["diff", &id]);
-    r.expect_code(1);
-    let left: Vec<_> = r.records();
-    assert_eq!(left.len(), 1, "{r}");
-    assert_eq!(left[0]["op"], "added");
+    r.expect_code(0);
+    assert!(r.records().is_empty(), "{r}");
     assert_eq!(
         fs::read(etc.join("app.conf")).expect("read"),
         b"a = 1\nb = 2\nc = 3\n"
@@ -1555,4 +1554,111 @@ fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
             "{t}"
         );
     }
+}
+
+#[test]
+fn restore_gives_back_the_recorded_state_including_what_was_absent() {
+    let s = Sys::new("cfgb-restore-absent");
+    // The admin had deleted /etc/default/ssh: the backup records it absent.
+    fs::remove_file(s.at("/etc/default/ssh")).expect("rm");
+    let first = s.run(&["save", "--package", "openssh-server", "/etc/ssh"]);
+    first.expect_code(0);
+    let first = first.records()[0]["id"].as_str().expect("id").to_owned();
+    // The patch: brings the deleted file back, adds a file to a walked
+    // directory (and a directory), leaves a package manager's leftover,
+    // changes a saved file.
+    s.dir.write("root/etc/default/ssh", "patched default\n");
+    s.dir
+        .write("root/etc/ssh/sshd_config.d/new.conf", "X11Forwarding no\n");
+    s.dir
+        .write("root/etc/ssh/sshd_config.dpkg-dist", "the new default\n");
+    s.dir.write("root/etc/ssh/sshd_config", "patched\n");
+    s.run(&["diff"]).expect_code(1);
+
+    // A dry run names exactly what would change, and changes nothing.
+    let dry = s.run(&["restore", "--dry-run", "--format", "text"]);
+    dry.expect_code(0);
+    let lines: Vec<String> = dry.stdout_str().lines().map(str::to_owned).collect();
+    let root = s.root().display().to_string();
+    let mut want = vec![
+        // Its new entries changed its mtime.
+        format!("would set mtime of {root}/etc/ssh"),
+        format!("would replace {root}/etc/ssh/sshd_config"),
+        format!("would remove {root}/etc/ssh/sshd_config.dpkg-dist"),
+        format!("would remove {root}/etc/ssh/sshd_config.d/new.conf"),
+        format!("would remove {root}/etc/ssh/sshd_config.d"),
+        format!("would remove {root}/etc/default/ssh"),
+    ];
+    let mut got = lines.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "{dry}");
+    assert!(s.at("/etc/ssh/sshd_config.d/new.conf").exists());
+    assert_eq!(s.ids().len(), 1);
+
+    let r = s.run(&["restore"]);
+    r.expect_code(0);
+    let recs = r.records();
+    let undo = recs[0]["id"].as_str().expect("undo id").to_owned();
+    let acts = by_path(&recs[1..]);
+    assert_eq!(acts["/etc/default/ssh"]["action"], "remove", "{r}");
+    assert_eq!(acts["/etc/default/ssh"]["backup"], Value::Null, "{r}");
+    assert_eq!(acts["/etc/ssh/sshd_config.d"]["action"], "remove", "{r}");
+    for p in [
+        "/etc/default/ssh",
+        "/etc/ssh/sshd_config.d",
+        "/etc/ssh/sshd_config.dpkg-dist",
+    ] {
+        assert!(!s.at(p).exists(), "{p} is still there");
+    }
+    // The recorded state, and nothing else: diff is clean.
+    let d = s.run(&["diff", &first]);
+    d.expect_code(0);
+    assert!(d.stdout.is_empty(), "{d}");
+
+    // Nothing was lost: the undo backup holds what was removed, and
+    // restoring it brings the patched state back (and diff against it is
+    // clean too).
+    let held = by_path(&s.run(&["show", &undo]).expect_code(0).records());
+    assert!(
+        held.contains_key("/etc/ssh/sshd_config.d/new.conf"),
+        "{held:?}"
+    );
+    s.run(&["restore", &undo]).expect_code(0);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config.d/new.conf")).expect("back"),
+        b"X11Forwarding no\n"
+    );
+    assert_eq!(
+        fs::read(s.at("/etc/default/ssh")).expect("back"),
+        b"patched default\n"
+    );
+    s.run(&["diff", &undo]).expect_code(0);
+}
+
+#[test]
+fn a_dry_run_lists_only_what_it_would_change_and_list_names_the_packages() {
+    let s = Sys::new("cfgb-dry-text");
+    s.run(&["save", "--package", "openssh-server", "--label", "pre"])
+        .expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "changed").expect("write");
+    let r = s.run(&["restore", "--dry-run", "--format", "text"]);
+    r.expect_code(0);
+    assert_eq!(
+        r.stdout_str(),
+        format!("would replace {}\n", s.at("/etc/ssh/sshd_config").display()),
+        "{r}"
+    );
+    s.run(&["restore"]).expect_code(0);
+    let r = s.run(&["restore", "--dry-run", "--format", "text"]);
+    r.expect_code(0);
+    assert!(!r.stdout_str().contains("unchanged"), "{r}");
+    assert!(r.stdout_str().contains("nothing would change"), "{r}");
+
+    let l = s.run(&["list", "--format", "text"]);
+    l.expect_code(0);
+    assert!(
+        l.stdout_str().contains("openssh-server 1:9.2p1-2+deb12u3"),
+        "{l}"
+    );
 }

@@ -139,7 +139,14 @@ pub fn compute(
             }
         }
         if before.ftype == FType::File {
-            leftovers(base, &before.path, &saved, &mut reported, &mut changes, &mut names)?;
+            leftovers(
+                base,
+                &before.path,
+                &saved,
+                &mut reported,
+                &mut changes,
+                &mut names,
+            )?;
         }
     }
 
