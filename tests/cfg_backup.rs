@@ -1662,3 +1662,55 @@ fn a_dry_run_lists_only_what_it_would_change_and_list_names_the_packages() {
         "{l}"
     );
 }
+
+#[test]
+fn the_undo_command_pastes_into_a_shell_as_the_same_argv() {
+    let s = Sys::new("cfgb-quote");
+    // A store whose name has quotes, a backslash, a newline, `$` and a
+    // byte that is not UTF-8.
+    let mut name = b"st'o re\\\n$HOME \"x\" ".to_vec();
+    name.push(0xff);
+    let store = s.dir.path().join(OsStr::from_bytes(&name));
+    let cfg = |args: &[&str], fmt: bool| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(&store)
+            .arg("--root")
+            .arg(s.root())
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        if fmt {
+            c.args(["--format", "text"]);
+        }
+        run_cmd(c, None)
+    };
+    cfg(&["save", "/etc/ssh"], false).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "changed").expect("write");
+    let r = cfg(&["restore"], true);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("saved the current state"))
+        .unwrap_or_else(|| panic!("no undo line\n{r}"));
+    assert!(!line.bytes().any(|b| b.is_ascii_control()), "{line:?}");
+    let shown = line.split('`').nth(1).expect("a command in backquotes");
+    let undo = line.split_whitespace().nth(6).expect("undo id").to_owned();
+    let got = Command::new("bash")
+        .arg("-c")
+        .arg(format!("printf '%s\\0' {shown}"))
+        .output()
+        .expect("bash");
+    let words: Vec<&[u8]> = got.stdout.split(|&b| b == 0).collect();
+    let root = s.root();
+    let want: Vec<&[u8]> = vec![
+        b"cfg-backup",
+        b"--store",
+        store.as_os_str().as_bytes(),
+        b"--root",
+        root.as_os_str().as_bytes(),
+        b"restore",
+        undo.as_bytes(),
+    ];
+    assert_eq!(&words[..words.len() - 1], &want[..], "{shown}");
+}

@@ -720,7 +720,7 @@ fn cmd_restore(
 /// files back onto the live system.
 fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id: &str) -> String {
     let mut cmd = String::from("cfg-backup");
-    let q = |p: &Path| shell_quote(&display(p.as_os_str().as_bytes()));
+    let q = |p: &Path| common::shell::quote(p.as_os_str().as_bytes());
     if sm.get_one::<PathBuf>("store").is_some() {
         cmd.push_str(&format!(" --store {}", q(dir)));
     }
@@ -734,18 +734,6 @@ fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id:
     cmd.push(' ');
     cmd.push_str(id);
     cmd
-}
-
-/// A word as a POSIX shell reads it back.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&c));
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 fn emit_restore(
