@@ -1714,3 +1714,81 @@ fn the_undo_command_pastes_into_a_shell_as_the_same_argv() {
     ];
     assert_eq!(&words[..words.len() - 1], &want[..], "{shown}");
 }
+
+#[test]
+fn a_package_without_conffiles_names_the_related_packages_that_have_them() {
+    if let Some(why) = dpkg_unavailable() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    let dir = Scratch::new("cfgb-related");
+    let root = dir.path().join("root");
+    // As nginx: the server package has no conffiles, its -common package
+    // (same source) has them, and a library it depends on has one too.
+    let debs = [
+        Deb {
+            name: "webby-common",
+            version: "1.0-1",
+            control: "Source: webby\n",
+            files: &[("/etc/webby/webby.conf", "listen 80;\n")],
+        },
+        Deb {
+            name: "webby",
+            version: "1.0-1",
+            control:
+                "Source: webby\nDepends: webby-common (= 1.0-1), libwebby1 (>= 1.0) | libwebby0\n",
+            files: &[("/usr/sbin/webby", "#!/bin/sh\n")],
+        },
+        Deb {
+            name: "libwebby1",
+            version: "1.0-1",
+            control: "Source: libwebby\n",
+            files: &[("/etc/libwebby.conf", "cache 1\n")],
+        },
+        Deb {
+            name: "unrelated",
+            version: "2",
+            control: "",
+            files: &[("/etc/unrelated.conf", "x\n")],
+        },
+    ];
+    let built: Vec<PathBuf> = debs.iter().map(|d| build_deb(dir.path(), d)).collect();
+    dpkg_install(&root, &built);
+    let cfg = |args: &[&str]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    let r = cfg(&["save", "--package", "webby"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 0, "{r}");
+    assert!(
+        r.stderr.contains(
+            "webby-common (built from the same source, webby), libwebby1 (a dependency) have some: add --with-related"
+        ),
+        "{r}"
+    );
+    assert!(!r.stderr.contains("unrelated"), "{r}");
+
+    let r = cfg(&["save", "--package", "webby", "--with-related"]);
+    r.expect_code(0);
+    let b = &r.records()[0];
+    assert_eq!(b["files"], 2, "{r}");
+    let names: Vec<&str> = b["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["webby", "webby-common", "libwebby1"], "{r}");
+    let id = b["id"].as_str().expect("id");
+    let files = by_path(&cfg(&["show", id]).expect_code(0).records());
+    assert_eq!(files["/etc/webby/webby.conf"]["package"], "webby-common");
+    assert_eq!(files["/etc/libwebby.conf"]["package"], "libwebby1");
+    assert!(r.stderr.is_empty(), "{r}");
+}

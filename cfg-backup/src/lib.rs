@@ -80,6 +80,13 @@ pub fn command() -> Command {
                     .help("Save the configuration files of package NAME (dpkg conffiles, ucf registry, rpm -qc) and record its version; repeatable"),
             )
             .arg(
+                Arg::new("with-related")
+                    .long("with-related")
+                    .action(ArgAction::SetTrue)
+                    .requires("package")
+                    .help("With --package NAME, also save the configuration files of the installed packages built from the same source as NAME or that NAME depends on directly (nginx's are nginx-common's), and record their versions"),
+            )
+            .arg(
                 Arg::new("label")
                     .long("label")
                     .value_name("TEXT")
@@ -263,14 +270,46 @@ fn cmd_save(
         .collect();
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(n.as_str()));
-    for name in names {
+    let with_related = sm.get_flag("with-related");
+    let mut names: Vec<String> = names.into_iter().cloned().collect();
+    if with_related {
+        for name in names.clone() {
+            for (r, _) in pkg::related(root, &name)? {
+                if !names.contains(&r) {
+                    names.push(r);
+                }
+            }
+        }
+    }
+    for name in &names {
         for p in pkg::lookup(root, name)? {
             packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
             if p.files.is_empty() {
-                eprintln!(
-                    "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
-                    p.name, p.manager
-                );
+                let others: Vec<String> = if p.manager == "dpkg" {
+                    pkg::related(root, name)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(n, why)| format!("{n} ({})", why.describe()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if with_related && !others.is_empty() {
+                    // Theirs are saved: nothing to say.
+                } else if others.is_empty() {
+                    eprintln!(
+                        "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
+                        p.name, p.manager
+                    );
+                } else {
+                    eprintln!(
+                        "cfg-backup: package {} ({}) has no configuration files (its version is recorded); {} {}: add --with-related to save them too",
+                        p.name,
+                        p.manager,
+                        others.join(", "),
+                        if others.len() == 1 { "has some" } else { "have some" }
+                    );
+                }
             }
             for f in p.files {
                 // Resolved like a path given on the command line: a
