@@ -225,7 +225,7 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
         })
         .collect();
     moved_identity(rules, input, &groups, &mut lefts, &mut changes);
-    let lineage = Lineage::new(rules, input);
+    let lineage = std::cell::OnceCell::new();
     for ((_, g), (b, a)) in groups.iter().zip(lefts) {
         pair_rest(rules, input, &rebooted, &lineage, g, &b, &a, &mut changes);
     }
@@ -406,42 +406,54 @@ fn moved_identity(
 /// The parents of the processes on each side: a process's record found by
 /// (host, boot_id, pid = its ppid), as the identity key of that parent.
 /// Records the loader cancelled (the same on both sides) are not here;
-/// their children have the same ppid on both sides.
-struct Lineage {
-    before: Vec<Option<String>>,
-    after: Vec<Option<String>>,
+/// their children have the same ppid on both sides. Built only when a
+/// group has processes left on both sides.
+struct Lineage<'a> {
+    rules: &'a Rules,
+    input: &'a Loaded,
+    before: HashMap<String, usize>,
+    after: HashMap<String, usize>,
 }
 
-impl Lineage {
-    fn new(rules: &Rules, input: &Loaded) -> Lineage {
-        let side = |recs: &[Rec]| -> Vec<Option<String>> {
-            let is_process = |r: &Rec| r.map.get("kind").and_then(Value::as_str) == Some("process");
-            let at = |m: &Map<String, Value>, pid: &Value| {
-                let f = |k: &str| m.get(k).unwrap_or(&Value::Null);
-                serde_json::to_string(&[f("host"), f("boot_id"), pid]).unwrap_or_default()
-            };
-            let by: HashMap<String, usize> = recs
-                .iter()
+fn is_process(r: &Rec) -> bool {
+    r.map.get("kind").and_then(Value::as_str) == Some("process")
+}
+
+/// Where a process with pid `pid` on the host and boot of `m` is found.
+fn place(m: &Map<String, Value>, pid: &Value) -> String {
+    let f = |k: &str| m.get(k).unwrap_or(&Value::Null);
+    serde_json::to_string(&[f("host"), f("boot_id"), pid]).unwrap_or_default()
+}
+
+impl<'a> Lineage<'a> {
+    fn new(rules: &'a Rules, input: &'a Loaded) -> Lineage<'a> {
+        let index = |recs: &[Rec]| -> HashMap<String, usize> {
+            recs.iter()
                 .enumerate()
                 .filter(|(_, r)| is_process(r))
-                .filter_map(|(i, r)| Some((at(&r.map, r.map.get("pid")?), i)))
-                .collect();
-            recs.iter()
-                .map(|r| {
-                    if !is_process(r) {
-                        return None;
-                    }
-                    let ppid = r.map.get("ppid")?;
-                    let &p = by.get(&at(&r.map, ppid))?;
-                    let key = rules.key_of(Some("process"), &recs[p].map);
-                    Some(serde_json::to_string(&key).unwrap_or_default())
-                })
+                .filter_map(|(i, r)| Some((place(&r.map, r.map.get("pid")?), i)))
                 .collect()
         };
         Lineage {
-            before: side(&input.before),
-            after: side(&input.after),
+            rules,
+            input,
+            before: index(&input.before),
+            after: index(&input.after),
         }
+    }
+
+    /// The identity key of the parent of record `i` (of AFTER when
+    /// `after`), as a text; `None` when its parent is not on that side.
+    fn parent(&self, after: bool, i: usize) -> Option<String> {
+        let (recs, by) = if after {
+            (&self.input.after, &self.after)
+        } else {
+            (&self.input.before, &self.before)
+        };
+        let m = &recs[i].map;
+        let &p = by.get(&place(m, m.get("ppid")?))?;
+        let key = self.rules.key_of(Some("process"), &recs[p].map);
+        Some(serde_json::to_string(&key).unwrap_or_default())
     }
 }
 
@@ -474,7 +486,7 @@ fn same_service(
         (Some(bp), Some(ap)) => {
             bp == ap
                 || matches!(
-                    (&lineage.before[i], &lineage.after[j]),
+                    (lineage.parent(false, i), lineage.parent(true, j)),
                     (Some(x), Some(y)) if x == y
                 )
         }
@@ -486,11 +498,11 @@ fn same_service(
 /// `restarted` where [`same_service`] says so, silent on a rebooted host;
 /// others as `changed`), and what is left over is `removed` or `added`.
 #[allow(clippy::too_many_arguments)]
-fn pair_rest(
-    rules: &Rules,
-    input: &Loaded,
+fn pair_rest<'a>(
+    rules: &'a Rules,
+    input: &'a Loaded,
     rebooted: &HashSet<&str>,
-    lineage: &Lineage,
+    lineage: &std::cell::OnceCell<Lineage<'a>>,
     g: &Group,
     b: &[usize],
     a: &[usize],
@@ -508,10 +520,15 @@ fn pair_rest(
         let bm = &before[i].map;
         let host = bm.get("host").map(Value::to_string).unwrap_or_default();
         let any = !process || rebooted.contains(host.as_str());
-        match a_left
-            .iter()
-            .position(|&j| any || same_service(lineage, i, j, bm, &after[j].map))
-        {
+        match a_left.iter().position(|&j| {
+            any || same_service(
+                lineage.get_or_init(|| Lineage::new(rules, input)),
+                i,
+                j,
+                bm,
+                &after[j].map,
+            )
+        }) {
             Some(at) => pairs.push((i, a_left.remove(at))),
             None => b_left.push(i),
         }
