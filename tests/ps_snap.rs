@@ -476,7 +476,10 @@ fn fixture_text_view() {
     let z = lines.iter().find(|l| l.contains(" 300 ")).expect("zombie");
     assert!(z.ends_with("[defunct-child] <defunct>"), "{z}");
     let t = lines.iter().find(|l| l.contains(" 400 ")).expect("tool");
-    assert!(t.ends_with("/usr/bin/tool 'caf'$'\\xe9' 'a b  c' '' x"), "{t}");
+    assert!(
+        t.ends_with("/usr/bin/tool 'caf'$'\\xe9' 'a b  c' '' x"),
+        "{t}"
+    );
     let sshd = lines.iter().find(|l| l.contains(" 120 ")).expect("sshd");
     assert!(sshd.contains("pts/3"), "{sshd}");
 }
