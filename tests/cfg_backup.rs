@@ -295,13 +295,12 @@ fn round_trip_of_a_directory_with_every_kind_of_entry() {
     r.expect_code(1);
     assert_eq!(r.records().len(), 1);
 
-    // Restore, then nothing differs but the file that was added.
+    // Restore, then nothing differs: the file that was added is removed
+    // (and kept in the undo backup).
     s.run(&["restore", &id]).expect_code(0);
     let r = s.run(&["diff", &id]);
-    r.expect_code(1);
-    let left: Vec<_> = r.records();
-    assert_eq!(left.len(), 1, "{r}");
-    assert_eq!(left[0]["op"], "added");
+    r.expect_code(0);
+    assert!(r.records().is_empty(), "{r}");
     assert_eq!(
         fs::read(etc.join("app.conf")).expect("read"),
         b"a = 1\nb = 2\nc = 3\n"
@@ -1388,4 +1387,414 @@ fn diff_of_a_rooted_backup_against_the_live_system_says_why() {
     let same = s.run(&["diff"]);
     same.expect_code(0);
     assert!(same.stderr.is_empty(), "{same}");
+}
+
+/// A package built by dpkg-deb and installed by dpkg into a fixture root:
+/// the files dpkg leaves after an upgrade are dpkg's own, not a guess.
+struct Deb<'a> {
+    name: &'a str,
+    version: &'a str,
+    /// Extra control fields (`Source: x`, `Depends: y`), one per line.
+    control: &'a str,
+    /// (system path, content); every path under /etc is a conffile.
+    files: &'a [(&'a str, &'a str)],
+}
+
+/// Skip reason when dpkg cannot install into a fixture root here.
+fn dpkg_unavailable() -> Option<&'static str> {
+    if !is_root() {
+        return Some("dpkg --root needs root to own the files it unpacks");
+    }
+    let have = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("dpkg") || !have("dpkg-deb") {
+        return Some("dpkg and dpkg-deb are not installed");
+    }
+    None
+}
+
+/// Build `deb` with dpkg-deb in `work`; the path of the .deb.
+fn build_deb(work: &Path, deb: &Deb) -> PathBuf {
+    let tree = work.join(format!("build-{}-{}", deb.name, deb.version));
+    let _ = fs::remove_dir_all(&tree);
+    fs::create_dir_all(tree.join("DEBIAN")).expect("mkdir DEBIAN");
+    let mut conffiles = String::new();
+    for (path, content) in deb.files {
+        let p = tree.join(path.trim_start_matches('/'));
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(&p, content).expect("write package file");
+        if path.starts_with("/etc/") {
+            conffiles.push_str(path);
+            conffiles.push('\n');
+        }
+    }
+    let control = format!(
+        "Package: {}\nVersion: {}\nArchitecture: all\nMaintainer: Patch Day <root@localhost>\n{}Description: test package\n",
+        deb.name, deb.version, deb.control
+    );
+    fs::write(tree.join("DEBIAN/control"), control).expect("write control");
+    if !conffiles.is_empty() {
+        fs::write(tree.join("DEBIAN/conffiles"), conffiles).expect("write conffiles");
+    }
+    let out = work.join(format!("{}_{}_all.deb", deb.name, deb.version));
+    let st = Command::new("dpkg-deb")
+        .args(["-Zgzip", "--root-owner-group", "--build"])
+        .arg(&tree)
+        .arg(&out)
+        .output()
+        .expect("run dpkg-deb");
+    assert!(st.status.success(), "dpkg-deb: {st:?}");
+    out
+}
+
+/// `dpkg -i` into `root` as apt does unattended (keep the admin's
+/// configuration, --force-confdef --force-confold).
+fn dpkg_install(root: &Path, debs: &[PathBuf]) {
+    fs::create_dir_all(root.join("var/lib/dpkg/info")).expect("mkdir");
+    fs::create_dir_all(root.join("var/lib/dpkg/updates")).expect("mkdir");
+    let status = root.join("var/lib/dpkg/status");
+    if !status.exists() {
+        fs::write(&status, "").expect("status");
+    }
+    let out = Command::new("dpkg")
+        .arg(format!("--root={}", root.display()))
+        .args([
+            "--log=/dev/null",
+            "--force-script-chrootless",
+            "--force-confdef",
+            "--force-confold",
+            "--install",
+        ])
+        .args(debs)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run dpkg");
+    assert!(
+        out.status.success(),
+        "dpkg: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
+    if let Some(why) = dpkg_unavailable() {
+        common::skip(why);
+        return;
+    }
+    let dir = Scratch::new("cfgb-dpkg-dist");
+    let root = dir.path().join("root");
+    let v1 = build_deb(
+        dir.path(),
+        &Deb {
+            name: "webby",
+            version: "1.0-1",
+            control: "",
+            files: &[
+                ("/etc/webby/koi-win", "old table\n"),
+                ("/etc/webby/webby.conf", "listen 80;\n"),
+            ],
+        },
+    );
+    let v2 = build_deb(
+        dir.path(),
+        &Deb {
+            name: "webby",
+            version: "1.0-2",
+            control: "",
+            files: &[
+                ("/etc/webby/koi-win", "new table\n"),
+                ("/etc/webby/webby.conf", "listen 80;\n"),
+            ],
+        },
+    );
+    dpkg_install(&root, &[v1]);
+    fs::remove_file(root.join("etc/webby/koi-win")).expect("the admin deletes koi-win");
+    let cfg = |args: &[&str]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    // Saved by package, and by package and directory (a walk would call
+    // the new file "added").
+    let by_pkg = cfg(&["save", "--package", "webby"]);
+    by_pkg.expect_code(0);
+    assert_eq!(
+        by_pkg.records()[0]["absent"],
+        serde_json::json!(["/etc/webby/koi-win"])
+    );
+    let pkg_id = by_pkg.records()[0]["id"].as_str().expect("id").to_owned();
+    let walked = cfg(&["save", "--package", "webby", "/etc/webby"]);
+    walked.expect_code(0);
+    let walk_id = walked.records()[0]["id"].as_str().expect("id").to_owned();
+
+    dpkg_install(&root, &[v2]);
+    // What dpkg did: kept the deletion, shipped the new version beside it.
+    assert!(!root.join("etc/webby/koi-win").exists());
+    assert_eq!(
+        fs::read(root.join("etc/webby/koi-win.dpkg-dist")).expect("dpkg-dist"),
+        b"new table\n"
+    );
+
+    for id in [&pkg_id, &walk_id] {
+        let r = cfg(&["diff", id]);
+        r.expect_code(1);
+        let ch = by_path(&r.records());
+        assert_eq!(ch.len(), 1, "{r}");
+        let l = &ch["/etc/webby/koi-win.dpkg-dist"];
+        assert_eq!(l["op"], "leftover", "{r}");
+        assert_eq!(l["leftover_of"], "/etc/webby/koi-win");
+        let t = cfg(&["diff", "--format", "text", id]).stdout_str();
+        assert!(
+            t.contains("/etc/webby/koi-win.dpkg-dist: leftover of /etc/webby/koi-win"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn restore_gives_back_the_recorded_state_including_what_was_absent() {
+    let s = Sys::new("cfgb-restore-absent");
+    // The admin had deleted /etc/default/ssh: the backup records it absent.
+    fs::remove_file(s.at("/etc/default/ssh")).expect("rm");
+    let first = s.run(&["save", "--package", "openssh-server", "/etc/ssh"]);
+    first.expect_code(0);
+    let first = first.records()[0]["id"].as_str().expect("id").to_owned();
+    // The patch: brings the deleted file back, adds a file to a walked
+    // directory (and a directory), leaves a package manager's leftover,
+    // changes a saved file.
+    s.dir.write("root/etc/default/ssh", "patched default\n");
+    s.dir
+        .write("root/etc/ssh/sshd_config.d/new.conf", "X11Forwarding no\n");
+    s.dir
+        .write("root/etc/ssh/sshd_config.dpkg-dist", "the new default\n");
+    s.dir.write("root/etc/ssh/sshd_config", "patched\n");
+    s.run(&["diff"]).expect_code(1);
+
+    // A dry run names exactly what would change, and changes nothing.
+    let dry = s.run(&["restore", "--dry-run", "--format", "text"]);
+    dry.expect_code(0);
+    let lines: Vec<String> = dry.stdout_str().lines().map(str::to_owned).collect();
+    let root = s.root().display().to_string();
+    let mut want = vec![
+        // Its new entries changed its mtime.
+        format!("would set mtime of {root}/etc/ssh"),
+        format!("would replace {root}/etc/ssh/sshd_config"),
+        format!("would remove {root}/etc/ssh/sshd_config.dpkg-dist"),
+        format!("would remove {root}/etc/ssh/sshd_config.d/new.conf"),
+        format!("would remove {root}/etc/ssh/sshd_config.d"),
+        format!("would remove {root}/etc/default/ssh"),
+    ];
+    let mut got = lines.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "{dry}");
+    assert!(s.at("/etc/ssh/sshd_config.d/new.conf").exists());
+    assert_eq!(s.ids().len(), 1);
+
+    let r = s.run(&["restore"]);
+    r.expect_code(0);
+    let recs = r.records();
+    let undo = recs[0]["id"].as_str().expect("undo id").to_owned();
+    let acts = by_path(&recs[1..]);
+    assert_eq!(acts["/etc/default/ssh"]["action"], "remove", "{r}");
+    assert_eq!(acts["/etc/default/ssh"]["backup"], Value::Null, "{r}");
+    assert_eq!(acts["/etc/ssh/sshd_config.d"]["action"], "remove", "{r}");
+    for p in [
+        "/etc/default/ssh",
+        "/etc/ssh/sshd_config.d",
+        "/etc/ssh/sshd_config.dpkg-dist",
+    ] {
+        assert!(!s.at(p).exists(), "{p} is still there");
+    }
+    // The recorded state, and nothing else: diff is clean.
+    let d = s.run(&["diff", &first]);
+    d.expect_code(0);
+    assert!(d.stdout.is_empty(), "{d}");
+
+    // Nothing was lost: the undo backup holds what was removed, and
+    // restoring it brings the patched state back (and diff against it is
+    // clean too).
+    let held = by_path(&s.run(&["show", &undo]).expect_code(0).records());
+    assert!(
+        held.contains_key("/etc/ssh/sshd_config.d/new.conf"),
+        "{held:?}"
+    );
+    s.run(&["restore", &undo]).expect_code(0);
+    assert_eq!(
+        fs::read(s.at("/etc/ssh/sshd_config.d/new.conf")).expect("back"),
+        b"X11Forwarding no\n"
+    );
+    assert_eq!(
+        fs::read(s.at("/etc/default/ssh")).expect("back"),
+        b"patched default\n"
+    );
+    s.run(&["diff", &undo]).expect_code(0);
+}
+
+#[test]
+fn a_dry_run_lists_only_what_it_would_change_and_list_names_the_packages() {
+    let s = Sys::new("cfgb-dry-text");
+    s.run(&["save", "--package", "openssh-server", "--label", "pre"])
+        .expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "changed").expect("write");
+    let r = s.run(&["restore", "--dry-run", "--format", "text"]);
+    r.expect_code(0);
+    assert_eq!(
+        r.stdout_str(),
+        format!("would replace {}\n", s.at("/etc/ssh/sshd_config").display()),
+        "{r}"
+    );
+    s.run(&["restore"]).expect_code(0);
+    let r = s.run(&["restore", "--dry-run", "--format", "text"]);
+    r.expect_code(0);
+    assert!(!r.stdout_str().contains("unchanged"), "{r}");
+    assert!(r.stdout_str().contains("nothing would change"), "{r}");
+
+    let l = s.run(&["list", "--format", "text"]);
+    l.expect_code(0);
+    assert!(
+        l.stdout_str().contains("openssh-server 1:9.2p1-2+deb12u3"),
+        "{l}"
+    );
+}
+
+#[test]
+fn the_undo_command_pastes_into_a_shell_as_the_same_argv() {
+    let s = Sys::new("cfgb-quote");
+    // A store whose name has quotes, a backslash, a newline, `$` and a
+    // byte that is not UTF-8.
+    let mut name = b"st'o re\\\n$HOME \"x\" ".to_vec();
+    name.push(0xff);
+    let store = s.dir.path().join(OsStr::from_bytes(&name));
+    let cfg = |args: &[&str], fmt: bool| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(&store)
+            .arg("--root")
+            .arg(s.root())
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        if fmt {
+            c.args(["--format", "text"]);
+        }
+        run_cmd(c, None)
+    };
+    cfg(&["save", "/etc/ssh"], false).expect_code(0);
+    fs::write(s.at("/etc/ssh/sshd_config"), "changed").expect("write");
+    let r = cfg(&["restore"], true);
+    r.expect_code(0);
+    let out = r.stdout_str();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("saved the current state"))
+        .unwrap_or_else(|| panic!("no undo line\n{r}"));
+    assert!(!line.bytes().any(|b| b.is_ascii_control()), "{line:?}");
+    let shown = line.split('`').nth(1).expect("a command in backquotes");
+    let undo = line.split_whitespace().nth(6).expect("undo id").to_owned();
+    let got = Command::new("bash")
+        .arg("-c")
+        .arg(format!("printf '%s\\0' {shown}"))
+        .output()
+        .expect("bash");
+    let words: Vec<&[u8]> = got.stdout.split(|&b| b == 0).collect();
+    let root = s.root();
+    let want: Vec<&[u8]> = vec![
+        b"cfg-backup",
+        b"--store",
+        store.as_os_str().as_bytes(),
+        b"--root",
+        root.as_os_str().as_bytes(),
+        b"restore",
+        undo.as_bytes(),
+    ];
+    assert_eq!(&words[..words.len() - 1], &want[..], "{shown}");
+}
+
+#[test]
+fn a_package_without_conffiles_names_the_related_packages_that_have_them() {
+    if let Some(why) = dpkg_unavailable() {
+        common::skip(why);
+        return;
+    }
+    let dir = Scratch::new("cfgb-related");
+    let root = dir.path().join("root");
+    // As nginx: the server package has no conffiles, its -common package
+    // (same source) has them, and a library it depends on has one too.
+    let debs = [
+        Deb {
+            name: "webby-common",
+            version: "1.0-1",
+            control: "Source: webby\n",
+            files: &[("/etc/webby/webby.conf", "listen 80;\n")],
+        },
+        Deb {
+            name: "webby",
+            version: "1.0-1",
+            control:
+                "Source: webby\nDepends: webby-common (= 1.0-1), libwebby1 (>= 1.0) | libwebby0\n",
+            files: &[("/usr/sbin/webby", "#!/bin/sh\n")],
+        },
+        Deb {
+            name: "libwebby1",
+            version: "1.0-1",
+            control: "Source: libwebby\n",
+            files: &[("/etc/libwebby.conf", "cache 1\n")],
+        },
+        Deb {
+            name: "unrelated",
+            version: "2",
+            control: "",
+            files: &[("/etc/unrelated.conf", "x\n")],
+        },
+    ];
+    let built: Vec<PathBuf> = debs.iter().map(|d| build_deb(dir.path(), d)).collect();
+    dpkg_install(&root, &built);
+    let cfg = |args: &[&str]| {
+        let mut c = Command::new(bin("cfg-backup"));
+        c.arg("--store")
+            .arg(dir.path().join("store"))
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env_remove("CFG_BACKUP_STORE");
+        run_cmd(c, None)
+    };
+    let r = cfg(&["save", "--package", "webby"]);
+    r.expect_code(0);
+    assert_eq!(r.records()[0]["files"], 0, "{r}");
+    assert!(
+        r.stderr.contains(
+            "webby-common (built from the same source, webby), libwebby1 (a dependency) have some: add --with-related"
+        ),
+        "{r}"
+    );
+    assert!(!r.stderr.contains("unrelated"), "{r}");
+
+    let r = cfg(&["save", "--package", "webby", "--with-related"]);
+    r.expect_code(0);
+    let b = &r.records()[0];
+    assert_eq!(b["files"], 2, "{r}");
+    let names: Vec<&str> = b["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["webby", "webby-common", "libwebby1"], "{r}");
+    let id = b["id"].as_str().expect("id");
+    let files = by_path(&cfg(&["show", id]).expect_code(0).records());
+    assert_eq!(files["/etc/webby/webby.conf"]["package"], "webby-common");
+    assert_eq!(files["/etc/libwebby.conf"]["package"], "libwebby1");
+    assert!(r.stderr.is_empty(), "{r}");
 }

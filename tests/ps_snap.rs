@@ -439,7 +439,7 @@ fn fixture_deleted_filter_json_and_text() {
         .expect("sshd row");
     assert!(sshd.contains("ssh.service"), "{sshd}");
     assert!(sshd.contains(" exe "), "{sshd}");
-    assert!(sshd.ends_with("sshd: alice [priv]"), "{sshd}");
+    assert!(sshd.ends_with("'sshd: alice [priv]'"), "{sshd}");
     let cron = lines
         .iter()
         .find(|l| l.contains(" 130 "))
@@ -476,7 +476,10 @@ fn fixture_text_view() {
     let z = lines.iter().find(|l| l.contains(" 300 ")).expect("zombie");
     assert!(z.ends_with("[defunct-child] <defunct>"), "{z}");
     let t = lines.iter().find(|l| l.contains(" 400 ")).expect("tool");
-    assert!(t.ends_with("/usr/bin/tool caf\\xe9 a b  c  x"), "{t}");
+    assert!(
+        t.ends_with("/usr/bin/tool 'caf'$'\\xe9' 'a b  c' '' x"),
+        "{t}"
+    );
     let sshd = lines.iter().find(|l| l.contains(" 120 ")).expect("sshd");
     assert!(sshd.contains("pts/3"), "{sshd}");
 }
@@ -823,7 +826,7 @@ fn live_text_view_and_deleted() {
         .find(|l| l.split_whitespace().nth(1) == Some(pid.as_str()))
         .unwrap_or_else(|| panic!("no row for {pid}:\n{out}"));
     assert!(
-        row.ends_with("sh -c sleep 30; : ps-snap-test text view"),
+        row.ends_with("sh -c 'sleep 30; :' ps-snap-test 'text view'"),
         "{row}"
     );
 

@@ -392,7 +392,7 @@ fn non_utf8_argv_is_compared_exactly() {
     let r = diff(&before, &after, &["--format", "text"]);
     assert!(
         r.stdout_str()
-            .contains("cmdline: /bin/f\\[-xff-]{+xfe+} --flag"),
+            .contains("cmdline: '/bin/f'$'\\[-xff-]{+xfe+}' --flag"),
         "{r}"
     );
 }
@@ -782,7 +782,7 @@ fn text_view_puts_deleted_code_and_listeners_first() {
         got,
         vec![
             "# processes that run deleted code",
-            "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10] runs a deleted executable: exe_deleted: false -> true",
+            "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: runs deleted executable /usr/sbin/nginx",
             "# listening and unconnected sockets",
             "- socket web1 tcp 127.0.0.1:25 LISTEN (master)",
             "+ socket web1 tcp [::1]:8080 LISTEN (python3)",
@@ -1108,15 +1108,283 @@ fn the_workspace_kinds_are_paired_by_their_identity() {
 fn snapshot_names_that_are_not_utf8_are_read() {
     use std::os::unix::ffi::OsStrExt;
     let s = Scratch::new("snap-diff-bytes");
-    let b = s.path().join(std::ffi::OsStr::from_bytes(b"before-\xff.json"));
+    let b = s
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"before-\xff.json"));
     std::fs::write(&b, lines(&[proc_rec(10, json!({}))])).expect("write");
     let a = s.write("after.json", "");
     let r = common::run("snap-diff", [b.as_os_str(), a.as_os_str()], None);
     r.expect_code(1);
     assert_eq!(ops(&r), vec![op("removed", "process")]);
     // A missing one is named in the message, its byte shown lossily.
-    let gone = s.path().join(std::ffi::OsStr::from_bytes(b"gone-\xfe.json"));
+    let gone = s
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"gone-\xfe.json"));
     let r = common::run("snap-diff", [gone.as_os_str(), a.as_os_str()], None);
     r.expect_code(2);
     assert!(r.stderr.contains("gone-\u{fffd}.json"), "{r}");
+}
+
+#[test]
+fn the_text_view_names_each_deleted_file_in_a_clause_of_its_own() {
+    let before = vec![proc_rec(10, json!({}))];
+    let after = vec![proc_rec(
+        10,
+        json!({"exe_deleted": true, "exe": "/usr/sbin/nginx (deleted)",
+               "deleted_maps": ["/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3"]}),
+    )];
+    let r = diff(&before, &after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    assert!(
+        text.contains(
+            "[pid 10]: runs deleted executable /usr/sbin/nginx; \
+             maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3; \
+             maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3\n"
+        ),
+        "{r}"
+    );
+    assert!(!text.contains("file(s)"), "{r}");
+    // A restart that left one library behind says which.
+    let later = vec![proc_rec(
+        11,
+        json!({"deleted_maps": ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3"]}),
+    )];
+    let r = diff(&after, &later, &["--format", "text"]);
+    assert!(
+        r.stdout_str().contains(
+            "[pid 10 -> 11]: maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3; \
+             no longer maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3"
+        ),
+        "{r}"
+    );
+}
+
+#[test]
+fn the_text_view_names_the_network_namespace_where_it_tells_sockets_apart() {
+    // Port 80 moved from one container's namespace to another's.
+    let before = vec![sock_rec(
+        80,
+        json!({"netns": "net:[4026532001]", "local_addr": "0.0.0.0"}),
+    )];
+    let after = vec![sock_rec(
+        80,
+        json!({"netns": "net:[4026532002]", "local_addr": "0.0.0.0"}),
+    )];
+    let r = diff(&before, &after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    assert!(
+        text.contains("- socket web1 in net:[4026532001] tcp 0.0.0.0:80 LISTEN"),
+        "{r}"
+    );
+    assert!(
+        text.contains("+ socket web1 in net:[4026532002] tcp 0.0.0.0:80 LISTEN"),
+        "{r}"
+    );
+    // One namespace: nothing to tell apart, the line stays short.
+    let after = vec![sock_rec(
+        81,
+        json!({"netns": "net:[4026532001]", "local_addr": "0.0.0.0"}),
+    )];
+    let r = diff(&before, &after, &["--format", "text"]);
+    assert!(
+        r.stdout_str()
+            .contains("+ socket web1 tcp 0.0.0.0:81 LISTEN"),
+        "{r}"
+    );
+}
+
+#[test]
+fn look_alike_processes_of_other_sessions_are_not_a_restart() {
+    // Two login shells of two ssh sessions, in the same unit (no
+    // pam_systemd: both in ssh.service), under different parents and
+    // terminals: one session ended, another began.
+    let shell = |pid: u64, ppid: u64, tty: &str| {
+        proc_rec(
+            pid,
+            json!({"comm": "bash", "exe": "/usr/bin/bash", "cmdline": ["-bash"], "user": "alice",
+                   "ppid": ppid, "tty": tty, "unit": "ssh.service", "cgroup": "/system.slice/ssh.service"}),
+        )
+    };
+    let sshd = |pid: u64, tty: &str| {
+        proc_rec(
+            pid,
+            json!({"comm": "sshd", "exe": "/usr/sbin/sshd", "cmdline": [format!("sshd: alice@{tty}")], "user": "alice",
+                   "ppid": 500, "unit": "ssh.service", "cgroup": "/system.slice/ssh.service"}),
+        )
+    };
+    let before = vec![sshd(600, "pts/0"), shell(601, 600, "pts/0")];
+    let after = vec![sshd(700, "pts/3"), shell(701, 700, "pts/3")];
+    let r = diff(&before, &after, &[]);
+    r.expect_code(1);
+    let got = ops(&r);
+    assert!(!got.contains(&op("restarted", "process")), "{r}");
+    assert_eq!(
+        got.iter().filter(|o| **o == op("added", "process")).count(),
+        2,
+        "{r}"
+    );
+
+    // A service restarted: the master under the same parent (pid 1), its
+    // workers under masters of the same identity.
+    let master = |pid: u64| {
+        proc_rec(
+            pid,
+            json!({"cmdline": ["nginx: master process /usr/sbin/nginx"], "ppid": 1}),
+        )
+    };
+    let worker = |pid: u64, ppid: u64| proc_rec(pid, json!({"ppid": ppid}));
+    let before = vec![master(100), worker(101, 100), worker(102, 100)];
+    let after = vec![master(200), worker(201, 200), worker(202, 200)];
+    let r = diff(&before, &after, &[]);
+    r.expect_code(1);
+    assert_eq!(ops(&r), vec![op("restarted", "process"); 3], "{r}");
+}
+
+/// The argv bash reads back from a command line shown in a text view.
+fn bash_argv(line: &str) -> Vec<Vec<u8>> {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("printf '%s\\0' {line}"))
+        .output()
+        .expect("run bash");
+    assert!(out.status.success(), "bash -c on: {line}");
+    let mut words: Vec<Vec<u8>> = out.stdout.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+    words.pop();
+    words
+}
+
+/// Hostile argv words: quotes, backslashes, a newline, `$`, an escape
+/// sequence, bytes that are not UTF-8.
+fn hostile() -> Vec<Vec<u8>> {
+    vec![
+        b"it's".to_vec(),
+        // Empty, not last: the kernel's argv cannot tell a trailing empty
+        // word from padding.
+        b"".to_vec(),
+        b"a\\b".to_vec(),
+        b"x\ny".to_vec(),
+        b"$HOME $(id)".to_vec(),
+        b"\"q\"".to_vec(),
+        b"\x1b[31m".to_vec(),
+        b"caf\xe9\xff".to_vec(),
+    ]
+}
+
+#[test]
+fn a_command_in_the_text_view_pastes_back_as_the_same_argv() {
+    let argv: Vec<Value> = std::iter::once(b"/usr/bin/app".to_vec())
+        .chain(hostile())
+        .map(|w| match String::from_utf8(w.clone()) {
+            Ok(s) => json!(s),
+            Err(_) => json!(w),
+        })
+        .collect();
+    let after = vec![proc_rec(10, json!({"cmdline": argv, "unit": null}))];
+    let r = diff(&[], &after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    let l = text
+        .lines()
+        .find(|l| l.starts_with("+ process "))
+        .unwrap_or_else(|| panic!("no process line\n{r}"));
+    assert!(!l.bytes().any(|b| b.is_ascii_control()), "{l:?}");
+    let cmd = l
+        .strip_prefix("+ process www-data@web1 ")
+        .and_then(|l| l.strip_suffix(" [pid 10]"))
+        .unwrap_or_else(|| panic!("unexpected line {l:?}"));
+    let mut want = vec![b"/usr/bin/app".to_vec()];
+    want.extend(hostile());
+    assert_eq!(bash_argv(cmd), want, "{cmd}");
+}
+
+/// ps-snap's text view and snap-diff's, of a real process with a hostile
+/// argv: both lines paste back into a shell as that argv.
+#[test]
+fn a_real_process_with_a_hostile_argv_pastes_back_from_both_text_views() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new("hostile-argv");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg("sleep 30; :").arg("sh-hostile");
+    for w in hostile() {
+        cmd.arg(std::ffi::OsStr::from_bytes(&w));
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sh");
+    let pid = child.id().to_string();
+    let mut want: Vec<Vec<u8>> = vec![
+        b"sh".to_vec(),
+        b"-c".to_vec(),
+        b"sleep 30; :".to_vec(),
+        b"sh-hostile".to_vec(),
+    ];
+    want.extend(hostile());
+    // The kernel's view of the argv must be what was asked (it is read
+    // before anything is compared).
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if seen.split(|&b| b == 0).count() > want.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let text = common::run("ps-snap", ["--pid", &pid, "--format", "text"], None);
+    let json = common::run("ps-snap", ["--pid", &pid], None);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!seen.is_empty(), "no /proc/{pid}/cmdline");
+    text.expect_code(0);
+    json.expect_code(0);
+
+    // ps-snap: the CMD column follows seven columns.
+    let row = text
+        .stdout_str()
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row\n{text}"))
+        .to_owned();
+    let mut rest = row.as_str();
+    for _ in 0..7 {
+        rest = rest.trim_start();
+        rest = &rest[rest.find(' ').unwrap_or(rest.len())..];
+    }
+    let shown = rest.trim_start();
+    assert!(!shown.bytes().any(|b| b.is_ascii_control()), "{row:?}");
+    assert_eq!(bash_argv(shown), want, "ps-snap row: {row}");
+
+    // snap-diff: the process is new since an empty snapshot.
+    let before = s.write("before.json", "");
+    let after = s.write("after.json", &json.stdout);
+    let r = common::run(
+        "snap-diff",
+        [
+            std::ffi::OsStr::new("--format"),
+            std::ffi::OsStr::new("text"),
+            before.as_os_str(),
+            after.as_os_str(),
+        ],
+        None,
+    );
+    r.expect_code(1);
+    let out = r.stdout_str();
+    let l = out
+        .lines()
+        .find(|l| l.starts_with("+ process "))
+        .unwrap_or_else(|| panic!("no process line\n{r}"));
+    let (_, tail) = l
+        .split_once(' ')
+        .and_then(|(_, x)| x.split_once(' '))
+        .expect("line");
+    // After `+ process USER@HOST `, up to the unit or the pid.
+    let (_, cmdline) = tail.split_once(' ').expect("user@host");
+    let cmdline = cmdline.rsplit_once(" [pid ").map(|(c, _)| c).expect("pid");
+    let cmdline = match cmdline.rfind(" (") {
+        Some(i) if cmdline.ends_with(')') => &cmdline[..i],
+        _ => cmdline,
+    };
+    assert_eq!(bash_argv(cmdline), want, "snap-diff line: {l}");
 }

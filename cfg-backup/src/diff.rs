@@ -139,25 +139,28 @@ pub fn compute(
             }
         }
         if before.ftype == FType::File {
-            for suffix in LEFTOVERS {
-                let mut p = before.path.clone();
-                p.extend_from_slice(suffix.as_bytes());
-                if saved.contains(p.as_slice()) {
-                    continue;
-                }
-                if let Some(now) = now_of(base, &p, &mut names)? {
-                    reported.insert(p.clone());
-                    changes.push(Change {
-                        op: "leftover",
-                        path: p,
-                        before: None,
-                        after: Some(now),
-                        fields: Vec::new(),
-                        leftover_of: Some(before.path.clone()),
-                    });
-                }
-            }
+            leftovers(
+                base,
+                &before.path,
+                &saved,
+                &mut reported,
+                &mut changes,
+                &mut names,
+            )?;
         }
+    }
+
+    // A package file the backup recorded as absent (the admin had deleted
+    // it) or does not hold (new in an upgrade) has leftovers too: dpkg
+    // keeps an admin's deletion of a conffile and puts the version it ships
+    // beside it, as X.dpkg-dist.
+    for p in backup
+        .absent
+        .iter()
+        .chain(owned_now)
+        .filter(|p| selected(p, filter) && !saved.contains(p.as_slice()))
+    {
+        leftovers(base, p, &saved, &mut reported, &mut changes, &mut names)?;
     }
 
     // Paths that did not exist when the backup was made and do now, and
@@ -227,6 +230,37 @@ pub fn compute(
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(changes)
+}
+
+/// The leftovers of the package file `of` that exist now and that the
+/// backup does not hold, each reported once.
+fn leftovers(
+    base: &Root,
+    of: &[u8],
+    saved: &BTreeSet<&[u8]>,
+    reported: &mut BTreeSet<Vec<u8>>,
+    changes: &mut Vec<Change>,
+    names: &mut Names,
+) -> Result<()> {
+    for suffix in LEFTOVERS {
+        let mut p = of.to_vec();
+        p.extend_from_slice(suffix.as_bytes());
+        if saved.contains(p.as_slice()) || reported.contains(&p) {
+            continue;
+        }
+        if let Some(now) = now_of_lenient(base, &p, names)? {
+            reported.insert(p.clone());
+            changes.push(Change {
+                op: "leftover",
+                path: p,
+                before: None,
+                after: Some(now),
+                fields: Vec::new(),
+                leftover_of: Some(of.to_vec()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Like [`now_of`], but a special file (never saved) is no addition.

@@ -80,6 +80,13 @@ pub fn command() -> Command {
                     .help("Save the configuration files of package NAME (dpkg conffiles, ucf registry, rpm -qc) and record its version; repeatable"),
             )
             .arg(
+                Arg::new("with-related")
+                    .long("with-related")
+                    .action(ArgAction::SetTrue)
+                    .requires("package")
+                    .help("With --package NAME, also save the configuration files of the installed packages built from the same source as NAME or that NAME depends on directly (nginx's are nginx-common's), and record their versions"),
+            )
+            .arg(
                 Arg::new("label")
                     .long("label")
                     .value_name("TEXT")
@@ -263,14 +270,46 @@ fn cmd_save(
         .collect();
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(n.as_str()));
-    for name in names {
+    let with_related = sm.get_flag("with-related");
+    let mut names: Vec<String> = names.into_iter().cloned().collect();
+    if with_related {
+        for name in names.clone() {
+            for (r, _) in pkg::related(root, &name)? {
+                if !names.contains(&r) {
+                    names.push(r);
+                }
+            }
+        }
+    }
+    for name in &names {
         for p in pkg::lookup(root, name)? {
             packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
             if p.files.is_empty() {
-                common::warn!(
-                    "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
-                    p.name, p.manager
-                );
+                let others: Vec<String> = if p.manager == "dpkg" {
+                    pkg::related(root, name)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(n, why)| format!("{n} ({})", why.describe()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if with_related && !others.is_empty() {
+                    // Theirs are saved: nothing to say.
+                } else if others.is_empty() {
+                    common::warn!(
+                        "cfg-backup: package {} ({}) has no configuration files; its version is recorded",
+                        p.name, p.manager
+                    );
+                } else {
+                    common::warn!(
+                        "cfg-backup: package {} ({}) has no configuration files (its version is recorded); {} {}: add --with-related to save them too",
+                        p.name,
+                        p.manager,
+                        others.join(", "),
+                        if others.len() == 1 { "has some" } else { "have some" }
+                    );
+                }
             }
             for f in p.files {
                 // Resolved like a path given on the command line: a
@@ -348,14 +387,42 @@ fn cmd_save(
     Ok(Status::Ok)
 }
 
+/// A backup in one line: ID, time, file count, the packages it covers
+/// (name and version) or the directories it walked, and its label.
 fn header_text(h: &Value) -> String {
-    format!(
-        "{}  {}  {} files  {}",
+    let mut covers: Vec<String> = h["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| match p["version"].as_str() {
+            Some(v) => format!("{} {v}", p["name"].as_str().unwrap_or("?")),
+            None => p["name"].as_str().unwrap_or("?").to_owned(),
+        })
+        .collect();
+    covers.extend(
+        h["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(display_value),
+    );
+    let files = match &h["files"] {
+        Value::Number(n) if n.as_u64() == Some(1) => "1 file".to_owned(),
+        n => format!("{n} files"),
+    };
+    let mut s = format!(
+        "{}  {}  {files}",
         h["id"].as_str().unwrap_or("?"),
         h["created"].as_str().unwrap_or("?"),
-        h["files"],
-        h["label"].as_str().unwrap_or("-")
-    )
+    );
+    if let Some(of) = h["undo_of"].as_str() {
+        s.push_str(&format!("  undoes a restore of {of}"));
+    }
+    if !covers.is_empty() {
+        s.push_str(&format!("  [{}]", covers.join(", ")));
+    }
+    s.push_str(&format!("  {}", h["label"].as_str().unwrap_or("-")));
+    s
 }
 
 fn cmd_list(dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
@@ -538,31 +605,74 @@ fn cmd_restore(
         .filter(|e| diff::selected(&e.path, &paths))
         .cloned()
         .collect();
-    if entries.is_empty() && paths.is_empty() {
+    let covers_absence = !b.absent.is_empty() || !b.walked.is_empty();
+    if entries.is_empty() && paths.is_empty() && !covers_absence {
         return Err(Error::new(format!(
             "backup {id} holds no files (it records package versions only)"
         )));
     }
-    if entries.is_empty() {
+    let covered = |p: &Vec<u8>| {
+        b.entries.iter().any(|e| model::is_under(&e.path, p))
+            || b.walked.iter().any(|w| model::is_under(p, w))
+            || b.absent.iter().any(|a| model::is_under(a, p))
+    };
+    if !paths.is_empty() && !paths.iter().any(covered) {
         return Err(Error::new(format!(
             "backup {id} holds none of the paths given (cfg-backup show {id} lists them)"
         )));
     }
     let Some(dest_root) = dest_root else {
+        let mut n = 0;
         for e in &entries {
             emit_restore(out, format, e, &id, Action::Create, true, None)?;
+            n += 1;
+        }
+        if format == Format::Text && n == 0 {
+            out.line(&format!("backup {id}: nothing to restore there"))?;
         }
         return Ok(Status::Ok);
     };
     let dest = Dest::new(dest_root, to.is_some())?;
-    let steps = restore::plan(&store, &b, &dest, &entries)?;
+    let mut steps = restore::plan(&store, &b, &dest, &entries)?;
+    // What `diff` would report as there now but not in the backup (paths
+    // recorded absent, new files in walked directories, leftovers of
+    // package files) is removed, so that a restore gives back the recorded
+    // state and `diff` after it is clean. Children before their directory.
+    let owned_now = package_files_now(&b, &dest.root);
+    let mut extra: Vec<Entry> =
+        diff::compute(&b, &dest.root, &paths, store.identity(), &owned_now)?
+            .into_iter()
+            .filter(|c| c.before.is_none())
+            .filter_map(|c| c.after)
+            .collect();
+    extra.sort_by(|x, y| y.path.cmp(&x.path));
+    for e in extra {
+        dest.check_parents(&e.path)?;
+        steps.push(restore::Step {
+            entry: e,
+            action: Action::Remove,
+            exists: true,
+        });
+    }
     if dry_run {
+        let mut changing = 0usize;
         for s in &steps {
+            if s.action != Action::Unchanged {
+                changing += 1;
+            }
             emit_restore(out, format, &s.entry, &id, s.action, true, Some(&dest))?;
+        }
+        if format == Format::Text && changing == 0 {
+            out.line(&format!(
+                "backup {id}: nothing would change ({} path(s) already as saved)",
+                steps.len()
+            ))?;
         }
         return Ok(Status::Ok);
     }
-    // Undo first: the current state of every existing path about to change.
+    // Undo first: the current state of every path about to change; those
+    // that do not exist yet are recorded absent, so restoring the undo
+    // backup removes what this restore creates.
     let undo: Vec<Target> = steps
         .iter()
         .filter(|s| s.action != Action::Unchanged)
@@ -576,6 +686,8 @@ fn cmd_restore(
         })
         .collect();
     let mut undo_id = None;
+    // Nothing that exists changes (a restore that only creates, into an
+    // empty --to tree): there is nothing to keep.
     if steps
         .iter()
         .any(|s| s.exists && s.action != Action::Unchanged)
@@ -619,6 +731,7 @@ fn cmd_restore(
         match s.action {
             Action::Create | Action::Replace => r.apply(&s.entry).map_err(stopped)?,
             Action::Touch => r.touch(&s.entry).map_err(stopped)?,
+            Action::Remove => r.remove(&s.entry).map_err(stopped)?,
             // A directory's mode and mtime are set again at the end: its
             // restored children change its mtime.
             Action::Unchanged if s.entry.ftype == FType::Dir => {
@@ -632,6 +745,12 @@ fn cmd_restore(
     if let Some(note) = restore::owners_note(&r.owners_kept) {
         common::warn!("{note}");
     }
+    if format == Format::Text && steps.iter().all(|s| s.action == Action::Unchanged) {
+        out.line(&format!(
+            "backup {id}: nothing changed ({} path(s) already as saved)",
+            steps.len()
+        ))?;
+    }
     Ok(Status::Ok)
 }
 
@@ -640,7 +759,7 @@ fn cmd_restore(
 /// files back onto the live system.
 fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id: &str) -> String {
     let mut cmd = String::from("cfg-backup");
-    let q = |p: &Path| shell_quote(&display(p.as_os_str().as_bytes()));
+    let q = |p: &Path| common::shell::quote(p.as_os_str().as_bytes());
     if sm.get_one::<PathBuf>("store").is_some() {
         cmd.push_str(&format!(" --store {}", q(dir)));
     }
@@ -656,18 +775,6 @@ fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id:
     cmd
 }
 
-/// A word as a POSIX shell reads it back.
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&c));
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 fn emit_restore(
     out: &mut Out,
     format: Format,
@@ -680,7 +787,9 @@ fn emit_restore(
     let to = dest.map(|d| d.real(&e.path));
     match format {
         Format::Json => {
-            let mut v = e.to_value(Some(id));
+            // A removed path is described as it is now: the backup has no
+            // record of it.
+            let mut v = e.to_value((action != Action::Remove).then_some(id));
             if let Value::Object(m) = &mut v {
                 m.insert("action".into(), json!(action.name()));
                 m.insert("dry_run".into(), json!(dry_run));
@@ -693,9 +802,13 @@ fn emit_restore(
             }
             out.record(&v)
         }
+        // Only what changes, or would: an unchanged path is no news.
+        Format::Text if action == Action::Unchanged => Ok(()),
         Format::Text => {
             let verb = match (action, dry_run) {
                 (Action::Unchanged, _) => "unchanged",
+                (Action::Remove, true) => "would remove",
+                (Action::Remove, false) => "removed",
                 (Action::Create, true) => "would create",
                 (Action::Create, false) => "created",
                 (Action::Replace, true) => "would replace",

@@ -94,6 +94,10 @@ struct Stanza {
     arch: Option<String>,
     version: Option<String>,
     status: Option<String>,
+    /// `Source:` (its first word: a version may follow in parentheses).
+    source: Option<String>,
+    /// `Depends:` and `Pre-Depends:`, as written.
+    depends: Vec<String>,
     /// `(path, md5, flags)`; the path as raw bytes.
     conffiles: Vec<(Vec<u8>, String, Vec<String>)>,
 }
@@ -144,6 +148,8 @@ fn parse_status(data: &[u8]) -> Vec<Stanza> {
             b"Architecture" => cur.arch = Some(v.to_owned()),
             b"Version" => cur.version = Some(v.to_owned()),
             b"Status" => cur.status = Some(v.to_owned()),
+            b"Source" => cur.source = v.split_whitespace().next().map(str::to_owned),
+            b"Depends" | b"Pre-Depends" => cur.depends.push(v.to_owned()),
             b"Conffiles" => in_conffiles = true,
             _ => {}
         }
@@ -292,6 +298,80 @@ fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
     }))
 }
 
+/// Why a package is related to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// Built from the same source package (named).
+    SameSource(String),
+    /// Named in its `Depends:` or `Pre-Depends:`.
+    Dependency,
+}
+
+impl Relation {
+    pub fn describe(&self) -> String {
+        match self {
+            Relation::SameSource(src) => format!("built from the same source, {src}"),
+            Relation::Dependency => "a dependency".to_owned(),
+        }
+    }
+}
+
+/// The package names a `Depends:` value names: every alternative, without
+/// version constraints or architecture qualifiers (`libc6 (>= 2.34)`,
+/// `a | b`, `python3:any`).
+fn dependency_names(field: &str) -> Vec<String> {
+    field
+        .split([',', '|'])
+        .filter_map(|d| d.split_whitespace().next())
+        .map(|d| d.split(':').next().unwrap_or(d))
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The installed dpkg packages related to `name` (same source package, or
+/// a direct dependency) that own configuration files, with their relation:
+/// those of the same source first, each group in name order. For a package whose own files are elsewhere: nginx's
+/// configuration belongs to nginx-common.
+pub fn related(root: &Root, name: &str) -> Result<Vec<(String, Relation)>> {
+    let pkg = name.split_once(':').map_or(name, |(p, _)| p);
+    let Some(data) = read_bytes(&root.path("/var/lib/dpkg/status"))? else {
+        return Ok(Vec::new());
+    };
+    let installed: Vec<Stanza> = parse_status(&data)
+        .into_iter()
+        .filter(|st| {
+            !st.status
+                .as_deref()
+                .is_some_and(|s| s.ends_with("not-installed") || s.ends_with("config-files"))
+        })
+        .collect();
+    let source_of = |st: &Stanza| st.source.clone().unwrap_or_else(|| st.package.clone());
+    let mut found: BTreeMap<String, Relation> = BTreeMap::new();
+    for me in installed.iter().filter(|st| st.package == pkg) {
+        let src = source_of(me);
+        for st in installed.iter().filter(|st| st.package != pkg) {
+            if source_of(st) == src {
+                found.insert(st.package.clone(), Relation::SameSource(src.clone()));
+            }
+        }
+        for d in me.depends.iter().flat_map(|d| dependency_names(d)) {
+            if d != pkg && installed.iter().any(|st| st.package == d) {
+                found.entry(d).or_insert(Relation::Dependency);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (n, why) in found {
+        if dpkg(root, &n)?.is_some_and(|p| !p.files.is_empty()) {
+            out.push((n, why));
+        }
+    }
+    // The same source first: that is where a split package's files are.
+    out.sort_by_key(|(n, why)| (*why == Relation::Dependency, n.clone()));
+    Ok(out)
+}
+
 /// rpm's view, when an `rpm` binary is on PATH and knows the package.
 fn rpm(name: &str) -> Option<Package> {
     let path = std::env::var_os("PATH")?;
@@ -404,6 +484,17 @@ Package: gone\nStatus: purge ok not-installed\nVersion: 1\n";
             assert!(e.to_string().contains("var/lib/dpkg/status"), "{e}");
         }
         let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn dependency_fields_name_every_alternative_without_versions() {
+        assert_eq!(
+            dependency_names(
+                "nginx-common (= 1.22.1-9), libc6 (>= 2.34), libssl3 | libssl1.1, python3:any"
+            ),
+            vec!["nginx-common", "libc6", "libssl3", "libssl1.1", "python3"]
+        );
+        assert!(dependency_names("").is_empty());
     }
 
     #[test]

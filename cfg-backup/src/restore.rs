@@ -46,6 +46,10 @@ pub enum Action {
     Touch,
     /// Already as saved.
     Unchanged,
+    /// Exists now where the backup had nothing (recorded absent, new in a
+    /// walked directory, a package manager's leftover): moved into the
+    /// undo backup and deleted.
+    Remove,
 }
 
 impl Action {
@@ -55,6 +59,7 @@ impl Action {
             Action::Replace => "replace",
             Action::Touch => "touch",
             Action::Unchanged => "unchanged",
+            Action::Remove => "remove",
         }
     }
 }
@@ -103,6 +108,12 @@ impl Dest {
     /// The real path of a system path (for messages and output).
     pub fn real(&self, sys: &[u8]) -> PathBuf {
         self.root.path(Path::new(OsStr::from_bytes(sys)))
+    }
+
+    /// Check that the parents of `sys` can be walked without passing
+    /// through a symlink (nothing is created).
+    pub fn check_parents(&self, sys: &[u8]) -> Result<()> {
+        self.parent(sys, false).map(|_| ())
     }
 
     /// The directory holding `sys`, opened without following any symlink
@@ -443,6 +454,32 @@ impl<'a> Restorer<'a> {
             }
             Err(err) => Err(Error::io(&self.dest.real(&e.path), &io::Error::from(err))),
         }
+    }
+
+    /// Delete a path the backup did not have (its current state is in the
+    /// undo backup by now). A directory must be empty by then: its
+    /// children come first in a plan.
+    pub fn remove(&mut self, e: &Entry) -> Result<()> {
+        let real = self.dest.real(&e.path);
+        let Some(parent) = self.dest.parent(&e.path, false)? else {
+            return Ok(());
+        };
+        let how = if e.ftype == FType::Dir {
+            UnlinkatFlags::RemoveDir
+        } else {
+            UnlinkatFlags::NoRemoveDir
+        };
+        match unlinkat(&parent, last(&e.path), how) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(Errno::ENOTEMPTY | Errno::EEXIST) => {
+                return Err(Error::new(format!(
+                    "{}: the directory holds files a backup cannot keep (devices, fifos, sockets); move them away and restore again",
+                    real.display()
+                )))
+            }
+            Err(err) => return Err(Error::io(&real, &io::Error::from(err))),
+        }
+        fsync(&parent).map_err(|err| Error::io(&real, &io::Error::from(err)))
     }
 
     /// Set the mtimes of restored directories, deepest first.

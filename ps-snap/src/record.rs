@@ -262,7 +262,7 @@ fn command(p: &Proc<'_>) -> String {
     let comm = p.stat.as_ref().map_or(String::new(), |s| display(s.comm));
     let zombie = p.stat.as_ref().is_some_and(|s| s.state == b'Z');
     match &p.cmdline {
-        Some(a) if !a.is_empty() => a.iter().map(|x| display(x)).collect::<Vec<_>>().join(" "),
+        Some(a) if !a.is_empty() => common::shell::join(a.iter().copied()),
         _ if zombie => format!("[{comm}] <defunct>"),
         _ => format!("[{comm}]"),
     }

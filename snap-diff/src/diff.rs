@@ -11,9 +11,10 @@
 //! 3. across the process groups, a process left in BEFORE under one
 //!    identity and in AFTER under another with the same instance (host
 //!    too) is one process whose identity fields changed: `changed`;
-//! 4. what is left pairs by file order: processes as `restarted` (silent on
-//!    a host that rebooted between the snapshots), other kinds as
-//!    `changed`;
+//! 4. what is left pairs by file order: processes as `restarted` where
+//!    they are the same service (same parent or parents of the same
+//!    identity, not another terminal; silent on a host that rebooted
+//!    between the snapshots), other kinds as `changed`;
 //! 5. the rest is `removed` (BEFORE) or `added` (AFTER).
 //!
 //! Step 1 is why the loader may cancel byte-identical lines early, and
@@ -224,8 +225,9 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
         })
         .collect();
     moved_identity(rules, input, &groups, &mut lefts, &mut changes);
+    let lineage = std::cell::OnceCell::new();
     for ((_, g), (b, a)) in groups.iter().zip(lefts) {
-        pair_rest(rules, input, &rebooted, g, &b, &a, &mut changes);
+        pair_rest(rules, input, &rebooted, &lineage, g, &b, &a, &mut changes);
     }
     changes.sort_by(|x, y| x.sort.cmp(&y.sort));
     changes
@@ -401,13 +403,106 @@ fn moved_identity(
     }
 }
 
+/// The parents of the processes on each side: a process's record found by
+/// (host, boot_id, pid = its ppid), as the identity key of that parent.
+/// Records the loader cancelled (the same on both sides) are not here;
+/// their children have the same ppid on both sides. Built only when a
+/// group has processes left on both sides.
+struct Lineage<'a> {
+    rules: &'a Rules,
+    input: &'a Loaded,
+    before: HashMap<String, usize>,
+    after: HashMap<String, usize>,
+}
+
+fn is_process(r: &Rec) -> bool {
+    r.map.get("kind").and_then(Value::as_str) == Some("process")
+}
+
+/// Where a process with pid `pid` on the host and boot of `m` is found.
+fn place(m: &Map<String, Value>, pid: &Value) -> String {
+    let f = |k: &str| m.get(k).unwrap_or(&Value::Null);
+    serde_json::to_string(&[f("host"), f("boot_id"), pid]).unwrap_or_default()
+}
+
+impl<'a> Lineage<'a> {
+    fn new(rules: &'a Rules, input: &'a Loaded) -> Lineage<'a> {
+        let index = |recs: &[Rec]| -> HashMap<String, usize> {
+            recs.iter()
+                .enumerate()
+                .filter(|(_, r)| is_process(r))
+                .filter_map(|(i, r)| Some((place(&r.map, r.map.get("pid")?), i)))
+                .collect()
+        };
+        Lineage {
+            rules,
+            input,
+            before: index(&input.before),
+            after: index(&input.after),
+        }
+    }
+
+    /// The identity key of the parent of record `i` (of AFTER when
+    /// `after`), as a text; `None` when its parent is not on that side.
+    fn parent(&self, after: bool, i: usize) -> Option<String> {
+        let (recs, by) = if after {
+            (&self.input.after, &self.after)
+        } else {
+            (&self.input.before, &self.before)
+        };
+        let m = &recs[i].map;
+        let &p = by.get(&place(m, m.get("ppid")?))?;
+        let key = self.rules.key_of(Some("process"), &recs[p].map);
+        Some(serde_json::to_string(&key).unwrap_or_default())
+    }
+}
+
+/// Whether a process gone from BEFORE and one new in AFTER, of the same
+/// identity (host, user, exe, argv, unit), are the same service started
+/// again rather than two unrelated processes that look alike (the login
+/// shells `-bash` of two sessions):
+/// - a terminal on both sides that differs is another session: no;
+/// - the same parent pid, or parents of the same identity (a master that
+///   restarted with its workers): yes;
+/// - no parent known on either side (records of another tool): the unit
+///   alone says so, when there is one;
+/// - otherwise no.
+fn same_service(
+    lineage: &Lineage,
+    i: usize,
+    j: usize,
+    bm: &Map<String, Value>,
+    am: &Map<String, Value>,
+) -> bool {
+    fn known(v: Option<&Value>) -> Option<&Value> {
+        v.filter(|v| !v.is_null())
+    }
+    if let (Some(bt), Some(at)) = (known(bm.get("tty")), known(am.get("tty"))) {
+        if bt != at {
+            return false;
+        }
+    }
+    match (known(bm.get("ppid")), known(am.get("ppid"))) {
+        (Some(bp), Some(ap)) => {
+            bp == ap
+                || matches!(
+                    (lineage.parent(false, i), lineage.parent(true, j)),
+                    (Some(x), Some(y)) if x == y
+                )
+        }
+        _ => known(bm.get("unit")).is_some() && known(am.get("unit")).is_some(),
+    }
+}
+
 /// Steps 4 and 5 of a group: the rest pairs in file order (processes as
-/// `restarted`, silent on a rebooted host; others as `changed`), and what
-/// is left over is `removed` or `added`.
-fn pair_rest(
-    rules: &Rules,
-    input: &Loaded,
+/// `restarted` where [`same_service`] says so, silent on a rebooted host;
+/// others as `changed`), and what is left over is `removed` or `added`.
+#[allow(clippy::too_many_arguments)]
+fn pair_rest<'a>(
+    rules: &'a Rules,
+    input: &'a Loaded,
     rebooted: &HashSet<&str>,
+    lineage: &std::cell::OnceCell<Lineage<'a>>,
     g: &Group,
     b: &[usize],
     a: &[usize],
@@ -417,8 +512,28 @@ fn pair_rest(
     let kind = g.kind.as_deref();
     let process = Rules::class(kind) == Class::Process;
     let ignore = rules.ignore(kind);
-    let n = b.len().min(a.len());
-    for (&i, &j) in b.iter().zip(a) {
+    // Pairs in file order; a process only with one of the same service
+    // (any, on a host that rebooted: its processes pair by identity).
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let (mut b_left, mut a_left): (Vec<usize>, Vec<usize>) = (Vec::new(), a.to_vec());
+    for &i in b {
+        let bm = &before[i].map;
+        let host = bm.get("host").map(Value::to_string).unwrap_or_default();
+        let any = !process || rebooted.contains(host.as_str());
+        match a_left.iter().position(|&j| {
+            any || same_service(
+                lineage.get_or_init(|| Lineage::new(rules, input)),
+                i,
+                j,
+                bm,
+                &after[j].map,
+            )
+        }) {
+            Some(at) => pairs.push((i, a_left.remove(at))),
+            None => b_left.push(i),
+        }
+    }
+    for (i, j) in pairs {
         let (bm, am) = (&before[i].map, &after[j].map);
         let mut fields = compare(bm, am, &ignore, process);
         let op = if process {
@@ -445,7 +560,7 @@ fn pair_rest(
             fields,
         ));
     }
-    for &i in &b[n..] {
+    for &i in &b_left {
         out.push(Change::new(
             Op::Removed,
             g.kind.clone(),
@@ -455,7 +570,7 @@ fn pair_rest(
             Vec::new(),
         ));
     }
-    for &j in &a[n..] {
+    for &j in &a_left {
         out.push(Change::new(
             Op::Added,
             g.kind.clone(),

@@ -4,12 +4,12 @@
 //! `~` changed, `R` restarted, `B` rebooted. A changed string (argv, paths)
 //! shows the changed words as `[-old-]{+new+}`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 use similar::{utils::diff_slices, Algorithm, ChangeTag};
 
-use common::bytes::display_value;
+use common::bytes::{display_value, value_bytes};
 
 use crate::diff::{Change, Op};
 use crate::rules::{is_listener, strip_deleted};
@@ -65,8 +65,11 @@ fn section(c: &Change) -> Section {
 pub fn render(changes: &[Change]) -> Vec<String> {
     let mut by: BTreeMap<Section, Vec<String>> = BTreeMap::new();
     let mut counts: BTreeMap<Op, usize> = BTreeMap::new();
+    let shown_netns = netns_that_distinguish(changes);
     for c in changes {
-        by.entry(section(c)).or_default().push(line(c));
+        by.entry(section(c))
+            .or_default()
+            .push(line_with(c, &shown_netns));
         *counts.entry(c.op).or_default() += 1;
     }
     let mut out = Vec::new();
@@ -86,6 +89,24 @@ pub fn render(changes: &[Change]) -> Vec<String> {
     out
 }
 
+/// The hosts whose socket changes span more than one network namespace:
+/// their socket lines name it, or the same port in two containers would
+/// read as one socket that changed.
+fn netns_that_distinguish(changes: &[Change]) -> BTreeSet<String> {
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.of.as_deref() == Some("socket")) {
+        for m in [&c.before, &c.after].into_iter().flatten() {
+            seen.entry(get(m, "host").to_string())
+                .or_default()
+                .insert(get(m, "netns").to_string());
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, ns)| ns.len() > 1)
+        .map(|(h, _)| h)
+        .collect()
+}
+
 fn mark(op: Op) -> &'static str {
     match op {
         Op::Reboot => "B",
@@ -100,19 +121,17 @@ fn get<'a>(m: &'a Map<String, Value>, f: &str) -> &'a Value {
     m.get(f).unwrap_or(&Value::Null)
 }
 
-/// One argv word for a line: quoted when it has blanks or is empty.
-fn word(v: &Value) -> String {
-    let s = display_value(v);
-    if s.is_empty() || s.contains(char::is_whitespace) {
-        format!("'{s}'")
-    } else {
-        s
-    }
-}
-
+/// An argv as a shell line: pasted into a shell it gives the same words
+/// back (`common::shell`), and no control byte reaches the terminal.
 fn cmdline(v: &Value) -> String {
     match v {
-        Value::Array(a) => a.iter().map(word).collect::<Vec<_>>().join(" "),
+        Value::Array(a) => {
+            let words: Vec<Vec<u8>> = a
+                .iter()
+                .map(|w| value_bytes(w).unwrap_or_else(|| display_value(w).into_bytes()))
+                .collect();
+            common::shell::join(words.iter().map(Vec::as_slice))
+        }
         other => display_value(other),
     }
 }
@@ -196,13 +215,16 @@ fn comms(v: &Value) -> String {
     }
 }
 
-fn describe_socket(m: &Map<String, Value>) -> String {
-    let mut s = format!(
-        "{} {} {}",
-        display_value(get(m, "host")),
+fn describe_socket(m: &Map<String, Value>, netns: bool) -> String {
+    let mut s = display_value(get(m, "host"));
+    if netns {
+        s.push_str(&format!(" in {}", display_value(get(m, "netns"))));
+    }
+    s.push_str(&format!(
+        " {} {}",
         display_value(get(m, "proto")),
         endpoint(m, "local_addr", "local_port")
-    );
+    ));
     if !is_listener(m) {
         s.push_str(&format!(
             " -> {}",
@@ -316,6 +338,12 @@ fn field_change(f: &str, b: &Value, a: &Value) -> String {
 
 /// One change as one line.
 pub fn line(c: &Change) -> String {
+    line_with(c, &BTreeSet::new())
+}
+
+/// One change as one line; sockets of the hosts in `netns_hosts` name
+/// their network namespace.
+fn line_with(c: &Change, netns_hosts: &BTreeSet<String>) -> String {
     let rec = c.after.as_ref().or(c.before.as_ref());
     let what = match (c.op, c.of.as_deref(), rec) {
         (Op::Reboot, _, _) => {
@@ -332,7 +360,10 @@ pub fn line(c: &Change) -> String {
             );
         }
         (_, Some("process"), Some(r)) => format!("process {}", describe_process(r)),
-        (_, Some("socket"), Some(r)) => format!("socket {}", describe_socket(r)),
+        (_, Some("socket"), Some(r)) => format!(
+            "socket {}",
+            describe_socket(r, netns_hosts.contains(&get(r, "host").to_string()))
+        ),
         _ => describe_key(c),
     };
     let mut s = format!("{} {what}", mark(c.op));
@@ -348,35 +379,59 @@ pub fn line(c: &Change) -> String {
             Op::Restarted => s.push_str(&format!(" [pid {} -> {}]", pid(&c.before), pid(&c.after))),
             _ => s.push_str(&format!(" [pid {}]", pid(&c.after))),
         }
-        if let Some(a) = &c.after {
-            if a.get("exe_deleted") == Some(&Value::Bool(true)) {
-                s.push_str(" runs a deleted executable");
-            }
-            if let Some(n) = a
-                .get("deleted_maps")
-                .and_then(Value::as_array)
-                .filter(|d| !d.is_empty())
+    }
+    // What still runs deleted code, one clause per file, then the fields
+    // that changed; the clauses say what `exe_deleted` and the new
+    // entries of `deleted_maps` would.
+    let mut clauses = deleted_code(c);
+    if let (Some(b), Some(a)) = (&c.before, &c.after) {
+        let process = c.of.as_deref() == Some("process");
+        for f in &c.fields {
+            if matches!(c.op, Op::Restarted)
+                && ["pid", "start_ticks", "boot_id"].contains(&f.as_str())
             {
-                s.push_str(&format!(" maps {} deleted file(s)", n.len()));
+                continue;
             }
+            if process && f == "exe_deleted" && get(a, f) == &Value::Bool(true) {
+                continue;
+            }
+            if process && f == "deleted_maps" {
+                let now = get(a, f).as_array().cloned().unwrap_or_default();
+                for x in get(b, f).as_array().into_iter().flatten() {
+                    if !now.contains(x) {
+                        clauses.push(format!("no longer maps deleted {}", display_value(x)));
+                    }
+                }
+                continue;
+            }
+            clauses.push(field_change(f, get(b, f), get(a, f)));
         }
     }
-    if let (Some(b), Some(a)) = (&c.before, &c.after) {
-        let details: Vec<String> = c
-            .fields
-            .iter()
-            .filter(|f| {
-                !matches!(c.op, Op::Restarted)
-                    || !["pid", "start_ticks", "boot_id"].contains(&f.as_str())
-            })
-            .map(|f| field_change(f, get(b, f), get(a, f)))
-            .collect();
-        if !details.is_empty() {
-            s.push_str(": ");
-            s.push_str(&details.join("; "));
-        }
+    if !clauses.is_empty() {
+        s.push_str(": ");
+        s.push_str(&clauses.join("; "));
     }
     s
+}
+
+/// A process that runs deleted code, as clauses naming each file: "runs
+/// deleted executable PATH", "maps deleted PATH".
+fn deleted_code(c: &Change) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(a) = c
+        .after
+        .as_ref()
+        .filter(|_| c.of.as_deref() == Some("process"))
+    else {
+        return out;
+    };
+    if a.get("exe_deleted") == Some(&Value::Bool(true)) {
+        out.push(format!("runs deleted executable {}", exe(get(a, "exe"))));
+    }
+    for m in get(a, "deleted_maps").as_array().into_iter().flatten() {
+        out.push(format!("maps deleted {}", display_value(m)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -418,8 +473,8 @@ mod tests {
     #[test]
     fn argv_words_are_quoted_and_bytes_escaped() {
         assert_eq!(
-            cmdline(&json!(["nginx", "-g", "daemon off;", [102, 255]])),
-            "nginx -g 'daemon off;' f\\xff"
+            cmdline(&json!(["nginx", "-g", "daemon off;", [102, 255], "it's"])),
+            "nginx -g 'daemon off;' 'f'$'\\xff' 'it'\\''s'"
         );
     }
 }
