@@ -1686,7 +1686,8 @@ fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
 #[test]
 fn hand_edited_grubenv_is_read_as_grub_reads_it() {
     // grubenv saved by an editor: 60 bytes instead of 1024. GRUB checks only
-    // the header and still boots saved_entry, so that entry is the default.
+    // the header and still boots saved_entry, so that entry is the default;
+    // the size alone is a warning (GRUB loads every variable).
     let s = debian(&[D15, D13], &saved15());
     s.write(
         "boot/grub/grubenv",
@@ -1696,7 +1697,7 @@ fn hand_edited_grubenv_is_read_as_grub_reads_it() {
     let (code, recs) = check(&s, &[]);
     assert_eq!(code, 1);
     let g = one(&recs, "grubenv");
-    assert_eq!(g["status"], "fail");
+    assert_eq!(g["status"], "warn");
     let m = g["message"].as_str().expect("m");
     assert!(m.contains("not the 1024 bytes"), "{m}");
     assert!(!m.contains("GRUB ignores it"), "{m}");
@@ -1838,4 +1839,224 @@ fn btrfs_subvolume_paths_are_read_inside_the_subvolume() {
         one(&recs, "default-entry-kernel")["path"],
         "/boot/vmlinuz-5.15.0-91-generic"
     );
+}
+
+// ------------------------------------------- grubenv made by GRUB's own tools
+
+/// Run one of GRUB's tools (grub-common's grub-editenv, grub2-common's
+/// grub-set-default and grub-reboot; .ci/run installs both packages).
+fn grub_tool(prog: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let path = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(prog))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{prog} is not installed: install grub-common and grub2-common (.ci/run does)")
+        });
+    std::process::Command::new(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()))
+}
+
+/// `grub-editenv FILE ARGS...`, which must succeed.
+fn editenv(file: &std::path::Path, args: &[&str]) {
+    let mut a: Vec<&std::ffi::OsStr> = vec![file.as_os_str()];
+    a.extend(args.iter().map(std::ffi::OsStr::new));
+    let out = grub_tool("grub-editenv", &a);
+    assert!(
+        out.status.success(),
+        "grub-editenv {} {args:?}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What GRUB's own reader loads: `grub-editenv FILE list` (None when it
+/// refuses the block).
+fn editenv_list(file: &std::path::Path) -> Option<Vec<(String, String)>> {
+    let out = grub_tool("grub-editenv", &[file.as_os_str(), "list".as_ref()]);
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    })
+}
+
+/// A Debian root whose grubenv is the one `grub-editenv create` writes.
+fn debian_editenv() -> (Scratch, std::path::PathBuf) {
+    let s = debian(&[D15, D13], &saved15());
+    let env = s.path().join("boot/grub/grubenv");
+    std::fs::remove_file(&env).expect("rm grubenv");
+    editenv(&env, &["create"]);
+    (s, env)
+}
+
+#[test]
+fn grubenv_written_by_grub_editenv_passes_in_every_state() {
+    let (s, env) = debian_editenv();
+    let boot = format!("--boot-directory={}", s.path().join("boot").display());
+    let bytes = std::fs::read(&env).expect("read");
+    assert_eq!(bytes.len(), 1024);
+    assert!(
+        bytes.starts_with(b"# GRUB Environment Block\n# WARNING: "),
+        "grub-editenv create writes its comment line"
+    );
+
+    // New: no variables, the first entry boots.
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "ok", "{g}");
+    assert_eq!(one(&recs, "default-entry")["entry"], "Debian GNU/Linux");
+
+    // grub-set-default: saved_entry is what GRUB boots.
+    let out = grub_tool("grub-set-default", &[boot.as_ref(), saved15().as_ref()]);
+    assert!(out.status.success(), "{out:?}");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(one(&recs, "grubenv")["status"], "ok");
+    assert_eq!(one(&recs, "default-entry")["kernel"], D15);
+
+    // grub-reboot: a one-time entry, then the saved one.
+    let once = format!("gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}");
+    let out = grub_tool("grub-reboot", &[boot.as_ref(), once.as_ref()]);
+    assert!(out.status.success(), "{out:?}");
+    // A value with a backslash, as grub-editenv escapes it.
+    editenv(&env, &["set", "kernelopts=root=/dev/x ro a\\b"]);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let n = one(&recs, "next-entry");
+    assert_eq!(
+        (n["status"].as_str(), n["kernel"].as_str()),
+        (Some("ok"), Some(D13)),
+        "{n}"
+    );
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "ok", "{g}");
+    // Every variable GRUB's reader lists is read with the same value.
+    let listed = editenv_list(&env).expect("grub-editenv list");
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let m = g["message"].as_str().expect("m");
+    for (k, v) in &listed {
+        assert!(m.contains(&format!("{k}={v}")), "{k}={v} not in: {m}");
+    }
+    assert!(m.contains("a\\b"), "{m}");
+
+    // grub-editenv unset: the one-time entry is gone.
+    editenv(&env, &["unset", "next_entry"]);
+    let (_, recs) = check(&s, &[]);
+    assert!(find(&recs, "next-entry").is_empty());
+    assert_eq!(one(&recs, "grubenv")["status"], "ok");
+}
+
+#[test]
+fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
+    let (s, env) = debian_editenv();
+    editenv(&env, &["set", &format!("saved_entry={}", saved15())]);
+    let good = std::fs::read(&env).expect("read");
+    let cut_file = s.path().join("grubenv.cut");
+
+    // Cut short inside the padding: GRUB's reader loads every variable,
+    // so the saved default boots; the size is worth a warning only.
+    std::fs::write(&cut_file, &good[..300]).expect("write");
+    let listed = editenv_list(&cut_file).expect("GRUB reads it");
+    assert_eq!(listed, vec![("saved_entry".to_owned(), saved15())]);
+    s.write("boot/grub/grubenv", &good[..300]);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "warn", "{g}");
+    assert!(
+        g["message"].as_str().expect("m").contains("300 bytes"),
+        "{g}"
+    );
+    assert_eq!(one(&recs, "default-entry")["kernel"], D15);
+
+    // Cut inside the saved_entry line: GRUB loads nothing of it, and the
+    // first entry boots instead.
+    let inside = good
+        .windows(12)
+        .position(|w| w == b"saved_entry=")
+        .expect("line")
+        + 20;
+    std::fs::write(&cut_file, &good[..inside]).expect("write");
+    assert_eq!(editenv_list(&cut_file), Some(vec![]));
+    s.write("boot/grub/grubenv", &good[..inside]);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(g["line"], 3);
+    assert!(
+        g["message"].as_str().expect("m").contains("saved_entry"),
+        "{g}"
+    );
+    assert_eq!(one(&recs, "default-entry")["entry"], "Debian GNU/Linux");
+
+    // A damaged header: GRUB's reader refuses the block.
+    let mut bad = good.clone();
+    bad[2] = b'g';
+    std::fs::write(&cut_file, &bad).expect("write");
+    assert_eq!(editenv_list(&cut_file), None);
+    s.write("boot/grub/grubenv", &bad);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail");
+    assert!(
+        g["message"]
+            .as_str()
+            .expect("m")
+            .contains("GRUB ignores it"),
+        "{g}"
+    );
+
+    // Junk at the end of the padding: GRUB loads the variables, but
+    // grub-editenv cannot write the block any more.
+    let mut junk = good.clone();
+    junk[1000] = 0;
+    std::fs::write(&cut_file, &junk).expect("write");
+    assert_eq!(editenv_list(&cut_file).map(|l| l.len()), Some(1));
+    let out = grub_tool(
+        "grub-editenv",
+        &[cut_file.as_os_str(), "set".as_ref(), "x=y".as_ref()],
+    );
+    assert!(!out.status.success(), "grub-editenv wrote a broken block");
+    s.write("boot/grub/grubenv", &junk);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "{:#?}", statuses(&recs, "fail"));
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "warn", "{g}");
+    assert!(
+        g["message"].as_str().expect("m").contains("cannot write"),
+        "{g}"
+    );
+    // ... which fails once a one-time entry is set that GRUB must clear.
+    let once = grubenv_with(&good, "next_entry=1\n");
+    let mut once_junk = once.clone();
+    once_junk[1000] = 0;
+    s.write("boot/grub/grubenv", &once_junk);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "grubenv")["message"]
+        .as_str()
+        .expect("m")
+        .contains("every boot starts the one-time entry"));
+}
+
+/// `block` with `line` written where grub-editenv appends (the padding).
+fn grubenv_with(block: &[u8], line: &str) -> Vec<u8> {
+    let pad = block.iter().rev().take_while(|&&b| b == b'#').count();
+    let at = block.len() - pad;
+    let mut v = block[..at].to_vec();
+    v.extend_from_slice(line.as_bytes());
+    v.resize(block.len(), b'#');
+    v
 }
