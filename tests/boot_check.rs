@@ -2060,3 +2060,217 @@ fn grubenv_with(block: &[u8], line: &str) -> Vec<u8> {
     v.resize(block.len(), b'#');
     v
 }
+
+// ------------------------------------------ kernels named by flavour, live
+
+/// A small x86 boot image with a correct setup header (as in the kernel's
+/// Documentation/arch/x86/boot.rst): the PE/EFI stub's "MZ", 4 setup
+/// sectors, boot flag 0xAA55, "HdrS" at 0x202, boot protocol 2.15, and
+/// `kernel_version` at 0x20E pointing (0x200 bytes on) to the version
+/// string `uname -v` and `file` show.
+fn bzimage(release: &str) -> Vec<u8> {
+    let mut v = vec![0u8; 4096];
+    v[0..2].copy_from_slice(b"MZ");
+    v[0x1f1] = 4; // setup_sects
+    v[0x1f4..0x1f8].copy_from_slice(&64u32.to_le_bytes()); // syssize, 16-byte units
+    v[0x1fe..0x200].copy_from_slice(&0xaa55u16.to_le_bytes());
+    v[0x202..0x206].copy_from_slice(b"HdrS");
+    v[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+    let at = 0x800usize;
+    v[0x20e..0x210].copy_from_slice(&((at - 0x200) as u16).to_le_bytes());
+    let s =
+        format!("{release} (builder@build) #1 SMP PREEMPT_DYNAMIC Mon Jan  1 00:00:00 UTC 2024\0");
+    v[at..at + s.len()].copy_from_slice(s.as_bytes());
+    v
+}
+
+/// What `file` says an image's version is (file is in .ci/run's list).
+fn file_version(p: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("file")
+        .arg("-b")
+        .arg(p)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run file (install it: .ci/run does): {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rest = text.split(", version ").nth(1)?;
+    rest.split_whitespace().next().map(str::to_owned)
+}
+
+#[test]
+fn setup_header_release_is_what_file_prints() {
+    let s = Scratch::new("bzimage");
+    let p = s.write("vmlinuz-virt", bzimage("6.6.8-0-virt"));
+    assert_eq!(file_version(&p).as_deref(), Some("6.6.8-0-virt"));
+    assert_eq!(
+        boot_check::kernels::bzimage_release(&std::fs::read(&p).expect("read")).as_deref(),
+        Some("6.6.8-0-virt")
+    );
+    // The real kernels of this machine, where it has any (Debian's
+    // linux-image packages install them in /boot): the same release as
+    // `file` reads, and the one the file name carries.
+    let mut seen = 0;
+    for e in std::fs::read_dir("/boot").into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(ver) = name.strip_prefix("vmlinuz-") else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(e.path()) else {
+            eprintln!("SKIP: {name} is not readable here");
+            continue;
+        };
+        let ours = boot_check::kernels::bzimage_release(&bytes);
+        assert_eq!(ours, file_version(&e.path()), "{name}");
+        if ours.is_some() {
+            assert_eq!(ours.as_deref(), Some(ver), "{name}");
+            seen += 1;
+        }
+    }
+    if seen == 0 {
+        eprintln!("SKIP: no x86 kernel image in /boot to read live");
+    }
+}
+
+#[test]
+fn alpine_flavour_kernel_matched_by_its_header_and_kernel_release() {
+    // apk upgraded linux-virt to 6.6.8-0-virt, but its modules never
+    // arrived (full disk); those of 6.6.7 are still there. The image's
+    // header says which release boots, so the missing modules fail.
+    let s = alpine();
+    s.write("boot/extlinux.conf", "DEFAULT virt\nLABEL virt\n  MENU LABEL Linux virt\n  LINUX vmlinuz-virt\n  INITRD initramfs-virt\n  APPEND root=UUID=a1b2 modules=sd-mod,usb-storage,ext4 quiet rootfstype=ext4\n");
+    s.write("boot/vmlinuz-virt", bzimage("6.6.8-0-virt"));
+    s.write("boot/initramfs-virt", "initrd image");
+    s.write("lib/modules/6.6.7-0-virt/modules.dep", "");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == "virt")
+        .expect("virt");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.8-0-virt");
+    let msg = m["message"].as_str().expect("m");
+    assert!(msg.contains("setup header of /boot/vmlinuz-virt"), "{msg}");
+    assert!(msg.contains("apk fix linux-virt"), "{msg}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.8-0-virt"
+    );
+    // The modules arrive: all well.
+    s.write("lib/modules/6.6.8-0-virt/modules.dep", "");
+    let (_, recs) = check(&s, &[]);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == "virt")
+        .expect("virt");
+    assert_eq!(m["status"], "ok", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.8-0-virt");
+
+    // An image without that header (arm64): Alpine's own record of the
+    // release, /usr/share/kernel/lts/kernel.release, decides, not the
+    // newest directory that ends in -lts.
+    let s = alpine();
+    s.write("usr/share/kernel/lts/kernel.release", "6.6.9-0-lts\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts");
+    assert!(m["message"]
+        .as_str()
+        .expect("m")
+        .contains("/usr/share/kernel/lts/kernel.release"));
+    s.write("lib/modules/6.6.9-0-lts/kernel/fs/ext4.ko", "");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "kernel-modules")["path"],
+        "/lib/modules/6.6.9-0-lts"
+    );
+}
+
+#[test]
+fn kernel_named_by_series_is_matched_by_its_header() {
+    // Manjaro names the image by kernel series (vmlinuz-6.6-x86_64); the
+    // modules directory is the release the image reports.
+    let s = Scratch::new("boot-manjaro");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Manjaro Linux\"\nID=manjaro\nID_LIKE=arch\n",
+    );
+    s.write("etc/fstab", "UUID=r00t / ext4 rw 0 1\n");
+    s.write(
+        "boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Manjaro Linux' {\n\tlinux\t/boot/vmlinuz-6.6-x86_64 root=UUID=r00t rw quiet\n\tinitrd\t/boot/initramfs-6.6-x86_64.img\n}\n",
+    );
+    s.write("boot/vmlinuz-6.6-x86_64", bzimage("6.6.10-1-MANJARO"));
+    s.write("boot/initramfs-6.6-x86_64.img", "initrd image");
+    s.write("usr/lib/modules/6.6.10-1-MANJARO/modules.order", "");
+    s.write("usr/lib/modules/6.6.10-1-MANJARO/pkgbase", "linux66\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["status"], "ok");
+    assert_eq!(m["path"], "/usr/lib/modules/6.6.10-1-MANJARO");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.10-1-MANJARO"
+    );
+}
+
+#[test]
+fn live_next_boot_of_an_older_kernel_warns_naming_both() {
+    // The running system's /boot, replaced in a private mount namespace by
+    // one whose default entry starts an older kernel than the one running.
+    if !common::is_root() {
+        eprintln!("SKIP: a private mount namespace needs root");
+        return;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        eprintln!("SKIP: unshare --mount is not available here");
+        return;
+    }
+    let running = String::from_utf8_lossy(
+        &std::process::Command::new("uname")
+            .arg("-r")
+            .output()
+            .expect("uname")
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    let old = "1.0.0-1-old";
+    let s = Scratch::new("boot-live-older");
+    // The default boots vmlinuz-linux, whose header says 1.0.0-1-old.
+    s.write(
+        "grub/grub.cfg",
+        format!("set default=\"0\"\nmenuentry 'Old' {{\n\tlinux\t/boot/vmlinuz-linux root=UUID=r00t ro\n\tinitrd\t/boot/initramfs-linux.img\n}}\nmenuentry 'Running' {{\n\tlinux\t/boot/vmlinuz-{running} root=UUID=r00t ro\n\tinitrd\t/boot/initramfs-{running}.img\n}}\n"),
+    );
+    s.write("vmlinuz-linux", bzimage(old));
+    s.write("initramfs-linux.img", "initrd image");
+    s.write(&format!("vmlinuz-{running}"), bzimage(&running));
+    s.write(&format!("initramfs-{running}.img"), "initrd image");
+    let script = "mount --make-rprivate / && mount --bind \"$FIX\" /boot && exec \"$BC\"";
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "sh", "-c", script])
+        .env("FIX", s.path())
+        .env("BC", common::bin("boot-check"));
+    let r = common::run_cmd(cmd, None);
+    assert!(r.code() == 0 || r.code() == 1, "{r}");
+    let recs = r.records();
+    let p = one(&recs, "reboot-pending");
+    assert_eq!(p["status"], "warn", "{p}");
+    assert_eq!(p["default_kernel"], old);
+    assert_eq!(p["running_kernel"], running.as_str());
+    let m = p["message"].as_str().expect("m");
+    assert!(m.contains(old) && m.contains(&running), "{m}");
+    assert!(m.contains("older than the running kernel"), "{m}");
+    assert!(
+        m.contains("GRUB_DEFAULT") || m.contains("grub-set-default"),
+        "{m}"
+    );
+}

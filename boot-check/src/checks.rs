@@ -235,6 +235,8 @@ pub fn run(sys: &Sys) -> Outcome {
     // Where the next kernel goes: beside the default's (an ESP at /efi for
     // systemd-boot), else /boot.
     let mut kernel_dir = PathBuf::from("/boot");
+    // The newest bootable kernel's release and how to make it the default.
+    let mut newest: Option<(String, String)> = None;
     if let Some(cfg) = cfg {
         let evals: Vec<EntryEval> = cfg
             .entries
@@ -243,6 +245,14 @@ pub fn run(sys: &Sys) -> Outcome {
             .collect();
         // A good alternative for messages: the bootable entry with the newest kernel.
         let alt = best_entry(cfg, &evals);
+        newest = alt.and_then(|a| {
+            let v = evals[a].version.as_deref()?;
+            let release = installed
+                .iter()
+                .find(|k| k.version == v)
+                .map_or(v, |k| k.release.as_str());
+            Some((release.to_owned(), fix.set_default(a)))
+        });
         fix.unlisted = installed
             .iter()
             .rev()
@@ -337,6 +347,7 @@ pub fn run(sys: &Sys) -> Outcome {
         &next_version.clone().or(default_version.clone()),
         cfg.is_some(),
         &fix,
+        newest,
         &mut out,
     );
     if !unmounted {

@@ -288,6 +288,7 @@ mod fuzz {
         let _ = crate::discover::decode_efi_string(src);
         let _ = crate::kernels::version_of_name(&text);
         let _ = crate::kernels::initrd_version(&text);
+        let _ = crate::kernels::bzimage_release(src);
         let _ = bls::strverscmp(&text, "6.1-1");
         let _ = crate::kernels::vercmp(&text, "6.1-1");
     }

@@ -770,9 +770,10 @@ pub(crate) fn fallback_check(
                 .unwrap_or_default()
         });
         let modules_ok = match &ev.version {
-            Some(v) if !kernels::is_rescue(v) && installed.iter().any(|k| &k.version == v) => {
-                kernels::modules_of(sys, v).0.is_some()
-            }
+            Some(v) if !kernels::is_rescue(v) => installed
+                .iter()
+                .find(|k| &k.version == v)
+                .map_or(true, |k| k.modules.is_some()),
             _ => true,
         };
         if modules_ok && !good.contains(&v) {
