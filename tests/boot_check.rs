@@ -2274,3 +2274,109 @@ fn live_next_boot_of_an_older_kernel_warns_naming_both() {
         "{m}"
     );
 }
+
+/// An arm64 kernel Image (EFI stub "MZ", "ARM\\x64" at 0x38) with its banner
+/// deep inside, as `file` recognises it.
+fn arm64_image(release: &str) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    v[0..2].copy_from_slice(b"MZ");
+    v[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    let banner = format!("Linux version {release} (buildozer@build-edge-aarch64) (gcc (Alpine 13.2.1) 13.2.1) #1-Alpine SMP PREEMPT_DYNAMIC\n");
+    v[200_000..200_000 + banner.len()].copy_from_slice(banner.as_bytes());
+    v
+}
+
+/// `data` through a compressor (gzip, zstd; .ci/run installs both).
+fn compress(tool: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(tool)
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {tool} (install it: .ci/run does): {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("join").expect("write");
+    assert!(out.status.success(), "{tool} failed");
+    out.stdout
+}
+
+/// An EFI zboot image around a compressed payload, laid out as the
+/// kernel's drivers/firmware/efi/libstub/zboot-header.S does: "MZ", "zimg",
+/// payload offset and size, the compression type, the PE magic at 0x38.
+fn zboot(payload: &[u8], kind: &str) -> Vec<u8> {
+    let mut v = vec![0u8; 4096];
+    v[0..2].copy_from_slice(b"MZ");
+    v[4..8].copy_from_slice(b"zimg");
+    v[8..12].copy_from_slice(&4096u32.to_le_bytes());
+    v[12..16].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    v[24..24 + kind.len()].copy_from_slice(kind.as_bytes());
+    v[0x38..0x3c].copy_from_slice(&[0xcd, 0x23, 0x82, 0x81]);
+    v.extend_from_slice(payload);
+    v.resize(v.len() + 512, 0);
+    v
+}
+
+#[test]
+fn arm64_compressed_and_zboot_kernels_are_read_for_their_release() {
+    let image = arm64_image("6.6.9-0-lts");
+    let probe = Scratch::new("arm64-probe");
+    let p = probe.write("Image", &image);
+    let f = std::process::Command::new("file")
+        .arg("-b")
+        .arg(&p)
+        .output()
+        .expect("file");
+    assert!(
+        String::from_utf8_lossy(&f.stdout).contains("ARM64 boot executable"),
+        "file does not take the fixture for an arm64 kernel: {}",
+        String::from_utf8_lossy(&f.stdout)
+    );
+    let gz = compress("gzip", &image);
+    for (what, bytes) in [
+        ("plain Image", image.clone()),
+        ("gzip", gz.clone()),
+        ("zboot gzip", zboot(&gz, "gzip")),
+    ] {
+        // The stale modules of 6.6.7 must not pass for those of 6.6.9.
+        let s = alpine();
+        s.write("boot/vmlinuz-lts", &bytes);
+        let (code, recs) = check(&s, &[]);
+        assert_eq!(code, 1, "{what}");
+        let m = one(&recs, "kernel-modules");
+        assert_eq!(m["status"], "fail", "{what}: {m}");
+        assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{what}");
+        assert!(
+            m["message"]
+                .as_str()
+                .expect("m")
+                .contains("version string inside /boot/vmlinuz-lts"),
+            "{what}: {m}"
+        );
+        s.write("lib/modules/6.6.9-0-lts/modules.builtin", "");
+        let (code, recs) = check(&s, &[]);
+        no_fail(&recs);
+        assert_eq!(code, 0, "{what}");
+        assert_eq!(
+            one(&recs, "kernel-modules")["path"],
+            "/lib/modules/6.6.9-0-lts"
+        );
+    }
+    // A zstd payload is not read: Alpine's record names the release.
+    let s = alpine();
+    s.write("boot/vmlinuz-lts", zboot(&compress("zstd", &image), "zstd"));
+    s.write("usr/share/kernel/lts/kernel.release", "6.6.9-0-lts\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{m}");
+    assert!(m["message"]
+        .as_str()
+        .expect("m")
+        .contains("/usr/share/kernel/lts/kernel.release"));
+}

@@ -14,6 +14,7 @@
 //! `/usr/lib/modules/RELEASE/pkgbase`), else the file name does.
 
 use std::cmp::Ordering;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::system::Sys;
@@ -197,6 +198,96 @@ pub fn bzimage_release(img: &[u8]) -> Option<String> {
         .then(|| String::from_utf8_lossy(word).into_owned())
 }
 
+/// The release in a kernel's banner, `Linux version RELEASE (...`, which
+/// every kernel carries (`/proc/version` prints it): found by reading
+/// `r`, at most `limit` bytes.
+pub fn banner_release(r: &mut dyn Read, limit: u64) -> Option<String> {
+    const NEEDLE: &[u8] = b"Linux version ";
+    // The longest release looked for, with the space after it.
+    const WORD: usize = 129;
+    let finder = memchr::memmem::Finder::new(NEEDLE);
+    let mut r = r.take(limit);
+    let mut buf = vec![0u8; 1 << 16];
+    // What is still to be searched, with the end of the chunk before, so
+    // that a banner across two chunks is found.
+    let mut win: Vec<u8> = Vec::new();
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return None,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        };
+        win.extend_from_slice(&buf[..n]);
+        let mut keep = win.len().saturating_sub(NEEDLE.len() - 1);
+        let mut pos = 0;
+        while let Some(i) = finder.find(&win[pos..]) {
+            let start = pos + i;
+            let rest = &win[start + NEEDLE.len()..];
+            match rest.iter().take(WORD).position(|&b| b == b' ') {
+                // A release starts with a digit and is followed by " (".
+                Some(end)
+                    if end > 0
+                        && rest[0].is_ascii_digit()
+                        && rest[..end].iter().all(u8::is_ascii_graphic)
+                        && rest.get(end + 1) == Some(&b'(') =>
+                {
+                    return Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+                }
+                // The banner goes on in the next chunk.
+                None if rest.len() < WORD => {
+                    keep = keep.min(start);
+                    break;
+                }
+                _ => {}
+            }
+            pos = start + NEEDLE.len();
+        }
+        win.drain(..keep);
+    }
+}
+
+/// The most a compressed image is read for its banner (a kernel
+/// decompresses to some tens of MiB).
+const BANNER_LIMIT: u64 = 256 << 20;
+
+/// The release in the banner of an image that has no x86 setup header: a
+/// plain arm64 `Image`, a gzip-compressed one (Debian's arm64
+/// `vmlinuz`), or an EFI zboot image (`MZ`, `zimg`, payload offset and
+/// size, compression type, as in the kernel's `zboot-header.S`) with a
+/// gzip payload. Other compressions are not read: the distribution's
+/// records answer for them.
+pub fn image_banner_release(sys: &Sys, p: &Path) -> Option<String> {
+    let head = sys.read_head(p, 64)?;
+    let mut f = sys.open(p)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let mut gz = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f));
+        return banner_release(&mut gz, BANNER_LIMIT);
+    }
+    if head.get(0..2) == Some(b"MZ") && head.get(4..8) == Some(b"zimg") {
+        let le32 = |at: usize| -> Option<u64> {
+            Some(u64::from(u32::from_le_bytes(
+                head.get(at..at + 4)?.try_into().ok()?,
+            )))
+        };
+        let (off, size) = (le32(8)?, le32(12)?);
+        let kind = head.get(24..56)?;
+        let kind = &kind[..kind.iter().position(|&b| b == 0)?];
+        if kind != b"gzip" {
+            return None;
+        }
+        f.seek(SeekFrom::Start(off)).ok()?;
+        let payload = std::io::BufReader::new(f.take(size + 4));
+        let mut gz = flate2::read::GzDecoder::new(payload);
+        return banner_release(&mut gz, BANNER_LIMIT);
+    }
+    // A plain arm64 Image ("ARM\x64" at 0x38), RISC-V ("RSC\x05" at 0x34).
+    if head.get(0x38..0x3c) == Some(b"ARM\x64") || head.get(0x34..0x38) == Some(b"RSC\x05") {
+        return banner_release(&mut f, BANNER_LIMIT);
+    }
+    None
+}
+
 /// How many bytes of an image [`bzimage_release`] may need.
 pub const HEADER_BYTES: usize = 0x200 + 0x1_0000 + 256;
 
@@ -207,6 +298,8 @@ pub enum ReleaseFrom {
     Name,
     /// The setup header of this image.
     Header(PathBuf),
+    /// The banner (`Linux version ...`) inside this image.
+    Banner(PathBuf),
     /// This record of the distribution (kernel.release, pkgbase).
     Record(PathBuf),
     /// The newest `/lib/modules/*-FLAVOR` (nothing else says).
@@ -301,6 +394,13 @@ pub fn release_of(sys: &Sys, version: &str, image: Option<&Path>) -> (String, Re
     }
     if modules_dir(sys, version).is_some() {
         return (version.to_owned(), ReleaseFrom::Name);
+    }
+    // Reading through a compressed image is slow: only when the name
+    // leads to no modules.
+    if let Some(img) = image {
+        if let Some(r) = image_banner_release(sys, img) {
+            return (r, ReleaseFrom::Banner(img.to_path_buf()));
+        }
     }
     if let Some((r, p)) = recorded_release(sys, version) {
         return (r, ReleaseFrom::Record(p));
@@ -479,6 +579,27 @@ mod tests {
         assert_eq!(bzimage_release(&junk), None);
         assert_eq!(bzimage_release(b"kernel image"), None);
         assert_eq!(bzimage_release(&bz[..0x20f]), None);
+    }
+
+    #[test]
+    fn banner_anywhere_in_the_image() {
+        let banner = b"Linux version 6.6.9-0-lts (buildozer@build) (gcc 13) #1-Alpine SMP\n";
+        for at in [0usize, 100, 65_530, 65_536 - 14, 65_536 - 3, 131_000] {
+            let mut img = vec![0x5au8; 200_000];
+            // Decoys: the format string of /proc/version, a word without a digit.
+            img[10..28].copy_from_slice(b"%s version %s (%s)");
+            img[40..64].copy_from_slice(b"Linux version unknown (x");
+            let at = at.max(64);
+            img[at..at + banner.len()].copy_from_slice(banner);
+            let r = banner_release(&mut &img[..], u64::MAX);
+            assert_eq!(r.as_deref(), Some("6.6.9-0-lts"), "at {at}");
+        }
+        let img = vec![0u8; 300_000];
+        assert_eq!(banner_release(&mut &img[..], u64::MAX), None);
+        // Cut off by the limit.
+        let mut img = vec![0u8; 100_000];
+        img[90_000..90_000 + banner.len()].copy_from_slice(banner);
+        assert_eq!(banner_release(&mut &img[..], 80_000), None);
     }
 
     #[test]

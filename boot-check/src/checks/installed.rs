@@ -32,6 +32,10 @@ pub(crate) fn kernel_checks(
             ReleaseFrom::Header(img) => {
                 format!(" (the release in the setup header of {})", img.display())
             }
+            ReleaseFrom::Banner(img) => format!(
+                " (the release in the version string inside {})",
+                img.display()
+            ),
             ReleaseFrom::Record(p) => format!(" (the release {} names)", p.display()),
             ReleaseFrom::Guess => format!(
                 " (the newest for flavour {}; nothing records its release)",
