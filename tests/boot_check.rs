@@ -2380,3 +2380,173 @@ fn arm64_compressed_and_zboot_kernels_are_read_for_their_release() {
         .expect("m")
         .contains("/usr/share/kernel/lts/kernel.release"));
 }
+
+// ------------------------------------- grub.cfg made by grub-mkconfig itself
+
+/// A stand-in for grub-probe (grub-mkconfig asks it about the disks): the
+/// root file system on /dev/vda1, /boot on /dev/vda2, with fixed UUIDs.
+const GRUB_PROBE: &str = r#"#!/bin/sh
+target=""; path=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --target=*) target=${1#--target=} ;;
+    -t) shift; target=$1 ;;
+    -*) ;;
+    *) path=$1 ;;
+  esac
+  shift
+done
+case "$path" in /boot*|/dev/vda2) part=2 ;; *) part=1 ;; esac
+case "$target" in
+  device) echo /dev/vda$part ;;
+  fs_uuid) if [ $part = 2 ]; then echo b007b007-0000-4000-8000-000000000002; else echo 4007b007-0000-4000-8000-000000000001; fi ;;
+  fs) echo ext2 ;;
+  partuuid) echo 0000000$part ;;
+  drive) echo "(hd0,msdos$part)" ;;
+  partmap) echo msdos ;;
+  disk) echo /dev/vda ;;
+  compatibility_hint) echo hd0,msdos$part ;;
+  hints_string) echo "--hint-bios=hd0,msdos$part" ;;
+esac
+"#;
+
+const BOOT_UUID: &str = "b007b007-0000-4000-8000-000000000002";
+
+/// A Debian root with a separate /boot whose grub.cfg the real
+/// grub-mkconfig wrote (run in a private mount namespace over a tmpfs
+/// /boot, with /etc/grub.d's 00_header, 10_linux, 40_custom plus a
+/// hand-written entry, and 41_custom); `None` when that cannot run here.
+fn debian_mkconfig() -> Option<Scratch> {
+    if !common::is_root() {
+        eprintln!("SKIP: grub-mkconfig in a private mount namespace needs root");
+        return None;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        eprintln!("SKIP: unshare --mount is not available here");
+        return None;
+    }
+    for f in [
+        "/usr/sbin/grub-mkconfig",
+        "/usr/sbin/grub-probe",
+        "/etc/grub.d/10_linux",
+    ] {
+        assert!(
+            std::path::Path::new(f).exists(),
+            "{f} is missing: install grub-common (.ci/run does)"
+        );
+    }
+    let s = Scratch::new("boot-mkconfig");
+    let work = Scratch::new("boot-mkconfig-work");
+    for v in [D15, D13] {
+        work.write(&format!("boot/vmlinuz-{v}"), "kernel image");
+        work.write(&format!("boot/initrd.img-{v}"), "initrd image");
+        s.write(&format!("lib/modules/{v}/modules.dep"), "");
+    }
+    for script in ["00_header", "10_linux", "40_custom", "41_custom"] {
+        let text = std::fs::read(format!("/etc/grub.d/{script}")).expect("grub.d");
+        let p = work.write(&format!("grub.d/{script}"), text);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    // An entry added by hand to 40_custom, as its comment says.
+    let mut custom = std::fs::read_to_string(work.path().join("grub.d/40_custom")).expect("40");
+    custom.push_str(&format!("menuentry 'Debian {D13}, by hand' --id by-hand {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-{D13} root=/dev/vda1 ro single\n\tinitrd /initrd.img-{D13}\n}}\n"));
+    work.write("grub.d/40_custom", custom);
+    let gp = work.write("grub-probe", GRUB_PROBE);
+    std::fs::set_permissions(&gp, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let script = "set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs /boot
+cp -a \"$WORK/boot/.\" /boot/
+mkdir -p /boot/grub
+mount --bind \"$WORK/grub-probe\" /usr/sbin/grub-probe
+mount --bind \"$WORK/grub.d\" /etc/grub.d
+grub-mkconfig -o /boot/grub/grub.cfg
+mkdir -p \"$ROOT/boot\"
+cp -a /boot/. \"$ROOT/boot/\"";
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", script])
+        .env("WORK", work.path())
+        .env("ROOT", s.path())
+        .env("GRUB_DEFAULT", "saved")
+        .env("GRUB_DISTRIBUTOR", "Debian")
+        .env("GRUB_DISABLE_OS_PROBER", "true")
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .expect("unshare");
+    assert!(
+        out.status.success(),
+        "grub-mkconfig: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.write(
+        "etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
+    );
+    s.write(
+        "etc/fstab",
+        format!(
+            "/dev/vda1 / ext4 errors=remount-ro 0 1\nUUID={BOOT_UUID} /boot ext2 defaults 0 2\n"
+        ),
+    );
+    let env = s.path().join("boot/grub/grubenv");
+    editenv(&env, &["create"]);
+    Some(s)
+}
+
+#[test]
+fn custom_cfg_and_hand_written_entries_of_a_grub_mkconfig_menu() {
+    let Some(s) = debian_mkconfig() else { return };
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub/grub.cfg")).expect("grub.cfg");
+    assert!(
+        cfg.contains("source ${config_directory}/custom.cfg"),
+        "41_custom ran"
+    );
+    assert!(cfg.contains("by-hand"), "40_custom ran");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let by_hand: Vec<_> = find(&recs, "entry-kernel")
+        .into_iter()
+        .filter(|r| r["entry"] == format!("Debian {D13}, by hand"))
+        .collect();
+    assert_eq!(by_hand.len(), 1, "{by_hand:?}");
+    assert_eq!(by_hand[0]["status"], "ok");
+
+    // custom.cfg, beside grub.cfg, adds an entry and makes it the default:
+    // GRUB boots it, and its kernel is not there.
+    s.write(
+        "boot/grub/custom.cfg",
+        format!("menuentry 'Custom kernel' --id custom-kernel {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-6.1.0-99-custom root=/dev/vda1 ro\n}}\nset default=custom-kernel\n"),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Custom kernel", "{d}");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    assert_eq!(k["file"], "/boot/grub/custom.cfg");
+    assert_eq!(k["line"], 1);
+    assert_eq!(k["path"], "/boot/vmlinuz-6.1.0-99-custom");
+
+    // Its kernel installed: a bootable default again.
+    s.write("boot/vmlinuz-6.1.0-99-custom", "kernel image");
+    s.write("boot/initrd.img-6.1.0-99-custom", "initrd image");
+    s.write("lib/modules/6.1.0-99-custom/modules.dep", "");
+    std::fs::write(
+        s.path().join("boot/grub/custom.cfg"),
+        format!("menuentry 'Custom kernel' --id custom-kernel {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-6.1.0-99-custom root=/dev/vda1 ro\n\tinitrd /initrd.img-6.1.0-99-custom\n}}\nset default=custom-kernel\n"),
+    )
+    .expect("write");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["kernel"],
+        "6.1.0-99-custom"
+    );
+}

@@ -138,6 +138,25 @@ pub fn find(sys: &Sys) -> Found {
             let grub_default = sys
                 .read(Path::new("/etc/default/grub"))
                 .and_then(|b| grub2::grub_default(&String::from_utf8_lossy(&b)));
+            // A file grub.cfg sources: as written, else on a separate
+            // /boot partition (GRUB's /grub/custom.cfg is /boot/grub/...).
+            let denied = std::cell::RefCell::new(Vec::new());
+            let include = |p: &str| -> Option<(PathBuf, String)> {
+                let p = Path::new(p);
+                let on_boot = Path::new("/boot").join(p.strip_prefix("/").unwrap_or(p));
+                let path = [p.to_path_buf(), on_boot]
+                    .into_iter()
+                    .find(|c| sys.is_file(c))?;
+                match sys.read_err(&path) {
+                    Ok(b) => Some((path, text::decode(&b).0)),
+                    Err(e) => {
+                        if e.kind() == std::io::ErrorKind::PermissionDenied {
+                            denied.borrow_mut().push(path);
+                        }
+                        None
+                    }
+                }
+            };
             let mut cfg = grub2::parse(
                 &src,
                 &file,
@@ -146,8 +165,10 @@ pub fn find(sys: &Sys) -> Found {
                     env_file,
                     bls: entries,
                     grub_default,
+                    include: &include,
                 },
             );
+            found.denied.extend(denied.into_inner());
             if src.contains("blscfg") {
                 cfg.problems.extend(problems);
                 cfg.files.extend(files);

@@ -271,6 +271,8 @@ mod fuzz {
                 env_file: PathBuf::from("/boot/grub/grubenv"),
                 bls: vec![bls_entry.entry],
                 grub_default: grub2::grub_default(&text),
+                // Every sourced file is this one again, under its own name.
+                include: &|p| Some((PathBuf::from(p), text.clone())),
             },
         );
         exercise(&c, seed);

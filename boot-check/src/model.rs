@@ -168,6 +168,8 @@ pub struct Config {
     pub superusers: bool,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
+    /// Files grub.cfg runs with `source` or `configfile` (custom.cfg).
+    pub sourced: Vec<PathBuf>,
     pub problems: Vec<Problem>,
 }
 
@@ -186,6 +188,7 @@ impl Config {
             loads: Vec::new(),
             superusers: false,
             files: Vec::new(),
+            sourced: Vec::new(),
             problems: Vec::new(),
         }
     }
