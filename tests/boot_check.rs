@@ -2550,3 +2550,119 @@ fn custom_cfg_and_hand_written_entries_of_a_grub_mkconfig_menu() {
         "6.1.0-99-custom"
     );
 }
+
+// ------------------------------------------- root found without root=
+
+#[test]
+fn no_root_is_fine_where_the_initrd_discovers_the_root_partition() {
+    // Arch on systemd-boot with discoverable partitions: the entries carry
+    // no root=, and mkinitcpio's classic udev hook cannot find the root.
+    let s = arch_sdboot("default arch.conf\n");
+    for (id, kernel, initrd) in [
+        ("arch", "linux", "initramfs-linux.img"),
+        ("arch-fallback", "linux", "initramfs-linux-fallback.img"),
+        ("arch-lts", "linux-lts", "initramfs-linux-lts.img"),
+    ] {
+        s.write(
+            &format!("boot/loader/entries/{id}.conf"),
+            format!(
+                "title   {id}\nlinux   /vmlinuz-{kernel}\ninitrd  /{initrd}\noptions rw quiet\n"
+            ),
+        );
+    }
+    s.write(
+        "usr/lib/systemd/system-generators/systemd-gpt-auto-generator",
+        "generator",
+    );
+    s.write(
+        "etc/mkinitcpio.conf",
+        "MODULES=()\nBINARIES=()\nFILES=()\nHOOKS=(base udev autodetect microcode modconf kms keyboard keymap consolefont block filesystems fsck)\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "fail");
+    let m = r["message"].as_str().expect("m");
+    assert!(
+        m.contains("HOOKS in /etc/mkinitcpio.conf has no systemd hook"),
+        "{m}"
+    );
+
+    // The systemd hook: systemd-gpt-auto-generator finds it.
+    s.write(
+        "etc/mkinitcpio.conf",
+        "MODULES=()\nHOOKS=(base systemd autodetect microcode modconf kms keyboard sd-vconsole block filesystems fsck)\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    let m = r["message"].as_str().expect("m");
+    assert!(m.contains("systemd-gpt-auto-generator"), "{m}");
+    assert!(m.contains("systemd-boot tells the initrd"), "{m}");
+
+    // A drop-in that goes back to udev wins.
+    s.write(
+        "etc/mkinitcpio.conf.d/udev.conf",
+        "HOOKS=(base udev block filesystems)\n",
+    );
+    let (code, _) = check(&s, &[]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn no_root_under_grub_needs_the_bli_module() {
+    // Fedora's BLS entries with dracut (systemd in the initrd): without
+    // `insmod bli` GRUB does not say which disk it booted from.
+    let s = fedora(Some("ro rhgb quiet"), false);
+    s.write(
+        "usr/lib/systemd/system-generators/systemd-gpt-auto-generator",
+        "generator",
+    );
+    // Root on a plain partition (Fedora's default btrfs), not on LVM.
+    s.write(
+        "etc/fstab",
+        "UUID=f00d / btrfs subvol=root 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\n",
+    );
+    s.write(
+        "usr/lib/dracut/modules.d/00systemd/module-setup.sh",
+        "# dracut\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "fail");
+    assert!(r["message"].as_str().expect("m").contains("bli"), "{r}");
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub2/grub.cfg")).expect("cfg");
+    s.write("boot/grub2/grub.cfg", format!("insmod bli\n{cfg}"));
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    assert!(r["message"].as_str().expect("m").contains("dracut"), "{r}");
+    // dracut told to leave systemd out: nothing finds the root.
+    s.write(
+        "etc/dracut.conf.d/no-systemd.conf",
+        "omit_dracutmodules+=\" systemd \"\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "default-entry-root")["message"]
+        .as_str()
+        .expect("m")
+        .contains("omits dracut's systemd module"));
+    // Root on LVM: no partition of the root type to find.
+    std::fs::remove_file(s.path().join("etc/dracut.conf.d/no-systemd.conf")).expect("rm");
+    s.write(
+        "etc/fstab",
+        "/dev/mapper/fedora-root / xfs defaults 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "default-entry-root")["message"]
+        .as_str()
+        .expect("m")
+        .contains("logical volume /dev/mapper/fedora-root"));
+}

@@ -1041,6 +1041,10 @@ fn statement(
                 .map(|w| (*w).clone());
             st.initrd_words.entry(e).or_default().extend(files);
         }
+        // GRUB's Boot Loader Interface module sets LoaderDevicePartUUID.
+        "insmod" if runs != Runs::Never && rest.iter().any(|w| w.raw() == "bli") => {
+            st.cfg.tells_boot_partition = true;
+        }
         "configfile" if entry.is_none() && runs != Runs::Never => {
             if let Some(w) = rest.first() {
                 st.configfiles.push((*w).clone());

@@ -15,6 +15,7 @@ use common::{Error, Out, Result, Root, Status};
 pub mod bls;
 pub mod checks;
 pub mod discover;
+pub mod discovery;
 pub mod extlinux;
 pub mod grub2;
 pub mod grubenv;

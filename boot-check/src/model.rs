@@ -170,6 +170,10 @@ pub struct Config {
     pub files: Vec<PathBuf>,
     /// Files grub.cfg runs with `source` or `configfile` (custom.cfg).
     pub sourced: Vec<PathBuf>,
+    /// The boot loader tells the initrd which partition it booted from
+    /// (the EFI variable LoaderDevicePartUUID): systemd-boot, GRUB with
+    /// `insmod bli`.
+    pub tells_boot_partition: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -189,6 +193,7 @@ impl Config {
             superusers: false,
             files: Vec::new(),
             sourced: Vec::new(),
+            tells_boot_partition: loader == Loader::SystemdBoot,
             problems: Vec::new(),
         }
     }

@@ -27,6 +27,8 @@ pub(crate) struct EntryEval {
     /// The kernel is on another partition than the one the loader reads:
     /// the configuration is stale, not the kernel missing.
     pub(crate) wrong_partition: bool,
+    /// No root=, and how the initrd finds the root file system anyway.
+    pub(crate) root_found_by: Option<String>,
 }
 
 impl EntryEval {
@@ -37,7 +39,14 @@ impl EntryEval {
     }
 }
 
-pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
+/// `finds_root`: how the initrd finds the root file system without
+/// `root=`, or why nothing does (see `discovery`).
+pub(crate) fn eval_entry(
+    sys: &Sys,
+    e: &Entry,
+    loader: Loader,
+    finds_root: &Result<String, String>,
+) -> EntryEval {
     let mut ev = EntryEval {
         kernel: None,
         kernel_problem: None,
@@ -49,6 +58,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         root_problem: None,
         root_value: None,
         wrong_partition: false,
+        root_found_by: None,
     };
     match &e.kernel {
         None => ev.kernel_problem = Some("has no kernel line (linux/kernel)".into()),
@@ -142,14 +152,31 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             .rev()
             .find_map(|w| w.strip_prefix("root="))
             .map(str::to_owned);
-        if ev.root_value.as_deref().map_or(true, str::is_empty) {
+        let none = ev.root_value.as_deref().map_or(true, str::is_empty);
+        // An unset variable such as RHEL's $kernelopts loses root= only
+        // where something needs it.
+        if none {
+            if let Ok(how) = finds_root {
+                ev.root_found_by = Some(how.clone());
+            }
+        }
+        if none && ev.root_found_by.is_none() {
             ev.root_problem = Some(if e.unset_vars.is_empty() {
-                "the kernel command line has no root=".to_owned()
+                match finds_root {
+                    Err(why) => format!(
+                        "the kernel command line has no root=, and nothing finds the root file system without it ({why})"
+                    ),
+                    Ok(_) => "the kernel command line has no root=".to_owned(),
+                }
             } else {
                 format!(
-                    "the kernel command line gets no root=: {} {} set neither in grubenv nor in the configuration",
+                    "the kernel command line gets no root=: {} {} set neither in grubenv nor in the configuration{}",
                     e.unset_vars.iter().map(|v| format!("${v}")).collect::<Vec<_>>().join(", "),
-                    if e.unset_vars.len() == 1 { "is" } else { "are" }
+                    if e.unset_vars.len() == 1 { "is" } else { "are" },
+                    match finds_root {
+                        Err(why) => format!(", and nothing finds the root file system without it ({why})"),
+                        Ok(_) => String::new(),
+                    }
                 )
             });
         }
@@ -713,6 +740,15 @@ pub(crate) fn entry_checks(
                     ),
                 )
             }
+            None if ev.root_found_by.is_some() => Check::new(
+                id("root"),
+                St::Ok,
+                title.clone(),
+                format!(
+                    "the kernel command line has no root=, and needs none: {}",
+                    ev.root_found_by.as_deref().unwrap_or_default()
+                ),
+            ),
             None => {
                 let value = ev.root_value.clone().unwrap_or_default();
                 match root_mismatch(sys, &value) {
