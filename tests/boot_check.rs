@@ -2666,3 +2666,53 @@ fn no_root_under_grub_needs_the_bli_module() {
         .expect("m")
         .contains("logical volume /dev/mapper/fedora-root"));
 }
+
+// ------------------------------------------- systemd-boot boot counting
+
+#[test]
+fn systemd_boot_counted_entries_and_default_globs() {
+    // kernel-install with boot counting names the entry arch+3-0.conf: its
+    // id is still "arch", which loader.conf's default names.
+    let s = arch_sdboot("default arch.conf\ntimeout 3\n");
+    let entries = s.path().join("boot/loader/entries");
+    std::fs::rename(entries.join("arch.conf"), entries.join("arch+3-0.conf")).expect("mv");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(
+        (d["status"].as_str(), d["entry"].as_str()),
+        (Some("ok"), Some("Arch Linux")),
+        "{d}"
+    );
+
+    // Three failed boots: no tries left. A glob default skips it (it sorts
+    // last), so arch-lts boots.
+    std::fs::rename(entries.join("arch+3-0.conf"), entries.join("arch+0-3.conf")).expect("mv");
+    s.write("boot/loader/loader.conf", "default arch*\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux LTS", "{d}");
+    assert_eq!(d["status"], "ok");
+
+    // Named exactly, systemd-boot still boots it: a warning.
+    s.write("boot/loader/loader.conf", "default arch.conf\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("+0-3"), "{d}");
+
+    // No default: the first entry, which is no longer the bad one.
+    s.write("boot/loader/loader.conf", "timeout 3\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry")["entry"], "Arch Linux LTS");
+
+    // A set in the glob: only the numbered kernels' entries.
+    s.write("boot/loader/loader.conf", "default arch-[l]*\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry")["entry"], "Arch Linux LTS");
+}

@@ -535,7 +535,19 @@ pub(crate) fn default_checks(
                 )
             }
         };
-        let c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
+        let mut c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
+        // systemd-boot's boot counting: an entry with no tries left failed
+        // every counted boot; only a default that names it exactly (not a
+        // glob, not the first entry, as it sorts last) still boots it.
+        if let Some((0, done)) = resolved.and_then(|i| cfg.entries[i].tries) {
+            if c.status == St::Ok && cfg.loader == Loader::SystemdBoot {
+                c.status = St::Warn;
+                c.message = format!(
+                    "{}; but systemd-boot counted its boots and it has no tries left ({done} failed: its file name ends in +0-{done}), so it boots only because the default names it exactly: find out why it did not boot, then rename the entry without the counter, or make a working entry the default",
+                    c.message
+                );
+            }
+        }
         out.push(c);
         if which == "default" {
             r.default = eff;
