@@ -1495,29 +1495,28 @@ fn systemd_boot_order_saved_default_and_unified_kernel_images() {
     let (code, _) = check(&s, &["--strict"]);
     assert_eq!(code, 1);
 
-    // Unified kernel images are out of scope: said once, and a default
-    // naming one is not "names no boot entry".
+    // A file in EFI/Linux that is no unified kernel image is no menu entry
+    // for systemd-boot: a default naming it falls to the first entry.
     s.write("boot/EFI/Linux/arch-linux.efi", "uki");
     s.write("boot/loader/loader.conf", "default arch-linux.efi\n");
     let (code, recs) = check(&s, &[]);
-    no_fail(&recs);
-    assert_eq!(code, 0);
-    let u: Vec<_> = find(&recs, "config-found")
+    assert_eq!(code, 1);
+    let p: Vec<_> = find(&recs, "config-parse")
         .into_iter()
-        .filter(|r| r["path"] == "/boot/EFI/Linux")
+        .filter(|r| r["path"] == "/boot/EFI/Linux/arch-linux.efi")
         .collect();
-    assert_eq!(u.len(), 1, "{u:?}");
-    assert_eq!(u[0]["status"], "skip");
-    assert!(u[0]["message"]
-        .as_str()
-        .expect("m")
-        .contains("1 unified kernel image"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0]["status"], "warn");
+    assert!(
+        p[0]["message"].as_str().expect("m").contains(".osrel"),
+        "{p:?}"
+    );
     let d = one(&recs, "default-entry");
-    assert_eq!(d["status"], "warn", "{d}");
+    assert_eq!(d["status"], "fail", "{d}");
     assert!(d["message"]
         .as_str()
         .expect("m")
-        .contains("/boot/EFI/Linux/arch-linux.efi"));
+        .contains("falls back to the first entry 'Arch Linux'"));
 }
 
 #[test]
@@ -2715,4 +2714,124 @@ fn systemd_boot_counted_entries_and_default_globs() {
     s.write("boot/loader/loader.conf", "default arch-[l]*\n");
     let (_, recs) = check(&s, &[]);
     assert_eq!(one(&recs, "default-entry")["entry"], "Arch Linux LTS");
+}
+
+// ------------------------------------------- unified kernel images
+
+/// systemd's own EFI stub (systemd-boot-efi), which .ci/run installs.
+const STUB: &str = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+
+/// A unified kernel image made the way systemd documents it without
+/// ukify: objcopy adds the sections to systemd-stub.
+fn make_uki(dir: &Scratch, sections: &[(&str, &[u8])]) -> Vec<u8> {
+    assert!(
+        std::path::Path::new(STUB).exists(),
+        "{STUB} is missing: install systemd-boot-efi (.ci/run does)"
+    );
+    let out = dir.path().join("uki.efi");
+    let mut cmd = std::process::Command::new("objcopy");
+    for (k, (name, data)) in sections.iter().enumerate() {
+        let f = dir.write(&format!("section{k}"), data);
+        let vma = match *name {
+            ".linux" => 0x200_0000 + k * 0x10_0000,
+            _ => 0x2_0000 + k * 0x1_0000,
+        };
+        cmd.arg("--add-section")
+            .arg(format!("{name}={}", f.display()))
+            .arg("--change-section-vma")
+            .arg(format!("{name}={vma:#x}"));
+    }
+    cmd.arg(STUB).arg(&out);
+    let r = cmd
+        .output()
+        .expect("objcopy (install binutils: .ci/run does)");
+    assert!(
+        r.status.success(),
+        "objcopy: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    std::fs::read(&out).expect("read uki")
+}
+
+#[test]
+fn unified_kernel_images_are_entries_read_from_their_sections() {
+    let work = Scratch::new("uki-work");
+    let osrel =
+        b"NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux (UKI)\"\nID=arch\nBUILD_ID=rolling\n";
+    let image = make_uki(
+        &work,
+        &[
+            (".osrel", osrel),
+            (".cmdline", b"root=UUID=r00t rw quiet\n"),
+            (".uname", b"6.6.1-arch1-1"),
+            (".linux", &bzimage("6.6.1-arch1-1")),
+            (".initrd", b"initrd image"),
+        ],
+    );
+    // Our reading of the section table is objdump's.
+    let p = work.write("check.efi", &image);
+    let dump = std::process::Command::new("objdump")
+        .arg("-h")
+        .arg(&p)
+        .output()
+        .expect("objdump");
+    let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
+    let ours = boot_check::uki::sections(&image).expect("a PE file");
+    for name in [".osrel", ".cmdline", ".uname", ".linux", ".initrd"] {
+        let line = dump
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} not in objdump -h:\n{dump}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let size = u64::from_str_radix(cols[2], 16).expect("size");
+        let off = u64::from_str_radix(cols[5], 16).expect("file off");
+        let s = ours.iter().find(|s| s.name == name).expect("ours");
+        assert_eq!((s.offset, s.size), (off, size), "{name}");
+    }
+
+    let s = arch_sdboot("default arch-linux.efi\ntimeout 3\n");
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux (UKI)", "{d}");
+    assert_eq!(d["kernel"], "6.6.1-arch1-1");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "ok");
+    assert_eq!(k["path"], "/boot/EFI/Linux/arch-linux.efi");
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    assert_eq!(r["options"], "root=UUID=r00t rw quiet");
+    let i = one(&recs, "default-entry-initrd");
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains("carries its own initrd"),
+        "{i}"
+    );
+
+    // Without .uname the kernel's own header names the release; without
+    // root= on its command line and nothing to discover the root, it fails.
+    let image = make_uki(
+        &work,
+        &[
+            (".osrel", osrel),
+            (".cmdline", b"rw quiet"),
+            (".linux", &bzimage("6.6.2-arch1-1")),
+        ],
+    );
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry")["kernel"], "6.6.2-arch1-1");
+    assert_eq!(one(&recs, "default-entry-root")["status"], "fail");
+
+    // No .osrel: systemd-boot lists no entry for it.
+    let image = make_uki(&work, &[(".linux", &bzimage("6.6.2-arch1-1"))]);
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry")["status"], "fail");
 }

@@ -25,6 +25,9 @@ pub struct BlsEntry {
     /// The name systemd-boot sorts by: the file name without its boot
     /// counter (`arch+3-0.conf` sorts as `arch.conf`).
     pub sort_name: String,
+    /// The version systemd-boot sorts by (`version`; a unified kernel
+    /// image's os-release version).
+    pub sort_version: Option<String>,
 }
 
 /// systemd-boot's boot counter in an entry's file name, as its
@@ -128,6 +131,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
         Some(v) => format!("{id} ({v})"),
         None => id.clone(),
     });
+    let sort_version = e.version.clone();
     (
         BlsEntry {
             entry: e,
@@ -135,6 +139,7 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
             machine_id,
             file_name: name.to_owned(),
             sort_name: format!("{id}.conf"),
+            sort_version,
         },
         problems,
     )
@@ -205,8 +210,8 @@ pub fn compare_sd(a: &BlsEntry, b: &BlsEntry) -> Ordering {
             .then_with(|| a.machine_id.cmp(&b.machine_id))
             .then_with(|| {
                 strverscmp(
-                    b.entry.version.as_deref().unwrap_or(""),
-                    a.entry.version.as_deref().unwrap_or(""),
+                    b.sort_version.as_deref().unwrap_or(""),
+                    a.sort_version.as_deref().unwrap_or(""),
                 )
             });
         if o != Ordering::Equal {

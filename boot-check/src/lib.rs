@@ -24,6 +24,7 @@ pub mod legacy;
 pub mod model;
 pub mod system;
 pub mod text;
+pub mod uki;
 
 use checks::{Check, St};
 
@@ -292,6 +293,7 @@ mod fuzz {
         let _ = crate::kernels::version_of_name(&text);
         let _ = crate::kernels::initrd_version(&text);
         let _ = crate::kernels::bzimage_release(src);
+        let _ = crate::uki::sections(src);
         let _ = bls::strverscmp(&text, "6.1-1");
         let _ = crate::kernels::vercmp(&text, "6.1-1");
     }

@@ -68,6 +68,12 @@ pub struct Entry {
     /// systemd-boot's boot counter in the file name (`+LEFT-DONE`): tries
     /// left and tries done.
     pub tries: Option<(u64, u64)>,
+    /// A unified kernel image (kernel, initrd and command line in one PE
+    /// file, systemd-boot's type #2 entry).
+    pub uki: bool,
+    /// What is wrong with the kernel the entry names though the file is
+    /// there (a unified kernel image without a kernel).
+    pub kernel_problem_hint: Option<String>,
     /// The file system UUID GRUB searches for (`search --fs-uuid --set=root`).
     pub fs_uuid: Option<String>,
     /// Directory relative paths are taken from (extlinux), system path.
@@ -93,6 +99,8 @@ impl Entry {
             unrestricted: false,
             base: Base::Unknown,
             tries: None,
+            uki: false,
+            kernel_problem_hint: None,
             fs_uuid: None,
             rel_dir: None,
             file,

@@ -107,24 +107,6 @@ pub(crate) fn config_checks(
         .at(Some(&cfg.file), None)
         .with_path(cfg.file.clone()),
     );
-    if let Some(first) = found.ukis.first() {
-        let dir = first.parent().unwrap_or(first);
-        out.push(
-            Check::new(
-                "config-found",
-                St::Skip,
-                dir.display().to_string(),
-                format!(
-                    "{} holds {} unified kernel image{} (type #2 entries of systemd-boot's menu), which boot-check does not check: only the type #1 entries of loader/entries are",
-                    dir.display(),
-                    found.ukis.len(),
-                    if found.ukis.len() == 1 { "" } else { "s" }
-                ),
-            )
-            .loader(cfg.loader)
-            .with_path(dir.to_path_buf()),
-        );
-    }
     for (l, p) in &found.ignored {
         out.push(
             Check::new(

@@ -74,6 +74,7 @@ pub(crate) fn eval_entry(
                 ev.version = kernels::version_of_name(name);
             }
             ev.needs_root = e.version.is_some()
+                || e.uki
                 || kernels::looks_like_linux(name)
                 || kernels::looks_like_linux(k.rsplit('/').next().unwrap_or(k));
             let elsewhere = (!found).then(|| sys.other_reading(e, k)).flatten();
@@ -86,6 +87,8 @@ pub(crate) fn eval_entry(
                 Some(format!("{} is not a regular file", p.display()))
             } else if sys.size(&p) == Some(0) {
                 Some(format!("{} is empty (0 bytes)", p.display()))
+            } else if let Some(h) = &e.kernel_problem_hint {
+                Some(format!("{} {h}", p.display()))
             } else {
                 damage(sys, &p, true)
             };
@@ -132,7 +135,8 @@ pub(crate) fn eval_entry(
             break;
         }
     }
-    if e.initrds.is_empty() {
+    // A unified kernel image carries its initrd inside.
+    if e.initrds.is_empty() && !e.uki {
         if let Some(v) = &ev.version {
             if let Some(existing) = kernels::describe(sys, v).initrd {
                 ev.initrd_problem = Some((
@@ -690,7 +694,14 @@ pub(crate) fn entry_checks(
             }
         }
         None => {
-            let c = if e.initrds.is_empty() {
+            let c = if e.uki {
+                Check::new(
+                    id("initrd"),
+                    St::Ok,
+                    title.clone(),
+                    "the unified kernel image carries its own initrd",
+                )
+            } else if e.initrds.is_empty() {
                 Check::new(
                     id("initrd"),
                     St::Ok,
