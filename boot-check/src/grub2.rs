@@ -477,6 +477,9 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                                     let at = i.min(toks.len());
                                     toks.splice(at..at, new_toks.into_iter().chain([Tok::Sep]));
                                     tok_file.splice(at..at, std::iter::repeat(fi).take(n));
+                                    // Go on with the first token of the file
+                                    // (past the end when grub.cfg ended here).
+                                    i = at;
                                 }
                             }
                         }
@@ -1312,6 +1315,10 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
         let c = run("set prefix=(hd0,gpt2)/boot/grub\nconfigfile $prefix/real.cfg\nmenuentry Never {\n linux /n\n}\n");
         let titles: Vec<&str> = c.entries.iter().map(|e| e.title.as_str()).collect();
         assert_eq!(titles, ["R"]);
+        // `source` as the last word of grub.cfg, without a newline.
+        let c = run("menuentry A {\n linux /a\n}\nsource /boot/grub/custom.cfg");
+        let titles: Vec<&str> = c.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["A", "Rescue stick"]);
         // A missing custom.cfg is nothing.
         let c = run("source /boot/grub/none.cfg\nmenuentry A {\n linux /a\n}\n");
         assert_eq!((c.entries.len(), c.problems.len()), (1, 0));
