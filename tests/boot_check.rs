@@ -2835,3 +2835,86 @@ fn unified_kernel_images_are_entries_read_from_their_sections() {
     assert_eq!(code, 1);
     assert_eq!(one(&recs, "default-entry")["status"], "fail");
 }
+
+/// The title of the entry `bootctl list` marks as the default, reading
+/// `esp` as the ESP (`--no-variables`: loader.conf decides). bootctl wants
+/// the root of a file system, so the tree is copied onto a tmpfs in a
+/// private mount namespace; `None` where that cannot run (not root).
+fn bootctl_default(esp: &std::path::Path) -> Option<String> {
+    if !common::is_root() {
+        eprintln!("SKIP: bootctl reads the fixture ESP from a tmpfs, which needs root");
+        return None;
+    }
+    let mnt = Scratch::new("bootctl-esp");
+    let script = "set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs \"$MNT\"
+cp -a \"$SRC/.\" \"$MNT/\"
+SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path=\"$MNT\" --boot-path=\"$MNT\" --no-variables --no-pager list";
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", script])
+        .env("MNT", mnt.path())
+        .env("SRC", esp)
+        .output()
+        .expect("unshare (install util-linux: .ci/run does)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "bootctl list (install systemd-boot: .ci/run does): {}{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let title = text
+        .lines()
+        .find(|l| l.contains("(default)"))
+        .and_then(|l| l.trim().strip_prefix("title: "))
+        .and_then(|t| t.split(" (default)").next())
+        .unwrap_or_else(|| panic!("bootctl marks no default:\n{text}"));
+    Some(title.to_owned())
+}
+
+#[test]
+fn systemd_boot_default_agrees_with_bootctl() {
+    // Counted type #1 entries, one with no tries left, and a counted
+    // unified kernel image with a sort key: whichever entry loader.conf's
+    // default picks, bootctl picks the same.
+    let s = arch_sdboot("timeout 3\n");
+    let entries = s.path().join("boot/loader/entries");
+    std::fs::rename(entries.join("arch.conf"), entries.join("arch+0-3.conf")).expect("mv");
+    let work = Scratch::new("uki-bootctl");
+    let image = make_uki(
+        &work,
+        &[
+            (
+                ".osrel",
+                b"PRETTY_NAME=\"Arch Linux (UKI)\"\nID=arch\nBUILD_ID=rolling\n",
+            ),
+            (".cmdline", b"root=UUID=r00t rw"),
+            (".uname", b"6.6.1-arch1-1"),
+            (".linux", &bzimage("6.6.1-arch1-1")),
+        ],
+    );
+    s.write("boot/EFI/Linux/arch-uki+2-1.efi", &image);
+    let mut compared = 0;
+    for conf in [
+        "timeout 3\n",
+        "default arch*\n",
+        "default arch.conf\n",
+        "default arch-l*\n",
+        "default ARCH-LTS.conf\n",
+        "default arch-uki.efi\n",
+        "default arch-[f]*\n",
+    ] {
+        s.write("boot/loader/loader.conf", conf);
+        let (_, recs) = check(&s, &[]);
+        let ours = one(&recs, "default-entry")["entry"]
+            .as_str()
+            .expect("entry")
+            .to_owned();
+        let Some(theirs) = bootctl_default(&s.path().join("boot")) else {
+            return;
+        };
+        assert_eq!(ours, theirs, "default for {conf:?}");
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+}
