@@ -2918,3 +2918,82 @@ fn systemd_boot_default_agrees_with_bootctl() {
     }
     assert_eq!(compared, 7);
 }
+
+#[test]
+fn live_root_partition_type_decides_whether_the_initrd_finds_it() {
+    // The running system with a fixture /boot (systemd-boot, no root=),
+    // /etc (mkinitcpio with the systemd hook) and udev's record of the
+    // device / is on, each over the real one in a private mount namespace.
+    if !common::is_root() {
+        eprintln!("SKIP: a private mount namespace needs root");
+        return;
+    }
+    if std::env::consts::ARCH != "x86_64" {
+        eprintln!("SKIP: the fixture's root partition type is x86-64's");
+        return;
+    }
+    let generator = "/usr/lib/systemd/system-generators/systemd-gpt-auto-generator";
+    if !std::path::Path::new(generator).exists() {
+        eprintln!("SKIP: {generator} is not installed here (systemd-boot brings it)");
+        return;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        eprintln!("SKIP: unshare --mount is not available here");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata("/").expect("stat /").dev();
+    let (major, minor) = (
+        ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+        (dev & 0xff) | ((dev >> 12) & !0xff),
+    );
+    let f = Scratch::new("boot-live-gpt");
+    f.write("boot/loader/loader.conf", "default arch.conf\n");
+    f.write(
+        "boot/loader/entries/arch.conf",
+        "title Arch Linux\nlinux /vmlinuz-linux\ninitrd /initramfs-linux.img\noptions rw quiet\n",
+    );
+    f.write("boot/vmlinuz-linux", bzimage("6.6.1-arch1-1"));
+    f.write("boot/initramfs-linux.img", "initrd image");
+    f.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    f.write(
+        "etc/mkinitcpio.conf",
+        "HOOKS=(base systemd autodetect modconf block filesystems fsck)\n",
+    );
+    let run = |part_type: &str| {
+        f.write(
+            &format!("udev/b{major}:{minor}"),
+            format!("E:ID_PART_ENTRY_SCHEME=gpt\nE:ID_PART_ENTRY_TYPE={part_type}\n"),
+        );
+        let script = "set -e
+mount --make-rprivate /
+mount --bind \"$FIX/boot\" /boot
+mount --bind \"$FIX/etc\" /etc
+mount -t tmpfs tmpfs /run
+mkdir -p /run/udev
+cp -r \"$FIX/udev\" /run/udev/data
+exec \"$BC\"";
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["--mount", "sh", "-c", script])
+            .env("FIX", f.path())
+            .env("BC", common::bin("boot-check"));
+        let r = common::run_cmd(cmd, None);
+        assert!(r.code() == 0 || r.code() == 1, "{r}");
+        one(&r.records(), "default-entry-root").clone()
+    };
+    let root = run("4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
+    assert_eq!(root["status"], "ok", "{root}");
+    let m = root["message"].as_str().expect("m");
+    assert!(m.contains("a partition of that type"), "{m}");
+    // A plain "Linux filesystem" partition: nothing finds it without root=.
+    let root = run("0fc63daf-8483-4772-8e79-3d69d8477de4");
+    assert_eq!(root["status"], "fail", "{root}");
+    let m = root["message"].as_str().expect("m");
+    assert!(
+        m.contains("GPT type 0fc63daf-8483-4772-8e79-3d69d8477de4"),
+        "{m}"
+    );
+}

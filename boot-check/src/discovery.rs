@@ -35,9 +35,86 @@ pub fn initrd_finds_root(sys: &Sys, loader_tells: Result<&str, &str>) -> Result<
         }
     }
     let initrd = systemd_initrd(sys)?;
+    // On the running system udev knows the partition type of /.
+    let on = match (root_type_guid(), live_root_partition_type(sys)) {
+        (Some(want), Some((dev, t))) if !t.eq_ignore_ascii_case(want) => {
+            return Err(format!(
+                "/ is on {dev}, a partition of GPT type {t}, not of the type \"Linux root\" ({want}) that systemd-gpt-auto-generator looks for; set it with `sfdisk --part-type` or `gdisk`"
+            ));
+        }
+        (Some(_), Some((dev, _))) => format!(" (/ is on {dev}, a partition of that type)"),
+        _ => String::new(),
+    };
     Ok(format!(
-        "{loader}, and the initrd runs systemd ({initrd}), whose systemd-gpt-auto-generator mounts the partition of GPT type \"Linux root\" on that disk"
+        "{loader}, and the initrd runs systemd ({initrd}), whose systemd-gpt-auto-generator mounts the partition of GPT type \"Linux root\" on that disk{on}"
     ))
+}
+
+/// The Discoverable Partitions Specification's root partition type of
+/// this machine's architecture (what systemd-gpt-auto-generator mounts).
+fn root_type_guid() -> Option<&'static str> {
+    match std::env::consts::ARCH {
+        "x86_64" => Some("4f68bce3-e8cd-4db1-96e7-fbcaf984b709"),
+        "x86" => Some("44479540-f297-41b2-9af7-d131d5f0458a"),
+        "aarch64" => Some("b921b045-1df0-41c3-af44-4c6f280d3fae"),
+        "arm" => Some("69dad710-2ce4-4e3c-b16c-21a1d49abed3"),
+        "riscv64" => Some("72ec70a6-cf74-40e6-bd49-4bc8cfde3b94"),
+        "powerpc64" => Some("912ade1d-a839-4913-8964-a10eee08fbd2"),
+        "s390x" => Some("5eead9a9-fe09-4a1e-a1d7-520d00531306"),
+        "loongarch64" => Some("77055800-792c-4f94-b39a-98c91b762bb6"),
+        _ => None,
+    }
+}
+
+/// Live only: the device / is mounted from and its GPT partition type as
+/// udev recorded it (`/run/udev/data/bMAJ:MIN`, `ID_PART_ENTRY_TYPE`); for
+/// a dm-crypt root, that of the partition under it. `None` when not known.
+fn live_root_partition_type(sys: &Sys) -> Option<(String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    if !sys.root.is_live() {
+        return None;
+    }
+    let dev = std::fs::metadata("/").ok()?.dev();
+    let (major, minor) = (
+        ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+        (dev & 0xff) | ((dev >> 12) & !0xff),
+    );
+    let part_type = |mm: &str| -> Option<String> {
+        let data = std::fs::read_to_string(format!("/run/udev/data/b{mm}")).ok()?;
+        udev_property(&data, "ID_PART_ENTRY_TYPE")
+    };
+    let mm = format!("{major}:{minor}");
+    let name = |mm: &str| {
+        std::fs::read_link(format!("/sys/dev/block/{mm}"))
+            .ok()
+            .and_then(|l| {
+                l.file_name()
+                    .map(|n| format!("/dev/{}", n.to_string_lossy()))
+            })
+            .unwrap_or_else(|| format!("block device {mm}"))
+    };
+    if let Some(t) = part_type(&mm) {
+        return Some((name(&mm), t));
+    }
+    // A dm-crypt root: the one partition under it.
+    let slaves: Vec<_> = std::fs::read_dir(format!("/sys/dev/block/{mm}/slaves"))
+        .ok()?
+        .flatten()
+        .collect();
+    if let [slave] = slaves.as_slice() {
+        let smm = std::fs::read_to_string(slave.path().join("dev")).ok()?;
+        let smm = smm.trim();
+        return part_type(smm).map(|t| (name(smm), t));
+    }
+    None
+}
+
+/// A property of a udev database record (`E:KEY=value` lines).
+pub fn udev_property(data: &str, key: &str) -> Option<String> {
+    data.lines().find_map(|l| {
+        let v = l.strip_prefix("E:")?.strip_prefix(key)?.strip_prefix('=')?;
+        (!v.is_empty()).then(|| v.to_owned())
+    })
 }
 
 /// `/dev/mapper/VG-LV` or `/dev/VG/LV` (not gpt-auto's own
@@ -84,7 +161,7 @@ fn systemd_initrd(sys: &Sys) -> Result<String, String> {
                 Ok(format!("HOOKS in {} has systemd", f.display()))
             }
             Some((_, f)) => Err(format!(
-                "the initrd does not run systemd: HOOKS in {} has no systemd hook (add it, replacing base's udev, and rebuild with `mkinitcpio -P`)",
+                "the initrd does not run systemd: HOOKS in {} has no systemd hook",
                 f.display()
             )),
             None => Err(format!("{} sets no HOOKS", conf.display())),
@@ -169,6 +246,20 @@ pub fn shell_array(text: &str, name: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn udev_records() {
+        let data = "S:disk/by-partuuid/1\nE:ID_PART_ENTRY_SCHEME=gpt\nE:ID_PART_ENTRY_TYPE=4f68bce3-e8cd-4db1-96e7-fbcaf984b709\nG:systemd\n";
+        assert_eq!(
+            udev_property(data, "ID_PART_ENTRY_TYPE").as_deref(),
+            Some("4f68bce3-e8cd-4db1-96e7-fbcaf984b709")
+        );
+        assert_eq!(udev_property(data, "ID_PART_ENTRY"), None);
+        assert_eq!(
+            udev_property("E:ID_PART_ENTRY_TYPE=\n", "ID_PART_ENTRY_TYPE"),
+            None
+        );
+    }
 
     #[test]
     fn logical_volumes() {
