@@ -1506,29 +1506,28 @@ fn systemd_boot_order_saved_default_and_unified_kernel_images() {
     let (code, _) = check(&s, &["--strict"]);
     assert_eq!(code, 1);
 
-    // Unified kernel images are out of scope: said once, and a default
-    // naming one is not "names no boot entry".
+    // A file in EFI/Linux that is no unified kernel image is no menu entry
+    // for systemd-boot: a default naming it falls to the first entry.
     s.write("boot/EFI/Linux/arch-linux.efi", "uki");
     s.write("boot/loader/loader.conf", "default arch-linux.efi\n");
     let (code, recs) = check(&s, &[]);
-    no_fail(&recs);
-    assert_eq!(code, 0);
-    let u: Vec<_> = find(&recs, "config-found")
+    assert_eq!(code, 1);
+    let p: Vec<_> = find(&recs, "config-parse")
         .into_iter()
-        .filter(|r| r["path"] == "/boot/EFI/Linux")
+        .filter(|r| r["path"] == "/boot/EFI/Linux/arch-linux.efi")
         .collect();
-    assert_eq!(u.len(), 1, "{u:?}");
-    assert_eq!(u[0]["status"], "skip");
-    assert!(u[0]["message"]
-        .as_str()
-        .expect("m")
-        .contains("1 unified kernel image"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0]["status"], "warn");
+    assert!(
+        p[0]["message"].as_str().expect("m").contains(".osrel"),
+        "{p:?}"
+    );
     let d = one(&recs, "default-entry");
-    assert_eq!(d["status"], "warn", "{d}");
+    assert_eq!(d["status"], "fail", "{d}");
     assert!(d["message"]
         .as_str()
         .expect("m")
-        .contains("/boot/EFI/Linux/arch-linux.efi"));
+        .contains("falls back to the first entry 'Arch Linux'"));
 }
 
 #[test]
@@ -1697,7 +1696,8 @@ fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
 #[test]
 fn hand_edited_grubenv_is_read_as_grub_reads_it() {
     // grubenv saved by an editor: 60 bytes instead of 1024. GRUB checks only
-    // the header and still boots saved_entry, so that entry is the default.
+    // the header and still boots saved_entry, so that entry is the default;
+    // the size alone is a warning (GRUB loads every variable).
     let s = debian(&[D15, D13], &saved15());
     s.write(
         "boot/grub/grubenv",
@@ -1707,7 +1707,7 @@ fn hand_edited_grubenv_is_read_as_grub_reads_it() {
     let (code, recs) = check(&s, &[]);
     assert_eq!(code, 1);
     let g = one(&recs, "grubenv");
-    assert_eq!(g["status"], "fail");
+    assert_eq!(g["status"], "warn");
     let m = g["message"].as_str().expect("m");
     assert!(m.contains("not the 1024 bytes"), "{m}");
     assert!(!m.contains("GRUB ignores it"), "{m}");
@@ -1848,5 +1848,1173 @@ fn btrfs_subvolume_paths_are_read_inside_the_subvolume() {
     assert_eq!(
         one(&recs, "default-entry-kernel")["path"],
         "/boot/vmlinuz-5.15.0-91-generic"
+    );
+}
+
+// ------------------------------------------- grubenv made by GRUB's own tools
+
+/// Run one of GRUB's tools (grub-common's grub-editenv, grub2-common's
+/// grub-set-default and grub-reboot; .ci/run installs both packages).
+fn grub_tool(prog: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let path = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(prog))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{prog} is not installed: install grub-common and grub2-common (.ci/run does)")
+        });
+    std::process::Command::new(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()))
+}
+
+/// `grub-editenv FILE ARGS...`, which must succeed.
+fn editenv(file: &std::path::Path, args: &[&str]) {
+    let mut a: Vec<&std::ffi::OsStr> = vec![file.as_os_str()];
+    a.extend(args.iter().map(std::ffi::OsStr::new));
+    let out = grub_tool("grub-editenv", &a);
+    assert!(
+        out.status.success(),
+        "grub-editenv {} {args:?}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What GRUB's own reader loads: `grub-editenv FILE list` (None when it
+/// refuses the block).
+fn editenv_list(file: &std::path::Path) -> Option<Vec<(String, String)>> {
+    let out = grub_tool("grub-editenv", &[file.as_os_str(), "list".as_ref()]);
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    })
+}
+
+/// A Debian root whose grubenv is the one `grub-editenv create` writes.
+fn debian_editenv() -> (Scratch, std::path::PathBuf) {
+    let s = debian(&[D15, D13], &saved15());
+    let env = s.path().join("boot/grub/grubenv");
+    std::fs::remove_file(&env).expect("rm grubenv");
+    editenv(&env, &["create"]);
+    (s, env)
+}
+
+#[test]
+fn grubenv_written_by_grub_editenv_passes_in_every_state() {
+    let (s, env) = debian_editenv();
+    let boot = format!("--boot-directory={}", s.path().join("boot").display());
+    let bytes = std::fs::read(&env).expect("read");
+    assert_eq!(bytes.len(), 1024);
+    assert!(
+        bytes.starts_with(b"# GRUB Environment Block\n# WARNING: "),
+        "grub-editenv create writes its comment line"
+    );
+
+    // New: no variables, the first entry boots.
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "ok", "{g}");
+    assert_eq!(one(&recs, "default-entry")["entry"], "Debian GNU/Linux");
+
+    // grub-set-default: saved_entry is what GRUB boots.
+    let out = grub_tool("grub-set-default", &[boot.as_ref(), saved15().as_ref()]);
+    assert!(out.status.success(), "{out:?}");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(one(&recs, "grubenv")["status"], "ok");
+    assert_eq!(one(&recs, "default-entry")["kernel"], D15);
+
+    // grub-reboot: a one-time entry, then the saved one.
+    let once = format!("gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}");
+    let out = grub_tool("grub-reboot", &[boot.as_ref(), once.as_ref()]);
+    assert!(out.status.success(), "{out:?}");
+    // A value with a backslash, as grub-editenv escapes it.
+    editenv(&env, &["set", "kernelopts=root=/dev/x ro a\\b"]);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let n = one(&recs, "next-entry");
+    assert_eq!(
+        (n["status"].as_str(), n["kernel"].as_str()),
+        (Some("ok"), Some(D13)),
+        "{n}"
+    );
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "ok", "{g}");
+    // Every variable GRUB's reader lists is read with the same value.
+    let listed = editenv_list(&env).expect("grub-editenv list");
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let m = g["message"].as_str().expect("m");
+    for (k, v) in &listed {
+        assert!(m.contains(&format!("{k}={v}")), "{k}={v} not in: {m}");
+    }
+    assert!(m.contains("a\\b"), "{m}");
+
+    // grub-editenv unset: the one-time entry is gone.
+    editenv(&env, &["unset", "next_entry"]);
+    let (_, recs) = check(&s, &[]);
+    assert!(find(&recs, "next-entry").is_empty());
+    assert_eq!(one(&recs, "grubenv")["status"], "ok");
+}
+
+#[test]
+fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
+    let (s, env) = debian_editenv();
+    editenv(&env, &["set", &format!("saved_entry={}", saved15())]);
+    let good = std::fs::read(&env).expect("read");
+    let cut_file = s.path().join("grubenv.cut");
+
+    // Cut short inside the padding: GRUB's reader loads every variable,
+    // so the saved default boots; the size is worth a warning only.
+    std::fs::write(&cut_file, &good[..300]).expect("write");
+    let listed = editenv_list(&cut_file).expect("GRUB reads it");
+    assert_eq!(listed, vec![("saved_entry".to_owned(), saved15())]);
+    s.write("boot/grub/grubenv", &good[..300]);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "warn", "{g}");
+    assert!(
+        g["message"].as_str().expect("m").contains("300 bytes"),
+        "{g}"
+    );
+    assert_eq!(one(&recs, "default-entry")["kernel"], D15);
+
+    // Cut inside the saved_entry line: GRUB loads nothing of it, and the
+    // first entry boots instead.
+    let inside = good
+        .windows(12)
+        .position(|w| w == b"saved_entry=")
+        .expect("line")
+        + 20;
+    std::fs::write(&cut_file, &good[..inside]).expect("write");
+    assert_eq!(editenv_list(&cut_file), Some(vec![]));
+    s.write("boot/grub/grubenv", &good[..inside]);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(g["line"], 3);
+    assert!(
+        g["message"].as_str().expect("m").contains("saved_entry"),
+        "{g}"
+    );
+    assert_eq!(one(&recs, "default-entry")["entry"], "Debian GNU/Linux");
+
+    // A damaged header: GRUB's reader refuses the block.
+    let mut bad = good.clone();
+    bad[2] = b'g';
+    std::fs::write(&cut_file, &bad).expect("write");
+    assert_eq!(editenv_list(&cut_file), None);
+    s.write("boot/grub/grubenv", &bad);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "fail");
+    assert!(
+        g["message"]
+            .as_str()
+            .expect("m")
+            .contains("GRUB ignores it"),
+        "{g}"
+    );
+
+    // Junk at the end of the padding: GRUB loads the variables, but
+    // grub-editenv cannot write the block any more.
+    let mut junk = good.clone();
+    junk[1000] = 0;
+    std::fs::write(&cut_file, &junk).expect("write");
+    assert_eq!(editenv_list(&cut_file).map(|l| l.len()), Some(1));
+    let out = grub_tool(
+        "grub-editenv",
+        &[cut_file.as_os_str(), "set".as_ref(), "x=y".as_ref()],
+    );
+    assert!(!out.status.success(), "grub-editenv wrote a broken block");
+    s.write("boot/grub/grubenv", &junk);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0, "{:#?}", statuses(&recs, "fail"));
+    let g = one(&recs, "grubenv");
+    assert_eq!(g["status"], "warn", "{g}");
+    assert!(
+        g["message"].as_str().expect("m").contains("cannot write"),
+        "{g}"
+    );
+    // ... which fails once a one-time entry is set that GRUB must clear.
+    let once = grubenv_with(&good, "next_entry=1\n");
+    let mut once_junk = once.clone();
+    once_junk[1000] = 0;
+    s.write("boot/grub/grubenv", &once_junk);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "grubenv")["message"]
+        .as_str()
+        .expect("m")
+        .contains("every boot starts the one-time entry"));
+}
+
+/// `block` with `line` written where grub-editenv appends (the padding).
+fn grubenv_with(block: &[u8], line: &str) -> Vec<u8> {
+    let pad = block.iter().rev().take_while(|&&b| b == b'#').count();
+    let at = block.len() - pad;
+    let mut v = block[..at].to_vec();
+    v.extend_from_slice(line.as_bytes());
+    v.resize(block.len(), b'#');
+    v
+}
+
+// ------------------------------------------ kernels named by flavour, live
+
+/// A small x86 boot image with a correct setup header (as in the kernel's
+/// Documentation/arch/x86/boot.rst): the PE/EFI stub's "MZ", 4 setup
+/// sectors, boot flag 0xAA55, "HdrS" at 0x202, boot protocol 2.15, and
+/// `kernel_version` at 0x20E pointing (0x200 bytes on) to the version
+/// string `uname -v` and `file` show.
+fn bzimage(release: &str) -> Vec<u8> {
+    let mut v = vec![0u8; 4096];
+    v[0..2].copy_from_slice(b"MZ");
+    v[0x1f1] = 4; // setup_sects
+    v[0x1f4..0x1f8].copy_from_slice(&64u32.to_le_bytes()); // syssize, 16-byte units
+    v[0x1fe..0x200].copy_from_slice(&0xaa55u16.to_le_bytes());
+    v[0x202..0x206].copy_from_slice(b"HdrS");
+    v[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+    let at = 0x800usize;
+    v[0x20e..0x210].copy_from_slice(&((at - 0x200) as u16).to_le_bytes());
+    let s =
+        format!("{release} (builder@build) #1 SMP PREEMPT_DYNAMIC Mon Jan  1 00:00:00 UTC 2024\0");
+    v[at..at + s.len()].copy_from_slice(s.as_bytes());
+    v
+}
+
+/// What `file` says an image's version is (file is in .ci/run's list).
+fn file_version(p: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("file")
+        .arg("-b")
+        .arg(p)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run file (install it: .ci/run does): {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rest = text.split(", version ").nth(1)?;
+    rest.split_whitespace().next().map(str::to_owned)
+}
+
+#[test]
+fn setup_header_release_is_what_file_prints() {
+    let s = Scratch::new("bzimage");
+    let p = s.write("vmlinuz-virt", bzimage("6.6.8-0-virt"));
+    assert_eq!(file_version(&p).as_deref(), Some("6.6.8-0-virt"));
+    assert_eq!(
+        boot_check::kernels::bzimage_release(&std::fs::read(&p).expect("read")).as_deref(),
+        Some("6.6.8-0-virt")
+    );
+    // The real kernels of this machine, where it has any (Debian's
+    // linux-image packages install them in /boot): the same release as
+    // `file` reads, and the one the file name carries.
+    // .ci/run unpacks the image of Debian's current linux-image package
+    // into PATCHDAY_KERNEL_DIR where the machine has none.
+    let mut seen = 0;
+    let dirs = std::iter::once(std::path::PathBuf::from("/boot"))
+        .chain(std::env::var_os("PATCHDAY_KERNEL_DIR").map(std::path::PathBuf::from));
+    for e in dirs.flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(ver) = name.strip_prefix("vmlinuz-") else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(e.path()) else {
+            common::skip(&format!("{name} is not readable here"));
+            continue;
+        };
+        let ours = boot_check::kernels::bzimage_release(&bytes);
+        assert_eq!(ours, file_version(&e.path()), "{name}");
+        if ours.is_some() {
+            assert_eq!(ours.as_deref(), Some(ver), "{name}");
+            seen += 1;
+        }
+    }
+    if seen == 0 {
+        common::skip("no x86 kernel image in /boot or PATCHDAY_KERNEL_DIR to read");
+    }
+}
+
+#[test]
+fn alpine_flavour_kernel_matched_by_its_header_and_kernel_release() {
+    // apk upgraded linux-virt to 6.6.8-0-virt, but its modules never
+    // arrived (full disk); those of 6.6.7 are still there. The image's
+    // header says which release boots, so the missing modules fail.
+    let s = alpine();
+    s.write("boot/extlinux.conf", "DEFAULT virt\nLABEL virt\n  MENU LABEL Linux virt\n  LINUX vmlinuz-virt\n  INITRD initramfs-virt\n  APPEND root=UUID=a1b2 modules=sd-mod,usb-storage,ext4 quiet rootfstype=ext4\n");
+    s.write("boot/vmlinuz-virt", bzimage("6.6.8-0-virt"));
+    s.write("boot/initramfs-virt", "initrd image");
+    s.write("lib/modules/6.6.7-0-virt/modules.dep", "");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == "virt")
+        .expect("virt");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.8-0-virt");
+    let msg = m["message"].as_str().expect("m");
+    assert!(msg.contains("setup header of /boot/vmlinuz-virt"), "{msg}");
+    assert!(msg.contains("apk fix linux-virt"), "{msg}");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.8-0-virt"
+    );
+    // The modules arrive: all well.
+    s.write("lib/modules/6.6.8-0-virt/modules.dep", "");
+    let (_, recs) = check(&s, &[]);
+    let m = find(&recs, "kernel-modules")
+        .into_iter()
+        .find(|r| r["kernel"] == "virt")
+        .expect("virt");
+    assert_eq!(m["status"], "ok", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.8-0-virt");
+
+    // An image without that header (arm64): Alpine's own record of the
+    // release, /usr/share/kernel/lts/kernel.release, decides, not the
+    // newest directory that ends in -lts.
+    let s = alpine();
+    s.write("usr/share/kernel/lts/kernel.release", "6.6.9-0-lts\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["status"], "fail", "{m}");
+    assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts");
+    assert!(m["message"]
+        .as_str()
+        .expect("m")
+        .contains("/usr/share/kernel/lts/kernel.release"));
+    s.write("lib/modules/6.6.9-0-lts/kernel/fs/ext4.ko", "");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "kernel-modules")["path"],
+        "/lib/modules/6.6.9-0-lts"
+    );
+}
+
+#[test]
+fn kernel_named_by_series_is_matched_by_its_header() {
+    // Manjaro names the image by kernel series (vmlinuz-6.6-x86_64); the
+    // modules directory is the release the image reports.
+    let s = Scratch::new("boot-manjaro");
+    s.write(
+        "etc/os-release",
+        "NAME=\"Manjaro Linux\"\nID=manjaro\nID_LIKE=arch\n",
+    );
+    s.write("etc/fstab", "UUID=r00t / ext4 rw 0 1\n");
+    s.write(
+        "boot/grub/grub.cfg",
+        "set default=\"0\"\nmenuentry 'Manjaro Linux' {\n\tlinux\t/boot/vmlinuz-6.6-x86_64 root=UUID=r00t rw quiet\n\tinitrd\t/boot/initramfs-6.6-x86_64.img\n}\n",
+    );
+    s.write("boot/vmlinuz-6.6-x86_64", bzimage("6.6.10-1-MANJARO"));
+    s.write("boot/initramfs-6.6-x86_64.img", "initrd image");
+    s.write("usr/lib/modules/6.6.10-1-MANJARO/modules.order", "");
+    s.write("usr/lib/modules/6.6.10-1-MANJARO/pkgbase", "linux66\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["status"], "ok");
+    assert_eq!(m["path"], "/usr/lib/modules/6.6.10-1-MANJARO");
+    assert_eq!(
+        one(&recs, "reboot-pending")["default_kernel"],
+        "6.6.10-1-MANJARO"
+    );
+}
+
+#[test]
+#[ignore = "run as root: a private mount namespace needs root"]
+fn live_next_boot_of_an_older_kernel_warns_naming_both() {
+    // The running system's /boot, replaced in a private mount namespace by
+    // one whose default entry starts an older kernel than the one running.
+    if !common::is_root() {
+        common::skip("a private mount namespace needs root");
+        return;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        common::skip("unshare --mount is not available here");
+        return;
+    }
+    let running = String::from_utf8_lossy(
+        &std::process::Command::new("uname")
+            .arg("-r")
+            .output()
+            .expect("uname")
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    let old = "1.0.0-1-old";
+    let s = Scratch::new("boot-live-older");
+    // The default boots vmlinuz-linux, whose header says 1.0.0-1-old.
+    s.write(
+        "grub/grub.cfg",
+        format!("set default=\"0\"\nmenuentry 'Old' {{\n\tlinux\t/boot/vmlinuz-linux root=UUID=r00t ro\n\tinitrd\t/boot/initramfs-linux.img\n}}\nmenuentry 'Running' {{\n\tlinux\t/boot/vmlinuz-{running} root=UUID=r00t ro\n\tinitrd\t/boot/initramfs-{running}.img\n}}\n"),
+    );
+    s.write("vmlinuz-linux", bzimage(old));
+    s.write("initramfs-linux.img", "initrd image");
+    s.write(&format!("vmlinuz-{running}"), bzimage(&running));
+    s.write(&format!("initramfs-{running}.img"), "initrd image");
+    let script = "mount --make-rprivate / && mount --bind \"$FIX\" /boot && exec \"$BC\"";
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "sh", "-c", script])
+        .env("FIX", s.path())
+        .env("BC", common::bin("boot-check"));
+    let r = common::run_cmd(cmd, None);
+    assert!(r.code() == 0 || r.code() == 1, "{r}");
+    let recs = r.records();
+    let p = one(&recs, "reboot-pending");
+    assert_eq!(p["status"], "warn", "{p}");
+    assert_eq!(p["default_kernel"], old);
+    assert_eq!(p["running_kernel"], running.as_str());
+    let m = p["message"].as_str().expect("m");
+    assert!(m.contains(old) && m.contains(&running), "{m}");
+    assert!(m.contains("older than the running kernel"), "{m}");
+    assert!(
+        m.contains("GRUB_DEFAULT") || m.contains("grub-set-default"),
+        "{m}"
+    );
+}
+
+/// An arm64 kernel Image (EFI stub "MZ", "ARM\\x64" at 0x38) with its banner
+/// deep inside, as `file` recognises it.
+fn arm64_image(release: &str) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    v[0..2].copy_from_slice(b"MZ");
+    v[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    let banner = format!("Linux version {release} (buildozer@build-edge-aarch64) (gcc (Alpine 13.2.1) 13.2.1) #1-Alpine SMP PREEMPT_DYNAMIC\n");
+    v[200_000..200_000 + banner.len()].copy_from_slice(banner.as_bytes());
+    v
+}
+
+/// `data` through a compressor (gzip, zstd; .ci/run installs both).
+fn compress(tool: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(tool)
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {tool} (install it: .ci/run does): {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("join").expect("write");
+    assert!(out.status.success(), "{tool} failed");
+    out.stdout
+}
+
+/// An EFI zboot image around a compressed payload, laid out as the
+/// kernel's drivers/firmware/efi/libstub/zboot-header.S does: "MZ", "zimg",
+/// payload offset and size, the compression type, the PE magic at 0x38.
+fn zboot(payload: &[u8], kind: &str) -> Vec<u8> {
+    let mut v = vec![0u8; 4096];
+    v[0..2].copy_from_slice(b"MZ");
+    v[4..8].copy_from_slice(b"zimg");
+    v[8..12].copy_from_slice(&4096u32.to_le_bytes());
+    v[12..16].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    v[24..24 + kind.len()].copy_from_slice(kind.as_bytes());
+    v[0x38..0x3c].copy_from_slice(&[0xcd, 0x23, 0x82, 0x81]);
+    v.extend_from_slice(payload);
+    v.resize(v.len() + 512, 0);
+    v
+}
+
+#[test]
+#[ignore = "run as root: grub-mkconfig in a private mount namespace needs root"]
+fn arm64_compressed_and_zboot_kernels_are_read_for_their_release() {
+    let image = arm64_image("6.6.9-0-lts");
+    let probe = Scratch::new("arm64-probe");
+    let p = probe.write("Image", &image);
+    let f = std::process::Command::new("file")
+        .arg("-b")
+        .arg(&p)
+        .output()
+        .expect("file");
+    assert!(
+        String::from_utf8_lossy(&f.stdout).contains("ARM64 boot executable"),
+        "file does not take the fixture for an arm64 kernel: {}",
+        String::from_utf8_lossy(&f.stdout)
+    );
+    let gz = compress("gzip", &image);
+    for (what, bytes) in [
+        ("plain Image", image.clone()),
+        ("gzip", gz.clone()),
+        ("zboot gzip", zboot(&gz, "gzip")),
+    ] {
+        // The stale modules of 6.6.7 must not pass for those of 6.6.9.
+        let s = alpine();
+        s.write("boot/vmlinuz-lts", &bytes);
+        let (code, recs) = check(&s, &[]);
+        assert_eq!(code, 1, "{what}");
+        let m = one(&recs, "kernel-modules");
+        assert_eq!(m["status"], "fail", "{what}: {m}");
+        assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{what}");
+        assert!(
+            m["message"]
+                .as_str()
+                .expect("m")
+                .contains("version string inside /boot/vmlinuz-lts"),
+            "{what}: {m}"
+        );
+        s.write("lib/modules/6.6.9-0-lts/modules.builtin", "");
+        let (code, recs) = check(&s, &[]);
+        no_fail(&recs);
+        assert_eq!(code, 0, "{what}");
+        assert_eq!(
+            one(&recs, "kernel-modules")["path"],
+            "/lib/modules/6.6.9-0-lts"
+        );
+    }
+    // A zstd payload is not read: Alpine's record names the release.
+    let s = alpine();
+    s.write("boot/vmlinuz-lts", zboot(&compress("zstd", &image), "zstd"));
+    s.write("usr/share/kernel/lts/kernel.release", "6.6.9-0-lts\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let m = one(&recs, "kernel-modules");
+    assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{m}");
+    assert!(m["message"]
+        .as_str()
+        .expect("m")
+        .contains("/usr/share/kernel/lts/kernel.release"));
+}
+
+// ------------------------------------- grub.cfg made by grub-mkconfig itself
+
+/// A stand-in for grub-probe (grub-mkconfig asks it about the disks): the
+/// root file system on /dev/vda1, /boot on /dev/vda2, with fixed UUIDs.
+const GRUB_PROBE: &str = r#"#!/bin/sh
+target=""; path=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --target=*) target=${1#--target=} ;;
+    -t) shift; target=$1 ;;
+    -*) ;;
+    *) path=$1 ;;
+  esac
+  shift
+done
+case "$path" in /boot*|/dev/vda2) part=2 ;; *) part=1 ;; esac
+case "$target" in
+  device) echo /dev/vda$part ;;
+  fs_uuid) if [ $part = 2 ]; then echo b007b007-0000-4000-8000-000000000002; else echo 4007b007-0000-4000-8000-000000000001; fi ;;
+  fs) echo ext2 ;;
+  partuuid) echo 0000000$part ;;
+  drive) echo "(hd0,msdos$part)" ;;
+  partmap) echo msdos ;;
+  disk) echo /dev/vda ;;
+  compatibility_hint) echo hd0,msdos$part ;;
+  hints_string) echo "--hint-bios=hd0,msdos$part" ;;
+esac
+"#;
+
+const BOOT_UUID: &str = "b007b007-0000-4000-8000-000000000002";
+
+/// A Debian root with a separate /boot whose grub.cfg the real
+/// grub-mkconfig wrote (run in a private mount namespace over a tmpfs
+/// /boot, with /etc/grub.d's 00_header, 10_linux, 40_custom plus a
+/// hand-written entry, and 41_custom); `None` when that cannot run here.
+fn debian_mkconfig() -> Option<Scratch> {
+    if !common::is_root() {
+        common::skip("grub-mkconfig in a private mount namespace needs root");
+        return None;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        common::skip("unshare --mount is not available here");
+        return None;
+    }
+    for f in [
+        "/usr/sbin/grub-mkconfig",
+        "/usr/sbin/grub-probe",
+        "/etc/grub.d/10_linux",
+    ] {
+        assert!(
+            std::path::Path::new(f).exists(),
+            "{f} is missing: install grub-common (.ci/run does)"
+        );
+    }
+    let s = Scratch::new("boot-mkconfig");
+    let work = Scratch::new("boot-mkconfig-work");
+    for v in [D15, D13] {
+        work.write(&format!("boot/vmlinuz-{v}"), "kernel image");
+        work.write(&format!("boot/initrd.img-{v}"), "initrd image");
+        s.write(&format!("lib/modules/{v}/modules.dep"), "");
+    }
+    for script in ["00_header", "10_linux", "40_custom", "41_custom"] {
+        let text = std::fs::read(format!("/etc/grub.d/{script}")).expect("grub.d");
+        let p = work.write(&format!("grub.d/{script}"), text);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    // An entry added by hand to 40_custom, as its comment says.
+    let mut custom = std::fs::read_to_string(work.path().join("grub.d/40_custom")).expect("40");
+    custom.push_str(&format!("menuentry 'Debian {D13}, by hand' --id by-hand {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-{D13} root=/dev/vda1 ro single\n\tinitrd /initrd.img-{D13}\n}}\n"));
+    work.write("grub.d/40_custom", custom);
+    let gp = work.write("grub-probe", GRUB_PROBE);
+    std::fs::set_permissions(&gp, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let script = "set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs /boot
+cp -a \"$WORK/boot/.\" /boot/
+mkdir -p /boot/grub
+mount --bind \"$WORK/grub-probe\" /usr/sbin/grub-probe
+mount --bind \"$WORK/grub.d\" /etc/grub.d
+grub-mkconfig -o /boot/grub/grub.cfg
+mkdir -p \"$ROOT/boot\"
+cp -a /boot/. \"$ROOT/boot/\"";
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", script])
+        .env("WORK", work.path())
+        .env("ROOT", s.path())
+        .env("GRUB_DEFAULT", "saved")
+        .env("GRUB_DISTRIBUTOR", "Debian")
+        .env("GRUB_DISABLE_OS_PROBER", "true")
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .expect("unshare");
+    assert!(
+        out.status.success(),
+        "grub-mkconfig: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.write(
+        "etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
+    );
+    s.write(
+        "etc/fstab",
+        format!(
+            "/dev/vda1 / ext4 errors=remount-ro 0 1\nUUID={BOOT_UUID} /boot ext2 defaults 0 2\n"
+        ),
+    );
+    let env = s.path().join("boot/grub/grubenv");
+    editenv(&env, &["create"]);
+    Some(s)
+}
+
+#[test]
+fn custom_cfg_and_hand_written_entries_of_a_grub_mkconfig_menu() {
+    let Some(s) = debian_mkconfig() else { return };
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub/grub.cfg")).expect("grub.cfg");
+    assert!(
+        cfg.contains("source ${config_directory}/custom.cfg"),
+        "41_custom ran"
+    );
+    assert!(cfg.contains("by-hand"), "40_custom ran");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let by_hand: Vec<_> = find(&recs, "entry-kernel")
+        .into_iter()
+        .filter(|r| r["entry"] == format!("Debian {D13}, by hand"))
+        .collect();
+    assert_eq!(by_hand.len(), 1, "{by_hand:?}");
+    assert_eq!(by_hand[0]["status"], "ok");
+
+    // custom.cfg, beside grub.cfg, adds an entry and makes it the default:
+    // GRUB boots it, and its kernel is not there.
+    s.write(
+        "boot/grub/custom.cfg",
+        format!("menuentry 'Custom kernel' --id custom-kernel {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-6.1.0-99-custom root=/dev/vda1 ro\n}}\nset default=custom-kernel\n"),
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Custom kernel", "{d}");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "fail");
+    assert_eq!(k["file"], "/boot/grub/custom.cfg");
+    assert_eq!(k["line"], 1);
+    assert_eq!(k["path"], "/boot/vmlinuz-6.1.0-99-custom");
+
+    // Its kernel installed: a bootable default again.
+    s.write("boot/vmlinuz-6.1.0-99-custom", "kernel image");
+    s.write("boot/initrd.img-6.1.0-99-custom", "initrd image");
+    s.write("lib/modules/6.1.0-99-custom/modules.dep", "");
+    std::fs::write(
+        s.path().join("boot/grub/custom.cfg"),
+        format!("menuentry 'Custom kernel' --id custom-kernel {{\n\tsearch --no-floppy --fs-uuid --set=root {BOOT_UUID}\n\tlinux /vmlinuz-6.1.0-99-custom root=/dev/vda1 ro\n\tinitrd /initrd.img-6.1.0-99-custom\n}}\nset default=custom-kernel\n"),
+    )
+    .expect("write");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    assert_eq!(
+        one(&recs, "default-entry-kernel")["kernel"],
+        "6.1.0-99-custom"
+    );
+}
+
+// ------------------------------------------- root found without root=
+
+#[test]
+fn no_root_is_fine_where_the_initrd_discovers_the_root_partition() {
+    // Arch on systemd-boot with discoverable partitions: the entries carry
+    // no root=, and mkinitcpio's classic udev hook cannot find the root.
+    let s = arch_sdboot("default arch.conf\n");
+    for (id, kernel, initrd) in [
+        ("arch", "linux", "initramfs-linux.img"),
+        ("arch-fallback", "linux", "initramfs-linux-fallback.img"),
+        ("arch-lts", "linux-lts", "initramfs-linux-lts.img"),
+    ] {
+        s.write(
+            &format!("boot/loader/entries/{id}.conf"),
+            format!(
+                "title   {id}\nlinux   /vmlinuz-{kernel}\ninitrd  /{initrd}\noptions rw quiet\n"
+            ),
+        );
+    }
+    s.write(
+        "usr/lib/systemd/system-generators/systemd-gpt-auto-generator",
+        "generator",
+    );
+    s.write(
+        "etc/mkinitcpio.conf",
+        "MODULES=()\nBINARIES=()\nFILES=()\nHOOKS=(base udev autodetect microcode modconf kms keyboard keymap consolefont block filesystems fsck)\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "fail");
+    let m = r["message"].as_str().expect("m");
+    assert!(
+        m.contains("HOOKS in /etc/mkinitcpio.conf has no systemd hook"),
+        "{m}"
+    );
+
+    // The systemd hook: systemd-gpt-auto-generator finds it.
+    s.write(
+        "etc/mkinitcpio.conf",
+        "MODULES=()\nHOOKS=(base systemd autodetect microcode modconf kms keyboard sd-vconsole block filesystems fsck)\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    let m = r["message"].as_str().expect("m");
+    assert!(m.contains("systemd-gpt-auto-generator"), "{m}");
+    assert!(m.contains("systemd-boot tells the initrd"), "{m}");
+
+    // A drop-in that goes back to udev wins.
+    s.write(
+        "etc/mkinitcpio.conf.d/udev.conf",
+        "HOOKS=(base udev block filesystems)\n",
+    );
+    let (code, _) = check(&s, &[]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn no_root_under_grub_needs_the_bli_module() {
+    // Fedora's BLS entries with dracut (systemd in the initrd): without
+    // `insmod bli` GRUB does not say which disk it booted from.
+    let s = fedora(Some("ro rhgb quiet"), false);
+    s.write(
+        "usr/lib/systemd/system-generators/systemd-gpt-auto-generator",
+        "generator",
+    );
+    // Root on a plain partition (Fedora's default btrfs), not on LVM.
+    s.write(
+        "etc/fstab",
+        "UUID=f00d / btrfs subvol=root 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\n",
+    );
+    s.write(
+        "usr/lib/dracut/modules.d/00systemd/module-setup.sh",
+        "# dracut\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "fail");
+    assert!(r["message"].as_str().expect("m").contains("bli"), "{r}");
+    let cfg = std::fs::read_to_string(s.path().join("boot/grub2/grub.cfg")).expect("cfg");
+    s.write("boot/grub2/grub.cfg", format!("insmod bli\n{cfg}"));
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    assert!(r["message"].as_str().expect("m").contains("dracut"), "{r}");
+    // dracut told to leave systemd out: nothing finds the root.
+    s.write(
+        "etc/dracut.conf.d/no-systemd.conf",
+        "omit_dracutmodules+=\" systemd \"\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "default-entry-root")["message"]
+        .as_str()
+        .expect("m")
+        .contains("omits dracut's systemd module"));
+    // Root on LVM: no partition of the root type to find.
+    std::fs::remove_file(s.path().join("etc/dracut.conf.d/no-systemd.conf")).expect("rm");
+    s.write(
+        "etc/fstab",
+        "/dev/mapper/fedora-root / xfs defaults 0 0\nUUID=bbbb-cccc /boot ext4 defaults 1 2\n",
+    );
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert!(one(&recs, "default-entry-root")["message"]
+        .as_str()
+        .expect("m")
+        .contains("logical volume /dev/mapper/fedora-root"));
+}
+
+// ------------------------------------------- systemd-boot boot counting
+
+#[test]
+fn systemd_boot_counted_entries_and_default_globs() {
+    // kernel-install with boot counting names the entry arch+3-0.conf: its
+    // id is still "arch", which loader.conf's default names.
+    let s = arch_sdboot("default arch.conf\ntimeout 3\n");
+    let entries = s.path().join("boot/loader/entries");
+    std::fs::rename(entries.join("arch.conf"), entries.join("arch+3-0.conf")).expect("mv");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(
+        (d["status"].as_str(), d["entry"].as_str()),
+        (Some("ok"), Some("Arch Linux")),
+        "{d}"
+    );
+
+    // Three failed boots: no tries left. A glob default skips it (it sorts
+    // last), so arch-lts boots.
+    std::fs::rename(entries.join("arch+3-0.conf"), entries.join("arch+0-3.conf")).expect("mv");
+    s.write("boot/loader/loader.conf", "default arch*\n");
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux LTS", "{d}");
+    assert_eq!(d["status"], "ok");
+
+    // Named exactly, systemd-boot still boots it: a warning.
+    s.write("boot/loader/loader.conf", "default arch.conf\n");
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux");
+    assert_eq!(d["status"], "warn", "{d}");
+    assert!(d["message"].as_str().expect("m").contains("+0-3"), "{d}");
+
+    // No default: the first entry, which is no longer the bad one.
+    s.write("boot/loader/loader.conf", "timeout 3\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry")["entry"], "Arch Linux LTS");
+
+    // A set in the glob: only the numbered kernels' entries.
+    s.write("boot/loader/loader.conf", "default arch-[l]*\n");
+    let (_, recs) = check(&s, &[]);
+    assert_eq!(one(&recs, "default-entry")["entry"], "Arch Linux LTS");
+}
+
+// ------------------------------------------- unified kernel images
+
+/// systemd's own EFI stub (systemd-boot-efi), which .ci/run installs.
+const STUB: &str = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+
+/// A unified kernel image made the way systemd documents it without
+/// ukify: objcopy adds the sections to systemd-stub.
+fn make_uki(dir: &Scratch, sections: &[(&str, &[u8])]) -> Vec<u8> {
+    assert!(
+        std::path::Path::new(STUB).exists(),
+        "{STUB} is missing: install systemd-boot-efi (.ci/run does)"
+    );
+    let out = dir.path().join("uki.efi");
+    let mut cmd = std::process::Command::new("objcopy");
+    for (k, (name, data)) in sections.iter().enumerate() {
+        let f = dir.write(&format!("section{k}"), data);
+        let vma = match *name {
+            ".linux" => 0x200_0000 + k * 0x10_0000,
+            _ => 0x2_0000 + k * 0x1_0000,
+        };
+        cmd.arg("--add-section")
+            .arg(format!("{name}={}", f.display()))
+            .arg("--change-section-vma")
+            .arg(format!("{name}={vma:#x}"));
+    }
+    cmd.arg(STUB).arg(&out);
+    let r = cmd
+        .output()
+        .expect("objcopy (install binutils: .ci/run does)");
+    assert!(
+        r.status.success(),
+        "objcopy: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    std::fs::read(&out).expect("read uki")
+}
+
+#[test]
+#[ignore = "run as root: bootctl reads the fixture ESP from a tmpfs, which needs root"]
+fn unified_kernel_images_are_entries_read_from_their_sections() {
+    let work = Scratch::new("uki-work");
+    let osrel =
+        b"NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux (UKI)\"\nID=arch\nBUILD_ID=rolling\n";
+    let image = make_uki(
+        &work,
+        &[
+            (".osrel", osrel),
+            (".cmdline", b"root=UUID=r00t rw quiet\n"),
+            (".uname", b"6.6.1-arch1-1"),
+            (".linux", &bzimage("6.6.1-arch1-1")),
+            (".initrd", b"initrd image"),
+        ],
+    );
+    // Our reading of the section table is objdump's.
+    let p = work.write("check.efi", &image);
+    let dump = std::process::Command::new("objdump")
+        .arg("-h")
+        .arg(&p)
+        .output()
+        .expect("objdump");
+    let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
+    let ours = boot_check::uki::sections(&image).expect("a PE file");
+    for name in [".osrel", ".cmdline", ".uname", ".linux", ".initrd"] {
+        let line = dump
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} not in objdump -h:\n{dump}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let size = u64::from_str_radix(cols[2], 16).expect("size");
+        let off = u64::from_str_radix(cols[5], 16).expect("file off");
+        let s = ours.iter().find(|s| s.name == name).expect("ours");
+        assert_eq!((s.offset, s.size), (off, size), "{name}");
+    }
+
+    let s = arch_sdboot("default arch-linux.efi\ntimeout 3\n");
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    no_fail(&recs);
+    assert_eq!(code, 0);
+    let d = one(&recs, "default-entry");
+    assert_eq!(d["entry"], "Arch Linux (UKI)", "{d}");
+    assert_eq!(d["kernel"], "6.6.1-arch1-1");
+    let k = one(&recs, "default-entry-kernel");
+    assert_eq!(k["status"], "ok");
+    assert_eq!(k["path"], "/boot/EFI/Linux/arch-linux.efi");
+    let r = one(&recs, "default-entry-root");
+    assert_eq!(r["status"], "ok");
+    assert_eq!(r["options"], "root=UUID=r00t rw quiet");
+    let i = one(&recs, "default-entry-initrd");
+    assert!(
+        i["message"]
+            .as_str()
+            .expect("m")
+            .contains("carries its own initrd"),
+        "{i}"
+    );
+
+    // Without .uname the kernel's own header names the release; without
+    // root= on its command line and nothing to discover the root, it fails.
+    let image = make_uki(
+        &work,
+        &[
+            (".osrel", osrel),
+            (".cmdline", b"rw quiet"),
+            (".linux", &bzimage("6.6.2-arch1-1")),
+        ],
+    );
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry")["kernel"], "6.6.2-arch1-1");
+    assert_eq!(one(&recs, "default-entry-root")["status"], "fail");
+
+    // No .osrel: systemd-boot lists no entry for it.
+    let image = make_uki(&work, &[(".linux", &bzimage("6.6.2-arch1-1"))]);
+    s.write("boot/EFI/Linux/arch-linux.efi", &image);
+    let (code, recs) = check(&s, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(one(&recs, "default-entry")["status"], "fail");
+}
+
+/// The title of the entry `bootctl list` marks as the default, reading
+/// `esp` as the ESP (`--no-variables`: loader.conf decides). bootctl wants
+/// the root of a file system, so the tree is copied onto a tmpfs in a
+/// private mount namespace; `None` where that cannot run (not root).
+fn bootctl_default(esp: &std::path::Path) -> Option<String> {
+    if !common::is_root() {
+        common::skip("bootctl reads the fixture ESP from a tmpfs, which needs root");
+        return None;
+    }
+    let mnt = Scratch::new("bootctl-esp");
+    let script = "set -e
+mount --make-rprivate /
+mount -t tmpfs tmpfs \"$MNT\"
+cp -a \"$SRC/.\" \"$MNT/\"
+SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path=\"$MNT\" --boot-path=\"$MNT\" --no-variables --no-pager list";
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", script])
+        .env("MNT", mnt.path())
+        .env("SRC", esp)
+        .output()
+        .expect("unshare (install util-linux: .ci/run does)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "bootctl list (install systemd-boot: .ci/run does): {}{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let title = text
+        .lines()
+        .find(|l| l.contains("(default)"))
+        .and_then(|l| l.trim().strip_prefix("title: "))
+        .and_then(|t| t.split(" (default)").next())
+        .unwrap_or_else(|| panic!("bootctl marks no default:\n{text}"));
+    Some(title.to_owned())
+}
+
+#[test]
+fn systemd_boot_default_agrees_with_bootctl() {
+    // Counted type #1 entries, one with no tries left, and a counted
+    // unified kernel image with a sort key: whichever entry loader.conf's
+    // default picks, bootctl picks the same.
+    let s = arch_sdboot("timeout 3\n");
+    let entries = s.path().join("boot/loader/entries");
+    std::fs::rename(entries.join("arch.conf"), entries.join("arch+0-3.conf")).expect("mv");
+    let work = Scratch::new("uki-bootctl");
+    let image = make_uki(
+        &work,
+        &[
+            (
+                ".osrel",
+                b"PRETTY_NAME=\"Arch Linux (UKI)\"\nID=arch\nBUILD_ID=rolling\n",
+            ),
+            (".cmdline", b"root=UUID=r00t rw"),
+            (".uname", b"6.6.1-arch1-1"),
+            (".linux", &bzimage("6.6.1-arch1-1")),
+        ],
+    );
+    s.write("boot/EFI/Linux/arch-uki+2-1.efi", &image);
+    let mut compared = 0;
+    for conf in [
+        "timeout 3\n",
+        "default arch*\n",
+        "default arch.conf\n",
+        "default arch-l*\n",
+        "default ARCH-LTS.conf\n",
+        "default arch-uki.efi\n",
+        "default arch-[f]*\n",
+    ] {
+        s.write("boot/loader/loader.conf", conf);
+        let (_, recs) = check(&s, &[]);
+        let ours = one(&recs, "default-entry")["entry"]
+            .as_str()
+            .expect("entry")
+            .to_owned();
+        let Some(theirs) = bootctl_default(&s.path().join("boot")) else {
+            return;
+        };
+        assert_eq!(ours, theirs, "default for {conf:?}");
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+}
+
+#[test]
+#[ignore = "run as root: a private mount namespace needs root"]
+fn live_root_partition_type_decides_whether_the_initrd_finds_it() {
+    // The running system with a fixture /boot (systemd-boot, no root=),
+    // /etc (mkinitcpio with the systemd hook) and udev's record of the
+    // device / is on, each over the real one in a private mount namespace.
+    if !common::is_root() {
+        common::skip("a private mount namespace needs root");
+        return;
+    }
+    if std::env::consts::ARCH != "x86_64" {
+        common::skip("the fixture's root partition type is x86-64's");
+        return;
+    }
+    let generator = "/usr/lib/systemd/system-generators/systemd-gpt-auto-generator";
+    if !std::path::Path::new(generator).exists() {
+        common::skip(&format!(
+            "{generator} is not installed here (systemd-boot brings it)"
+        ));
+        return;
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "true"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        common::skip("unshare --mount is not available here");
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata("/").expect("stat /").dev();
+    let (major, minor) = (
+        ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+        (dev & 0xff) | ((dev >> 12) & !0xff),
+    );
+    let f = Scratch::new("boot-live-gpt");
+    f.write("boot/loader/loader.conf", "default arch.conf\n");
+    f.write(
+        "boot/loader/entries/arch.conf",
+        "title Arch Linux\nlinux /vmlinuz-linux\ninitrd /initramfs-linux.img\noptions rw quiet\n",
+    );
+    f.write("boot/vmlinuz-linux", bzimage("6.6.1-arch1-1"));
+    f.write("boot/initramfs-linux.img", "initrd image");
+    f.write("etc/os-release", "NAME=\"Arch Linux\"\nID=arch\n");
+    f.write(
+        "etc/mkinitcpio.conf",
+        "HOOKS=(base systemd autodetect modconf block filesystems fsck)\n",
+    );
+    let run = |part_type: &str| {
+        f.write(
+            &format!("udev/b{major}:{minor}"),
+            format!("E:ID_PART_ENTRY_SCHEME=gpt\nE:ID_PART_ENTRY_TYPE={part_type}\n"),
+        );
+        let script = "set -e
+mount --make-rprivate /
+mount --bind \"$FIX/boot\" /boot
+mount --bind \"$FIX/etc\" /etc
+mount -t tmpfs tmpfs /run
+mkdir -p /run/udev
+cp -r \"$FIX/udev\" /run/udev/data
+exec \"$BC\"";
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["--mount", "sh", "-c", script])
+            .env("FIX", f.path())
+            .env("BC", common::bin("boot-check"));
+        let r = common::run_cmd(cmd, None);
+        assert!(r.code() == 0 || r.code() == 1, "{r}");
+        one(&r.records(), "default-entry-root").clone()
+    };
+    let root = run("4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
+    assert_eq!(root["status"], "ok", "{root}");
+    let m = root["message"].as_str().expect("m");
+    assert!(m.contains("a partition of that type"), "{m}");
+    // A plain "Linux filesystem" partition: nothing finds it without root=.
+    let root = run("0fc63daf-8483-4772-8e79-3d69d8477de4");
+    assert_eq!(root["status"], "fail", "{root}");
+    let m = root["message"].as_str().expect("m");
+    assert!(
+        m.contains("GPT type 0fc63daf-8483-4772-8e79-3d69d8477de4"),
+        "{m}"
     );
 }

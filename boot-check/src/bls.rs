@@ -22,13 +22,55 @@ pub struct BlsEntry {
     pub sort_key: Option<String>,
     pub machine_id: Option<String>,
     pub file_name: String,
+    /// The name systemd-boot sorts by: the file name without its boot
+    /// counter (`arch+3-0.conf` sorts as `arch.conf`).
+    pub sort_name: String,
+    /// The version systemd-boot sorts by (`version`; a unified kernel
+    /// image's os-release version).
+    pub sort_version: Option<String>,
+}
+
+/// systemd-boot's boot counter in an entry's file name, as its
+/// `boot_entry_parse_tries` reads it: after the last `+`, the tries left,
+/// optionally `-` and the tries done, then the suffix itself. The name
+/// without the counter, and (left, done).
+pub fn boot_counter<'a>(name: &'a str, suffix: &str) -> Option<(&'a str, u64, u64)> {
+    let plus = name.rfind('+')?;
+    let rest = &name[plus + 1..];
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let n = digits(rest);
+    if n == 0 {
+        return None;
+    }
+    let left: u64 = rest[..n]
+        .parse()
+        .ok()
+        .filter(|&v: &u64| v <= i32::MAX as u64)?;
+    let mut rest = &rest[n..];
+    let mut done = 0;
+    if let Some(r) = rest.strip_prefix('-') {
+        let m = digits(r);
+        if m == 0 {
+            return None;
+        }
+        done = r[..m]
+            .parse()
+            .ok()
+            .filter(|&v: &u64| v <= i32::MAX as u64)?;
+        rest = &r[m..];
+    }
+    rest.eq_ignore_ascii_case(suffix)
+        .then_some((&name[..plus], left, done))
 }
 
 /// Parse one entry file (`file` is its system path, `name` its file name).
 pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem>) {
-    let id = name.strip_suffix(".conf").unwrap_or(name).to_owned();
+    let counter = boot_counter(name, ".conf");
+    let base = counter.map_or(name, |c| c.0);
+    let id = base.strip_suffix(".conf").unwrap_or(base).to_owned();
     let mut e = Entry::new(String::new(), file.to_path_buf(), 1);
     e.id = Some(id.clone());
+    e.tries = counter.map(|(_, left, done)| (left, done));
     let mut problems = Vec::new();
     let mut sort_key = None;
     let mut machine_id = None;
@@ -89,12 +131,15 @@ pub fn parse_entry(src: &str, file: &Path, name: &str) -> (BlsEntry, Vec<Problem
         Some(v) => format!("{id} ({v})"),
         None => id.clone(),
     });
+    let sort_version = e.version.clone();
     (
         BlsEntry {
             entry: e,
             sort_key,
             machine_id,
             file_name: name.to_owned(),
+            sort_name: format!("{id}.conf"),
+            sort_version,
         },
         problems,
     )
@@ -149,6 +194,12 @@ pub fn sort(v: &mut [BlsEntry]) {
 /// makes a string older and `.` newer: `arch.conf` comes before
 /// `arch-lts.conf`.
 pub fn compare_sd(a: &BlsEntry, b: &BlsEntry) -> Ordering {
+    // Entries with no boot tries left go to the end.
+    let bad = |x: &BlsEntry| x.entry.tries.is_some_and(|t| t.0 == 0);
+    let o = bad(a).cmp(&bad(b));
+    if o != Ordering::Equal {
+        return o;
+    }
     let o = b.sort_key.is_some().cmp(&a.sort_key.is_some());
     if o != Ordering::Equal {
         return o;
@@ -159,15 +210,24 @@ pub fn compare_sd(a: &BlsEntry, b: &BlsEntry) -> Ordering {
             .then_with(|| a.machine_id.cmp(&b.machine_id))
             .then_with(|| {
                 strverscmp(
-                    b.entry.version.as_deref().unwrap_or(""),
-                    a.entry.version.as_deref().unwrap_or(""),
+                    b.sort_version.as_deref().unwrap_or(""),
+                    a.sort_version.as_deref().unwrap_or(""),
                 )
             });
         if o != Ordering::Equal {
             return o;
         }
     }
-    strverscmp(&b.file_name, &a.file_name)
+    let o = strverscmp(&b.sort_name, &a.sort_name);
+    if o != Ordering::Equal {
+        return o;
+    }
+    // Both counted and otherwise the same: more tries left, then fewer
+    // done, first.
+    match (a.entry.tries, b.entry.tries) {
+        (Some((al, ad)), Some((bl, bd))) => bl.cmp(&al).then(ad.cmp(&bd)),
+        _ => Ordering::Equal,
+    }
 }
 
 /// Sort entries into systemd-boot's menu order.
@@ -422,6 +482,37 @@ mod tests {
                 assert_eq!(strverscmp(a, b), strverscmp(b, a).reverse(), "{a} {b}");
             }
         }
+    }
+
+    #[test]
+    fn boot_counting() {
+        assert_eq!(boot_counter("arch+3-0.conf", ".conf"), Some(("arch", 3, 0)));
+        assert_eq!(boot_counter("a+b+2.CONF", ".conf"), Some(("a+b", 2, 0)));
+        assert_eq!(boot_counter("arch+0-3.conf", ".conf"), Some(("arch", 0, 3)));
+        assert_eq!(boot_counter("arch+3-.conf", ".conf"), None);
+        assert_eq!(boot_counter("arch+x.conf", ".conf"), None);
+        assert_eq!(
+            boot_counter("arch+3-1x.conf", ".conf"),
+            None,
+            "counter mid-name"
+        );
+        assert_eq!(boot_counter("arch.conf", ".conf"), None);
+        let a = e("arch+3-0.conf", "linux /a");
+        assert_eq!(a.entry.id.as_deref(), Some("arch"));
+        assert_eq!(a.entry.tries, Some((3, 0)));
+        // A bad entry (no tries left) sorts last; counted twins by tries.
+        let mut v = vec![
+            e("new+0-3.conf", "linux /n"),
+            e("arch+1-2.conf", "linux /b"),
+            e("arch+2-1.conf", "linux /a"),
+            e("old.conf", "linux /o"),
+        ];
+        sort_sd(&mut v);
+        let names: Vec<_> = v.iter().map(|b| b.file_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["old.conf", "arch+2-1.conf", "arch+1-2.conf", "new+0-3.conf"]
+        );
     }
 
     #[test]

@@ -235,14 +235,32 @@ pub fn run(sys: &Sys) -> Outcome {
     // Where the next kernel goes: beside the default's (an ESP at /efi for
     // systemd-boot), else /boot.
     let mut kernel_dir = PathBuf::from("/boot");
+    // The newest bootable kernel's release and how to make it the default.
+    let mut newest: Option<(String, String)> = None;
     if let Some(cfg) = cfg {
+        let tells = match (cfg.tells_boot_partition, cfg.loader) {
+            (true, Loader::Grub2) => Ok("GRUB's bli module tells the initrd which disk it booted from"),
+            (true, _) => Ok("systemd-boot tells the initrd which disk it booted from"),
+            (false, Loader::Grub2) => Err("GRUB does not tell the initrd which disk it booted from: grub.cfg loads no `bli` module"),
+            (false, Loader::GrubLegacy) => Err("GRUB legacy does not tell the initrd which disk it booted from"),
+            (false, _) => Err("extlinux does not tell the initrd which disk it booted from"),
+        };
+        let finds_root = crate::discovery::initrd_finds_root(sys, tells);
         let evals: Vec<EntryEval> = cfg
             .entries
             .iter()
-            .map(|e| eval_entry(sys, e, cfg.loader))
+            .map(|e| eval_entry(sys, e, cfg.loader, &finds_root))
             .collect();
         // A good alternative for messages: the bootable entry with the newest kernel.
         let alt = best_entry(cfg, &evals);
+        newest = alt.and_then(|a| {
+            let v = evals[a].version.as_deref()?;
+            let release = installed
+                .iter()
+                .find(|k| k.version == v)
+                .map_or(v, |k| k.release.as_str());
+            Some((release.to_owned(), fix.set_default(a)))
+        });
         fix.unlisted = installed
             .iter()
             .rev()
@@ -337,6 +355,7 @@ pub fn run(sys: &Sys) -> Outcome {
         &next_version.clone().or(default_version.clone()),
         cfg.is_some(),
         &fix,
+        newest,
         &mut out,
     );
     if !unmounted {

@@ -9,9 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::model::Entry;
 use crate::model::{Base, Config, DefaultSpec, Loader, Problem};
 use crate::system::Sys;
-use crate::{bls, extlinux, grub2, grubenv, legacy, text};
+use crate::{bls, extlinux, grub2, grubenv, legacy, text, uki};
 
 pub const GRUB2: [&str; 2] = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
 pub const SDBOOT: [&str; 3] = [
@@ -134,10 +135,30 @@ pub fn find(sys: &Sys) -> Found {
                 &[(PathBuf::from("/boot/loader/entries"), Base::Unknown, None)],
                 false,
                 &mut found.denied,
+                Vec::new(),
             );
             let grub_default = sys
                 .read(Path::new("/etc/default/grub"))
                 .and_then(|b| grub2::grub_default(&String::from_utf8_lossy(&b)));
+            // A file grub.cfg sources: as written, else on a separate
+            // /boot partition (GRUB's /grub/custom.cfg is /boot/grub/...).
+            let denied = std::cell::RefCell::new(Vec::new());
+            let include = |p: &str| -> Option<(PathBuf, String)> {
+                let p = Path::new(p);
+                let on_boot = Path::new("/boot").join(p.strip_prefix("/").unwrap_or(p));
+                let path = [p.to_path_buf(), on_boot]
+                    .into_iter()
+                    .find(|c| sys.is_file(c))?;
+                match sys.read_err(&path) {
+                    Ok(b) => Some((path, text::decode(&b).0)),
+                    Err(e) => {
+                        if e.kind() == std::io::ErrorKind::PermissionDenied {
+                            denied.borrow_mut().push(path);
+                        }
+                        None
+                    }
+                }
+            };
             let mut cfg = grub2::parse(
                 &src,
                 &file,
@@ -146,8 +167,10 @@ pub fn find(sys: &Sys) -> Found {
                     env_file,
                     bls: entries,
                     grub_default,
+                    include: &include,
                 },
             );
+            found.denied.extend(denied.into_inner());
             if src.contains("blscfg") {
                 cfg.problems.extend(problems);
                 cfg.files.extend(files);
@@ -165,27 +188,54 @@ pub fn find(sys: &Sys) -> Found {
             } else {
                 (Base::Root, Some(part.clone()))
             };
-            let mut dirs = vec![(loader_dir.join("entries"), base, prefix)];
+            let mut dirs = vec![(loader_dir.join("entries"), base, prefix.clone())];
             // An ESP at /efi or /boot/efi with an XBOOTLDR partition on
             // /boot: systemd-boot reads the entries of both.
             if part != Path::new("/boot") && sys.boot_separate() {
                 dirs.push((PathBuf::from("/boot/loader/entries"), Base::Boot, None));
             }
-            let (entries, problems, files) = read_bls(sys, &dirs, true, &mut found.denied);
+            // Type #2 entries: the unified kernel images in EFI/Linux of
+            // each partition, sorted in with the others.
+            let mut parts: Vec<(PathBuf, Base, Option<PathBuf>)> =
+                vec![(part.clone(), base, prefix.clone())];
+            if part != Path::new("/boot") && sys.boot_separate() {
+                parts.push((PathBuf::from("/boot"), Base::Boot, None));
+            }
+            let mut ukis = Vec::new();
+            let mut uki_problems = Vec::new();
+            for (dir_part, b, pre) in &parts {
+                let dir = dir_part.join("EFI/Linux");
+                for name in sys.list_dir(&dir) {
+                    let lower = name.to_ascii_lowercase();
+                    if !lower.ends_with(".efi")
+                        || name.starts_with('.')
+                        || lower.starts_with("auto-")
+                    {
+                        continue;
+                    }
+                    let path = dir.join(&name);
+                    found.ukis.push(path.clone());
+                    match read_uki(sys, &path, &name, *b, pre.as_deref()) {
+                        Some(e) => ukis.push(e),
+                        None => uki_problems.push(Problem {
+                            file: path,
+                            line: 0,
+                            message: "is no unified kernel image systemd-boot can list (no PE file with an .osrel section), so it is not in the menu".into(),
+                            minor: true,
+                        }),
+                    }
+                }
+            }
+            let (entries, problems, files) = read_bls(sys, &dirs, true, &mut found.denied, ukis);
             let lc = bls::parse_loader_conf(&src);
             let mut cfg = Config::new(Loader::SystemdBoot, file.clone());
             for e in entries {
                 cfg.push_top(e);
             }
             cfg.problems.extend(problems);
+            cfg.problems.extend(uki_problems);
             cfg.files.extend(files);
-            // Type #2 entries (unified kernel images) are out of scope.
-            found.ukis = sys
-                .list_dir(&part.join("EFI/Linux"))
-                .into_iter()
-                .filter(|n| n.to_ascii_lowercase().ends_with(".efi") && !n.starts_with('.'))
-                .map(|n| part.join("EFI/Linux").join(n))
-                .collect();
+            cfg.files.extend(found.ukis.iter().cloned());
             let efi = |name: &str| sd_efi_var(sys, name);
             let conf_default = |v: String, line: usize| DefaultSpec {
                 spec: Some(v),
@@ -241,21 +291,6 @@ pub fn find(sys: &Sys) -> Found {
                     file.display()
                 )),
             };
-            // A default naming a unified kernel image and no type #1 entry.
-            if let Some(spec) = cfg.default.spec.clone() {
-                let uki = found.ukis.iter().find(|u| {
-                    u.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| crate::model::glob_match(&spec, n))
-                });
-                if let (Some(u), None) = (uki, cfg.resolve(Some(&spec))) {
-                    cfg.default_unknown = Some(format!(
-                        "the default '{spec}' is the unified kernel image {}, which boot-check does not check",
-                        u.display()
-                    ));
-                    cfg.default.spec = None;
-                }
-            }
             if let Some(v) = efi("LoaderEntryOneShot") {
                 cfg.next = Some(efi_spec(v, "LoaderEntryOneShot", "`bootctl set-oneshot`"));
             }
@@ -295,8 +330,9 @@ fn read_bls(
     dirs: &[(PathBuf, Base, Option<PathBuf>)],
     sd: bool,
     denied: &mut Vec<PathBuf>,
+    extra: Vec<bls::BlsEntry>,
 ) -> (Vec<crate::model::Entry>, Vec<Problem>, Vec<PathBuf>) {
-    let mut all = Vec::new();
+    let mut all = extra;
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for (dir, base, prefix) in dirs {
@@ -334,6 +370,49 @@ fn read_bls(
         bls::sort(&mut all);
     }
     (all.into_iter().map(|b| b.entry).collect(), problems, files)
+}
+
+/// A unified kernel image as a systemd-boot menu entry (type #2): its
+/// id is the file name, lower-cased, without a boot counter.
+fn read_uki(
+    sys: &Sys,
+    path: &Path,
+    name: &str,
+    base: Base,
+    prefix: Option<&Path>,
+) -> Option<bls::BlsEntry> {
+    let u = uki::read(sys, path)?;
+    let counter = bls::boot_counter(name, ".efi");
+    let id = counter
+        .map_or_else(|| name.to_owned(), |(n, _, _)| format!("{n}.efi"))
+        .to_lowercase();
+    let mut e = Entry::new(u.title.clone(), path.to_path_buf(), 0);
+    e.id = Some(id.clone());
+    e.tries = counter.map(|(_, l, d)| (l, d));
+    e.version = u.release.clone();
+    e.options = u.cmdline.clone();
+    e.uki = true;
+    e.base = base;
+    // The image itself is what systemd-boot starts, relative to its partition.
+    let written = Path::new("/EFI/Linux").join(name);
+    e.kernel = Some(match prefix {
+        Some(pre) => pre
+            .join(written.strip_prefix("/").unwrap_or(&written))
+            .display()
+            .to_string(),
+        None => written.display().to_string(),
+    });
+    if !u.has_linux {
+        e.kernel_problem_hint = Some("has no .linux section, so it carries no kernel".into());
+    }
+    Some(bls::BlsEntry {
+        entry: e,
+        sort_key: u.sort_key,
+        machine_id: None,
+        file_name: name.to_owned(),
+        sort_name: id,
+        sort_version: u.os_version,
+    })
 }
 
 /// A systemd-boot EFI variable of the running system (UTF-16 text after

@@ -282,12 +282,26 @@ pub struct Inputs<'a> {
     pub bls: Vec<Entry>,
     /// GRUB_DEFAULT from /etc/default/grub, with its line.
     pub grub_default: Option<(String, usize)>,
+    /// Read a file that `source` or `configfile` names (the path as GRUB
+    /// sees it, device removed): its system path and text.
+    pub include: &'a dyn Fn(&str) -> Option<(PathBuf, String)>,
 }
+
+/// The most files `source` and `configfile` bring in (a file that sources
+/// itself is read once).
+const MAX_INCLUDES: usize = 16;
 
 /// Parse `grub.cfg` (system path `file`).
 pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let mut cfg = Config::new(Loader::Grub2, file.to_path_buf());
-    let (toks, lex_problem) = lex(src);
+    let (mut toks, lex_problem) = lex(src);
+    // The file each token came from (grub.cfg, then what it sources).
+    let mut files: Vec<PathBuf> = vec![file.to_path_buf()];
+    let mut tok_file: Vec<usize> = vec![0; toks.len()];
+    // GRUB's $config_directory and $prefix: where grub.cfg is.
+    let config_dir = file
+        .parent()
+        .map_or_else(|| "/".to_owned(), |d| d.display().to_string());
     // Top-level `set`s: the value and whether it surely runs.
     let mut cfg_vars: BTreeMap<String, (Word, bool)> = BTreeMap::new();
     // Open `if` branches, and how many were open at each `{`.
@@ -311,6 +325,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
     let mut i = 0;
     while i < toks.len() {
         // Collect one statement: words up to a separator or a brace.
+        let cur_file = files[tok_file.get(i).copied().unwrap_or(0)].clone();
         let mut words: Vec<(Word, usize)> = Vec::new();
         while let Some(Tok::Word(w, l)) = toks.get(i) {
             words.push((w.clone(), *l));
@@ -371,7 +386,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             })
                             .collect();
                         if cmd == "menuentry" {
-                            let mut e = Entry::new(title, file.to_path_buf(), line);
+                            let mut e = Entry::new(title, cur_file.clone(), line);
                             e.id = id;
                             e.unrestricted = unrestricted;
                             e.submenus = submenus;
@@ -412,6 +427,63 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                             cfg: &mut cfg,
                         },
                     );
+                    // `source FILE` runs FILE here, in this context (41_custom's
+                    // custom.cfg); a top-level `configfile` of a file whose
+                    // menu is all there is replaces it.
+                    let runs = branch_state(&conds);
+                    let inline = match cmd.as_str() {
+                        "source" => runs != Runs::Never,
+                        "configfile" => runs == Runs::Always && cfg.menu.is_empty(),
+                        _ => false,
+                    };
+                    if inline
+                        && in_entry.is_none()
+                        && !matches!(term, Some(Tok::Close(_)))
+                        && files.len() < MAX_INCLUDES
+                    {
+                        if let Some((w, _)) = words.get(1) {
+                            let lookup = |n: &str| -> Option<String> {
+                                let set = cfg_vars.get(n).map(|(w, _)| {
+                                    w.expand(&|m| inp.env.get(m).cloned(), &mut Vec::new())
+                                });
+                                match n {
+                                    "config_directory" | "prefix" => {
+                                        set.or_else(|| Some(config_dir.clone()))
+                                    }
+                                    _ => set.or_else(|| inp.env.get(n).cloned()),
+                                }
+                            };
+                            let target = strip_device(&w.expand(&lookup, &mut Vec::new()));
+                            if let Some((path, text)) = (inp.include)(&target) {
+                                if !files.contains(&path) {
+                                    let (new_toks, problem) = lex(&text);
+                                    if let Some((l, msg)) = problem {
+                                        cfg.problems.push(Problem {
+                                            file: path.clone(),
+                                            line: l,
+                                            message: msg,
+                                            minor: false,
+                                        });
+                                    }
+                                    files.push(path.clone());
+                                    cfg.sourced.push(path);
+                                    let fi = files.len() - 1;
+                                    let n = new_toks.len() + 1;
+                                    if cmd == "configfile" {
+                                        // GRUB does not come back to the rest.
+                                        toks.truncate(i);
+                                        tok_file.truncate(i);
+                                    }
+                                    let at = i.min(toks.len());
+                                    toks.splice(at..at, new_toks.into_iter().chain([Tok::Sep]));
+                                    tok_file.splice(at..at, std::iter::repeat(fi).take(n));
+                                    // Go on with the first token of the file
+                                    // (past the end when grub.cfg ended here).
+                                    i = at;
+                                }
+                            }
+                        }
+                    }
                     if cmd == "blscfg" {
                         if let Some(bls) = bls_pending.take() {
                             // blscfg makes no menu entry of a file without a
@@ -431,7 +503,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                     }
                     match stack.pop() {
                         None => cfg.problems.push(Problem {
-                            file: file.to_path_buf(),
+                            file: cur_file.clone(),
                             line: close_line,
                             message: "a '}' here closes nothing".into(),
                             minor: false,
@@ -475,7 +547,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
             Frame::Entry(e) => {
                 let en = &cfg.entries[*e];
                 cfg.problems.push(Problem {
-                    file: file.to_path_buf(),
+                    file: en.file.clone(),
                     line: en.line,
                     message: format!(
                         "menuentry '{}' opened here is not closed with '}}' (the file is truncated?)",
@@ -972,6 +1044,10 @@ fn statement(
                 .map(|w| (*w).clone());
             st.initrd_words.entry(e).or_default().extend(files);
         }
+        // GRUB's Boot Loader Interface module sets LoaderDevicePartUUID.
+        "insmod" if runs != Runs::Never && rest.iter().any(|w| w.raw() == "bli") => {
+            st.cfg.tells_boot_partition = true;
+        }
         "configfile" if entry.is_none() && runs != Runs::Never => {
             if let Some(w) = rest.first() {
                 st.configfiles.push((*w).clone());
@@ -1182,8 +1258,70 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
                 env_file: PathBuf::from("/boot/grub/grubenv"),
                 bls,
                 grub_default: None,
+                include: &|_| None,
             },
         )
+    }
+
+    #[test]
+    fn source_and_configfile_run_other_files_in_place() {
+        let env = BTreeMap::new();
+        let custom = "menuentry 'Rescue stick' --id stick {\n linux /vmlinuz-9 root=/dev/sdb1\n}\nset default=stick\n";
+        let include = |p: &str| -> Option<(PathBuf, String)> {
+            match p {
+                "/boot/grub/custom.cfg" => Some((PathBuf::from(p), custom.to_owned())),
+                "/boot/grub/loop.cfg" => Some((
+                    PathBuf::from(p),
+                    "source /boot/grub/loop.cfg\nmenuentry L {\n linux /l\n}\n".to_owned(),
+                )),
+                "/boot/grub/real.cfg" => Some((
+                    PathBuf::from(p),
+                    "menuentry R {\n linux /r root=/dev/x\n}\n".to_owned(),
+                )),
+                _ => None,
+            }
+        };
+        let src = "menuentry 'Debian' {\n linux /vmlinuz-1 root=/dev/sda1\n}\n### BEGIN /etc/grub.d/41_custom ###\nif [ -f  ${config_directory}/custom.cfg ]; then\n  source ${config_directory}/custom.cfg\nelif [ -z \"${config_directory}\" -a -f  $prefix/custom.cfg ]; then\n  source $prefix/custom.cfg\nfi\nmenuentry After {\n linux /a\n}\n";
+        let run = |src: &str| {
+            parse(
+                src,
+                Path::new("/boot/grub/grub.cfg"),
+                Inputs {
+                    env: &env,
+                    env_file: PathBuf::from("/boot/grub/grubenv"),
+                    bls: vec![],
+                    grub_default: None,
+                    include: &include,
+                },
+            )
+        };
+        let c = run(src);
+        let titles: Vec<&str> = c.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["Debian", "Rescue stick", "After"],
+            "custom.cfg read once, in place"
+        );
+        assert_eq!(c.entries[1].file, PathBuf::from("/boot/grub/custom.cfg"));
+        assert_eq!(c.entries[1].line, 1);
+        assert_eq!(c.entries[2].file, PathBuf::from("/boot/grub/grub.cfg"));
+        assert_eq!(c.entries[2].line, 10);
+        assert_eq!(c.default.spec.as_deref(), Some("stick"));
+        assert_eq!(c.sourced, [PathBuf::from("/boot/grub/custom.cfg")]);
+        // A file that sources itself is read once.
+        let c = run("source /boot/grub/loop.cfg\n");
+        assert_eq!(c.entries.len(), 1);
+        // A stub that hands over with configfile: the other file's menu.
+        let c = run("set prefix=(hd0,gpt2)/boot/grub\nconfigfile $prefix/real.cfg\nmenuentry Never {\n linux /n\n}\n");
+        let titles: Vec<&str> = c.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["R"]);
+        // `source` as the last word of grub.cfg, without a newline.
+        let c = run("menuentry A {\n linux /a\n}\nsource /boot/grub/custom.cfg");
+        let titles: Vec<&str> = c.entries.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["A", "Rescue stick"]);
+        // A missing custom.cfg is nothing.
+        let c = run("source /boot/grub/none.cfg\nmenuentry A {\n linux /a\n}\n");
+        assert_eq!((c.entries.len(), c.problems.len()), (1, 0));
     }
 
     #[test]
@@ -1502,6 +1640,7 @@ menuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {
                     env_file: PathBuf::from("/boot/grub/grubenv"),
                     bls: vec![],
                     grub_default: Some((gd.to_owned(), 7)),
+                    include: &|_| None,
                 },
             )
             .stale_default

@@ -15,6 +15,7 @@ use common::{Error, Out, Result, Root, Status};
 pub mod bls;
 pub mod checks;
 pub mod discover;
+pub mod discovery;
 pub mod extlinux;
 pub mod grub2;
 pub mod grubenv;
@@ -23,6 +24,7 @@ pub mod legacy;
 pub mod model;
 pub mod system;
 pub mod text;
+pub mod uki;
 
 use checks::{Check, St};
 
@@ -271,6 +273,8 @@ mod fuzz {
                 env_file: PathBuf::from("/boot/grub/grubenv"),
                 bls: vec![bls_entry.entry],
                 grub_default: grub2::grub_default(&text),
+                // Every sourced file is this one again, under its own name.
+                include: &|p| Some((PathBuf::from(p), text.clone())),
             },
         );
         exercise(&c, seed);
@@ -288,6 +292,8 @@ mod fuzz {
         let _ = crate::discover::decode_efi_string(src);
         let _ = crate::kernels::version_of_name(&text);
         let _ = crate::kernels::initrd_version(&text);
+        let _ = crate::kernels::bzimage_release(src);
+        let _ = crate::uki::sections(src);
         let _ = bls::strverscmp(&text, "6.1-1");
         let _ = crate::kernels::vercmp(&text, "6.1-1");
     }

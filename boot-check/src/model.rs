@@ -65,6 +65,15 @@ pub struct Entry {
     pub unrestricted: bool,
     /// The partition its paths are relative to.
     pub base: Base,
+    /// systemd-boot's boot counter in the file name (`+LEFT-DONE`): tries
+    /// left and tries done.
+    pub tries: Option<(u64, u64)>,
+    /// A unified kernel image (kernel, initrd and command line in one PE
+    /// file, systemd-boot's type #2 entry).
+    pub uki: bool,
+    /// What is wrong with the kernel the entry names though the file is
+    /// there (a unified kernel image without a kernel).
+    pub kernel_problem_hint: Option<String>,
     /// The file system UUID GRUB searches for (`search --fs-uuid --set=root`).
     pub fs_uuid: Option<String>,
     /// Directory relative paths are taken from (extlinux), system path.
@@ -89,6 +98,9 @@ impl Entry {
             halts: None,
             unrestricted: false,
             base: Base::Unknown,
+            tries: None,
+            uki: false,
+            kernel_problem_hint: None,
             fs_uuid: None,
             rel_dir: None,
             file,
@@ -168,6 +180,12 @@ pub struct Config {
     pub superusers: bool,
     /// Files read besides the main one (BLS entries, grubenv).
     pub files: Vec<PathBuf>,
+    /// Files grub.cfg runs with `source` or `configfile` (custom.cfg).
+    pub sourced: Vec<PathBuf>,
+    /// The boot loader tells the initrd which partition it booted from
+    /// (the EFI variable LoaderDevicePartUUID): systemd-boot, GRUB with
+    /// `insmod bli`.
+    pub tells_boot_partition: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -186,6 +204,8 @@ impl Config {
             loads: Vec::new(),
             superusers: false,
             files: Vec::new(),
+            sourced: Vec::new(),
+            tells_boot_partition: loader == Loader::SystemdBoot,
             problems: Vec::new(),
         }
     }
@@ -358,31 +378,114 @@ fn pick<'a>(level: &'a [Item], part: &str, entries: &[Entry]) -> Option<&'a Item
     })
 }
 
-/// Shell-style glob with `*` and `?` (systemd-boot's `default`).
+/// systemd-boot's `efi_fnmatch` (its `default` and `bootctl set-default`
+/// patterns): `*`, `?`, `[...]` sets with ranges (no negation), and `\`
+/// escapes; matched without backtracking, as systemd-boot does.
 pub fn glob_match(pat: &str, s: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pat.chars().collect(), s.chars().collect());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(sp) = star {
-            pi = sp + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
+    let p: Vec<char> = pat.chars().collect();
+    let h: Vec<char> = s.chars().collect();
+    let (mut p, mut h) = (&p[..], &h[..]);
+    let mut first = true;
+    loop {
+        let (matched, tail) = fnmatch_prefix(p, h);
+        if first {
+            if !matched {
+                return false;
+            }
+            if tail.is_none() {
+                return true;
+            }
+            first = false;
+        }
+        match tail {
+            Some((pt, ht)) => {
+                p = &p[pt..];
+                h = &h[ht..];
+            }
+            None => {
+                if matched || h.is_empty() {
+                    return matched;
+                }
+                h = &h[1..];
+            }
         }
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
+}
+
+/// `efi_fnmatch_prefix`: does the pattern up to its first `*` match the
+/// start of `h` (to the end of both when there is no `*`)? With a `*`: the
+/// offsets of the pattern after it and of the haystack there.
+fn fnmatch_prefix(p: &[char], h: &[char]) -> (bool, Option<(usize, usize)>) {
+    let (mut i, mut j) = (0usize, 0usize);
+    loop {
+        let hc = h.get(j).copied();
+        match p.get(i).copied() {
+            None => return (hc.is_none(), None),
+            Some('\\') => {
+                i += 1;
+                match p.get(i) {
+                    Some(&c) if Some(c) == hc => {}
+                    _ => return (false, None),
+                }
+            }
+            Some('?') => {
+                if hc.is_none() {
+                    return (false, None);
+                }
+            }
+            Some('*') => {
+                while p.get(i) == Some(&'*') {
+                    i += 1;
+                }
+                return (true, Some((i, j)));
+            }
+            Some('[') => {
+                let Some(hc) = hc else { return (false, None) };
+                let (mut first, mut can_range, mut hit) = (true, true, false);
+                loop {
+                    i += 1;
+                    let Some(&c) = p.get(i) else {
+                        return (false, None);
+                    };
+                    if c == '\\' {
+                        i += 1;
+                        let Some(&e) = p.get(i) else {
+                            return (false, None);
+                        };
+                        hit |= e == hc;
+                        can_range = true;
+                    } else if c == ']' && !first {
+                        break;
+                    } else if c == '-' && can_range && !first && p.get(i + 1) != Some(&']') {
+                        let low = p[i - 1];
+                        i += 1;
+                        if p.get(i) == Some(&'\\') {
+                            i += 1;
+                        }
+                        let Some(&high) = p.get(i) else {
+                            return (false, None);
+                        };
+                        hit |= low <= hc && hc <= high;
+                        can_range = false;
+                    } else {
+                        hit |= c == hc;
+                        can_range = true;
+                    }
+                    first = false;
+                }
+                if !hit {
+                    return (false, None);
+                }
+            }
+            Some(c) => {
+                if Some(c) != hc {
+                    return (false, None);
+                }
+            }
+        }
+        i += 1;
+        j += 1;
     }
-    pi == p.len()
 }
 
 #[cfg(test)]
@@ -466,5 +569,13 @@ mod tests {
         assert!(glob_match("a?c", "abc"));
         assert!(!glob_match("a*d", "abc"));
         assert!(glob_match("*", ""));
+        assert!(glob_match("arch-[0-9]*.conf", "arch-6.6.conf"));
+        assert!(!glob_match("arch-[0-9]*.conf", "arch-lts.conf"));
+        assert!(glob_match("[]a]x", "]x"));
+        assert!(glob_match("a\\*", "a*"));
+        assert!(!glob_match("a\\*", "ab"));
+        assert!(glob_match("*-lts*", "arch-lts.conf"));
+        assert!(!glob_match("[", "["));
+        assert!(glob_match("*a*b*", "xxaxxbxx"));
     }
 }

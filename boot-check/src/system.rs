@@ -156,6 +156,12 @@ impl Sys {
         Some(v)
     }
 
+    /// A file opened for reading.
+    pub fn open(&self, p: &Path) -> Option<fs::File> {
+        let r = self.root.resolve(p)?;
+        fs::File::open(self.real(&r)).ok()
+    }
+
     /// File names in a directory (UTF-8 names only), sorted.
     pub fn list_dir(&self, p: &Path) -> Vec<String> {
         let Some(r) = self.root.resolve(p) else {

@@ -107,24 +107,6 @@ pub(crate) fn config_checks(
         .at(Some(&cfg.file), None)
         .with_path(cfg.file.clone()),
     );
-    if let Some(first) = found.ukis.first() {
-        let dir = first.parent().unwrap_or(first);
-        out.push(
-            Check::new(
-                "config-found",
-                St::Skip,
-                dir.display().to_string(),
-                format!(
-                    "{} holds {} unified kernel image{} (type #2 entries of systemd-boot's menu), which boot-check does not check: only the type #1 entries of loader/entries are",
-                    dir.display(),
-                    found.ukis.len(),
-                    if found.ukis.len() == 1 { "" } else { "s" }
-                ),
-            )
-            .loader(cfg.loader)
-            .with_path(dir.to_path_buf()),
-        );
-    }
     for (l, p) in &found.ignored {
         out.push(
             Check::new(
@@ -261,23 +243,31 @@ pub(crate) fn config_checks(
                 format!("{} does not exist and grub.cfg does not need it", env.file.display()),
             ),
             Some(g) => match &g.problem {
-                Some((line, msg)) => Check::new(
-                    "grubenv",
-                    St::Fail,
-                    env.file.display().to_string(),
-                    format!(
-                        "{} {msg}: {}; recreate it with `grub-editenv {} create` and set the default again with `grub-set-default`{}",
-                        env.file.display(),
-                        if g.ignored {
-                            "GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot"
-                        } else {
-                            "GRUB reads only the variables before any damage, and the next write may lose them"
-                        },
+                Some((line, msg)) => {
+                    let recreate = format!(
+                        "recreate it with `grub-editenv {0} create` and set the default again with `grub-set-default`{1}",
                         env.file.display(),
                         if sys.family == Family::RedHat { " (and kernelopts with `grub2-editenv - set kernelopts=...`)" } else { "" }
-                    ),
-                )
-                .at(Some(&env.file), Some(*line)),
+                    );
+                    let (status, effect) = if g.ignored {
+                        (St::Fail, "GRUB ignores it, so saved_entry, next_entry and kernelopts are unset at boot")
+                    } else if !g.writable && g.vars.get("next_entry").is_some_and(|v| !v.is_empty()) {
+                        // grub.cfg clears next_entry with save_env after the
+                        // one-time boot; here that write fails every time.
+                        (St::Fail, "GRUB loads its variables, but next_entry is set and GRUB cannot clear it after the one-time boot, so every boot starts the one-time entry")
+                    } else if g.minor {
+                        (St::Warn, "GRUB still loads all its variables")
+                    } else {
+                        (St::Fail, "GRUB loads only the variables before the damage, and the next write may lose them")
+                    };
+                    Check::new(
+                        "grubenv",
+                        status,
+                        env.file.display().to_string(),
+                        format!("{} {msg}: {effect}; {recreate}", env.file.display()),
+                    )
+                    .at(Some(&env.file), Some(*line))
+                }
                 None => {
                     let vars: Vec<String> = g
                         .vars

@@ -27,6 +27,8 @@ pub(crate) struct EntryEval {
     /// The kernel is on another partition than the one the loader reads:
     /// the configuration is stale, not the kernel missing.
     pub(crate) wrong_partition: bool,
+    /// No root=, and how the initrd finds the root file system anyway.
+    pub(crate) root_found_by: Option<String>,
 }
 
 impl EntryEval {
@@ -37,7 +39,14 @@ impl EntryEval {
     }
 }
 
-pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
+/// `finds_root`: how the initrd finds the root file system without
+/// `root=`, or why nothing does (see `discovery`).
+pub(crate) fn eval_entry(
+    sys: &Sys,
+    e: &Entry,
+    loader: Loader,
+    finds_root: &Result<String, String>,
+) -> EntryEval {
     let mut ev = EntryEval {
         kernel: None,
         kernel_problem: None,
@@ -49,6 +58,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
         root_problem: None,
         root_value: None,
         wrong_partition: false,
+        root_found_by: None,
     };
     match &e.kernel {
         None => ev.kernel_problem = Some("has no kernel line (linux/kernel)".into()),
@@ -64,6 +74,7 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
                 ev.version = kernels::version_of_name(name);
             }
             ev.needs_root = e.version.is_some()
+                || e.uki
                 || kernels::looks_like_linux(name)
                 || kernels::looks_like_linux(k.rsplit('/').next().unwrap_or(k));
             let elsewhere = (!found).then(|| sys.other_reading(e, k)).flatten();
@@ -76,6 +87,8 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
                 Some(format!("{} is not a regular file", p.display()))
             } else if sys.size(&p) == Some(0) {
                 Some(format!("{} is empty (0 bytes)", p.display()))
+            } else if let Some(h) = &e.kernel_problem_hint {
+                Some(format!("{} {h}", p.display()))
             } else {
                 damage(sys, &p, true)
             };
@@ -122,7 +135,8 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             break;
         }
     }
-    if e.initrds.is_empty() {
+    // A unified kernel image carries its initrd inside.
+    if e.initrds.is_empty() && !e.uki {
         if let Some(v) = &ev.version {
             if let Some(existing) = kernels::describe(sys, v).initrd {
                 ev.initrd_problem = Some((
@@ -142,14 +156,31 @@ pub(crate) fn eval_entry(sys: &Sys, e: &Entry, loader: Loader) -> EntryEval {
             .rev()
             .find_map(|w| w.strip_prefix("root="))
             .map(str::to_owned);
-        if ev.root_value.as_deref().map_or(true, str::is_empty) {
+        let none = ev.root_value.as_deref().map_or(true, str::is_empty);
+        // An unset variable such as RHEL's $kernelopts loses root= only
+        // where something needs it.
+        if none {
+            if let Ok(how) = finds_root {
+                ev.root_found_by = Some(how.clone());
+            }
+        }
+        if none && ev.root_found_by.is_none() {
             ev.root_problem = Some(if e.unset_vars.is_empty() {
-                "the kernel command line has no root=".to_owned()
+                match finds_root {
+                    Err(why) => format!(
+                        "the kernel command line has no root=, and nothing finds the root file system without it ({why})"
+                    ),
+                    Ok(_) => "the kernel command line has no root=".to_owned(),
+                }
             } else {
                 format!(
-                    "the kernel command line gets no root=: {} {} set neither in grubenv nor in the configuration",
+                    "the kernel command line gets no root=: {} {} set neither in grubenv nor in the configuration{}",
                     e.unset_vars.iter().map(|v| format!("${v}")).collect::<Vec<_>>().join(", "),
-                    if e.unset_vars.len() == 1 { "is" } else { "are" }
+                    if e.unset_vars.len() == 1 { "is" } else { "are" },
+                    match finds_root {
+                        Err(why) => format!(", and nothing finds the root file system without it ({why})"),
+                        Ok(_) => String::new(),
+                    }
                 )
             });
         }
@@ -508,7 +539,19 @@ pub(crate) fn default_checks(
                 )
             }
         };
-        let c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
+        let mut c = c.loader(cfg.loader).at(spec.file.as_deref(), spec.line);
+        // systemd-boot's boot counting: an entry with no tries left failed
+        // every counted boot; only a default that names it exactly (not a
+        // glob, not the first entry, as it sorts last) still boots it.
+        if let Some((0, done)) = resolved.and_then(|i| cfg.entries[i].tries) {
+            if c.status == St::Ok && cfg.loader == Loader::SystemdBoot {
+                c.status = St::Warn;
+                c.message = format!(
+                    "{}; but systemd-boot counted its boots and it has no tries left ({done} failed: its file name ends in +0-{done}), so it boots only because the default names it exactly: find out why it did not boot, then rename the entry without the counter, or make a working entry the default",
+                    c.message
+                );
+            }
+        }
         out.push(c);
         if which == "default" {
             r.default = eff;
@@ -651,7 +694,14 @@ pub(crate) fn entry_checks(
             }
         }
         None => {
-            let c = if e.initrds.is_empty() {
+            let c = if e.uki {
+                Check::new(
+                    id("initrd"),
+                    St::Ok,
+                    title.clone(),
+                    "the unified kernel image carries its own initrd",
+                )
+            } else if e.initrds.is_empty() {
                 Check::new(
                     id("initrd"),
                     St::Ok,
@@ -713,6 +763,15 @@ pub(crate) fn entry_checks(
                     ),
                 )
             }
+            None if ev.root_found_by.is_some() => Check::new(
+                id("root"),
+                St::Ok,
+                title.clone(),
+                format!(
+                    "the kernel command line has no root=, and needs none: {}",
+                    ev.root_found_by.as_deref().unwrap_or_default()
+                ),
+            ),
             None => {
                 let value = ev.root_value.clone().unwrap_or_default();
                 match root_mismatch(sys, &value) {
@@ -770,9 +829,10 @@ pub(crate) fn fallback_check(
                 .unwrap_or_default()
         });
         let modules_ok = match &ev.version {
-            Some(v) if !kernels::is_rescue(v) && installed.iter().any(|k| &k.version == v) => {
-                kernels::modules_of(sys, v).0.is_some()
-            }
+            Some(v) if !kernels::is_rescue(v) => installed
+                .iter()
+                .find(|k| &k.version == v)
+                .map_or(true, |k| k.modules.is_some()),
             _ => true,
         };
         if modules_ok && !good.contains(&v) {

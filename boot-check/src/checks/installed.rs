@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::kernels::{self, Kernel};
+use crate::kernels::{self, Kernel, ReleaseFrom};
 use crate::model::{Config, Loader};
 use crate::system::{Family, Sys};
 
@@ -27,17 +27,34 @@ pub(crate) fn kernel_checks(
             .iter()
             .any(|v| v.as_deref() == Some(k.version.as_str()));
         let sev = if is_default { St::Fail } else { St::Warn };
+        // Where the release came from, for kernels named by flavour.
+        let from = match &k.release_from {
+            ReleaseFrom::Header(img) => {
+                format!(" (the release in the setup header of {})", img.display())
+            }
+            ReleaseFrom::Banner(img) => format!(
+                " (the release in the version string inside {})",
+                img.display()
+            ),
+            ReleaseFrom::Record(p) => format!(" (the release {} names)", p.display()),
+            ReleaseFrom::Guess => format!(
+                " (the newest for flavour {}; nothing records its release)",
+                k.version
+            ),
+            ReleaseFrom::Name => String::new(),
+        };
         let c = match &k.modules {
             Some(m) => Check::new(
                 "kernel-modules",
                 St::Ok,
                 k.version.clone(),
-                format!("modules directory {} is present", m.display()),
+                format!("modules directory {} is present{from}", m.display()),
             )
             .with_path(m.clone()),
             None => {
-                // A flavor (`lts`, Arch's `linux`) names no directory by itself.
-                let flavor = kernels::is_flavor(&k.version);
+                // A flavor (`lts`, Arch's `linux`) that nothing names a
+                // release for names no directory by itself.
+                let flavor = kernels::is_flavor(&k.release);
                 let what = if flavor {
                     format!(
                         "no directory in /lib/modules belongs to kernel {}",
@@ -48,11 +65,11 @@ pub(crate) fn kernel_checks(
                     .any(|m| sys.is_dir(&Path::new(m).join(&k.release)))
                 {
                     format!(
-                        "/lib/modules/{} holds none of the kernel's own modules (no kernel/, modules.dep, modules.order or modules.builtin: only what other packages left behind)",
+                        "/lib/modules/{}{from} holds none of the kernel's own modules (no kernel/, modules.dep, modules.order or modules.builtin: only what other packages left behind)",
                         k.release
                     )
                 } else {
-                    format!("/lib/modules/{} is missing", k.release)
+                    format!("/lib/modules/{}{from} is missing", k.release)
                 };
                 let c = Check::new(
                     "kernel-modules",
@@ -190,6 +207,7 @@ pub(crate) fn running_checks(
     default_version: &Option<String>,
     have_cfg: bool,
     fix: &Fix<'_>,
+    newest: Option<(String, String)>,
     out: &mut Vec<Check>,
 ) {
     let running = sys.root.running_release();
@@ -218,7 +236,7 @@ pub(crate) fn running_checks(
         }
         Some(r) => {
             let has_modules = std::path::Path::new("/proc/modules").exists();
-            let (m, _) = kernels::modules_of(sys, r);
+            let m = kernels::modules_dir(sys, r);
             let mut c = match (has_modules, m) {
                 (false, _) => Check::new(
                     "running-kernel-modules",
@@ -271,6 +289,26 @@ pub(crate) fn running_checks(
                 "the next boot starts the running kernel {r} again: no kernel change is pending"
             ),
         ),
+        (Some(r), Some(d)) if kernels::vercmp(d, r) == std::cmp::Ordering::Less => {
+            // A pinned default, a saved entry of an old kernel, a one-time
+            // entry or a downgrade: the machine comes back on older code.
+            let how = match &newest {
+                Some((ver, set)) if kernels::vercmp(ver, d) == std::cmp::Ordering::Greater => {
+                    format!("if that is not meant, make the entry of {ver} the default with {set}")
+                }
+                _ => format!(
+                    "if that is not meant, install kernel {r} again (or a newer one) and make it the default"
+                ),
+            };
+            Check::new(
+                "reboot-pending",
+                St::Warn,
+                d.clone(),
+                format!(
+                    "the next boot starts kernel {d}, which is older than the running kernel {r}, so the reboot goes back to older code and whatever the newer kernel fixed: {how}"
+                ),
+            )
+        }
         (Some(r), Some(d)) => Check::new(
             "reboot-pending",
             St::Ok,
