@@ -451,6 +451,72 @@ mod tests {
         }
     }
 
+    /// A generated table of hard versions (epochs, tildes before and after
+    /// the end, letters against digits and other characters, leading
+    /// zeros, empty and `-0` revisions, `+deb12u9` against `+deb12u10`),
+    /// sorted by our ordering: dpkg must call every neighbour `lt` or
+    /// `eq` as we do. A chain that dpkg agrees with link by link is dpkg's
+    /// order, so every pair of the table is checked with one call per
+    /// version.
+    #[test]
+    fn dpkg_agrees_on_a_generated_table_of_hard_pairs() {
+        let epochs = ["", "1:", "2:"];
+        let upstreams = [
+            "1.0", "1.0~rc1", "1.0~", "1.0~~", "1.0a", "1.0+", "1.0.1", "1.00", "01.0", "1.0+b1",
+            "9.2p1", "1.0a1", "1a",
+        ];
+        let revisions = [
+            "",
+            "-0",
+            "-1",
+            "-1~bpo1",
+            "-2+deb12u9",
+            "-2+deb12u10",
+            "-a",
+            "-1.1",
+            "-10",
+        ];
+        let mut all: Vec<String> = Vec::new();
+        for e in epochs {
+            for u in upstreams {
+                for r in revisions {
+                    all.push(format!("{e}{u}{r}"));
+                }
+            }
+        }
+        all.sort_by(|a, b| compare(a, b).unwrap_or(Equal));
+        for w in all.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            let ours = compare(a, b);
+            let op = if ours == Some(Equal) { "eq" } else { "lt" };
+            assert!(ours.is_some(), "{a} vs {b}: not a version to us");
+            let Ok(st) = std::process::Command::new("dpkg")
+                .args(["--compare-versions", a, op, b])
+                .status()
+            else {
+                eprintln!("SKIP: dpkg is not installed");
+                return;
+            };
+            assert!(st.success(), "we say {a} {op} {b}; dpkg disagrees");
+        }
+        // And the pairs the issue names, both ways round.
+        for (a, b) in [
+            ("1:9.2p1-2+deb12u9", "1:9.2p1-2+deb12u10"),
+            ("1.0~rc1", "1.0"),
+            ("1.0", "1:0.1"),
+            ("1.0a", "1.0+"),
+        ] {
+            assert_eq!(compare(a, b), Some(Less), "{a} < {b}");
+            let Ok(st) = std::process::Command::new("dpkg")
+                .args(["--compare-versions", a, "lt", b])
+                .status()
+            else {
+                return;
+            };
+            assert!(st.success(), "dpkg: {a} lt {b}");
+        }
+    }
+
     #[test]
     fn invalid_versions_are_refused() {
         for v in ["", "a b", ":1", "1:", "x:1", "1.0-", "-1"] {

@@ -10,7 +10,8 @@
 //! and line in every error ([`jsonl`]), the one stderr line of a partial
 //! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
-//! words for the text views ([`shell`]) and dpkg's database ([`dpkg`]).
+//! words for the text views ([`shell`]), dpkg's database ([`dpkg`]) and
+//! rpm's version ordering ([`rpmver`]).
 
 pub mod bytes;
 pub mod cli;
@@ -24,6 +25,7 @@ pub mod out;
 pub mod partial;
 pub mod records;
 pub mod root;
+pub mod rpmver;
 pub mod shell;
 pub mod time;
 
