@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 pub const KIND: &str = "package";
 /// What pairs a package with itself in another snapshot.
 pub const IDENTITY: &[&str] = &["host", "manager", "name", "arch"];
+/// Fields snap-diff ignores by default: they change without the package
+/// changing (an `apt-get clean` empties every `cached`; a reinstall of the
+/// same version renews `install_time`).
+pub const VOLATILE: &[&str] = &["install_time", "cached"];
 
 /// One installed package (fields in `man 5 snap-records`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
