@@ -1383,3 +1383,35 @@ fn diff_of_a_rooted_backup_against_the_live_system_says_why() {
     same.expect_code(0);
     assert!(same.stderr.is_empty(), "{same}");
 }
+
+#[test]
+fn diff_says_when_a_saved_package_was_upgraded_since() {
+    let s = Sys::new("cfgb-pkg-upgraded");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    s.run(&["diff"]).expect_code(0);
+    // The upgrade: +deb12u10 is newer than +deb12u3 by dpkg's ordering
+    // (not as strings).
+    let status = STATUS.replace("1:9.2p1-2+deb12u3", "1:9.2p1-2+deb12u10");
+    s.dir.write("root/var/lib/dpkg/status", status);
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let recs = r.records();
+    assert_eq!(recs.len(), 1, "{r}");
+    let c = &recs[0];
+    assert_eq!(c["of"], "package");
+    assert_eq!(c["op"], "changed");
+    assert_eq!(c["key"]["name"], "openssh-server");
+    assert_eq!(c["before"]["version"], "1:9.2p1-2+deb12u3");
+    assert_eq!(c["after"]["version"], "1:9.2p1-2+deb12u10");
+    assert_eq!(c["direction"], "upgrade", "{r}");
+    let t = s.run(&["diff", "--format", "text"]);
+    t.expect_code(1);
+    assert!(
+        t.stdout_str()
+            .contains("openssh-server: upgraded since backup ")
+            && t.stdout_str()
+                .contains(": 1:9.2p1-2+deb12u3 -> 1:9.2p1-2+deb12u10"),
+        "{t}"
+    );
+}
