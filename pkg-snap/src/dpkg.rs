@@ -29,6 +29,14 @@ pub fn read(root: &Root) -> Result<Option<Vec<Package>>> {
     };
     let reasons = Reasons::read(root)?;
     let cache = Cache::read(root, ARCHIVES, ".deb")?;
+    // The info directory, opened once: a stat relative to it walks one
+    // name, not the whole path, for each of thousands of packages.
+    let info = rustix::fs::open(
+        db.admindir.join("info"),
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok();
     let mut out = Vec::with_capacity(db.packages.len());
     for st in db.known() {
         let Some(name) = st.package() else { continue };
@@ -43,11 +51,13 @@ pub fn read(root: &Root) -> Result<Option<Vec<Package>>> {
         p.install_reason = reasons
             .as_ref()
             .map(|r| r.of(name, p.arch.as_deref()).to_owned());
-        p.install_time = db
-            .info_file(st, "list")
-            .and_then(|f| std::fs::metadata(f).ok())
-            .and_then(|m| m.modified().ok())
-            .map(common::time::rfc3339_of);
+        p.install_time = info
+            .as_ref()
+            .zip(st.info_name())
+            .and_then(|(dir, base)| {
+                rustix::fs::statat(dir, format!("{base}.list"), rustix::fs::AtFlags::empty()).ok()
+            })
+            .map(|m| common::time::rfc3339(m.st_mtime, m.st_mtime_nsec as u32));
         p.cached = cache.files(name, p.arch.as_deref());
         out.push(p);
     }
