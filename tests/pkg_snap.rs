@@ -610,3 +610,96 @@ fn common_time(t: &str) -> String {
 fn src_vr(evr: &str) -> &str {
     evr.split_once(':').map_or(evr, |(_, vr)| vr)
 }
+
+/// Install reasons as dnf records them: dnf itself installs an application
+/// that pulls in a library (from a local repository createrepo_c made),
+/// into a fixture root, then marks the library as wanted by hand.
+#[test]
+fn install_reasons_from_dnfs_history() {
+    let Some(f) = RpmFixture::new() else { return };
+    if !have("dnf") || !have("createrepo_c") {
+        eprintln!("SKIP: dnf or createrepo_c is not installed (apt-get install dnf createrepo-c)");
+        return;
+    }
+    if !common::is_root() {
+        eprintln!("SKIP: dnf --installroot runs rpm in a chroot, which needs root");
+        return;
+    }
+    let lib = f.build("patchday-lib", None, "1.0", "1", "noarch");
+    let spec_dir = f.s.path().join("app");
+    std::fs::create_dir_all(&spec_dir).expect("mkdir");
+    // The application requires the library (a spec of its own).
+    let top = f.s.path().join("rpmbuild");
+    let spec = spec_dir.join("app.spec");
+    std::fs::write(
+        &spec,
+        "Name: patchday-app\nVersion: 2.0\nRelease: 1\nSummary: an application of the pkg-snap test\n\
+         License: MIT\nBuildArch: noarch\nRequires: patchday-lib\n%description\nAn application.\n%files\n",
+    )
+    .expect("spec");
+    sh(Command::new("rpmbuild")
+        .args(["--quiet", "-bb", "--define"])
+        .arg(format!("_topdir {}", top.display()))
+        .arg(&spec));
+    let repo = lib.parent().and_then(Path::parent).expect("RPMS");
+    sh(Command::new("createrepo_c").arg("-q").arg(repo));
+    let root = f.s.path().join("dnfroot");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let dnf = |args: &[&str]| {
+        sh(Command::new("dnf")
+            .args(["-y", "-q", "--disableplugin=*", "--releasever=1"])
+            .arg(format!("--installroot={}", root.display()))
+            .args(["--setopt=reposdir=/dev/null", "--setopt=local.gpgcheck=0"])
+            .arg(format!("--repofrompath=local,file://{}", repo.display()))
+            .args(args));
+    };
+    dnf(&["install", "patchday-app"]);
+    // Debian's rpm keeps its database in ~/.rpmdb (%_dbpath), and dnf in
+    // an installroot follows it: move it where RPM-based systems keep it.
+    let from = root.join("root/.rpmdb");
+    let to = root.join("var/lib/rpm");
+    let moved = from.is_dir();
+    let shift = |a: &Path, b: &Path| {
+        if moved {
+            std::fs::create_dir_all(b).expect("mkdir");
+            for e in std::fs::read_dir(a).expect("rpmdb") {
+                let e = e.expect("entry");
+                std::fs::rename(e.path(), b.join(e.file_name())).expect("move");
+            }
+        }
+    };
+    shift(&from, &to);
+    assert!(root.join("var/lib/dnf/history.sqlite").exists());
+    let reasons = |r: &common::Run| -> Vec<(String, String)> {
+        r.records()
+            .iter()
+            .map(|x| {
+                (
+                    x["name"].as_str().unwrap_or("").to_owned(),
+                    x["install_reason"].as_str().unwrap_or("null").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let r = run("pkg-snap", ["--root".as_ref(), root.as_os_str()], None);
+    r.expect_code(0);
+    assert_eq!(
+        reasons(&r),
+        [
+            ("patchday-app".to_owned(), "manual".to_owned()),
+            ("patchday-lib".to_owned(), "auto".to_owned())
+        ],
+        "{r}"
+    );
+    // Back for dnf, then `dnf mark install`.
+    shift(&to, &from);
+    dnf(&["mark", "install", "patchday-lib"]);
+    shift(&from, &to);
+    let r = run("pkg-snap", ["--root".as_ref(), root.as_os_str()], None);
+    r.expect_code(0);
+    assert_eq!(
+        reasons(&r)[1],
+        ("patchday-lib".to_owned(), "manual".to_owned()),
+        "{r}"
+    );
+}
