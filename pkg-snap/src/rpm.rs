@@ -172,11 +172,11 @@ fn read_sqlite(path: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
     Ok(out)
 }
 
-/// dnf's reasons by (name, arch): the reason of the newest finished
-/// transaction that installed, upgraded, downgraded or reinstalled the
-/// package or changed its reason (libdnf's `RPMItem::resolveTransactionItemReason`:
-/// actions other than removal and the "obsoleted"/"upgraded"/"downgraded"
-/// outgoing halves). `user` and `group` are `manual`; `dependency`,
+/// dnf's reasons by (name, arch), as libdnf's
+/// `RPMItem::resolveTransactionItemReason` finds them: the reason of the
+/// package's item in the newest finished transaction, the outgoing halves
+/// of an upgrade, downgrade, obsoletion or reinstall left aside; unknown
+/// when that item is a removal. `user` and `group` are `manual`; `dependency`,
 /// `weak-dependency` and `clean` are `auto`; `unknown` is null. `None` when
 /// there is no history database or it cannot be read: the reason is then
 /// unknown, which is no error.
@@ -196,9 +196,9 @@ fn dnf_reasons(root: &Root) -> Option<Vec<(String, String, &'static str)>> {
     // 1 is done.
     let mut st = db
         .prepare(
-            "SELECT i.name, i.arch, ti.reason FROM trans_item ti \
+            "SELECT i.name, i.arch, ti.reason, ti.action FROM trans_item ti \
              JOIN trans t ON ti.trans_id = t.id JOIN rpm i USING (item_id) \
-             WHERE t.state = 1 AND ti.action NOT IN (3, 5, 7, 8, 10) \
+             WHERE t.state = 1 AND ti.action NOT IN (3, 5, 7, 10) \
              ORDER BY ti.trans_id ASC, ti.id ASC",
         )
         .ok()?;
@@ -208,13 +208,20 @@ fn dnf_reasons(root: &Root) -> Option<Vec<(String, String, &'static str)>> {
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
             ))
         })
         .ok()?;
     let mut by: std::collections::HashMap<(String, String), &'static str> =
         std::collections::HashMap::new();
     for row in rows.flatten() {
-        let (name, arch, reason) = row;
+        let (name, arch, reason, action) = row;
+        // The last word on a package was its removal: dnf knows no reason
+        // for what is installed now.
+        if action == 8 {
+            by.remove(&(name, arch));
+            continue;
+        }
         // TransactionItemReason: 0 unknown, 1 dependency, 2 user,
         // 3 clean, 4 weak-dependency, 5 group.
         let why = match reason {
