@@ -595,6 +595,16 @@ fn rpm_database_built_by_rpm() {
             .contains("~ patchday-ssl 1:3.0.7-24.el9 -> 1:3.0.7-25.el9 (upgrade; old .rpm cached)"),
         "{t}"
     );
+
+    // Fedora's and openSUSE's layout: the database in /usr/lib/sysimage/rpm
+    // and /var/lib/rpm an absolute link to it, followed inside the root.
+    let sysimage = f.root.join("usr/lib/sysimage");
+    std::fs::create_dir_all(&sysimage).expect("mkdir");
+    std::fs::rename(f.root.join("var/lib/rpm"), sysimage.join("rpm")).expect("move");
+    std::os::unix::fs::symlink("/usr/lib/sysimage/rpm", f.root.join("var/lib/rpm")).expect("link");
+    let moved = run("pkg-snap", ["--root".as_ref(), f.root.as_os_str()], None);
+    moved.expect_code(0);
+    assert_eq!(moved.stdout, after.stdout, "{moved}");
 }
 
 /// Seconds since the epoch of an RFC 3339 UTC time pkg-snap wrote.
