@@ -1549,7 +1549,15 @@ fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
     for id in [&pkg_id, &walk_id] {
         let r = cfg(&["diff", id]);
         r.expect_code(1);
-        let ch = by_path(&r.records());
+        // The upgrade of the package itself is a change of its own.
+        let (files, pkgs): (Vec<Value>, Vec<Value>) =
+            r.records().into_iter().partition(|c| c["of"] == "file");
+        assert!(
+            pkgs.iter()
+                .all(|c| c["of"] == "package" && c["direction"] == "upgrade"),
+            "{r}"
+        );
+        let ch = by_path(&files);
         assert_eq!(ch.len(), 1, "{r}");
         let l = &ch["/etc/webby/koi-win.dpkg-dist"];
         assert_eq!(l["op"], "leftover", "{r}");
@@ -1797,4 +1805,36 @@ fn a_package_without_conffiles_names_the_related_packages_that_have_them() {
     assert_eq!(files["/etc/webby/webby.conf"]["package"], "webby-common");
     assert_eq!(files["/etc/libwebby.conf"]["package"], "libwebby1");
     assert!(r.stderr.is_empty(), "{r}");
+}
+
+#[test]
+fn diff_says_when_a_saved_package_was_upgraded_since() {
+    let s = Sys::new("cfgb-pkg-upgraded");
+    s.run(&["save", "--package", "openssh-server"])
+        .expect_code(0);
+    s.run(&["diff"]).expect_code(0);
+    // The upgrade: +deb12u10 is newer than +deb12u3 by dpkg's ordering
+    // (not as strings).
+    let status = STATUS.replace("1:9.2p1-2+deb12u3", "1:9.2p1-2+deb12u10");
+    s.dir.write("root/var/lib/dpkg/status", status);
+    let r = s.run(&["diff"]);
+    r.expect_code(1);
+    let recs = r.records();
+    assert_eq!(recs.len(), 1, "{r}");
+    let c = &recs[0];
+    assert_eq!(c["of"], "package");
+    assert_eq!(c["op"], "changed");
+    assert_eq!(c["key"]["name"], "openssh-server");
+    assert_eq!(c["before"]["version"], "1:9.2p1-2+deb12u3");
+    assert_eq!(c["after"]["version"], "1:9.2p1-2+deb12u10");
+    assert_eq!(c["direction"], "upgrade", "{r}");
+    let t = s.run(&["diff", "--format", "text"]);
+    t.expect_code(1);
+    assert!(
+        t.stdout_str()
+            .contains("openssh-server: upgraded since backup ")
+            && t.stdout_str()
+                .contains(": 1:9.2p1-2+deb12u3 -> 1:9.2p1-2+deb12u10"),
+        "{t}"
+    );
 }

@@ -7,13 +7,14 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: [&str; 6] = [
+const TOOLS: [&str; 7] = [
     "ps-snap",
     "net-snap",
     "snap-diff",
     "cfg-backup",
     "boot-check",
     "svc-snap",
+    "pkg-snap",
 ];
 
 fn man_dir() -> &'static Path {
@@ -240,6 +241,32 @@ fn snap_records_names_every_field_the_tools_write() {
             .records(),
     );
 
+    // package, and the change of one whose version moved (direction,
+    // rollback): a one-package dpkg database, before and after.
+    let pkgroot = s.path().join("pkgroot");
+    let status = "Package: p\nStatus: install ok installed\nArchitecture: all\nVersion: VER\n";
+    s.write(
+        "pkgroot/var/lib/dpkg/status",
+        status.replace("VER", "1.0-1"),
+    );
+    let snap = || common::run("pkg-snap", ["--root".as_ref(), pkgroot.as_os_str()], None);
+    let old = snap().expect_code(0).stdout.clone();
+    s.write(
+        "pkgroot/var/lib/dpkg/status",
+        status.replace("VER", "1.0-2"),
+    );
+    s.write("pkgroot/var/cache/apt/archives/p_1.0-1_all.deb", "");
+    let new = snap().expect_code(0).stdout.clone();
+    let pa = s.write("pkg-a.json", &old);
+    let pb = s.write("pkg-b.json", &new);
+    recs.extend(common::run("pkg-snap", ["--root".as_ref(), pkgroot.as_os_str()], None).records());
+    let moved = common::run("snap-diff", [pa.as_os_str(), pb.as_os_str()], None);
+    assert!(
+        moved.expect_code(1).records()[0]["direction"] == "upgrade",
+        "{moved}"
+    );
+    recs.extend(moved.records());
+
     let mut kinds: Vec<String> = recs
         .iter()
         .map(|r| r["kind"].as_str().unwrap_or("?").to_owned())
@@ -248,7 +275,7 @@ fn snap_records_names_every_field_the_tools_write() {
     kinds.dedup();
     assert_eq!(
         kinds,
-        ["backup", "change", "check", "file", "process", "socket", "unit"],
+        ["backup", "change", "check", "file", "package", "process", "socket", "unit"],
         "every kind was written"
     );
     assert!(

@@ -537,11 +537,81 @@ fn cmd_diff(
             }
         }
     }
-    Ok(if changes.is_empty() {
+    let moved = packages_moved(&b, &id, root);
+    for (record, line) in &moved {
+        match format {
+            Format::Json => out.record(record)?,
+            Format::Text => out.line(line)?,
+        }
+    }
+    Ok(if changes.is_empty() && moved.is_empty() {
         Status::Ok
     } else {
         Status::Differs
     })
+}
+
+/// The packages of a backup whose version now is not the one saved (an
+/// upgrade since the backup brings configuration files of its own): for
+/// each, a `change` record of `of: "package"` with the direction by the
+/// manager's ordering, and its text line. A package no longer installed is
+/// `removed`.
+fn packages_moved(b: &store::Backup, id: &str, root: &Root) -> Vec<(Value, String)> {
+    use common::records::package::direction;
+    let mut out = Vec::new();
+    let Some(Value::Array(pkgs)) = b.header.get("packages") else {
+        return out;
+    };
+    for saved in pkgs {
+        let field = |f: &str| saved.get(f).and_then(Value::as_str);
+        let (Some(name), Some(manager)) = (field("name"), field("manager")) else {
+            continue;
+        };
+        let then = field("version");
+        let now = pkg::lookup(root, name)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|p| p.manager == manager);
+        let now_version = now.as_ref().and_then(|p| p.version.as_deref());
+        if now.is_some() && now_version == then {
+            continue;
+        }
+        let way = match (then, now_version) {
+            (Some(t), Some(n)) => direction(manager, t, n).map(|d| d.name()),
+            _ => None,
+        };
+        let (op, line) = match (&now, way) {
+            (None, _) => (
+                "removed",
+                format!("{name}: removed since backup {id} (it was {})", then.unwrap_or("-")),
+            ),
+            (Some(_), w) => (
+                "changed",
+                format!(
+                    "{name}: {} since backup {id}: {} -> {} (its configuration files may have changed with it)",
+                    match w {
+                        Some("upgrade") => "upgraded",
+                        Some("downgrade") => "downgraded",
+                        _ => "changed version",
+                    },
+                    then.unwrap_or("-"),
+                    now_version.unwrap_or("-")
+                ),
+            ),
+        };
+        let record = serde_json::json!({
+            "kind": "change",
+            "op": op,
+            "of": "package",
+            "key": {"name": name, "manager": manager},
+            "before": saved,
+            "after": now.as_ref().map(|p| save::package_value(&p.name, p.version.as_deref(), p.manager)),
+            "fields": ["version"],
+            "direction": way,
+        });
+        out.push((record, line));
+    }
+    out
 }
 
 /// The configuration files the packages of a backup own now, resolved as

@@ -11,7 +11,8 @@
 //! ([`diag`]), how many worker threads ([`par`]), the one stderr line of a partial
 //! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
-//! words for the text views ([`shell`]) and dpkg's database ([`dpkg`]).
+//! words for the text views ([`shell`]), dpkg's database ([`dpkg`]) and
+//! rpm's version ordering ([`rpmver`]).
 
 pub mod bytes;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod par;
 pub mod partial;
 pub mod records;
 pub mod root;
+pub mod rpmver;
 pub mod shell;
 pub mod time;
 

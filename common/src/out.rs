@@ -36,6 +36,16 @@ impl<W: Write> Out<W> {
         self.w.write_all(b"\n").map_err(|e| Error::stdout(&e))
     }
 
+    /// One record of a serde type (a record struct of [`crate::records`])
+    /// followed by `\n`.
+    pub fn serialize<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
+        serde_json::to_writer(&mut self.w, v).map_err(|e| match e.io_error_kind() {
+            Some(kind) => Error::stdout(&io::Error::from(kind)),
+            None => Error::new(format!("encoding a record: {e}")),
+        })?;
+        self.w.write_all(b"\n").map_err(|e| Error::stdout(&e))
+    }
+
     /// One line of text (a `\n` is added).
     pub fn line(&mut self, s: &str) -> Result<()> {
         self.w

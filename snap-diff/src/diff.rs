@@ -29,6 +29,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use serde_json::{json, Map, Value};
 
+use common::records::package;
+
 use crate::input::{Loaded, Rec};
 use crate::rules::{field, Class, Ignore, Rules, INSTANCE};
 
@@ -99,13 +101,15 @@ impl Change {
         }
     }
 
-    /// The `change` record.
+    /// The `change` record. A change of a `package` also says which way
+    /// its version moved and which cached package file holds the version
+    /// before ([`Change::package_move`]).
     pub fn to_value(&self) -> Value {
         let obj = |m: &Option<Map<String, Value>>| match m {
             Some(m) => Value::Object(m.clone()),
             None => Value::Null,
         };
-        json!({
+        let mut v = json!({
             "kind": "change",
             "op": self.op.name(),
             "of": self.of,
@@ -113,8 +117,73 @@ impl Change {
             "before": obj(&self.before),
             "after": obj(&self.after),
             "fields": self.fields,
+        });
+        if let (Some(m), Some(mv)) = (v.as_object_mut(), self.package_move()) {
+            m.insert(
+                "direction".into(),
+                mv.direction.map_or(Value::Null, |d| d.name().into()),
+            );
+            m.insert(
+                "rollback".into(),
+                mv.rollback.map_or(Value::Null, Value::String),
+            );
+        }
+        v
+    }
+
+    /// For a change of a `package` record: the direction of a changed
+    /// version by the manager's own ordering (`None` when the version did
+    /// not change, or for another manager), and the cached package file
+    /// (of the record after) that holds the version before, the way back.
+    /// `None` for other kinds.
+    pub fn package_move(&self) -> Option<PackageMove> {
+        if self.of.as_deref() != Some(package::KIND) {
+            return None;
+        }
+        let s = |m: &Option<Map<String, Value>>, f: &str| {
+            m.as_ref()
+                .and_then(|m| m.get(f))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let manager = s(&self.after, "manager").or_else(|| s(&self.before, "manager"));
+        let (Some(manager), Some(b), Some(a)) = (
+            manager,
+            s(&self.before, "version"),
+            s(&self.after, "version"),
+        ) else {
+            return Some(PackageMove::default());
+        };
+        let direction = package::direction(&manager, &b, &a);
+        let cached: Vec<String> = self
+            .after
+            .as_ref()
+            .and_then(|m| m.get("cached"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rollback = direction
+            .and_then(|_| package::cached_file(&manager, &cached, &b))
+            .map(str::to_owned);
+        Some(PackageMove {
+            manager,
+            direction,
+            rollback,
         })
     }
+}
+
+/// Which way a package's version moved, and the way back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageMove {
+    pub manager: String,
+    pub direction: Option<package::Direction>,
+    pub rollback: Option<String>,
 }
 
 /// A group of records with one identity.

@@ -24,6 +24,7 @@ pub use rules::{Options, Rules};
 /// The examples and rules under `--help`, the rules from the tables the
 /// diff uses.
 fn after_help() -> String {
+    use common::records::package;
     use rules::{CONNECTION_KEY, INSTANCE, LISTENER_KEY, PROCESS_KEY};
     use rules::{KTHREAD_KEY, PROCESS_VOLATILE, SOCKET_VOLATILE};
     let remote: Vec<&str> = CONNECTION_KEY[LISTENER_KEY.len()..].to_vec();
@@ -32,10 +33,12 @@ fn after_help() -> String {
 Identity (records with the same identity are the same thing):
   process  {} (kernel threads: {}); instance: {}
   socket   {} (connections: and {})
+  package  {} (a changed version says upgrade or downgrade)
   other    --key [KIND:]FIELD,...
 Ignored by default (--compare FIELD to compare one, --no-ignore for all):
   process  {}
   socket   {}
+  package  {}
 
 Examples:
   snap-diff before.json after.json
@@ -50,8 +53,10 @@ Exit status: 0 no differences, 1 differences, 2 trouble.",
         INSTANCE.join(", "),
         LISTENER_KEY.join(", "),
         remote.join(", "),
+        package::IDENTITY.join(", "),
         PROCESS_VOLATILE.join(", "),
         SOCKET_VOLATILE.join(", "),
+        package::VOLATILE.join(", "),
     )
 }
 

@@ -517,7 +517,7 @@ impl Rules {
             let defaults: &[&str] = match Self::class(kind) {
                 Class::Process => &PROCESS_VOLATILE,
                 Class::Socket => &SOCKET_VOLATILE,
-                Class::Generic => &[],
+                Class::Generic => kind.map_or(&[][..], records::volatile),
             };
             set.extend(defaults.iter().map(|s| (*s).to_owned()));
         }

@@ -33,6 +33,7 @@ impl Section {
             Section::Listeners => "# listening and unconnected sockets".into(),
             Section::Processes => "# processes".into(),
             Section::Connections => "# connections".into(),
+            Section::Other(k) if k == "package" => "# packages".into(),
             Section::Other(k) => format!("# {k}"),
         }
     }
@@ -336,6 +337,58 @@ fn field_change(f: &str, b: &Value, a: &Value) -> String {
     }
 }
 
+/// A package change as a line of an upgrade log: `~ NAME OLD -> NEW
+/// (upgrade; old .deb cached)`, `+ NAME VERSION`, `- NAME VERSION`, and
+/// any other field that changed after a colon.
+fn package_line(c: &Change) -> String {
+    let rec = c.after.as_ref().or(c.before.as_ref());
+    let v = |m: &Option<Map<String, Value>>| {
+        m.as_ref()
+            .map(|m| display_value(get(m, "version")))
+            .unwrap_or_default()
+    };
+    let name = rec
+        .map(|r| display_value(get(r, "name")))
+        .unwrap_or_default();
+    let mut s = match c.op {
+        Op::Added => format!("+ {name} {}", v(&c.after)),
+        Op::Removed => format!("- {name} {}", v(&c.before)),
+        _ => format!("{} {name}", mark(c.op)),
+    };
+    let mut fields: Vec<&String> = c.fields.iter().collect();
+    if let (Some(mv), true) = (c.package_move(), c.fields.iter().any(|f| f == "version")) {
+        fields.retain(|f| *f != "version");
+        s.push_str(&format!(" {} -> {}", v(&c.before), v(&c.after)));
+        let ext = if mv.manager == "rpm" { ".rpm" } else { ".deb" };
+        let cached = if mv.rollback.is_some() {
+            "cached"
+        } else {
+            "not cached"
+        };
+        match mv.direction {
+            Some(d) => s.push_str(&format!(" ({}; old {ext} {cached})", d.name())),
+            None => {
+                let (b, a) = (v(&c.before), v(&c.after));
+                match common::records::package::compare(&mv.manager, &b, &a) {
+                    Some(_) => s.push_str(&format!(" (equal by {}'s ordering)", mv.manager)),
+                    None => s.push_str(" (direction unknown)"),
+                }
+            }
+        }
+    }
+    if let (Some(b), Some(a)) = (&c.before, &c.after) {
+        let details: Vec<String> = fields
+            .iter()
+            .map(|f| field_change(f, get(b, f), get(a, f)))
+            .collect();
+        if !details.is_empty() {
+            s.push_str(": ");
+            s.push_str(&details.join("; "));
+        }
+    }
+    s
+}
+
 /// One change as one line.
 pub fn line(c: &Change) -> String {
     line_with(c, &BTreeSet::new())
@@ -344,6 +397,9 @@ pub fn line(c: &Change) -> String {
 /// One change as one line; sockets of the hosts in `netns_hosts` name
 /// their network namespace.
 fn line_with(c: &Change, netns_hosts: &BTreeSet<String>) -> String {
+    if c.of.as_deref() == Some("package") {
+        return package_line(c);
+    }
     let rec = c.after.as_ref().or(c.before.as_ref());
     let what = match (c.op, c.of.as_deref(), rec) {
         (Op::Reboot, _, _) => {

@@ -19,6 +19,7 @@ pub fn bin(name: &str) -> PathBuf {
         "cfg-backup" => env!("CARGO_BIN_EXE_cfg-backup"),
         "boot-check" => env!("CARGO_BIN_EXE_boot-check"),
         "svc-snap" => env!("CARGO_BIN_EXE_svc-snap"),
+        "pkg-snap" => env!("CARGO_BIN_EXE_pkg-snap"),
         other => panic!("unknown tool {other}"),
     };
     PathBuf::from(p)

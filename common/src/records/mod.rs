@@ -24,6 +24,14 @@ pub fn identity(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// The fields of a kind that snap-diff ignores by default (none for most).
+pub fn volatile(kind: &str) -> &'static [&'static str] {
+    match kind {
+        package::KIND => package::VOLATILE,
+        _ => &[],
+    }
+}
+
 /// Every kind [`identity`] knows, for messages and documentation.
 pub const KEYED_KINDS: [&str; 3] = [package::KIND, unit::KIND, verify::KIND];
 

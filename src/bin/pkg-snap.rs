@@ -1,0 +1,4 @@
+//! `pkg-snap`: see `man pkg-snap`. All logic lives in the `pkg_snap` crate.
+fn main() -> std::process::ExitCode {
+    pkg_snap::main()
+}
