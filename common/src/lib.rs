@@ -8,7 +8,7 @@
 //! non-UTF-8 bytes ([`bytes`]), writing a record straight into a buffer for the
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
 //! and line in every error ([`jsonl`]), the one stderr line of a partial
-//! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
+//! snapshot ([`partial`]), the package that owns a path ([`owners`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]) and shell
 //! words for the text views ([`shell`]).
 
@@ -20,6 +20,7 @@ pub mod jsonl;
 pub mod jsonw;
 pub mod names;
 pub mod out;
+pub mod owners;
 pub mod partial;
 pub mod records;
 pub mod root;
