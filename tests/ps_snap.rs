@@ -1094,3 +1094,202 @@ fn live_deleted_executable_is_found() {
     );
     let _ = child.0.kill();
 }
+
+/// A process the test started, killed and reaped when the test ends.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+
+    /// Wait until the process's maps name `what` (its exec and dynamic
+    /// loading are done).
+    fn wait_for_map(&self, what: &str) {
+        for _ in 0..500 {
+            let maps =
+                std::fs::read_to_string(format!("/proc/{}/maps", self.0.id())).unwrap_or_default();
+            if maps.contains(what) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("process {} never mapped {what}", self.0.id());
+    }
+}
+
+/// A small shared library built with cc, whose constructor says which
+/// version it is (so two builds differ).
+fn build_lib(dir: &std::path::Path, name: &str, version: u32) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}-{version}.c"));
+    std::fs::write(
+        &src,
+        format!("int patchday_probe_version(void) {{ return {version}; }}\n"),
+    )
+    .expect("write C source");
+    let out = dir.join(name);
+    let st = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("cc (gcc) installed: .ci/run installs it");
+    assert!(st.success(), "cc failed");
+    out
+}
+
+/// `sleep 30` with `lib` preloaded.
+fn preloaded_sleep(lib: &std::path::Path) -> Started {
+    let c = Command::new("sleep")
+        .arg("30")
+        .env("LD_PRELOAD", lib)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleep");
+    let s = Started(c);
+    s.wait_for_map(lib.to_str().expect("utf-8 path"));
+    s
+}
+
+/// The one record `ps-snap --deleted -p PID` writes, with exit status 1;
+/// `None` when it writes none (exit 0).
+fn deleted_record(pid: &str) -> Option<Value> {
+    let r = run("ps-snap", ["--deleted", "-p", pid], None);
+    let recs = r.records();
+    r.expect_code(if recs.is_empty() { 0 } else { 1 });
+    assert!(recs.len() <= 1, "{r}");
+    recs.into_iter().next()
+}
+
+fn stale(path: &std::path::Path, what: &str, how: &str, interpreter: Option<&str>) -> Value {
+    json!({"path": path.to_str().expect("utf-8 path"), "what": what, "how": how,
+           "interpreter": interpreter, "package": null})
+}
+
+#[test]
+fn live_preloaded_library_deleted_from_a_temp_dir_is_reported() {
+    // The classic intrusion sign: code preloaded from /tmp, then removed.
+    let s = Scratch::new("ps-snap-preload");
+    let lib = build_lib(s.path(), "libhook.so", 1);
+    let p = preloaded_sleep(&lib);
+    std::fs::remove_file(&lib).expect("remove library");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    assert_eq!(
+        r["stale_files"],
+        json!([stale(&lib, "library", "deleted", None)]),
+        "{r}"
+    );
+    assert_eq!(r["deleted_maps"], json!([lib.to_str()]), "{r}");
+    assert_eq!(r["exe_deleted"], false, "{r}");
+    assert!(r["restart"]["by"].is_string(), "{r}");
+    // The text view names the file.
+    let t = run(
+        "ps-snap",
+        ["--deleted", "--format", "text", "-p", &p.pid()],
+        None,
+    );
+    t.expect_code(1);
+    let want = format!(
+        "  deleted library {} (no package owns the path)",
+        lib.display()
+    );
+    assert!(t.stdout_str().lines().any(|l| l == want), "{t}");
+}
+
+#[test]
+fn live_library_replaced_by_rename_is_reported() {
+    // What dpkg does: the new file is written beside the old one and
+    // renamed over it; the old inode lives on in the process.
+    let s = Scratch::new("ps-snap-rename");
+    let lib = build_lib(s.path(), "libpatched.so", 1);
+    let p = preloaded_sleep(&lib);
+    let new = build_lib(s.path(), "libpatched.so.dpkg-new", 2);
+    std::fs::rename(&new, &lib).expect("rename over the mapped library");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    assert_eq!(
+        r["stale_files"],
+        json!([stale(&lib, "library", "replaced", None)]),
+        "{r}"
+    );
+}
+
+#[test]
+fn live_data_file_without_exec_permission_is_not_code() {
+    // A file mapped read-only (a database, a font, a cache) and deleted:
+    // the kernel marks it deleted, but it is no code to restart for.
+    let s = Scratch::new("ps-snap-data");
+    let data = s.write("cache.bin", vec![7u8; 8192]);
+    let c = Command::new("python3")
+        .args([
+            "-c",
+            "import mmap, sys, time\n\
+             f = open(sys.argv[1], 'rb')\n\
+             m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n\
+             f.close()\n\
+             time.sleep(30)\n",
+        ])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn python3");
+    let p = Started(c);
+    p.wait_for_map(data.to_str().expect("utf-8 path"));
+    std::fs::remove_file(&data).expect("remove data file");
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", p.pid())).expect("maps");
+    let line = maps
+        .lines()
+        .find(|l| l.contains("cache.bin"))
+        .expect("still mapped");
+    assert!(line.ends_with(" (deleted)") && !line.split(' ').nth(1).unwrap_or("").contains('x'));
+    assert_eq!(deleted_record(&p.pid()), None);
+    let all = run("ps-snap", ["-p", &p.pid()], None)
+        .expect_code(0)
+        .records();
+    assert_eq!(all[0]["deleted_maps"], json!([]), "{}", all[0]);
+    assert_eq!(all[0]["stale_files"], json!([]), "{}", all[0]);
+}
+
+#[test]
+fn live_replaced_scripts_are_reported_with_their_interpreter() {
+    let s = Scratch::new("ps-snap-script");
+    let py = s.write("agent.py", "import time\ntime.sleep(30)\n");
+    let pl = s.write("agent.pl", "sleep 30;\n");
+    let mut started = Vec::new();
+    for (interp, script) in [("python3", &py), ("perl", &pl)] {
+        let c = Command::new(interp)
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {interp}: {e}"));
+        started.push(Started(c));
+    }
+    for p in &started {
+        p.wait_for_map("libc.so");
+    }
+    // Not stale before the change.
+    for p in &started {
+        assert_eq!(deleted_record(&p.pid()), None);
+    }
+    // Start times are known to the second: change the scripts well after.
+    std::thread::sleep(Duration::from_millis(2100));
+    for script in [&py, &pl] {
+        let tmp = script.with_extension("new");
+        std::fs::write(&tmp, "# patched\n").expect("write new script");
+        std::fs::rename(&tmp, script).expect("rename over the script");
+    }
+    for (p, (script, family)) in started.iter().zip([(&py, "python"), (&pl, "perl")]) {
+        let r = deleted_record(&p.pid()).expect("listed by --deleted");
+        assert_eq!(
+            r["stale_files"],
+            json!([stale(script, "script", "replaced", Some(family))]),
+            "{r}"
+        );
+    }
+}
