@@ -19,7 +19,6 @@
 //! is a Berkeley DB or SQLite file that only librpm reads properly: on an
 //! rpm system [`Owners::manager`] is `None` and every owner unknown.
 
-use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::Root;
@@ -39,15 +38,42 @@ const MERGED: [&[u8]; 7] = [
 ];
 
 /// The path-to-package index of one system.
+///
+/// One snapshot may need it for a whole dpkg database (some 150,000 paths
+/// on a desktop), so it is built for speed: the list files are read into
+/// one buffer, and an open-addressing table of entry numbers points into
+/// it (no allocation per path). A path several packages list (a shared
+/// directory) has one slot and a chain of entries.
 #[derive(Debug, Default)]
 pub struct Owners {
     manager: Option<&'static str>,
-    /// Package names, indexed by the numbers in `first` and `more`.
+    /// Package names, indexed by `Entry::pkg`.
     names: Vec<String>,
-    /// The first package that lists a path.
-    first: HashMap<Box<[u8]>, u32>,
-    /// The other packages that list it (shared directories, mostly).
-    more: HashMap<Box<[u8]>, Vec<u32>>,
+    /// The content of every list file, one after the other.
+    data: Vec<u8>,
+    entries: Vec<Entry>,
+    /// Entry number + 1 per slot, 0 for an empty slot; a power of two long.
+    table: Vec<u32>,
+}
+
+/// One line of a list file: a path and the package that lists it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    off: u32,
+    len: u32,
+    pkg: u32,
+    /// The next entry of the same path, + 1 (0: none).
+    next: u32,
+}
+
+/// FNV-1a: quick on short keys and good enough for paths.
+fn hash(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h ^= u64::from(c);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 impl Owners {
@@ -70,35 +96,109 @@ impl Owners {
                 Some((pkg, e.path()))
             })
             .collect();
-        // Sorted, so that the first owner of a shared path does not depend
-        // on readdir order.
+        // Sorted, so that the owners of a shared path come in name order
+        // whatever the readdir order.
         lists.sort();
+        let mut spans = Vec::with_capacity(lists.len());
         for (pkg, path) in lists {
-            let Ok(data) = std::fs::read(&path) else {
+            let Ok(mut f) = std::fs::File::open(&path) else {
                 continue;
             };
-            o.add(String::from_utf8_lossy(&pkg).into_owned(), &data);
+            let start = o.data.len();
+            if std::io::Read::read_to_end(&mut f, &mut o.data).is_err() {
+                o.data.truncate(start);
+                continue;
+            }
+            if o.data.len() > u32::MAX as usize {
+                // Beyond any real database: keep what fits.
+                o.data.truncate(start);
+                break;
+            }
+            spans.push((
+                String::from_utf8_lossy(&pkg).into_owned(),
+                start,
+                o.data.len(),
+            ));
         }
+        o.index(spans);
         o
     }
 
-    /// Add one package's file list (the content of its `.list` file).
-    pub fn add(&mut self, package: String, list: &[u8]) {
-        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push(package);
-        for line in list.split(|&b| b == b'\n') {
-            if !line.starts_with(b"/") {
-                continue;
-            }
-            match self.first.get(line) {
-                None => {
-                    self.first.insert(line.into(), n);
+    /// An index of the given file lists: (package, content of its `.list`
+    /// file), in the order given.
+    pub fn from_lists(lists: Vec<(String, Vec<u8>)>) -> Self {
+        let mut o = Owners::default();
+        let mut spans = Vec::with_capacity(lists.len());
+        for (pkg, list) in lists {
+            let start = o.data.len();
+            o.data.extend_from_slice(&list);
+            spans.push((pkg, start, o.data.len()));
+        }
+        o.index(spans);
+        o
+    }
+
+    /// Build the table over `spans` (package, start, end) of `data`.
+    fn index(&mut self, spans: Vec<(String, usize, usize)>) {
+        let lines = spans
+            .iter()
+            .map(|&(_, s, e)| memchr::memchr_iter(b'\n', &self.data[s..e]).count() + 1)
+            .sum::<usize>();
+        let size = (lines * 2).next_power_of_two().max(16);
+        self.table = vec![0; size];
+        self.entries = Vec::with_capacity(lines);
+        let mask = size - 1;
+        for (pkg, start, end) in spans {
+            let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+            self.names.push(pkg);
+            let mut at = start;
+            while at < end {
+                let stop = memchr::memchr(b'\n', &self.data[at..end]).map_or(end, |i| at + i);
+                let line = &self.data[at..stop];
+                let (off, len) = (at, stop - at);
+                at = stop + 1;
+                if !line.starts_with(b"/") {
+                    continue;
                 }
-                Some(&f) if f == n => {}
-                Some(_) => {
-                    let v = self.more.entry(line.into()).or_default();
-                    if !v.contains(&n) {
-                        v.push(n);
+                let mut slot = (hash(line) as usize) & mask;
+                loop {
+                    match self.table[slot] {
+                        0 => {
+                            self.entries.push(Entry {
+                                off: off as u32,
+                                len: len as u32,
+                                pkg: n,
+                                next: 0,
+                            });
+                            self.table[slot] = self.entries.len() as u32;
+                            break;
+                        }
+                        e => {
+                            let first = self.entries[e as usize - 1];
+                            let (fo, fl) = (first.off as usize, first.len as usize);
+                            if self.data[fo..fo + fl] != self.data[off..off + len] {
+                                slot = (slot + 1) & mask;
+                                continue;
+                            }
+                            // Another owner of a known path: at the end of
+                            // its chain, unless this package is on it.
+                            let mut last = e as usize - 1;
+                            let mut dup = self.entries[last].pkg == n;
+                            while self.entries[last].next != 0 && !dup {
+                                last = self.entries[last].next as usize - 1;
+                                dup = self.entries[last].pkg == n;
+                            }
+                            if !dup {
+                                self.entries.push(Entry {
+                                    off: off as u32,
+                                    len: len as u32,
+                                    pkg: n,
+                                    next: 0,
+                                });
+                                self.entries[last].next = self.entries.len() as u32;
+                            }
+                            break;
+                        }
                     }
                 }
             }
@@ -114,15 +214,24 @@ impl Owners {
     /// The packages that list exactly `path`, in name order.
     fn exact(&self, path: &[u8]) -> Vec<&str> {
         let mut v = Vec::new();
-        if let Some(&f) = self.first.get(path) {
-            v.extend(self.names.get(f as usize).map(String::as_str));
+        if self.table.is_empty() {
+            return v;
         }
-        if let Some(m) = self.more.get(path) {
-            v.extend(
-                m.iter()
-                    .filter_map(|&i| self.names.get(i as usize))
-                    .map(String::as_str),
-            );
+        let mask = self.table.len() - 1;
+        let mut slot = (hash(path) as usize) & mask;
+        while let Some(&e) = self.table.get(slot).filter(|&&e| e != 0) {
+            let first = self.entries[e as usize - 1];
+            let (fo, fl) = (first.off as usize, first.len as usize);
+            if &self.data[fo..fo + fl] == path {
+                let mut cur = e;
+                while cur != 0 {
+                    let en = self.entries[cur as usize - 1];
+                    v.extend(self.names.get(en.pkg as usize).map(String::as_str));
+                    cur = en.next;
+                }
+                break;
+            }
+            slot = (slot + 1) & mask;
         }
         v
     }
@@ -175,15 +284,16 @@ mod tests {
 
     #[test]
     fn exact_alias_and_shared_paths() {
-        let mut o = Owners::default();
-        o.add(
-            "libssl3:amd64".into(),
-            b"/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu/libssl.so.3\n",
-        );
-        o.add(
-            "zlib1g:amd64".into(),
-            b"/.\n/lib\n/lib/x86_64-linux-gnu/libz.so.1.2.13\n",
-        );
+        let o = Owners::from_lists(vec![
+            (
+                "libssl3:amd64".into(),
+                b"/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu/libssl.so.3\n".to_vec(),
+            ),
+            (
+                "zlib1g:amd64".into(),
+                b"/.\n/lib\n/lib/x86_64-linux-gnu/libz.so.1.2.13\n".to_vec(),
+            ),
+        ]);
         assert_eq!(
             o.owner(b"/usr/lib/x86_64-linux-gnu/libssl.so.3").as_deref(),
             Some("libssl3:amd64")
@@ -205,6 +315,32 @@ mod tests {
         assert_eq!(o.owner(b"/opt/x.so"), None);
         assert_eq!(o.owner(b"/usr/local/lib/x.so"), None);
         assert_eq!(o.packages(), 2);
+    }
+
+    #[test]
+    fn shared_paths_chain_and_many_paths_all_found() {
+        let mut lists = Vec::new();
+        for p in 0..50 {
+            let mut l = String::from("/.\n/usr\n/usr\n");
+            for f in 0..200 {
+                l.push_str(&format!("/usr/share/p{p}/f{f}\n"));
+            }
+            lists.push((format!("p{p:02}"), l.into_bytes()));
+        }
+        let o = Owners::from_lists(lists);
+        let all: Vec<String> = (0..50).map(|p| format!("p{p:02}")).collect();
+        assert_eq!(
+            o.owners(b"/usr"),
+            all.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        for p in 0..50 {
+            for f in (0..200).step_by(37) {
+                let path = format!("/usr/share/p{p}/f{f}");
+                assert_eq!(o.owner(path.as_bytes()), Some(format!("p{p:02}")), "{path}");
+            }
+        }
+        assert_eq!(o.owner(b"/usr/share/p1/f200"), None);
+        assert_eq!(o.owner(b""), None);
     }
 
     #[test]
