@@ -79,9 +79,9 @@ pub struct Stale {
     pub interpreter: Option<&'static str>,
 }
 
-/// Which root a process sees: its mount namespace and its root
-/// directory's device and inode (all 0 under `--root`, one tree).
-pub type RootKey = (u64, u64, u64);
+/// Which root a process sees: its root directory's device and inode
+/// (both 0 under `--root`, one tree).
+pub type RootKey = (u64, u64);
 
 /// What is at a path now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,13 +127,14 @@ impl Lookup {
     /// is `dir`; the error when that root cannot be looked into.
     fn root_key(&self, dir: impl AsFd + Copy) -> Result<RootKey, Errno> {
         if self.base.is_some() {
-            return Ok((0, 0, 0));
+            return Ok((0, 0));
         }
+        // The root directory alone: a second look (the mount namespace,
+        // `ns/mnt`) would tell a service with PrivateTmp= from the host,
+        // but costs as much again per process, and a private /tmp is not
+        // reachable from ps-snap's root, so its paths never name host files.
         let root = fstatat(dir, "root", AtFlags::empty())?;
-        // Same root directory, another mount namespace: a service with
-        // PrivateTmp= sees another /tmp.
-        let ns = fstatat(dir, "ns/mnt", AtFlags::empty()).map_or(0, |s| s.st_ino);
-        Ok((ns, root.st_dev, root.st_ino))
+        Ok((root.st_dev, root.st_ino))
     }
 
     /// What is at `path` in the process's root now, uncached.
