@@ -1293,3 +1293,62 @@ fn live_replaced_scripts_are_reported_with_their_interpreter() {
         );
     }
 }
+
+#[test]
+fn live_chrooted_process_is_judged_by_its_files() {
+    // The kernel names a chrooted process's files as ps-snap sees them
+    // (/tmp/.../usr/lib/...), not as the process does (/usr/lib/...).
+    if !common::is_root() {
+        eprintln!("SKIP live_chrooted_process_is_judged_by_its_files: chroot needs root");
+        return;
+    }
+    let s = Scratch::new("ps-snap-chroot");
+    let root = s.path();
+    let sleep = std::fs::canonicalize("/bin/sleep").expect("sleep(1)");
+    let ldd = Command::new("ldd").arg(&sleep).output().expect("ldd");
+    let mut libs: Vec<std::path::PathBuf> = String::from_utf8_lossy(&ldd.stdout)
+        .split_whitespace()
+        .filter(|w| w.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .collect();
+    libs.push(sleep.clone());
+    let mut dirs = Vec::new();
+    for l in &libs {
+        let to = root.join(l.strip_prefix("/").expect("absolute"));
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(l, &to).expect("copy into the chroot");
+        dirs.push(l.parent().expect("parent").display().to_string());
+    }
+    let c = Command::new("chroot")
+        .arg(root)
+        .arg(&sleep)
+        .arg("30")
+        .env("LD_LIBRARY_PATH", dirs.join(":"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn chroot");
+    let p = Started(c);
+    p.wait_for_map("libc.so");
+    // chroot(8) has exec'd sleep; its files are current in its root.
+    assert_eq!(deleted_record(&p.pid()), None);
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", p.pid())).expect("maps");
+    let libc = maps
+        .lines()
+        .filter(|l| l.contains("libc.so"))
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .next()
+        .expect("libc mapped")
+        .to_owned();
+    assert!(libc.starts_with(root.to_str().expect("utf-8")), "{libc}");
+    // The chroot's libc replaced by rename: reported.
+    let new = format!("{libc}.dpkg-new");
+    std::fs::copy(&libc, &new).expect("copy");
+    std::fs::rename(&new, &libc).expect("rename over");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    let files = r["stale_files"].as_array().expect("stale_files");
+    assert!(
+        files.contains(&json!({"path": libc, "what": "library", "how": "replaced",
+                                "interpreter": null, "package": null})),
+        "{r}"
+    );
+}

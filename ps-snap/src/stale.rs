@@ -14,6 +14,12 @@
 //! A script run by an interpreter (see [`parse::interpreter`]) counts when
 //! its file is gone or was changed (its ctime) after the process started.
 //!
+//! A process chrooted below ps-snap's root, in the same mount namespace,
+//! is named in maps by ps-snap's view of its files (the kernel writes
+//! paths relative to the reader's root): where its own root has nothing
+//! or another file at the path, the path is also looked up in ps-snap's
+//! root, and a file there that is the mapped one is current.
+//!
 //! Under `--root` there is no live process root to look into: the paths
 //! are looked up in the tree under DIR.
 
@@ -112,15 +118,39 @@ pub struct Lookup {
     base: Option<PathBuf>,
     /// Per root: path -> now.
     cache: HashMap<RootKey, HashMap<Vec<u8>, Now>>,
+    /// ps-snap's own root, live.
+    own: Option<RootKey>,
     path: Vec<u8>,
 }
 
 impl Lookup {
     pub fn new(base: Option<PathBuf>) -> Self {
+        let own = match base {
+            None => nix::sys::stat::stat("/").ok().map(|s| (s.st_dev, s.st_ino)),
+            Some(_) => None,
+        };
         Lookup {
             base,
+            own,
             ..Default::default()
         }
+    }
+
+    /// What is at `path` in ps-snap's own root, cached.
+    fn look_own(&mut self, own: RootKey, path: &[u8]) -> Now {
+        if let Some(&n) = self.cache.get(&own).and_then(|c| c.get(path)) {
+            return n;
+        }
+        let n = now_of(
+            fstatat(
+                nix::fcntl::AT_FDCWD,
+                std::ffi::OsStr::from_bytes(path),
+                AtFlags::AT_SYMLINK_NOFOLLOW,
+            )
+            .map(|s| (s.st_ino, s.st_ctime)),
+        );
+        self.cache.entry(own).or_default().insert(path.to_vec(), n);
+        n
     }
 
     /// The cache key of the root of the process whose /proc/PID directory
@@ -200,6 +230,24 @@ impl Lookup {
                     }
                 },
             };
+            // A process chrooted below ps-snap's root (same mount
+            // namespace) has its files named in maps as ps-snap sees them,
+            // not as the process does: what it maps may be current there.
+            let mismatch = match now {
+                Now::Missing => true,
+                Now::File { inode, .. } => inode != m.inode,
+                Now::Unknown => false,
+            };
+            let mut now = now;
+            if let (true, Ok(k), Some(own)) = (mismatch, key, self.own) {
+                if k != own {
+                    match self.look_own(own, m.path) {
+                        Now::File { inode, .. } if inode == m.inode => continue,
+                        n @ Now::File { .. } if now == Now::Missing => now = n,
+                        _ => {}
+                    }
+                }
+            }
             let how = match now {
                 // A tree under --root need not hold every file its /proc
                 // names (a fixture, a system without its /proc): only the
