@@ -108,6 +108,35 @@ fn now_of(res: Result<(u64, i64), Errno>) -> Now {
     }
 }
 
+/// FNV-1a for the path cache: a snapshot looks up every library of every
+/// process, and SipHash's resistance to crafted keys buys nothing against
+/// paths the kernel wrote.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fnv;
+
+/// The state of one [`Fnv`] hash.
+#[derive(Debug)]
+pub struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Looks paths up in processes' roots, with a cache per root: the
 /// processes of one system share a few dozen libraries, so a snapshot of
 /// thousands of processes stats each library once per root, not once per
@@ -117,7 +146,7 @@ pub struct Lookup {
     /// The tree under `--root DIR`; `None` on the live system.
     base: Option<PathBuf>,
     /// Per root: path -> now.
-    cache: HashMap<RootKey, HashMap<Vec<u8>, Now>>,
+    cache: HashMap<RootKey, HashMap<Vec<u8>, Now, Fnv>>,
     /// ps-snap's own root, live.
     own: Option<RootKey>,
     path: Vec<u8>,
