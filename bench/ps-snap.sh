@@ -2,7 +2,8 @@
 # ps-snap against `ps -ef` on a busy process table: 2000 extra processes
 # (sleepers, each with its own address space to map), then hyperfine on
 #   ps -ef                      what the admin ran before
-#   ps-snap                     the default snapshot, deleted maps included
+#   ps-snap                     the default snapshot, stale code included (code
+#                               mappings judged against the files now on disk)
 #   ps-snap --no-maps           without reading /proc/PID/maps
 # (each writing to /dev/null, hyperfine's default, run without a shell), and
 # the ratio of medians of each ps-snap run to ps -ef (below 1 = faster), with

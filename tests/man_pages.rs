@@ -178,6 +178,32 @@ fn snap_records_names_every_field_the_tools_write() {
     let net = common::run("net-snap", ["-tl"], None).records();
     recs.extend(net.into_iter().filter(|r| r["local_port"] == port));
 
+    // A process that runs stale code: its stale_files and restart objects.
+    s.write(
+        "proc-root/proc/7/stat",
+        "7 (d) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0\n",
+    );
+    s.write(
+        "proc-root/proc/7/status",
+        "Tgid:\t7\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
+    );
+    s.write("proc-root/proc/7/cmdline", "d\0");
+    s.write("proc-root/proc/7/cgroup", "0::/system.slice/d.service\n");
+    s.write(
+        "proc-root/proc/7/maps",
+        "7f0000000000-7f0000001000 r-xp 00000000 fd:01 9 /usr/lib/libd.so (deleted)\n",
+    );
+    let stale = common::run(
+        "ps-snap",
+        [
+            "--root".as_ref(),
+            s.path().join("proc-root").as_os_str(),
+            "--deleted".as_ref(),
+        ],
+        None,
+    );
+    recs.extend(stale.expect_code(1).records());
+
     // backup, file, and cfg-backup's change records (a change and a leftover).
     let root = s.path().join("root");
     let store = s.path().join("store");

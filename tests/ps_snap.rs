@@ -124,6 +124,9 @@ fn fixture() -> Scratch {
          7f0000000000-7f0000020000 r-xp 00000000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)\n\
          7f0000020000-7f0000021000 r--p 00020000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)\n\
          7f0000040000-7f0000041000 rw-s 00000000 00:01 4444                       /memfd:shm (deleted)\n\
+         7f0000050000-7f0000051000 r--s 00000000 fd:01 5555                       /usr/share/fonts/old.ttf (deleted)\n\
+         7f0000060000-7f0000061000 r-xp 00000000 00:1b 6666                       /tmp/.x/libhook.so (deleted)\n\
+         7f0000070000-7f0000071000 r-xp 00000000 fd:01 7777                       /usr/lib/x86_64-linux-gnu/libz.so.1\n\
          7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/x86_64-linux-gnu/libc.so.6\n\
          7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n",
     );
@@ -226,6 +229,59 @@ fn fixture() -> Scratch {
         "Name:\tsshd\nTgid:\t120\nPid:\t121\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
     );
 
+    // 140: a python service whose script the patch replaced; 150: a shell
+    // script run by a relative path, since deleted.
+    s.write(
+        "proc/140/stat",
+        stat_line(
+            140, b"python3", 'S', 1, 0, 0x400000, 0, 0, 0, 1, 1200, 4096, 1,
+        ),
+    );
+    s.write("proc/140/status", status("python3", 0, 0, 0, 0));
+    s.write("proc/140/cmdline", b"python3\0-u\0/srv/app.py\0--serve\0");
+    s.write(
+        "proc/140/cgroup",
+        "0::/system.slice/app.service
+",
+    );
+    s.write("proc/140/maps", LIBC);
+    symlink("/usr/bin/python3.11", s.path().join("proc/140/exe")).expect("symlink");
+    s.write("srv/app.py", "print('new')\n");
+    s.write(
+        "proc/150/stat",
+        stat_line(
+            150, b"job.sh", 'S', 1, 0, 0x400000, 0, 0, 0, 1, 1300, 4096, 1,
+        ),
+    );
+    s.write("proc/150/status", status("job.sh", 0, 0, 0, 0));
+    s.write("proc/150/cmdline", b"/bin/bash\0./job.sh\0");
+    s.write(
+        "proc/150/cgroup",
+        "0::/
+",
+    );
+    s.write("proc/150/maps", LIBC);
+    symlink("/usr/bin/bash", s.path().join("proc/150/exe")).expect("symlink");
+    symlink("/opt/jobs", s.path().join("proc/150/cwd")).expect("symlink");
+    s.write("etc/init.d/job.sh", "#!/bin/sh\n");
+
+    // The package database the owners come from (libssl3 lists the
+    // pre-merged-/usr path), and the sshd the patch installed.
+    s.write(
+        "var/lib/dpkg/info/libssl3:amd64.list",
+        "/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libssl.so.3\n",
+    );
+    s.write(
+        "var/lib/dpkg/info/openssh-server.list",
+        "/.\n/usr\n/usr/sbin\n/usr/sbin/sshd\n",
+    );
+    s.write(
+        "var/lib/dpkg/info/libpam0g:amd64.list",
+        "/.\n/usr/lib/x86_64-linux-gnu/libpam.so.0\n",
+    );
+    s.write("var/lib/dpkg/info/python3-app.list", "/.\n/srv/app.py\n");
+    s.write("usr/sbin/sshd", "new sshd\n");
+
     // 555: vanished between readdir and reading: a directory, no files.
     std::fs::create_dir_all(s.path().join("proc/555")).expect("mkdir");
     // Not processes: /proc/self-like names and files are ignored.
@@ -257,7 +313,7 @@ fn fixture_records_have_every_field() {
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
     // Pid order; the vanished 555 is absent, not an error.
-    assert_eq!(pids, [1, 2, 120, 130, 300, 400, 410]);
+    assert_eq!(pids, [1, 2, 120, 130, 140, 150, 300, 400, 410]);
     let keys: Vec<&str> = recs[0]
         .as_object()
         .expect("object")
@@ -296,7 +352,9 @@ fn fixture_records_have_every_field() {
             "cgroup",
             "unit",
             "kernel_thread",
-            "deleted_maps"
+            "deleted_maps",
+            "stale_files",
+            "restart"
         ]
     );
     for r in &recs {
@@ -327,6 +385,8 @@ fn fixture_records_have_every_field() {
     assert_eq!(init["unit"], "init.scope");
     assert_eq!(init["kernel_thread"], false);
     assert_eq!(init["deleted_maps"], json!([]));
+    assert_eq!(init["stale_files"], json!([]));
+    assert_eq!(init["restart"], Value::Null);
 }
 
 #[test]
@@ -362,9 +422,34 @@ fn fixture_deleted_executable_and_libraries() {
     // The suffix is gone from exe so the identity stays the same.
     assert_eq!(sshd["exe"], "/usr/sbin/sshd");
     assert_eq!(sshd["exe_deleted"], true);
+    // Code wherever it lives (/tmp too); not the deleted font (mapped
+    // without execute permission) nor the memfd; not libz, whose file is
+    // not in the tree (only the kernel's word counts under --root).
     assert_eq!(
         sshd["deleted_maps"],
-        json!(["/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/sbin/sshd"])
+        json!([
+            "/tmp/.x/libhook.so",
+            "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+            "/usr/sbin/sshd"
+        ])
+    );
+    // sshd is at its path again, another file: replaced. The packages that
+    // own the paths now, libssl3's under its /lib name.
+    assert_eq!(
+        sshd["stale_files"],
+        json!([
+            {"path": "/tmp/.x/libhook.so", "what": "library", "how": "deleted",
+             "interpreter": null, "package": null},
+            {"path": "/usr/lib/x86_64-linux-gnu/libssl.so.3", "what": "library",
+             "how": "deleted", "interpreter": null, "package": "libssl3:amd64"},
+            {"path": "/usr/sbin/sshd", "what": "executable", "how": "replaced",
+             "interpreter": null, "package": "openssh-server"}
+        ])
+    );
+    assert_eq!(
+        sshd["restart"],
+        json!({"by": "unit", "name": "ssh.service", "pid": null,
+               "command": ["systemctl", "restart", "ssh.service"]})
     );
     assert_eq!(sshd["unit"], "ssh.service");
     assert_eq!(sshd["tty"], "pts/3");
@@ -390,6 +475,33 @@ fn fixture_deleted_executable_and_libraries() {
     assert_eq!(
         cron["deleted_maps"],
         json!(["/usr/lib/x86_64-linux-gnu/libpam.so.0"])
+    );
+    assert_eq!(cron["stale_files"][0]["package"], "libpam0g:amd64");
+
+    // Scripts: replaced after the start (the tree's file is newer), and
+    // deleted (relative to the process's cwd). Neither is a mapping.
+    let app = by_pid(&recs, 140);
+    assert_eq!(app["deleted_maps"], json!([]));
+    assert_eq!(
+        app["stale_files"],
+        json!([{"path": "/srv/app.py", "what": "script", "how": "replaced",
+                "interpreter": "python", "package": "python3-app"}])
+    );
+    assert_eq!(
+        app["restart"]["command"],
+        json!(["systemctl", "restart", "app.service"])
+    );
+    let job = by_pid(&recs, 150);
+    assert_eq!(
+        job["stale_files"],
+        json!([{"path": "/opt/jobs/job.sh", "what": "script", "how": "deleted",
+                "interpreter": "bash", "package": null}])
+    );
+    // No unit: the init script of its name.
+    assert_eq!(
+        job["restart"],
+        json!({"by": "init-script", "name": "job.sh", "pid": 150,
+               "command": ["service", "job.sh", "restart"]})
     );
 }
 
@@ -419,44 +531,49 @@ fn fixture_non_utf8_argv_and_unreadable_maps() {
 #[test]
 fn fixture_deleted_filter_json_and_text() {
     let s = fixture();
-    let recs = snap(&s, &["--deleted"]).expect_code(0).records();
+    let recs = snap(&s, &["--deleted"]).expect_code(1).records();
     let pids: Vec<u64> = recs
         .iter()
         .map(|r| r["pid"].as_u64().expect("pid"))
         .collect();
-    assert_eq!(pids, [120, 130, 410]);
+    assert_eq!(pids, [120, 130, 140, 150, 410]);
     assert_eq!(by_pid(&recs, 410)["unit"], "agent.service");
 
     let r = snap(&s, &["--deleted", "--format", "text"]);
-    r.expect_code(0);
+    r.expect_code(1);
     let out = r.stdout_str();
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("UID"), "{out}");
-    assert!(lines[0].contains("UNIT"), "{out}");
-    let sshd = lines
-        .iter()
-        .find(|l| l.contains(" 120 "))
-        .expect("sshd row");
-    assert!(sshd.contains("ssh.service"), "{sshd}");
-    assert!(sshd.contains(" exe "), "{sshd}");
-    assert!(sshd.ends_with("'sshd: alice [priv]'"), "{sshd}");
-    let cron = lines
-        .iter()
-        .find(|l| l.contains(" 130 "))
-        .expect("cron row");
-    assert!(cron.contains(" lib "), "{cron}");
-    // A user manager's unit is named with its manager.
-    let agent = lines
-        .iter()
-        .find(|l| l.contains(" 410 "))
-        .expect("agent row");
-    assert!(
-        agent.contains(" user@1000.service/agent.service "),
-        "{agent}"
-    );
+    // One block per thing to restart, in a stable order, each with the
+    // command to type, its processes and its stale files.
+    let blocks: Vec<&str> = out.split("\n\n").collect();
+    let block = |head: &str| -> Vec<&str> {
+        blocks
+            .iter()
+            .find(|b| b.starts_with(head))
+            .unwrap_or_else(|| panic!("no block {head}:\n{out}"))
+            .lines()
+            .collect()
+    };
     assert_eq!(
-        lines.last().copied(),
-        Some("units to restart: cron.service ssh.service user@1000.service/agent.service")
+        block("ssh.service"),
+        [
+            "ssh.service: system service",
+            "  systemctl restart ssh.service",
+            "  process 120 (sshd)",
+            "  deleted library /tmp/.x/libhook.so (no package owns the path)",
+            "  deleted library /usr/lib/x86_64-linux-gnu/libssl.so.3 (path owned by libssl3:amd64)",
+            "  replaced executable /usr/sbin/sshd (path owned by openssh-server)",
+        ]
+    );
+    // A user manager's unit restarts through that user's manager.
+    assert_eq!(
+        block("agent.service")[1],
+        "  systemctl --user --machine=alice@ restart agent.service"
+    );
+    assert_eq!(block("/etc/init.d/job.sh")[1], "  service job.sh restart");
+    assert_eq!(
+        out.lines().last(),
+        Some("5 processes run old code: 5 to restart"),
+        "{out}"
     );
 }
 
@@ -467,7 +584,7 @@ fn fixture_text_view() {
     r.expect_code(0);
     let out = r.stdout_str();
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 8, "{out}");
+    assert_eq!(lines.len(), 10, "{out}");
     assert!(lines[0].starts_with("UID"));
     for col in ["PID", "PPID", "STIME", "TTY", "TIME", "OLD", "CMD"] {
         assert!(lines[0].contains(col), "{col} missing: {}", lines[0]);
@@ -482,6 +599,11 @@ fn fixture_text_view() {
     );
     let sshd = lines.iter().find(|l| l.contains(" 120 ")).expect("sshd");
     assert!(sshd.contains("pts/3"), "{sshd}");
+    assert!(sshd.contains(" exe "), "{sshd}");
+    let cron = lines.iter().find(|l| l.contains(" 130 ")).expect("cron");
+    assert!(cron.contains(" lib "), "{cron}");
+    let app = lines.iter().find(|l| l.contains(" 140 ")).expect("app");
+    assert!(app.contains(" scr "), "{app}");
 }
 
 #[test]
@@ -506,7 +628,7 @@ fn fixture_selection_and_no_maps() {
         .collect();
     assert_eq!(pids, [300, 400, 410]);
     let recs = snap(&s, &["-u", "0"]).expect_code(0).records();
-    assert_eq!(recs.len(), 4);
+    assert_eq!(recs.len(), 6);
     let r = snap(&s, &["-u", "mallory"]);
     r.expect_code(2);
     assert!(r.stderr.contains("mallory"), "{r}");
@@ -830,12 +952,24 @@ fn live_text_view_and_deleted() {
         "{row}"
     );
 
+    // Exit 1 exactly when something is listed, like diff. Every process
+    // listed runs some stale file; a kernel record says why it is there.
     let r = run("ps-snap", ["--deleted"], None);
-    let recs = r.expect_code(0).records();
-    assert!(recs
-        .iter()
-        .all(|r| r["exe_deleted"] == true
-            || r["deleted_maps"].as_array().is_some_and(|a| !a.is_empty())));
+    let recs = r.records();
+    r.expect_code(if recs.is_empty() { 0 } else { 1 });
+    for rec in &recs {
+        match rec["kind"].as_str() {
+            Some("process") => {
+                assert!(
+                    rec["stale_files"].as_array().is_some_and(|a| !a.is_empty()),
+                    "{rec}"
+                );
+                assert!(rec["restart"].is_object(), "{rec}");
+            }
+            Some("kernel") => assert!(rec["older"] == true || rec["removed"] == true),
+            _ => panic!("unexpected record {rec}"),
+        }
+    }
 }
 
 #[test]
@@ -945,7 +1079,7 @@ fn live_deleted_executable_is_found() {
     }
     std::fs::remove_file(&exe).expect("remove copy");
     let recs = run("ps-snap", ["--deleted", "-p", &pid], None)
-        .expect_code(0)
+        .expect_code(1)
         .records();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(recs.len(), 1, "not listed by --deleted: {recs:?}");
@@ -954,9 +1088,271 @@ fn live_deleted_executable_is_found() {
     assert_eq!(r["exe"], path, "{r}");
     assert_eq!(r["exe_deleted"], true, "{r}");
     let maps = r["deleted_maps"].as_array().expect("deleted_maps read");
-    let filtered = ["/tmp/", "/var/tmp/", "/run/"]
-        .iter()
-        .any(|p| path.starts_with(p));
-    assert!(filtered || maps.contains(&json!(path)), "{r}");
+    assert!(maps.contains(&json!(path)), "{r}");
+    assert!(
+        r["stale_files"].as_array().is_some_and(|a| a.contains(&json!(
+            {"path": path, "what": "executable", "how": "deleted", "interpreter": null, "package": null}
+        ))),
+        "{r}"
+    );
     let _ = child.0.kill();
+}
+
+/// A process the test started, killed and reaped when the test ends.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Started {
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+
+    /// Wait until the process's maps name `what` (its exec and dynamic
+    /// loading are done).
+    fn wait_for_map(&self, what: &str) {
+        for _ in 0..500 {
+            let maps =
+                std::fs::read_to_string(format!("/proc/{}/maps", self.0.id())).unwrap_or_default();
+            if maps.contains(what) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("process {} never mapped {what}", self.0.id());
+    }
+}
+
+/// A small shared library built with cc, whose constructor says which
+/// version it is (so two builds differ).
+fn build_lib(dir: &std::path::Path, name: &str, version: u32) -> std::path::PathBuf {
+    let src = dir.join(format!("{name}-{version}.c"));
+    std::fs::write(
+        &src,
+        format!("int patchday_probe_version(void) {{ return {version}; }}\n"),
+    )
+    .expect("write C source");
+    let out = dir.join(name);
+    let st = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("cc (gcc) installed: .ci/run installs it");
+    assert!(st.success(), "cc failed");
+    out
+}
+
+/// `sleep 30` with `lib` preloaded.
+fn preloaded_sleep(lib: &std::path::Path) -> Started {
+    let c = Command::new("sleep")
+        .arg("30")
+        .env("LD_PRELOAD", lib)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleep");
+    let s = Started(c);
+    s.wait_for_map(lib.to_str().expect("utf-8 path"));
+    s
+}
+
+/// The one record `ps-snap --deleted -p PID` writes, with exit status 1;
+/// `None` when it writes none (exit 0).
+fn deleted_record(pid: &str) -> Option<Value> {
+    let r = run("ps-snap", ["--deleted", "-p", pid], None);
+    let recs = r.records();
+    r.expect_code(if recs.is_empty() { 0 } else { 1 });
+    assert!(recs.len() <= 1, "{r}");
+    recs.into_iter().next()
+}
+
+fn stale(path: &std::path::Path, what: &str, how: &str, interpreter: Option<&str>) -> Value {
+    json!({"path": path.to_str().expect("utf-8 path"), "what": what, "how": how,
+           "interpreter": interpreter, "package": null})
+}
+
+#[test]
+fn live_preloaded_library_deleted_from_a_temp_dir_is_reported() {
+    // The classic intrusion sign: code preloaded from /tmp, then removed.
+    let s = Scratch::new("ps-snap-preload");
+    let lib = build_lib(s.path(), "libhook.so", 1);
+    let p = preloaded_sleep(&lib);
+    std::fs::remove_file(&lib).expect("remove library");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    assert_eq!(
+        r["stale_files"],
+        json!([stale(&lib, "library", "deleted", None)]),
+        "{r}"
+    );
+    assert_eq!(r["deleted_maps"], json!([lib.to_str()]), "{r}");
+    assert_eq!(r["exe_deleted"], false, "{r}");
+    assert!(r["restart"]["by"].is_string(), "{r}");
+    // The text view names the file.
+    let t = run(
+        "ps-snap",
+        ["--deleted", "--format", "text", "-p", &p.pid()],
+        None,
+    );
+    t.expect_code(1);
+    let want = format!(
+        "  deleted library {} (no package owns the path)",
+        lib.display()
+    );
+    assert!(t.stdout_str().lines().any(|l| l == want), "{t}");
+}
+
+#[test]
+fn live_library_replaced_by_rename_is_reported() {
+    // What dpkg does: the new file is written beside the old one and
+    // renamed over it; the old inode lives on in the process.
+    let s = Scratch::new("ps-snap-rename");
+    let lib = build_lib(s.path(), "libpatched.so", 1);
+    let p = preloaded_sleep(&lib);
+    let new = build_lib(s.path(), "libpatched.so.dpkg-new", 2);
+    std::fs::rename(&new, &lib).expect("rename over the mapped library");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    assert_eq!(
+        r["stale_files"],
+        json!([stale(&lib, "library", "replaced", None)]),
+        "{r}"
+    );
+}
+
+#[test]
+fn live_data_file_without_exec_permission_is_not_code() {
+    // A file mapped read-only (a database, a font, a cache) and deleted:
+    // the kernel marks it deleted, but it is no code to restart for.
+    let s = Scratch::new("ps-snap-data");
+    let data = s.write("cache.bin", vec![7u8; 8192]);
+    let c = Command::new("python3")
+        .args([
+            "-c",
+            "import mmap, sys, time\n\
+             f = open(sys.argv[1], 'rb')\n\
+             m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)\n\
+             f.close()\n\
+             time.sleep(30)\n",
+        ])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn python3");
+    let p = Started(c);
+    p.wait_for_map(data.to_str().expect("utf-8 path"));
+    std::fs::remove_file(&data).expect("remove data file");
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", p.pid())).expect("maps");
+    let line = maps
+        .lines()
+        .find(|l| l.contains("cache.bin"))
+        .expect("still mapped");
+    assert!(line.ends_with(" (deleted)") && !line.split(' ').nth(1).unwrap_or("").contains('x'));
+    assert_eq!(deleted_record(&p.pid()), None);
+    let all = run("ps-snap", ["-p", &p.pid()], None)
+        .expect_code(0)
+        .records();
+    assert_eq!(all[0]["deleted_maps"], json!([]), "{}", all[0]);
+    assert_eq!(all[0]["stale_files"], json!([]), "{}", all[0]);
+}
+
+#[test]
+fn live_replaced_scripts_are_reported_with_their_interpreter() {
+    let s = Scratch::new("ps-snap-script");
+    let py = s.write("agent.py", "import time\ntime.sleep(30)\n");
+    let pl = s.write("agent.pl", "sleep 30;\n");
+    let mut started = Vec::new();
+    for (interp, script) in [("python3", &py), ("perl", &pl)] {
+        let c = Command::new(interp)
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {interp}: {e}"));
+        started.push(Started(c));
+    }
+    for p in &started {
+        p.wait_for_map("libc.so");
+    }
+    // Not stale before the change.
+    for p in &started {
+        assert_eq!(deleted_record(&p.pid()), None);
+    }
+    // Start times are known to the second: change the scripts well after.
+    std::thread::sleep(Duration::from_millis(2100));
+    for script in [&py, &pl] {
+        let tmp = script.with_extension("new");
+        std::fs::write(&tmp, "# patched\n").expect("write new script");
+        std::fs::rename(&tmp, script).expect("rename over the script");
+    }
+    for (p, (script, family)) in started.iter().zip([(&py, "python"), (&pl, "perl")]) {
+        let r = deleted_record(&p.pid()).expect("listed by --deleted");
+        assert_eq!(
+            r["stale_files"],
+            json!([stale(script, "script", "replaced", Some(family))]),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "run as root: chroot needs root"]
+fn live_chrooted_process_is_judged_by_its_files() {
+    // The kernel names a chrooted process's files as ps-snap sees them
+    // (/tmp/.../usr/lib/...), not as the process does (/usr/lib/...).
+    if !common::is_root() {
+        common::skip("chroot needs root");
+        return;
+    }
+    let s = Scratch::new("ps-snap-chroot");
+    let root = s.path();
+    let sleep = std::fs::canonicalize("/bin/sleep").expect("sleep(1)");
+    let ldd = Command::new("ldd").arg(&sleep).output().expect("ldd");
+    let mut libs: Vec<std::path::PathBuf> = String::from_utf8_lossy(&ldd.stdout)
+        .split_whitespace()
+        .filter(|w| w.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .collect();
+    libs.push(sleep.clone());
+    let mut dirs = Vec::new();
+    for l in &libs {
+        let to = root.join(l.strip_prefix("/").expect("absolute"));
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(l, &to).expect("copy into the chroot");
+        dirs.push(l.parent().expect("parent").display().to_string());
+    }
+    let c = Command::new("chroot")
+        .arg(root)
+        .arg(&sleep)
+        .arg("30")
+        .env("LD_LIBRARY_PATH", dirs.join(":"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn chroot");
+    let p = Started(c);
+    p.wait_for_map("libc.so");
+    // chroot(8) has exec'd sleep; its files are current in its root.
+    assert_eq!(deleted_record(&p.pid()), None);
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", p.pid())).expect("maps");
+    let libc = maps
+        .lines()
+        .filter(|l| l.contains("libc.so"))
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .next()
+        .expect("libc mapped")
+        .to_owned();
+    assert!(libc.starts_with(root.to_str().expect("utf-8")), "{libc}");
+    // The chroot's libc replaced by rename: reported.
+    let new = format!("{libc}.dpkg-new");
+    std::fs::copy(&libc, &new).expect("copy");
+    std::fs::rename(&new, &libc).expect("rename over");
+    let r = deleted_record(&p.pid()).expect("listed by --deleted");
+    let files = r["stale_files"].as_array().expect("stale_files");
+    assert!(
+        files.contains(&json!({"path": libc, "what": "library", "how": "replaced",
+                                "interpreter": null, "package": null})),
+        "{r}"
+    );
 }

@@ -20,7 +20,7 @@ fn proc_rec(pid: u64, over: Value) -> Value {
         "exe_deleted": false, "cmdline": ["nginx: worker process"],
         "cpu_seconds": 1.5, "rss_bytes": 4096000, "vsize_bytes": 100000000, "threads": 1,
         "nice": 0, "cgroup": "/system.slice/nginx.service", "unit": "nginx.service",
-        "kernel_thread": false, "deleted_maps": [],
+        "kernel_thread": false, "deleted_maps": [], "stale_files": [], "restart": null,
     });
     merge(&mut r, over);
     r
@@ -365,6 +365,32 @@ fn deleted_code_is_a_change_and_the_suffix_keeps_identity() {
     assert_eq!(recs[0]["fields"], json!(["deleted_maps", "exe_deleted"]));
     assert_eq!(recs[0]["key"]["exe"], "/usr/sbin/nginx");
     assert_eq!(recs[0]["after"]["exe"], "/usr/sbin/nginx (deleted)");
+}
+
+#[test]
+fn stale_files_and_what_to_restart_read_as_files_and_a_command() {
+    // A replaced script only (no deleted mapping) is deleted code too.
+    let before = vec![proc_rec(10, json!({}))];
+    let after = vec![proc_rec(
+        10,
+        json!({"stale_files": [{"path": "/srv/app.py", "what": "script", "how": "replaced",
+                                "interpreter": "python", "package": "app"}],
+               "restart": {"by": "unit", "name": "nginx.service", "pid": null,
+                           "command": ["systemctl", "restart", "nginx.service"]}}),
+    )];
+    let r = diff(&before, &after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        got,
+        vec![
+            "# processes that run deleted code",
+            "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: restart: - -> systemctl restart nginx.service; stale_files: +/srv/app.py (replaced script, app)",
+            "# 1 change: 1 changed",
+        ],
+        "{r}"
+    );
 }
 
 #[test]

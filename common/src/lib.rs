@@ -9,7 +9,7 @@
 //! snapshot tools' hot loops ([`jsonw`]), reading JSON Lines input with file
 //! and line in every error ([`jsonl`]), stderr lines that never panic
 //! ([`diag`]), how many worker threads ([`par`]), the one stderr line of a partial
-//! snapshot ([`partial`]), atomic writes ([`fsutil`]), the options every
+//! snapshot ([`partial`]), the package that owns a path ([`owners`]), atomic writes ([`fsutil`]), the options every
 //! tool takes ([`cli`]), the record kinds as types ([`records`]), shell
 //! words for the text views ([`shell`]), dpkg's database ([`dpkg`]) and
 //! rpm's version ordering ([`rpmver`]).
@@ -25,6 +25,7 @@ pub mod jsonw;
 pub mod names;
 pub mod out;
 pub mod par;
+pub mod owners;
 pub mod partial;
 pub mod records;
 pub mod root;

@@ -6,12 +6,16 @@
 //! Reading lives in [`proc`], byte-level parsing in [`parse`], the record and
 //! the text view in [`record`]; this file holds the options and the loop.
 
+pub mod kernel;
 pub mod parse;
 pub mod proc;
 pub mod record;
+pub mod restart;
+pub mod stale;
 
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -26,8 +30,9 @@ use common::{Error, Out, Result, Root, Status};
 
 use common::partial::Partial;
 
-use crate::proc::{ReadOpts, Reader, PARTS, PROCESS};
-use crate::record::{Context, TextView};
+use crate::proc::{Buf, Proc, ReadOpts, Reader, PARTS, PROCESS};
+use crate::record::{Context, OwnersByRoot, TextView};
+use crate::restart::Restart;
 
 /// The `ps-snap` binary.
 pub fn main() -> ExitCode {
@@ -48,10 +53,16 @@ pub fn command() -> Command {
         "Write one `process` record per process (kernel threads and zombies \
          included, in pid order, ps-snap itself left out) as JSON Lines: ids and \
          names, state, tty, start time, argv argument by argument, executable, \
-         cgroup and systemd unit, memory and CPU time, and whether the process \
-         still runs an executable or maps libraries that were deleted or \
-         replaced on disk since it started. Take one before and one after the \
-         patches and compare them with snap-diff.",
+         cgroup and systemd unit, memory and CPU time, and the code the process \
+         still runs although it was deleted or replaced on disk since it \
+         started: its executable, every file it mapped with execute permission \
+         (wherever it lives, /tmp and /dev/shm included; data files, fonts and \
+         shared memory are no code), and the script a python, perl, ruby or \
+         shell (sh, bash, dash, zsh, ksh, mksh) interpreter runs; for each, \
+         the package that owns its path now (dpkg). The file now at a path is \
+         looked up in the process's own root, so containers are judged by \
+         their own files. Take one before and one after the patches and \
+         compare them with snap-diff.",
     )
     .arg(cli::root_arg())
     .arg(cli::format_arg())
@@ -60,9 +71,14 @@ pub fn command() -> Command {
             .long("deleted")
             .action(ArgAction::SetTrue)
             .help(
-                "Show only processes that run deleted code: a replaced executable or \
-                 a mapped file deleted or replaced since they started (the text view \
-                 then shows the unit to restart)",
+                "Show only what runs old code: processes whose executable, mapped \
+                 code or script was deleted or replaced since they started, with \
+                 what to restart (`restart`), and a `kernel` record when the \
+                 running kernel is older than the one the boot loader starts next \
+                 (boot-check's reading of the default entry) or was removed. The \
+                 text view groups them by what to restart, with the command to \
+                 type. Exit status 1 when anything is listed, 0 when nothing runs \
+                 old code",
             ),
     )
     .arg(
@@ -71,8 +87,8 @@ pub fn command() -> Command {
             .action(ArgAction::SetTrue)
             .conflicts_with("deleted")
             .help(
-                "Do not read /proc/PID/maps: faster, but deleted_maps is null in \
-                 every record",
+                "Do not read /proc/PID/maps: faster, but deleted_maps and \
+                 stale_files are null in every record",
             ),
     )
     .arg(
@@ -101,8 +117,12 @@ pub fn command() -> Command {
         "Examples:\n  \
          ps-snap > before.json                      # snapshot before the patches\n  \
          ps-snap --deleted --format text            # what still runs old code, by unit\n  \
-         ps-snap --deleted | jq -r 'select(.unit) | .unit' | sort -u\n\n\
-         Under --root, clock ticks are taken as 100 per second and pages as 4096 bytes.",
+         ps-snap --deleted | jq -r '.restart.command // empty | @sh' | sort -u\n  \
+         ps-snap --deleted >/dev/null || echo 'something runs old code'\n\n\
+         Exit status: 0 success (with --deleted: nothing runs old code), 1 with\n\
+         --deleted: something runs old code, 2 trouble.\n\n\
+         Under --root, clock ticks are taken as 100 per second and pages as 4096 bytes;\n\
+         there is no running kernel to judge, and stale paths are looked up in DIR.",
     )
 }
 
@@ -157,12 +177,26 @@ pub fn run(m: &ArgMatches) -> Result<Status> {
         users,
     };
     let mut out = Out::stdout();
-    let partial = snapshot(&root, &opts, &mut out)?;
+    let done = snapshot(&root, &opts, &mut out)?;
     out.finish()?;
-    if let Some(msg) = partial {
+    if let Some(msg) = done.partial {
         common::warn!("ps-snap: {msg}");
     }
-    Ok(Status::Ok)
+    // Like diff: with --deleted, 1 when something runs old code.
+    Ok(if opts.deleted_only && done.listed > 0 {
+        Status::Differs
+    } else {
+        Status::Ok
+    })
+}
+
+/// What a snapshot did, besides writing.
+#[derive(Debug, Default)]
+pub struct Done {
+    /// The summary line of what could not be read, if anything.
+    pub partial: Option<String>,
+    /// How many records were written (processes and the kernel).
+    pub listed: usize,
 }
 
 /// Open DIR/proc as a directory all reads are relative to.
@@ -208,11 +242,15 @@ const MAX_THREADS: usize = 4;
 /// the text view's footer.
 struct Worker<'a> {
     proc_dir: &'a OwnedFd,
+    root: &'a Root,
     opts: &'a Opts,
     me: Option<u32>,
     reader: Reader,
     ctx: Context,
     text: TextView,
+    /// /proc/PID/stat of the ancestors of a process without a unit.
+    ancestor: Buf,
+    listed: usize,
 }
 
 impl Worker<'_> {
@@ -227,7 +265,7 @@ impl Worker<'_> {
             if Some(pid) == self.me {
                 continue;
             }
-            let Some(p) = self.reader.read(self.proc_dir, pid, read_opts) else {
+            let Some(mut p) = self.reader.read(self.proc_dir, pid, read_opts) else {
                 continue;
             };
             if let Some(users) = &self.opts.users {
@@ -236,20 +274,86 @@ impl Worker<'_> {
                     _ => continue,
                 }
             }
-            if self.opts.deleted_only && p.runs_deleted() != Some(true) {
+            let stale = p.runs_deleted() == Some(true);
+            if self.opts.deleted_only && !stale {
                 continue;
             }
+            if stale {
+                p.restart = Some(restart_of(
+                    &mut self.ancestor,
+                    self.proc_dir,
+                    self.root,
+                    &mut self.ctx,
+                    &p,
+                ));
+            }
+            self.listed += 1;
             match format {
-                Format::Json => self.ctx.write_record(&p, &mut buf),
+                Format::Json => {
+                    self.ctx.write_record(&p, &mut buf);
+                    buf.push(b'\n');
+                }
                 Format::Text => {
-                    let line = self.text.line(&mut self.ctx, &p);
-                    buf.extend_from_slice(line.as_bytes());
+                    if let Some(line) = self.text.line(&mut self.ctx, &p) {
+                        buf.extend_from_slice(line.as_bytes());
+                        buf.push(b'\n');
+                    }
                 }
             }
-            buf.push(b'\n');
         }
         buf
     }
+}
+
+/// What to restart for a process that runs old code: what its cgroup
+/// names, else its process tree (see [`restart`]).
+fn restart_of(
+    buf: &mut Buf,
+    proc_dir: &OwnedFd,
+    root: &Root,
+    ctx: &mut Context,
+    p: &Proc<'_>,
+) -> Restart {
+    if let Some(r) = p
+        .cgroup
+        .and_then(|c| restart::from_cgroup(c, |uid| ctx.user_name(uid)))
+    {
+        return r;
+    }
+    let st = p.stat.as_ref();
+    let mut top = (p.pid, st.map_or(Vec::new(), |s| s.comm.to_vec()));
+    let mut parent = st.map_or(0, |s| s.ppid);
+    // Up the tree to the ancestor right below pid 1 (or the kernel's
+    // pid 0, in a pid namespace whose init is not pid 1's parent).
+    for _ in 0..256 {
+        let Ok(pp) = u32::try_from(parent) else { break };
+        if pp <= 1 {
+            break;
+        }
+        let mut name = Vec::with_capacity(16);
+        common::jsonw::write_u64(&mut name, u64::from(pp));
+        name.extend_from_slice(b"/stat");
+        if buf
+            .read_at(proc_dir, std::str::from_utf8(&name).unwrap_or(""), false)
+            .is_err()
+        {
+            break;
+        }
+        let Some(s) = parse::stat(buf.bytes()) else {
+            break;
+        };
+        top = (pp, s.comm.to_vec());
+        parent = s.ppid;
+    }
+    let script = !top.1.is_empty()
+        && !top.1.contains(&b'/')
+        && top.1 != b"."
+        && top.1 != b".."
+        && root
+            .path("/etc/init.d")
+            .join(std::ffi::OsStr::from_bytes(&top.1))
+            .is_file();
+    restart::from_tree(p.pid, (top.0, &top.1), script)
 }
 
 /// Write the snapshot of the system under `root` to `out`. Returns the
@@ -259,11 +363,7 @@ impl Worker<'_> {
 /// thread writes the finished chunks in pid order as they arrive, so the
 /// output is the same as a single reader's, only sooner. A closed stdout
 /// stops the readers.
-pub fn snapshot<W: std::io::Write>(
-    root: &Root,
-    opts: &Opts,
-    out: &mut Out<W>,
-) -> Result<Option<String>> {
+pub fn snapshot<W: std::io::Write>(root: &Root, opts: &Opts, out: &mut Out<W>) -> Result<Done> {
     let proc_dir = open_proc(root)?;
     let pids = match &opts.pids {
         Some(p) => {
@@ -279,8 +379,15 @@ pub fn snapshot<W: std::io::Write>(
     let format = opts.format.unwrap_or(Format::Json);
     let mut text = TextView::new(opts.deleted_only);
     if format == Format::Text {
-        out.line(&text.header())?;
+        if let Some(h) = text.header() {
+            out.line(&h)?;
+        }
     }
+    let owners = OwnersByRoot::default();
+    // One reading of the clock for all readers (the boot time from
+    // DIR/proc/stat).
+    let clock = Context::new(root, Names::default(), owners.clone()).clock();
+    let base = root.base().map(std::path::Path::to_path_buf);
     let chunks: Vec<&[u32]> = pids.chunks(CHUNK).collect();
     // Under --root one thread: a tree on disk is no running system worth
     // racing, and asking the kernel how many CPUs we may use reads the
@@ -294,6 +401,7 @@ pub fn snapshot<W: std::io::Write>(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut partial = Partial::default();
+    let mut listed = 0;
 
     let result = std::thread::scope(|s| -> Result<()> {
         let (tx, rx) = mpsc::channel::<(usize, Vec<u8>)>();
@@ -301,14 +409,18 @@ pub fn snapshot<W: std::io::Write>(
         for _ in 0..threads {
             let tx = tx.clone();
             let (chunks, next, stop, proc_dir) = (&chunks, &next, &stop, &proc_dir);
+            let (owners, base) = (owners.clone(), base.clone());
             handles.push(s.spawn(move || {
                 let mut w = Worker {
                     proc_dir,
+                    root,
                     opts,
                     me,
-                    reader: Reader::new(),
-                    ctx: Context::new(root, Names::new(root)),
+                    reader: Reader::new(base, clock),
+                    ctx: Context::new(root, Names::new(root), owners),
                     text: TextView::new(opts.deleted_only),
+                    ancestor: Buf::with_capacity(1024),
+                    listed: 0,
                 };
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -317,7 +429,7 @@ pub fn snapshot<W: std::io::Write>(
                         break;
                     }
                 }
-                (w.reader.partial, w.text)
+                (w.reader.partial, w.text, w.listed)
             }));
         }
         drop(tx);
@@ -343,9 +455,10 @@ pub fn snapshot<W: std::io::Write>(
         drop(rx);
         for h in handles {
             match h.join() {
-                Ok((p, t)) => {
+                Ok((p, t, n)) => {
                     partial.merge(p);
                     text.merge(t);
+                    listed += n;
                 }
                 Err(_) => {
                     if res.is_ok() {
@@ -357,10 +470,45 @@ pub fn snapshot<W: std::io::Write>(
         res
     });
     result?;
+    // The kernel, last: with --deleted, when no -p or -u narrows the
+    // question to processes.
+    let kernel = if opts.deleted_only && opts.pids.is_none() && opts.users.is_none() {
+        kernel::check(root)
+    } else {
+        None
+    };
     if format == Format::Text {
-        for l in text.footer() {
+        let mut lines = text.footer();
+        if let Some(k) = &kernel {
+            if !lines.is_empty() {
+                lines.insert(0, String::new());
+            }
+            for (i, l) in k.text().into_iter().enumerate() {
+                lines.insert(i, l);
+            }
+        }
+        if opts.deleted_only && lines.is_empty() {
+            lines.push("nothing runs old code".to_owned());
+        }
+        for l in lines {
             out.line(&l)?;
         }
     }
-    Ok(partial.summary(PROCESS, PARTS, nix::unistd::geteuid().is_root()))
+    if let Some(k) = &kernel {
+        listed += 1;
+        if format == Format::Json {
+            let mut buf = Vec::new();
+            k.write(
+                root.hostname().as_deref(),
+                root.boot_id().as_deref(),
+                &mut buf,
+            );
+            buf.push(b'\n');
+            out.raw(&buf)?;
+        }
+    }
+    Ok(Done {
+        partial: partial.summary(PROCESS, PARTS, nix::unistd::geteuid().is_root()),
+        listed,
+    })
 }

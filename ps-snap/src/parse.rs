@@ -227,67 +227,177 @@ pub fn exe_link(p: &[u8]) -> (&[u8], bool) {
     (path, deleted && !path.starts_with(b"/memfd:"))
 }
 
-/// Deleted files still mapped, from /proc/PID/maps text, pushed onto `out`
-/// (unsorted, possibly repeated). Only lines that end in ` (deleted)` are
-/// looked at, found by a substring search over the whole buffer, so the cost
-/// is one pass over bytes the kernel already wrote, no per-line parsing.
-pub fn deleted_maps<'a>(maps: &'a [u8], out: &mut Vec<&'a [u8]>) {
-    let finder = memmem::Finder::new(b" (deleted)\n");
-    let mut from = 0;
-    while let Some(i) = finder.find(&maps[from..]) {
-        let hit = from + i;
-        from = hit + DELETED.len() + 1;
-        let start = memrchr(b'\n', &maps[..hit]).map_or(0, |n| n + 1);
-        if let Some(path) = map_path(&maps[start..hit]) {
-            if !is_noise(path) {
-                out.push(path);
-            }
+/// A file mapped with execute permission: code the process runs, as one
+/// line of /proc/PID/maps names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeMap<'a> {
+    /// The path without the kernel's ` (deleted)` suffix.
+    pub path: &'a [u8],
+    /// The kernel appended ` (deleted)`: the name was unlinked.
+    pub deleted: bool,
+    /// The device (`major:minor`, hexadecimal in the file) and inode of the
+    /// mapped file.
+    pub major: u32,
+    pub minor: u32,
+    pub inode: u64,
+}
+
+/// Every file mapped with execute permission, from /proc/PID/maps text,
+/// pushed onto `out` in file order (a library has several lines; usually
+/// one of them executable). What is mapped without `x` (data files, fonts,
+/// the locale archive, shared memory) is no code and is left out, wherever
+/// it lives; so are the special mappings that are no file on disk (memfd,
+/// System V shm, devices, DRM buffers, aio rings, hugepages) and anonymous
+/// memory. A line is `addr perms offset dev inode   path` (proc_pid_maps(5));
+/// the permission field comes first after the address, so most lines are
+/// passed over after one search for the end of their address.
+pub fn code_maps<'a>(maps: &'a [u8], out: &mut Vec<CodeMap<'a>>) {
+    let mut rest = maps;
+    while !rest.is_empty() {
+        let end = memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
+        // "addr perms": the execute bit is the third of the four letters.
+        let Some(sp) = memchr(b' ', line) else {
+            continue;
+        };
+        if line.get(sp + 3) != Some(&b'x') {
+            continue;
         }
-    }
-    // A last line without its newline (a fixture written by hand).
-    if let Some(last) = maps.strip_suffix(DELETED) {
-        let start = memrchr(b'\n', last).map_or(0, |n| n + 1);
-        if let Some(path) = map_path(&last[start..]) {
-            if !is_noise(path) {
-                out.push(path);
-            }
+        if let Some(m) = code_map(line) {
+            out.push(m);
         }
     }
 }
 
-/// The pathname of a maps line (`addr perms offset dev inode   path`): what
-/// follows the fifth field and its padding. Anonymous mappings have none.
-fn map_path(line: &[u8]) -> Option<&[u8]> {
+/// The fields of one executable maps line; `None` for a mapping that is
+/// no file on disk.
+fn code_map(line: &[u8]) -> Option<CodeMap<'_>> {
+    let mut f = [&b""[..]; 5];
     let mut rest = line;
-    for _ in 0..5 {
-        let sp = memchr(b' ', rest)?;
-        rest = &rest[sp..];
+    for slot in f.iter_mut() {
         let skip = rest.iter().position(|&b| b != b' ')?;
         rest = &rest[skip..];
+        let sp = memchr(b' ', rest).unwrap_or(rest.len());
+        *slot = &rest[..sp];
+        rest = &rest[sp..];
     }
-    (rest.first() == Some(&b'/')).then_some(rest)
+    let skip = rest.iter().position(|&b| b != b' ')?;
+    let raw = &rest[skip..];
+    if raw.first() != Some(&b'/') {
+        return None;
+    }
+    let (path, deleted) = strip_deleted(raw);
+    if is_special(path) {
+        return None;
+    }
+    let c = memchr(b':', f[3])?;
+    let major = u32::from_str_radix(std::str::from_utf8(&f[3][..c]).ok()?, 16).ok()?;
+    let minor = u32::from_str_radix(std::str::from_utf8(&f[3][c + 1..]).ok()?, 16).ok()?;
+    let inode = u64::try_from(num(f[4])?).ok()?;
+    if inode == 0 {
+        return None;
+    }
+    Some(CodeMap {
+        path,
+        deleted,
+        major,
+        minor,
+        inode,
+    })
 }
 
-/// Deleted "files" that are no old code: shared memory and special mappings
-/// (System V shm, memfd, /dev/zero, DRM and GPU buffers, aio rings) and
-/// scratch files in temporary directories. This is the filter of needrestart
-/// and checkrestart.
-fn is_noise(path: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 12] = [
+/// Mappings the kernel names like files but that are none on disk: no
+/// package installed them and no patch can replace them. Temporary
+/// directories are not among them: code run from /tmp or /dev/shm is code.
+fn is_special(path: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 8] = [
         b"/memfd:",
         b"/SYSV",
-        b"/dev/",
+        b"/dev/zero",
         b"/drm",
         b"/i915",
         b"/[aio]",
         b"/anon_hugepage",
-        b"/tmp/",
-        b"/var/tmp/",
-        b"/run/",
-        b"/var/run/",
         b"/proc/",
     ];
-    PREFIXES.iter().any(|p| path.starts_with(p))
+    if PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return true;
+    }
+    // Device nodes (a GPU's /dev/dri/card0, /dev/nvidia0); /dev/shm is a
+    // directory anyone may write code to, and stays.
+    path.starts_with(b"/dev/") && !path.starts_with(b"/dev/shm/")
+}
+
+/// The interpreters whose script file ps-snap checks, by the name of the
+/// interpreter's executable: `python` (python, python2, python3,
+/// python3.11, ...), `perl` (perl, perl5.36.0), `ruby` (ruby, ruby3.1),
+/// and the shells `sh`, `bash`, `dash`, `zsh`, `ksh`, `mksh`. Returns the
+/// family name the record gives.
+pub fn interpreter(exe: &[u8]) -> Option<&'static str> {
+    let name = exe.rsplit(|&b| b == b'/').next()?;
+    let versioned = |base: &[u8]| {
+        name.strip_prefix(base)
+            .is_some_and(|v| v.iter().all(|&c| c.is_ascii_digit() || c == b'.'))
+    };
+    if versioned(b"python") {
+        return Some("python");
+    }
+    if versioned(b"perl") {
+        return Some("perl");
+    }
+    if versioned(b"ruby") {
+        return Some("ruby");
+    }
+    const SHELLS: [(&[u8], &str); 6] = [
+        (b"sh", "sh"),
+        (b"bash", "bash"),
+        (b"dash", "dash"),
+        (b"zsh", "zsh"),
+        (b"ksh", "ksh"),
+        (b"mksh", "mksh"),
+    ];
+    SHELLS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// The script an interpreter runs: the first argument after its options,
+/// `None` when it runs code from the command line (`-c`, `-e`, `-m`) or
+/// standard input (`-`, `-s`, no argument). Options that take a separate
+/// argument are skipped with it (python's `-W`, `-X`; perl's and ruby's
+/// `-I`, ruby's `-r`, `-C`; a shell's `-o`, `+o`).
+pub fn script_arg<'a>(family: &str, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
+    let (inline, with_arg): (&[&[u8]], &[&[u8]]) = match family {
+        "python" => (&[b"-c", b"-m"], &[b"-W", b"-X", b"-Q"]),
+        "perl" => (&[b"-e", b"-E"], &[b"-I", b"-M", b"-m"]),
+        "ruby" => (&[b"-e"], &[b"-I", b"-r", b"-C", b"-E"]),
+        _ => (&[b"-c", b"-s"], &[b"-o", b"+o", b"-O", b"+O"]),
+    };
+    let mut i = 1;
+    while let Some(&a) = argv.get(i) {
+        if a == b"--" {
+            return argv.get(i + 1).copied().filter(|s| *s != b"-");
+        }
+        if a == b"-" {
+            return None;
+        }
+        if a.starts_with(b"-") || (family != "python" && a.starts_with(b"+")) {
+            // A cluster of one-letter options: the inline ones may come
+            // anywhere in it (`sh -ec 'cmd'`, `python3 -Bc 'cmd'`).
+            if a.len() >= 2 && !a.starts_with(b"--") {
+                let letters = &a[1..];
+                if inline.iter().any(|o| letters.contains(&o[1])) {
+                    return None;
+                }
+            }
+            if with_arg.contains(&a) {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        return Some(a);
+    }
+    None
 }
 
 /// The `btime` line of /proc/stat: boot time in Unix seconds.
@@ -526,37 +636,82 @@ mod tests {
     }
 
     #[test]
-    fn deleted_maps_finds_old_libraries_and_skips_noise() {
+    fn code_maps_are_executable_files_wherever_they_live() {
         let maps = b"\
-55d0c0a00000-55d0c0a20000 r--p 00000000 fd:01 1311 /usr/sbin/foo (deleted)
+55d0c0a00000-55d0c0a20000 r-xp 00000000 fd:01 1311 /usr/sbin/foo (deleted)
 7f0000000000-7f0000020000 r-xp 00000000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)
 7f0000020000-7f0000021000 r--p 00020000 fd:01 2222                       /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)
-7f0000030000-7f0000031000 r--p 00000000 fd:01 3333                       /usr/lib/with space.so (deleted)
-7f0000040000-7f0000041000 rw-s 00000000 00:01 4444                       /memfd:pulseaudio (deleted)
+7f0000030000-7f0000031000 r--s 00000000 fd:01 3333                       /usr/lib/data file.bin (deleted)
+7f0000040000-7f0000041000 r-xs 00000000 00:01 4444                       /memfd:jit (deleted)
 7f0000050000-7f0000051000 rw-s 00000000 00:01 5555                       /SYSV00000000 (deleted)
-7f0000060000-7f0000061000 rw-s 00000000 00:05 6666                       /dev/zero (deleted)
-7f0000070000-7f0000071000 rw-s 00000000 00:1a 7777                       /dev/shm/x (deleted)
-7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/libc.so.6
+7f0000060000-7f0000061000 r-xs 00000000 00:05 6666                       /dev/dri/card0
+7f0000070000-7f0000071000 r-xp 00000000 00:1a 7777                       /dev/shm/x.so (deleted)
+7f0000071000-7f0000072000 r-xp 00000000 00:1b 7778                       /tmp/evil dir/x.so (deleted)
+7f0000080000-7f0000081000 r-xp 00000000 103:02 8888                      /usr/lib/libc.so.6
 7f0000090000-7f0000091000 rw-p 00000000 00:00 0                          [heap]
-7f00000a0000-7f00000a1000 rw-p 00000000 00:00 0 
-7f00000b0000-7f00000b1000 r--p 00000000 fd:01 9999                       /usr/lib/last.so (deleted)";
+7f00000a0000-7f00000a1000 r-xp 00000000 00:00 0 
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+7f00000b0000-7f00000b1000 r-xp 00000000 fd:01 9999                       /usr/lib/last.so (deleted)";
         let mut out = Vec::new();
-        deleted_maps(maps, &mut out);
-        out.sort();
-        out.dedup();
-        let got: Vec<String> = out
+        code_maps(maps, &mut out);
+        let got: Vec<(String, bool)> = out
             .iter()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .map(|m| (String::from_utf8_lossy(m.path).into_owned(), m.deleted))
             .collect();
+        let want = [
+            ("/usr/sbin/foo", true),
+            ("/usr/lib/x86_64-linux-gnu/libssl.so.3", true),
+            ("/dev/shm/x.so", true),
+            ("/tmp/evil dir/x.so", true),
+            ("/usr/lib/libc.so.6", false),
+            ("/usr/lib/last.so", true),
+        ];
+        let want: Vec<(String, bool)> = want.iter().map(|(p, d)| ((*p).to_owned(), *d)).collect();
+        assert_eq!(got, want);
+        assert_eq!((out[4].major, out[4].minor, out[4].inode), (0x103, 2, 8888));
+        assert_eq!((out[0].major, out[0].minor, out[0].inode), (0xfd, 1, 1311));
+    }
+
+    #[test]
+    fn interpreters_and_their_scripts() {
+        assert_eq!(interpreter(b"/usr/bin/python3.11"), Some("python"));
+        assert_eq!(interpreter(b"/usr/bin/perl5.36.0"), Some("perl"));
+        assert_eq!(interpreter(b"/usr/bin/ruby3.1"), Some("ruby"));
+        assert_eq!(interpreter(b"/usr/bin/dash"), Some("dash"));
+        assert_eq!(interpreter(b"/usr/bin/bash"), Some("bash"));
+        assert_eq!(interpreter(b"/usr/bin/pythonista"), None);
+        assert_eq!(interpreter(b"/usr/bin/sshd"), None);
+        let s = |fam: &str, argv: &[&str]| {
+            let v: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+            script_arg(fam, &v).map(|b| String::from_utf8_lossy(b).into_owned())
+        };
         assert_eq!(
-            got,
-            [
-                "/usr/lib/last.so",
-                "/usr/lib/with space.so",
-                "/usr/lib/x86_64-linux-gnu/libssl.so.3",
-                "/usr/sbin/foo"
-            ]
+            s(
+                "python",
+                &["python3", "-u", "-W", "ignore", "/srv/app.py", "x"]
+            )
+            .as_deref(),
+            Some("/srv/app.py")
         );
+        assert_eq!(s("python", &["python3", "-m", "http.server"]), None);
+        assert_eq!(s("python", &["python3", "-Bc", "print(1)"]), None);
+        assert_eq!(s("python", &["python3"]), None);
+        assert_eq!(
+            s("perl", &["perl", "-w", "/usr/sbin/agent"]).as_deref(),
+            Some("/usr/sbin/agent")
+        );
+        assert_eq!(s("perl", &["perl", "-e", "sleep 9"]), None);
+        assert_eq!(
+            s("ruby", &["ruby", "-r", "json", "app.rb"]).as_deref(),
+            Some("app.rb")
+        );
+        assert_eq!(
+            s("bash", &["/bin/bash", "-o", "pipefail", "./run.sh", "a"]).as_deref(),
+            Some("./run.sh")
+        );
+        assert_eq!(s("sh", &["sh", "-ec", "sleep 9"]), None);
+        assert_eq!(s("sh", &["-bash"]), None);
+        assert_eq!(s("bash", &["bash", "--", "x.sh"]).as_deref(), Some("x.sh"));
     }
 
     #[test]

@@ -24,6 +24,8 @@ use common::jsonw::write_u64;
 use common::partial::{Noun, Partial, Reason};
 
 use crate::parse::{self, Ids, Stat, PF_KTHREAD};
+use crate::restart::Restart;
+use crate::stale::{Lookup, RootKey, Stale, What};
 
 /// A read buffer reused from process to process. It grows to the largest
 /// file seen (a big process's maps) and stays there.
@@ -78,7 +80,7 @@ impl Buf {
 }
 
 /// The parts of a process the summary line names, in this order.
-pub const PARTS: &[&str] = &["stat", "status", "cmdline", "exe", "cgroup", "maps"];
+pub const PARTS: &[&str] = &["stat", "status", "cmdline", "exe", "cgroup", "maps", "root"];
 
 /// What the summary line counts.
 pub const PROCESS: Noun = Noun("process", "processes");
@@ -98,13 +100,11 @@ pub struct Reader {
     cmdline: Buf,
     cgroup: Buf,
     maps: Buf,
+    lookup: Lookup,
+    /// Boot time (Unix seconds) and clock ticks per second, for the start
+    /// time a script's change is compared with.
+    clock: Option<(i64, u64)>,
     pub partial: Partial,
-}
-
-impl Default for Reader {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// One process as read, borrowing the reader's buffers.
@@ -119,11 +119,29 @@ pub struct Proc<'a> {
     pub exe: Option<Vec<u8>>,
     pub exe_deleted: Option<bool>,
     pub cgroup: Option<&'a [u8]>,
-    /// Sorted, unique deleted mapped files; `None` when not read or refused.
-    pub deleted_maps: Option<Vec<&'a [u8]>>,
+    /// The code it runs that was deleted or replaced on disk, sorted by
+    /// path; `None` when maps were not read or refused.
+    pub stale: Option<Vec<Stale>>,
+    /// The root the process sees, where its stale files were looked up
+    /// (and their packages are looked up); `None` when not looked into.
+    pub root_key: Option<RootKey>,
+    /// What to restart so that it runs current code; set only for a
+    /// process that runs stale code.
+    pub restart: Option<Restart>,
 }
 
 impl Proc<'_> {
+    /// The stale mapped files (executable and libraries, not scripts):
+    /// the `deleted_maps` of the record.
+    pub fn deleted_maps(&self) -> Option<Vec<&[u8]>> {
+        self.stale.as_ref().map(|v| {
+            v.iter()
+                .filter(|s| s.what != What::Script)
+                .map(|s| s.path.as_slice())
+                .collect()
+        })
+    }
+
     pub fn kernel_thread(&self) -> Option<bool> {
         self.stat.as_ref().map(|s| s.flags & PF_KTHREAD != 0)
     }
@@ -132,7 +150,7 @@ impl Proc<'_> {
     /// `None` when that cannot be told (nothing deleted seen, something
     /// unread).
     pub fn runs_deleted(&self) -> Option<bool> {
-        let maps = self.deleted_maps.as_ref().map(|m| !m.is_empty());
+        let maps = self.stale.as_ref().map(|m| !m.is_empty());
         match (self.exe_deleted, maps) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (Some(false), Some(false)) => Some(false),
@@ -147,8 +165,12 @@ fn gone(e: Errno) -> bool {
 }
 
 impl Reader {
-    pub fn new() -> Self {
+    /// A reader of the system whose /proc is read; `base` is DIR of
+    /// `--root DIR` (`None` live), `clock` the boot time and clock ticks.
+    pub fn new(base: Option<std::path::PathBuf>, clock: Option<(i64, u64)>) -> Self {
         Reader {
+            lookup: Lookup::new(base),
+            clock,
             stat: Buf::with_capacity(1024),
             status: Buf::with_capacity(4096),
             cmdline: Buf::with_capacity(4096),
@@ -259,17 +281,37 @@ impl Reader {
             }
         };
 
-        let deleted_maps = if !opts.maps {
+        let mut root_key = None;
+        let stale = if !opts.maps {
             None
         } else if kthread {
             Some(Vec::new())
         } else {
             match self.maps.read_at(&dir, "maps", true) {
                 Ok(()) => {
+                    let mut code = Vec::with_capacity(32);
+                    parse::code_maps(self.maps.bytes(), &mut code);
                     let mut v = Vec::new();
-                    parse::deleted_maps(self.maps.bytes(), &mut v);
-                    v.sort_unstable();
-                    v.dedup();
+                    match self.lookup.judge_maps(&dir, &code, exe.as_deref(), &mut v) {
+                        Ok(k) => root_key = Some(k),
+                        Err(_) if code.is_empty() => {}
+                        Err(e) => notes.push(("root", Reason::Errno(e))),
+                    }
+                    let started = match (self.clock, stat.as_ref()) {
+                        (Some((btime, ticks)), Some(s)) => {
+                            i64::try_from(s.starttime / ticks.max(1))
+                                .ok()
+                                .and_then(|t| btime.checked_add(t))
+                        }
+                        _ => None,
+                    };
+                    if let (Some(exe), Some(argv), Some(started)) = (&exe, &cmdline, started) {
+                        if let Some(s) = self.lookup.judge_script(&dir, pid, exe, argv, started) {
+                            v.push(s);
+                        }
+                    }
+                    v.sort();
+                    v.dedup_by(|a, b| a.path == b.path && a.what == b.what);
                     Some(v)
                 }
                 Err(e) if gone(e) => return None,
@@ -278,6 +320,13 @@ impl Reader {
                     None
                 }
             }
+        };
+        // A replaced executable is one whether the kernel noticed (the
+        // link's " (deleted)") or only its inode tells (a container's
+        // copy-up).
+        let exe_deleted = match (&stale, exe_deleted) {
+            (Some(v), Some(false)) if v.iter().any(|s| s.what == What::Executable) => Some(true),
+            (_, d) => d,
         };
 
         let mut seen = false;
@@ -292,7 +341,9 @@ impl Reader {
             exe,
             exe_deleted,
             cgroup,
-            deleted_maps,
+            stale,
+            root_key,
+            restart: None,
         })
     }
 }

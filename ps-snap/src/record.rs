@@ -5,7 +5,8 @@
 //! field by field and `jq` filters never meet a missing key.
 
 use nix::unistd::SysconfVar;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -13,11 +14,19 @@ use serde_json::Value;
 use common::bytes::display;
 use common::jsonw::Obj;
 use common::names::Names;
+use common::owners::Owners;
+use common::shell;
 use common::time::rfc3339;
 use common::Root;
 
 use crate::parse::{self, TtyDriver};
 use crate::proc::Proc;
+use crate::restart::Restart;
+use crate::stale::RootKey;
+
+/// The package indexes of the roots processes see, each read when a stale
+/// file in that root first needs its package, shared by the reader threads.
+pub type OwnersByRoot = Arc<Mutex<HashMap<RootKey, Arc<Owners>>>>;
 
 /// Clock ticks per second and page size assumed under `--root`: a fixture
 /// or a mounted system has no running kernel to ask, and these are the
@@ -35,6 +44,8 @@ pub struct Context {
     page_size: u64,
     names: Names,
     drivers: Vec<TtyDriver>,
+    root: Root,
+    owners: OwnersByRoot,
 }
 
 /// A positive `sysconf` value, or the kernel's usual one when the C
@@ -47,7 +58,7 @@ fn sysconf(var: SysconfVar, usual: u64) -> u64 {
 }
 
 impl Context {
-    pub fn new(root: &Root, names: Names) -> Self {
+    pub fn new(root: &Root, names: Names, owners: OwnersByRoot) -> Self {
         let (ticks, page_size) = if root.is_live() {
             (
                 sysconf(SysconfVar::CLK_TCK, ROOT_TICKS),
@@ -70,7 +81,50 @@ impl Context {
             page_size,
             names,
             drivers,
+            root: root.clone(),
+            owners,
         }
+    }
+
+    /// The boot time (Unix seconds) and clock ticks per second.
+    pub fn clock(&self) -> Option<(i64, u64)> {
+        self.btime.map(|b| (b, self.ticks))
+    }
+
+    /// The user name of a uid, for the commands of user units.
+    pub fn user_name(&mut self, uid: u32) -> Option<String> {
+        self.names.user(uid)
+    }
+
+    /// The package index of the root process `pid` sees: under `--root`
+    /// the tree's, live the one in /proc/PID/root (a container's own
+    /// dpkg database), read once per root.
+    fn owners_of(&self, pid: u32, key: Option<RootKey>) -> Option<Arc<Owners>> {
+        let key = key?;
+        let mut map = self.owners.lock().ok()?;
+        if let Some(o) = map.get(&key) {
+            return Some(o.clone());
+        }
+        let root = if self.root.is_live() {
+            Root::new(Some(std::path::Path::new(&format!("/proc/{pid}/root")))).ok()?
+        } else {
+            self.root.clone()
+        };
+        let o = Arc::new(Owners::load(&root));
+        map.insert(key, o.clone());
+        Some(o)
+    }
+
+    /// The package that owns each stale file's path now.
+    pub fn packages(&self, p: &Proc<'_>) -> Vec<Option<String>> {
+        let Some(stale) = p.stale.as_ref().filter(|s| !s.is_empty()) else {
+            return Vec::new();
+        };
+        let owners = self.owners_of(p.pid, p.root_key);
+        stale
+            .iter()
+            .map(|s| owners.as_ref().and_then(|o| o.owner(&s.path)))
+            .collect()
     }
 
     /// Start time as Unix seconds and nanoseconds.
@@ -139,18 +193,65 @@ impl Context {
         w.key("unit").opt_bytes(p.cgroup.and_then(parse::unit));
         w.key("kernel_thread").opt_bool(p.kernel_thread());
         w.key("deleted_maps")
-            .opt_bytes_array(p.deleted_maps.as_deref());
+            .opt_bytes_array(p.deleted_maps().as_deref());
+        let packages = self.packages(p);
+        match &p.stale {
+            None => w.key("stale_files").null(),
+            Some(v) => {
+                let mut a = w.key("stale_files").array();
+                for (i, s) in v.iter().enumerate() {
+                    let mut o = a.item().object();
+                    o.key("path").bytes(&s.path);
+                    o.key("what").str(s.what.name());
+                    o.key("how").str(s.how.name());
+                    o.key("interpreter").opt_str(s.interpreter);
+                    o.key("package")
+                        .opt_str(packages.get(i).and_then(|x| x.as_deref()));
+                    o.end();
+                }
+                a.end();
+            }
+        }
+        match &p.restart {
+            None => w.key("restart").null(),
+            Some(r) => write_restart(w.key("restart").object(), r),
+        }
         w.end();
     }
 }
 
-/// The ps-like table of `--format text`.
+/// Write the `restart` object.
+fn write_restart(mut o: Obj<'_>, r: &Restart) {
+    o.key("by").str(r.by);
+    o.key("name").bytes(&r.name);
+    o.key("pid").opt_num(r.pid);
+    match &r.command {
+        None => o.key("command").null(),
+        Some(c) => {
+            let words: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
+            o.key("command").bytes_array(&words);
+        }
+    }
+    o.end();
+}
+
+/// One block of the `--deleted` text view: what to restart, the processes
+/// it restarts, the stale files they run.
+#[derive(Debug, Default)]
+struct Block {
+    /// pid -> command name.
+    procs: BTreeMap<u32, String>,
+    /// (path, what, how) -> package.
+    files: BTreeMap<(Vec<u8>, &'static str, &'static str), Option<String>>,
+}
+
+/// The ps-like table of `--format text`; with `--deleted`, the blocks of
+/// what to restart instead.
 #[derive(Debug)]
 pub struct TextView {
     deleted_only: bool,
     now: i64,
-    units: BTreeSet<String>,
-    without_unit: usize,
+    blocks: BTreeMap<Restart, Block>,
 }
 
 impl TextView {
@@ -161,34 +262,38 @@ impl TextView {
         TextView {
             deleted_only,
             now,
-            units: BTreeSet::new(),
-            without_unit: 0,
+            blocks: BTreeMap::new(),
         }
     }
 
-    /// Add another reader's share of the footer.
+    /// Add another reader's share of the blocks.
     pub fn merge(&mut self, other: TextView) {
-        self.units.extend(other.units);
-        self.without_unit += other.without_unit;
+        for (r, b) in other.blocks {
+            let mine = self.blocks.entry(r).or_default();
+            mine.procs.extend(b.procs);
+            mine.files.extend(b.files);
+        }
     }
 
-    pub fn header(&self) -> String {
-        if self.deleted_only {
-            format!(
-                "{:<8} {:>7} {:>7} {:<28} {:<3} CMD",
-                "UID", "PID", "PPID", "UNIT", "OLD"
-            )
-        } else {
+    /// The table's header; none for the `--deleted` blocks.
+    pub fn header(&self) -> Option<String> {
+        (!self.deleted_only).then(|| {
             format!(
                 "{:<8} {:>7} {:>7} {:<5} {:<8} {:>8} {:<3} CMD",
                 "UID", "PID", "PPID", "STIME", "TTY", "TIME", "OLD"
             )
-        }
+        })
     }
 
     /// One row. OLD is `exe` (the executable was replaced), `lib` (mapped
-    /// files were), `-` (neither), `?` (not known: maps unread or refused).
-    pub fn line(&mut self, ctx: &mut Context, p: &Proc<'_>) -> String {
+    /// code was), `scr` (only the script was), `-` (none), `?` (not known: maps unread
+    /// or refused). With `--deleted` the process joins its block and no
+    /// row is written (`None`).
+    pub fn line(&mut self, ctx: &mut Context, p: &Proc<'_>) -> Option<String> {
+        if self.deleted_only {
+            self.collect(ctx, p);
+            return None;
+        }
         let st = p.stat.as_ref();
         let uid = p.ids.map(|i| i.uid);
         let user = match uid {
@@ -196,31 +301,17 @@ impl TextView {
             None => "?".to_owned(),
         };
         let ppid = st.map_or("?".to_owned(), |s| s.ppid.to_string());
+        let only_scripts = p.stale.as_ref().is_some_and(|v| {
+            !v.is_empty() && v.iter().all(|s| s.what == crate::stale::What::Script)
+        });
         let old = match (p.exe_deleted, p.runs_deleted()) {
             (Some(true), _) => "exe",
+            (_, Some(true)) if only_scripts => "scr",
             (_, Some(true)) => "lib",
             (_, Some(false)) => "-",
             (_, None) => "?",
         };
         let cmd = command(p);
-        if self.deleted_only {
-            let unit = p
-                .cgroup
-                .and_then(parse::unit_label)
-                .map(|u| display(&u))
-                .unwrap_or_default();
-            if unit.is_empty() {
-                self.without_unit += 1;
-            } else {
-                self.units.insert(unit.clone());
-            }
-            let unit = if unit.is_empty() {
-                "-".to_owned()
-            } else {
-                unit
-            };
-            return format!("{user:<8} {:>7} {ppid:>7} {unit:<28} {old:<3} {cmd}", p.pid);
-        }
         let stime = st
             .and_then(|s| ctx.start(s.starttime))
             .map_or("?".to_owned(), |(secs, _)| short_time(secs, self.now));
@@ -230,29 +321,131 @@ impl TextView {
         let time = st.map_or("?".to_owned(), |s| {
             cpu_time(s.utime.saturating_add(s.stime) / ctx.ticks)
         });
-        format!(
+        Some(format!(
             "{user:<8} {:>7} {ppid:>7} {stime:<5} {tty:<8} {time:>8} {old:<3} {cmd}",
             p.pid
-        )
+        ))
     }
 
-    /// After the `--deleted` table: the units to restart.
+    fn collect(&mut self, ctx: &Context, p: &Proc<'_>) {
+        let Some(r) = p.restart.clone() else {
+            return;
+        };
+        let packages = ctx.packages(p);
+        let b = self.blocks.entry(r).or_default();
+        let comm = p
+            .stat
+            .as_ref()
+            .map_or(String::new(), |s| shell::quote(s.comm));
+        b.procs.insert(p.pid, comm);
+        if let Some(stale) = &p.stale {
+            for (i, s) in stale.iter().enumerate() {
+                b.files.insert(
+                    (s.path.clone(), s.what.name(), s.how.name()),
+                    packages.get(i).cloned().flatten(),
+                );
+            }
+        }
+        if p.exe_deleted == Some(true) && !stale_has_exe(p) {
+            if let Some(exe) = &p.exe {
+                b.files.insert((exe.clone(), "executable", "deleted"), None);
+            }
+        }
+    }
+
+    /// The `--deleted` blocks, one per thing to restart: its command (or
+    /// why there is none), its processes, its stale files and the
+    /// packages that own their paths now.
     pub fn footer(&self) -> Vec<String> {
         let mut v = Vec::new();
         if !self.deleted_only {
             return v;
         }
-        if !self.units.is_empty() {
-            let u: Vec<&str> = self.units.iter().map(String::as_str).collect();
-            v.push(format!("units to restart: {}", u.join(" ")));
-        }
-        if self.without_unit > 0 {
+        let mut procs = 0;
+        for (r, b) in &self.blocks {
+            if !v.is_empty() {
+                v.push(String::new());
+            }
+            procs += b.procs.len();
+            v.push(describe(r));
+            match &r.command {
+                Some(c) => v.push(format!("  {}", shell::join(c.iter().map(Vec::as_slice)))),
+                None => v.push(format!("  # {}", by_hand(r))),
+            }
+            let mut comms: Vec<&str> = b.procs.values().map(String::as_str).collect();
+            comms.sort_unstable();
+            comms.dedup();
+            let pids: Vec<String> = b.procs.keys().map(u32::to_string).collect();
             v.push(format!(
-                "processes outside any unit: {} (restart them by hand)",
-                self.without_unit
+                "  {} {} ({})",
+                if pids.len() == 1 {
+                    "process"
+                } else {
+                    "processes"
+                },
+                pids.join(" "),
+                comms.join(", ")
+            ));
+            for ((path, what, how), pkg) in &b.files {
+                let from = match pkg {
+                    Some(p) => format!("path owned by {p}"),
+                    None => "no package owns the path".to_owned(),
+                };
+                v.push(format!("  {how} {what} {} ({from})", shell::quote(path)));
+            }
+        }
+        if procs > 0 {
+            v.push(String::new());
+            v.push(format!(
+                "{} {} old code: {} to restart",
+                procs,
+                if procs == 1 {
+                    "process runs"
+                } else {
+                    "processes run"
+                },
+                self.blocks.len()
             ));
         }
         v
+    }
+}
+
+fn stale_has_exe(p: &Proc<'_>) -> bool {
+    p.stale
+        .as_ref()
+        .is_some_and(|v| v.iter().any(|s| s.what == crate::stale::What::Executable))
+}
+
+/// The head line of a block: what is restarted.
+fn describe(r: &Restart) -> String {
+    let name = shell::quote(&r.name);
+    match r.by {
+        "unit" => format!("{name}: system service"),
+        "user-unit" => format!("{name}: a user's service"),
+        "user-manager" => format!("{name}: a user's service manager"),
+        "session" => format!("{name}: login session"),
+        "container" => format!("container {name}"),
+        "init" => "pid 1, the init system".to_owned(),
+        "scope" => format!("{name}: scope"),
+        "init-script" => format!(
+            "/etc/init.d/{name}: init script of process {}",
+            r.pid.unwrap_or(0)
+        ),
+        _ => format!(
+            "process {} ({name}) and what it started: no unit, no init script",
+            r.pid.unwrap_or(0)
+        ),
+    }
+}
+
+/// Why a block has no command.
+fn by_hand(r: &Restart) -> &'static str {
+    match r.by {
+        "scope" => "a scope cannot be restarted: restart what runs in it by hand",
+        "container" => "restart the pod through its orchestrator",
+        "init" => "reboot to run the new init",
+        _ => "restart it by hand",
     }
 }
 
@@ -315,7 +508,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("proc")).expect("mkdir");
         std::fs::write(dir.join("proc/stat"), "btime 1795676400\n").expect("write");
         let root = Root::new(Some(&dir)).expect("root");
-        let mut ctx = Context::new(&root, Names::new(&root));
+        let mut ctx = Context::new(&root, Names::new(&root), OwnersByRoot::default());
         let p = Proc {
             pid: 42,
             stat: Some(Stat {
@@ -337,7 +530,9 @@ mod tests {
             exe: None,
             exe_deleted: Some(true),
             cgroup: Some(b"/system.slice/x.service"),
-            deleted_maps: None,
+            stale: None,
+            root_key: None,
+            restart: None,
         };
         let mut buf = Vec::new();
         ctx.write_record(&p, &mut buf);
@@ -353,12 +548,13 @@ mod tests {
                 "exe": null, "exe_deleted": true, "cmdline": ["a\nb", "c\\d", ""],
                 "cpu_seconds": 0.03, "rss_bytes": 6 * 4096, "vsize_bytes": 5, "threads": 4,
                 "nice": -3, "cgroup": "/system.slice/x.service", "unit": "x.service",
-                "kernel_thread": false, "deleted_maps": null
+                "kernel_thread": false, "deleted_maps": null, "stale_files": null,
+                "restart": null
             })
         );
         let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
         assert_eq!(keys[0], "kind");
-        assert_eq!(keys.len(), 30);
+        assert_eq!(keys.len(), 32);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -42,9 +42,35 @@ impl Section {
 /// Does this process record run code that is gone from disk?
 pub fn runs_deleted_code(m: &Map<String, Value>) -> bool {
     m.get("exe_deleted") == Some(&Value::Bool(true))
-        || m.get("deleted_maps")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
+        || ["deleted_maps", "stale_files"].iter().any(|f| {
+            m.get(*f)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        })
+}
+
+/// One of ps-snap's `stale_files` as the text view names it:
+/// `PATH (deleted library, libssl3:amd64)`.
+fn stale_file(v: &Value) -> String {
+    let word = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
+    let path = display_value(v.get("path").unwrap_or(&Value::Null));
+    match v.get("package").and_then(Value::as_str) {
+        Some(p) => format!("{path} ({} {}, {p})", word("how"), word("what")),
+        None => format!("{path} ({} {})", word("how"), word("what")),
+    }
+}
+
+/// ps-snap's `restart` as the command to type (or what to restart).
+fn restart(v: &Value) -> String {
+    let words: Option<Vec<Vec<u8>>> = v
+        .get("command")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(common::bytes::value_bytes).collect());
+    match words {
+        Some(w) => common::shell::join(w.iter().map(Vec::as_slice)),
+        None if v.is_null() => "-".to_owned(),
+        None => display_value(v.get("name").unwrap_or(&Value::Null)),
+    }
 }
 
 fn section(c: &Change) -> Section {
@@ -325,6 +351,20 @@ fn field_change(f: &str, b: &Value, a: &Value) -> String {
             }
             _ => format!("{f}: {} -> {}", display_value(b), display_value(a)),
         },
+        "stale_files" => match (b.as_array(), a.as_array()) {
+            (Some(bs), Some(as_)) => {
+                let mut parts: Vec<String> = Vec::new();
+                for x in as_.iter().filter(|x| !bs.contains(x)) {
+                    parts.push(format!("+{}", stale_file(x)));
+                }
+                for x in bs.iter().filter(|x| !as_.contains(x)) {
+                    parts.push(format!("-{}", stale_file(x)));
+                }
+                format!("{f}: {}", parts.join(" "))
+            }
+            _ => format!("{f}: {} -> {}", display_value(b), display_value(a)),
+        },
+        "restart" => format!("{f}: {} -> {}", restart(b), restart(a)),
         _ => {
             let (bs, as_) = (display_value(b), display_value(a));
             let stringy = |v: &Value| v.is_string() || v.is_array();

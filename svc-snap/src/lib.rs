@@ -154,7 +154,7 @@ pub fn run(m: &ArgMatches) -> Result<Status> {
     write(&snap.units, &opts, &mut out)?;
     out.finish()?;
     for note in &snap.notes {
-        eprintln!("svc-snap: {note}");
+        common::warn!("svc-snap: {note}");
     }
     Ok(Status::Ok)
 }
