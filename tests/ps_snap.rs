@@ -1062,11 +1062,18 @@ fn live_deleted_executable_is_found() {
         .find(|p| std::path::Path::new(p).exists())
         .expect("sleep(1) installed");
     std::fs::copy(sleep, &exe).expect("copy sleep");
-    let child = Command::new(&exe)
-        .arg("30")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn copy of sleep");
+    // Another test's fork may still hold the copy's write descriptor for
+    // an instant (ETXTBSY): try again until its exec closed it.
+    let mut tries = 0;
+    let child = loop {
+        match Command::new(&exe).arg("30").stdin(Stdio::null()).spawn() {
+            Err(e) if e.raw_os_error() == Some(26) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => break r.expect("spawn copy of sleep"),
+        }
+    };
     let mut child = Sleeper(child);
     let pid = child.0.id().to_string();
     // Wait until the exec is done (comm is the new name), then remove it.
