@@ -60,9 +60,10 @@ const REV2: u32 = 0x0200_0000;
 const REV3: u32 = 0x0300_0000;
 const FLAG_EFFECTIVE: u32 = 0x1;
 
+// libcap's flag bits: 1 << CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE.
 const EFF: u8 = 1;
-const INH: u8 = 2;
-const PER: u8 = 4;
+const PER: u8 = 2;
+const INH: u8 = 4;
 
 /// Decoded file capabilities.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,29 +131,13 @@ impl FileCaps {
 
     /// The text `getcap` prints after the path: libcap's `cap_to_text`,
     /// with `[rootid=N]` appended for a namespaced revision 3 attribute as
-    /// getcap appends it.
-    pub fn to_text(&self) -> String {
-        let maxbits: u32 = 64;
-        let named = NAMES.len() as u32;
-        let mut histo = [0usize; 8];
-        // The prevailing state is chosen among the unnamed upper bits, so
-        // that it is almost always "none" (libcap counts bits above
-        // __CAP_BITS here, and the named ones after choosing).
-        let mut n = maxbits - 1;
-        while n > named {
-            histo[self.state(n) as usize] += 1;
-            n -= 1;
-        }
-        let mut m = 7usize;
-        for t in (0..7).rev() {
-            if histo[t] >= histo[m] {
-                m = t;
-            }
-        }
-        while n > 0 {
-            n -= 1;
-            histo[self.state(n) as usize] += 1;
-        }
+    /// getcap appends it. `known` is the number of capabilities the
+    /// kernel knows (`cap_max_bits()`, /proc/sys/kernel/cap_last_cap + 1):
+    /// the prevailing state is chosen among those, the rest is added as
+    /// `+flags` groups after them.
+    pub fn to_text(&self, known: u32) -> String {
+        const MAXBITS: u32 = 64;
+        let known = known.min(MAXBITS);
         let flags = |f: usize| {
             let mut s = String::new();
             if f & EFF as usize != 0 {
@@ -166,6 +151,28 @@ impl FileCaps {
             }
             s
         };
+        let name = |c: u32| match NAMES.get(c as usize) {
+            Some(n) => (*n).to_owned(),
+            None => c.to_string(),
+        };
+        let group = |range: std::ops::Range<u32>, t: usize| -> String {
+            range
+                .filter(|&c| self.state(c) as usize == t)
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut histo = [0usize; 8];
+        for n in 0..known {
+            histo[self.state(n) as usize] += 1;
+        }
+        // The most common state, "none" winning ties.
+        let mut m = 7usize;
+        for t in (0..7).rev() {
+            if histo[t] >= histo[m] {
+                m = t;
+            }
+        }
         let mut buf = format!("={}", flags(m));
         // Where the text starts: libcap shortens "= a,b+ep" to "a,b=ep".
         let mut base = 0usize;
@@ -174,14 +181,7 @@ impl FileCaps {
                 continue;
             }
             buf.push(' ');
-            let names: Vec<String> = (0..maxbits)
-                .filter(|&c| self.state(c) as usize == t)
-                .map(|c| match NAMES.get(c as usize) {
-                    Some(name) => (*name).to_owned(),
-                    None => c.to_string(),
-                })
-                .collect();
-            buf.push_str(&names.join(","));
+            buf.push_str(&group(0..known, t));
             let up = t & !m;
             if up != 0 {
                 let mut op = '+';
@@ -200,12 +200,40 @@ impl FileCaps {
                 buf.push_str(&flags(down));
             }
         }
+        // Bits the kernel does not know: all `+`.
+        let mut rest = [0usize; 8];
+        for n in known..MAXBITS {
+            rest[self.state(n) as usize] += 1;
+        }
+        for t in (1..8).rev() {
+            if rest[t] == 0 {
+                continue;
+            }
+            buf.push(' ');
+            buf.push_str(&group(known..MAXBITS, t));
+            buf.push('+');
+            buf.push_str(&flags(t));
+        }
         let mut text = buf[base..].to_owned();
         if let Some(r) = self.rootid.filter(|&r| r != 0) {
             text.push_str(&format!(" [rootid={r}]"));
         }
         text
     }
+}
+
+/// How many capabilities the running kernel knows
+/// (/proc/sys/kernel/cap_last_cap + 1); under --root, or where it cannot
+/// be read, the number of names libcap knows.
+pub fn known_caps(live: bool) -> u32 {
+    let names = NAMES.len() as u32;
+    if !live {
+        return names;
+    }
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .map_or(names, |n| n + 1)
 }
 
 #[cfg(test)]
@@ -226,16 +254,21 @@ mod tests {
     fn getcap_spelling() {
         // cap_net_raw=ep
         let c = decode(&v2(1, 1 << 13, 0)).expect("decode");
-        assert_eq!(c.to_text(), "cap_net_raw=ep");
+        assert_eq!(c.to_text(41), "cap_net_raw=ep");
         // gst-ptp-helper: cap_net_bind_service,cap_net_admin=ep
         let c = decode(&v2(1, (1 << 10) | (1 << 12), 0)).expect("decode");
-        assert_eq!(c.to_text(), "cap_net_bind_service,cap_net_admin=ep");
-        // Permitted only: =p; two groups, the second with '+'.
+        assert_eq!(c.to_text(41), "cap_net_bind_service,cap_net_admin=ep");
+        // Two groups: inheritable before permitted, the second with '+'
+        // (what setcap 'cap_net_raw=p cap_setuid+i' leaves, as getcap
+        // prints it).
         let c = decode(&v2(0, 1 << 13, 1 << 7)).expect("decode");
-        assert_eq!(c.to_text(), "cap_net_raw=p cap_setuid+i");
-        // A bit above the named ones is shown by number.
-        let c = decode(&v2(1, 1 << 40, 0)).expect("decode");
-        assert_eq!(c.to_text(), "cap_checkpoint_restore=ep");
+        assert_eq!(c.to_text(41), "cap_setuid=i cap_net_raw+p");
+        // A bit the kernel does not know comes after, with '+'; one libcap
+        // has no name for is shown by number.
+        let c = decode(&v2(1, (1 << 40) | (1 << 13), 0)).expect("decode");
+        assert_eq!(c.to_text(40), "cap_net_raw=ep cap_checkpoint_restore+ep");
+        let c = decode(&v2(0, 1 << 45, 0)).expect("decode");
+        assert_eq!(c.to_text(41), "= 45+p");
     }
 
     #[test]
@@ -245,14 +278,14 @@ mod tests {
         r1.extend_from_slice(&(1u32 << 13).to_le_bytes());
         r1.extend_from_slice(&0u32.to_le_bytes());
         assert_eq!(
-            decode(&r1).map(|c| c.to_text()).as_deref(),
+            decode(&r1).map(|c| c.to_text(41)).as_deref(),
             Some("cap_net_raw=ep")
         );
         let mut r3 = v2(1, 1 << 13, 0);
         r3[3] = 3;
         r3.extend_from_slice(&1000u32.to_le_bytes());
         assert_eq!(
-            decode(&r3).map(|c| c.to_text()).as_deref(),
+            decode(&r3).map(|c| c.to_text(41)).as_deref(),
             Some("cap_net_raw=ep [rootid=1000]")
         );
         assert_eq!(decode(&r3[..20]), None);

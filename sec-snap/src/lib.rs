@@ -215,10 +215,11 @@ fn file_settings(root: &Root, host: &Option<String>) -> Result<(Vec<Setting>, Op
         .collect();
     let owners = owners::owners(root, &sys_paths)?;
     let mut names = Names::new(root);
+    let known = caps::known_caps(root.is_live());
     let mut out = Vec::with_capacity(found.len());
     for (f, path) in found.iter().zip(&sys_paths) {
         let capabilities = f.caps.as_deref().map(|raw| match caps::decode(raw) {
-            Some(c) => c.to_text(),
+            Some(c) => c.to_text(known),
             None => format!("(not a capability set: {} bytes)", raw.len()),
         });
         out.push(Setting::new(

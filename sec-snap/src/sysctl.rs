@@ -23,8 +23,8 @@
 //! read in the order of their names and a later assignment overrides an
 //! earlier one. A key may be written with dots or slashes, prefixed by `-`
 //! (failure ignored), be a glob (`net.ipv4.conf.*.rp_filter`) that applies
-//! to every matching key without an explicit assignment of its own, or be
-//! prefixed by `!` to keep such globs off it. systemd-sysctl does not read
+//! to every matching key without an explicit assignment of its own; a
+//! line `-key` without `=` keeps such globs off the key. systemd-sysctl does not read
 //! /etc/sysctl.conf itself (Debian links it in as
 //! /etc/sysctl.d/99-sysctl.conf); where systemd-sysctl is not installed,
 //! procps' `sysctl --system` applies the same directories and then
@@ -210,7 +210,7 @@ pub struct Configured {
     /// hash map).
     pub assignments: Vec<Assignment>,
     index: HashMap<Vec<u8>, usize>,
-    /// `!pattern` entries: globs do not apply to matching keys.
+    /// `-key` lines without a value: globs do not apply to these keys.
     pub excluded: Vec<Vec<u8>>,
     /// The files read, in order (system paths).
     pub files: Vec<PathBuf>,
@@ -285,6 +285,13 @@ impl Configured {
                 continue;
             }
             let Some(eq) = l.iter().position(|&c| c == b'=') else {
+                // `-key` without a value keeps globs off the key.
+                if let Some(k) = l.strip_prefix(b"-") {
+                    let k = normalize_key(k.trim_ascii());
+                    if !k.is_empty() && !self.excluded.contains(&k) {
+                        self.excluded.push(k);
+                    }
+                }
                 continue;
             };
             let mut key = l[..eq].trim_ascii();
@@ -292,14 +299,7 @@ impl Configured {
             let mut ignore_failure = false;
             if let Some(k) = key.strip_prefix(b"-") {
                 ignore_failure = true;
-                key = k;
-            }
-            if let Some(k) = key.strip_prefix(b"!") {
-                let k = normalize_key(k);
-                if !self.excluded.contains(&k) {
-                    self.excluded.push(k);
-                }
-                continue;
+                key = k.trim_ascii();
             }
             if key.is_empty() {
                 continue;
@@ -322,7 +322,7 @@ impl Configured {
     }
 
     /// The assignment that sets `name` at boot: its own, else the last
-    /// glob that matches it, unless a `!` entry keeps globs off it.
+    /// glob that matches it, unless a `-key` line keeps globs off it.
     pub fn for_name(&self, name: &[u8]) -> Option<&Assignment> {
         if let Some(&i) = self.index.get(name) {
             return self.assignments.get(i);
@@ -565,7 +565,7 @@ mod tests {
             Path::new("/usr/lib/sysctl.d/10-a.conf"),
         );
         c.parse(
-            b"net.ipv4.ip_forward=1\nnet.ipv4.conf.lo.rp_filter = 0\n!net.ipv4.conf.eth0.rp_filter=\nkernel.printk = 4 4 1 7\n",
+            b"net.ipv4.ip_forward=1\nnet.ipv4.conf.lo.rp_filter = 0\n-net.ipv4.conf.eth0.rp_filter\nkernel.printk = 4 4 1 7\n",
             Path::new("/etc/sysctl.d/20-b.conf"),
         );
         let f = c.for_name(b"net.ipv4.ip_forward").expect("set");
