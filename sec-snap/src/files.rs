@@ -160,6 +160,8 @@ fn list(dir: &Path, dev: u64, found: &mut Vec<Found>, unread: &mut Unread) -> Ve
     let mut subdirs = Vec::new();
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
+        // Removed since its parent was listed: nothing there to report.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return subdirs,
         Err(e) => {
             unread.dirs += 1;
             unread.note(&e);
@@ -169,6 +171,7 @@ fn list(dir: &Path, dev: u64, found: &mut Vec<Found>, unread: &mut Unread) -> Ve
     for e in rd {
         let e = match e {
             Ok(e) => e,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => break,
             Err(err) => {
                 unread.dirs += 1;
                 unread.note(&err);
