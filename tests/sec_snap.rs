@@ -835,3 +835,41 @@ fn sshd_t_on_the_live_system() {
 fn closed_pipe_is_quiet() {
     common::assert_quiet_on_closed_pipe("sec-snap", &["-a", "sysctl"]);
 }
+
+#[test]
+fn legacy_iptables_rules_where_in_use() {
+    if !have("iptables-legacy") {
+        eprintln!("SKIP: iptables-legacy (iptables) is not installed");
+        return;
+    }
+    let s = common::Scratch::new("sec-legacy");
+    let out_file = s.path().join("fw.json");
+    let script = format!(
+        "iptables-legacy -P INPUT DROP
+iptables-legacy -A INPUT -i lo -j ACCEPT
+iptables-legacy -A INPUT -p tcp --dport 22 -j ACCEPT
+\"$SEC_SNAP\" -a firewall > '{}'",
+        out_file.display()
+    );
+    let Some(out) = in_netns(&script) else { return };
+    assert!(out.status.success(), "{out:?}");
+    let data = std::fs::read_to_string(&out_file).expect("output");
+    let recs: Vec<Value> = data
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let m: BTreeMap<String, Value> = by_name(&recs, "firewall")
+        .into_iter()
+        .filter(|(_, r)| r["tool"] == "iptables-legacy")
+        .collect();
+    assert_eq!(m["ip filter/INPUT"]["value"], "DROP");
+    assert_eq!(m["ip filter/FORWARD"]["value"], "ACCEPT");
+    assert_eq!(m["ip filter/INPUT/1"]["value"], "-A INPUT -i lo -j ACCEPT");
+    assert_eq!(
+        m["ip filter/INPUT/2"]["value"],
+        "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT"
+    );
+    assert_eq!(m["ip filter/INPUT/2"]["position"], 2);
+    // ip6tables was not used in this namespace: nothing of it.
+    assert!(!m.keys().any(|k| k.starts_with("ip6 ")), "{m:?}");
+}
