@@ -343,6 +343,7 @@ fn find_privileged(top: &Path) -> BTreeSet<String> {
 
 #[test]
 fn setuid_setgid_agree_with_find_and_capabilities_with_getcap() {
+    let start = std::time::SystemTime::now();
     let r = common::run("sec-snap", ["-a", "file"], None);
     let recs = r.expect_code(0).records();
     let files = by_name(&recs, "file");
@@ -351,13 +352,25 @@ fn setuid_setgid_agree_with_find_and_capabilities_with_getcap() {
         .filter(|(_, r)| r["setuid"] == true || r["setgid"] == true)
         .map(|(k, _)| k.clone())
         .collect();
-    // Files can come and go while two walks run (other builds, package
-    // installs): compare what both saw, and allow a path one of them
-    // missed only when it is gone or changed by now.
+    // Files can come and go while the two walks run (other tests, builds,
+    // package installs): a path only one of them saw must be gone by now,
+    // or changed (made, chmod-ed) since the first walk began.
+    let unchanged = |p: &str| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| {
+            let changed = std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(u64::try_from(m.ctime()).unwrap_or(0));
+            changed + std::time::Duration::from_secs(1) < start
+        })
+    };
+    let settled = |p: &str| {
+        unchanged(p) && std::fs::symlink_metadata(p).is_ok_and(|m| m.mode() & 0o6000 != 0)
+    };
     let theirs = find_privileged(Path::new("/"));
     for p in ours.symmetric_difference(&theirs) {
-        let still = std::fs::symlink_metadata(p).is_ok_and(|m| m.mode() & 0o6000 != 0);
-        assert!(!still, "{p}: sec-snap and find -xdev -perm /6000 disagree");
+        assert!(
+            !settled(p),
+            "{p}: sec-snap and find -xdev -perm /6000 disagree"
+        );
     }
     for (k, r) in &files {
         let mode = u32::from_str_radix(r["mode"].as_str().unwrap_or(""), 8).expect("octal mode");
@@ -407,14 +420,20 @@ fn setuid_setgid_agree_with_find_and_capabilities_with_getcap() {
     if !unfinished.is_empty() {
         eprintln!("getcap -r did not finish in {unfinished:?}; those are not compared");
     }
+    // Only what getcap finished walking, and not what another test made or
+    // changed meanwhile.
+    let compared = |k: &str| unchanged(k) && !unfinished.iter().any(|u| k.starts_with(u.as_str()));
     let ours: BTreeMap<String, String> = files
         .iter()
+        .filter(|(k, _)| compared(k))
         .filter_map(|(k, r)| {
             r["capabilities"]
                 .as_str()
                 .map(|c| (k.clone(), c.to_owned()))
         })
         .collect();
+    let theirs: BTreeMap<String, String> =
+        theirs.into_iter().filter(|(k, _)| compared(k)).collect();
     assert_eq!(ours, theirs, "capabilities differ from getcap -r");
 }
 
@@ -684,7 +703,14 @@ printf '#!/bin/sh\\n' > '{capf}'; chmod 755 '{capf}'; setcap cap_net_raw=ep '{ca
     let added: BTreeSet<String> = changes
         .iter()
         .filter(|c| c["op"] == "added" && c["of"] == "setting")
-        .filter(|c| matches!(c["key"]["area"].as_str(), Some("file" | "firewall")))
+        .filter(|c| match c["key"]["area"].as_str() {
+            // Other tests may make privileged files elsewhere meanwhile.
+            Some("file") => c["key"]["name"]
+                .as_str()
+                .is_some_and(|n| Path::new(n).starts_with(&dir)),
+            Some("firewall") => true,
+            _ => false,
+        })
         .map(|c| {
             format!(
                 "{} {}",
