@@ -14,6 +14,7 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// One privileged file.
@@ -56,42 +57,69 @@ impl Unread {
 
 const XATTR: &str = "security.capability";
 
-/// The shared queue of directories still to list.
+/// Directories handed between walkers. Each walker works depth first on
+/// a stack of its own and hands half of it over only when another walker
+/// is idle: on a busy machine every hand-over costs a wake-up that waits
+/// for a CPU, so they are kept rare.
 struct Queue {
+    /// Directories handed over, and how many walkers wait for one.
     state: Mutex<(Vec<PathBuf>, usize)>,
     cv: Condvar,
+    /// Walkers waiting, for a check without the lock.
+    idle: AtomicUsize,
+    threads: usize,
 }
 
 impl Queue {
-    /// The next directory, or `None` when every directory is done.
-    fn pop(&self) -> Option<PathBuf> {
-        let mut g = self
-            .state
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<PathBuf>, usize)> {
+        self.state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A directory handed over, or `None` when every walker is out of
+    /// work (then the walk is done).
+    fn take(&self) -> Option<PathBuf> {
+        let mut g = self.lock();
         loop {
             if let Some(d) = g.0.pop() {
-                g.1 += 1;
                 return Some(d);
             }
-            if g.1 == 0 {
+            if g.1 + 1 == self.threads {
+                // Everyone else waits and nothing is left: wake them to end.
+                g.1 = self.threads;
+                self.idle.store(self.threads, Ordering::Relaxed);
+                self.cv.notify_all();
                 return None;
             }
+            if g.1 >= self.threads {
+                return None;
+            }
+            g.1 += 1;
+            self.idle.store(g.1, Ordering::Relaxed);
             g = self
                 .cv
                 .wait(g)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if g.1 >= self.threads {
+                return None;
+            }
+            g.1 -= 1;
+            self.idle.store(g.1, Ordering::Relaxed);
         }
     }
 
-    /// Hand over the subdirectories found and mark one directory done.
-    fn done(&self, found: Vec<PathBuf>) {
-        let mut g = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        g.0.extend(found);
-        g.1 -= 1;
+    /// Hand over the older half of a walker's stack when someone waits.
+    fn share(&self, local: &mut Vec<PathBuf>) {
+        if local.len() < 2 || self.idle.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let half = local.len() / 2;
+        let mut g = self.lock();
+        if g.1 == 0 || g.1 >= self.threads {
+            return;
+        }
+        g.0.extend(local.drain(..half));
         drop(g);
         self.cv.notify_all();
     }
@@ -102,9 +130,12 @@ impl Queue {
 pub fn walk(top: &Path, threads: usize) -> std::io::Result<(Vec<Found>, Unread)> {
     let md = fs::symlink_metadata(top)?;
     let dev = md.dev();
+    let threads = threads.max(1);
     let q = Queue {
         state: Mutex::new((vec![top.to_path_buf()], 0)),
         cv: Condvar::new(),
+        idle: AtomicUsize::new(0),
+        threads,
     };
     let mut all = Vec::new();
     let mut unread = Unread::default();
@@ -112,15 +143,16 @@ pub fn walk(top: &Path, threads: usize) -> std::io::Result<(Vec<Found>, Unread)>
         all.push(f);
     }
     let results: Vec<(Vec<Found>, Unread)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads.max(1))
+        let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let q = &q;
                 s.spawn(move || {
                     let mut found = Vec::new();
                     let mut unread = Unread::default();
-                    while let Some(dir) = q.pop() {
-                        let subdirs = list(&dir, dev, &mut found, &mut unread);
-                        q.done(subdirs);
+                    let mut local: Vec<PathBuf> = Vec::new();
+                    while let Some(dir) = local.pop().or_else(|| q.take()) {
+                        local.extend(list(&dir, dev, &mut found, &mut unread));
+                        q.share(&mut local);
                     }
                     (found, unread)
                 })
