@@ -8,7 +8,7 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 CARGO ?= cargo
-TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check svc-snap pkg-snap
+TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check svc-snap pkg-snap sec-snap
 
 .PHONY: all build install uninstall test lint bench clean
 

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: [&str; 7] = [
+const TOOLS: [&str; 8] = [
     "ps-snap",
     "net-snap",
     "snap-diff",
@@ -15,6 +15,7 @@ const TOOLS: [&str; 7] = [
     "boot-check",
     "svc-snap",
     "pkg-snap",
+    "sec-snap",
 ];
 
 fn man_dir() -> &'static Path {
@@ -314,5 +315,89 @@ fn snap_records_names_every_field_the_tools_write() {
     assert!(
         missing.is_empty(),
         "snap-records.5 does not name these fields: {missing:?}"
+    );
+}
+
+#[test]
+fn sec_snap_help_options_are_in_its_man_page() {
+    let page = std::fs::read_to_string(man_dir().join("sec-snap.1")).expect("sec-snap.1");
+    for opt in long_options(&all_help("sec-snap")) {
+        let roff = format!("\\-\\-{}", opt.replace('-', "\\-"));
+        assert!(
+            page.contains(&roff),
+            "sec-snap: --{opt} is in --help but not in sec-snap.1"
+        );
+    }
+    for section in [
+        "SYNOPSIS",
+        "DESCRIPTION",
+        "OPTIONS",
+        "EXIT STATUS",
+        "EXAMPLES",
+    ] {
+        assert!(
+            page.contains(&format!(".SH {section}")),
+            "sec-snap.1: no {section}"
+        );
+    }
+}
+
+#[test]
+fn snap_records_names_every_setting_field() {
+    let page = std::fs::read_to_string(man_dir().join("snap-records.5")).expect("snap-records.5");
+    let page = ["\\fB", "\\fI", "\\fR", "\\fP", "\\(dq"]
+        .iter()
+        .fold(page, |p, esc| p.replace(esc, " "));
+    // A tree with a configured kernel parameter, a setuid file and an sshd
+    // configuration: every area writes records, with and without values.
+    let s = common::Scratch::new("records-setting");
+    let root = s.path().join("root");
+    s.write("root/etc/sysctl.d/1.conf", "net.ipv4.ip_forward = 1\n");
+    s.write("root/proc/sys/net/ipv4/ip_forward", "0\n");
+    s.write("root/etc/ssh/sshd_config", "PermitRootLogin no\n");
+    let suid = s.write("root/usr/bin/x", "#!/bin/sh\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&suid, std::fs::Permissions::from_mode(0o4755)).expect("chmod");
+    let mut recs = common::run("sec-snap", ["--root".as_ref(), root.as_os_str()], None)
+        .expect_code(0)
+        .records();
+    // A live firewall rule record, when nft can be run in a namespace.
+    if common::is_root() {
+        let out = Command::new("unshare")
+            .args([
+                "-n",
+                "sh",
+                "-c",
+                "nft add table inet t && nft add chain inet t c && nft add rule inet t c accept && \"$0\" -a firewall",
+            ])
+            .arg(common::bin("sec-snap"))
+            .output();
+        if let Ok(o) = out {
+            for l in String::from_utf8_lossy(&o.stdout).lines() {
+                if let Ok(v) = serde_json::from_str(l) {
+                    recs.push(v);
+                }
+            }
+        }
+    }
+    let mut areas: Vec<&str> = recs.iter().filter_map(|r| r["area"].as_str()).collect();
+    areas.sort();
+    areas.dedup();
+    assert_eq!(areas, ["file", "firewall", "lsm", "sshd", "sysctl"]);
+    let mut keys = Vec::new();
+    recs.iter().for_each(|r| keys_of(r, &mut keys));
+    // nft's own JSON inside expr is nft's, documented by nft(8).
+    let missing: Vec<_> = keys
+        .iter()
+        .filter(|k| !has_word(&page, k))
+        .filter(|k| {
+            !recs
+                .iter()
+                .any(|r| r["expr"].to_string().contains(&format!("\"{k}\"")))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "snap-records.5 does not name these setting fields: {missing:?}"
     );
 }

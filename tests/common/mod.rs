@@ -20,6 +20,7 @@ pub fn bin(name: &str) -> PathBuf {
         "boot-check" => env!("CARGO_BIN_EXE_boot-check"),
         "svc-snap" => env!("CARGO_BIN_EXE_svc-snap"),
         "pkg-snap" => env!("CARGO_BIN_EXE_pkg-snap"),
+        "sec-snap" => env!("CARGO_BIN_EXE_sec-snap"),
         other => panic!("unknown tool {other}"),
     };
     PathBuf::from(p)

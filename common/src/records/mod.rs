@@ -9,6 +9,7 @@
 //! snapshot.
 
 pub mod package;
+pub mod setting;
 pub mod unit;
 pub mod verify;
 
@@ -20,6 +21,7 @@ pub fn identity(kind: &str) -> Option<&'static [&'static str]> {
         package::KIND => Some(package::IDENTITY),
         unit::KIND => Some(unit::IDENTITY),
         verify::KIND => Some(verify::IDENTITY),
+        setting::KIND => Some(setting::IDENTITY),
         _ => None,
     }
 }
@@ -33,7 +35,7 @@ pub fn volatile(kind: &str) -> &'static [&'static str] {
 }
 
 /// Every kind [`identity`] knows, for messages and documentation.
-pub const KEYED_KINDS: [&str; 3] = [package::KIND, unit::KIND, verify::KIND];
+pub const KEYED_KINDS: [&str; 4] = [package::KIND, unit::KIND, verify::KIND, setting::KIND];
 
 #[cfg(test)]
 mod tests {
