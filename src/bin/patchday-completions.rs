@@ -32,6 +32,22 @@ fn file_name(shell: Shell, tool: &str) -> PathBuf {
     }
 }
 
+/// clap_complete's bash script spells a subcommand's state two ways when
+/// the program name has a hyphen: the loop over the words arrives at
+/// `cfg__backup__subcmd__save`, the case arms wait for
+/// `cfg__subcmd__backup__subcmd__save`, so no option of a subcommand ever
+/// completes (clap-rs/clap#6421, open). Spell the arms as the loop does.
+fn fix_bash_hyphen(script: &[u8], name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(script);
+    let wrong = name.replace('-', "__subcmd__");
+    let right = name.replace('-', "__");
+    if wrong == right {
+        return script.to_vec();
+    }
+    text.replace(&format!("{wrong}__subcmd__"), &format!("{right}__subcmd__"))
+        .into_bytes()
+}
+
 fn write(out: &Path, name: &str, cmd: &clap::Command) -> Result<(), String> {
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
         let path = out.join(file_name(shell, name));
@@ -41,6 +57,9 @@ fn write(out: &Path, name: &str, cmd: &clap::Command) -> Result<(), String> {
         }
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), name, &mut buf);
+        if shell == Shell::Bash {
+            buf = fix_bash_hyphen(&buf, name);
+        }
         // Whole file or nothing: a temporary name, then rename.
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, &buf)
