@@ -353,3 +353,263 @@ fn concatenated_snapshots_of_several_hosts_diff_host_by_host() {
     .into();
     assert_eq!(ours, want, "{run}");
 }
+
+// ---------------------------------------------------------------------------
+// The playbook, with real ansible-core, on several hosts of this machine.
+
+/// What the test installed and started, removed and stopped when it ends
+/// (each started process is also bounded by `timeout`).
+struct Cleanup {
+    pid_files: Vec<PathBuf>,
+    package: &'static str,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for f in &self.pid_files {
+            if let Ok(pid) = std::fs::read_to_string(f) {
+                let pid = pid.trim();
+                if !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()) {
+                    // The pid of `timeout`, which passes SIGTERM to its child.
+                    let _ = Command::new("kill").arg(pid).status();
+                }
+            }
+        }
+        let _ = Command::new("dpkg")
+            .args(["--purge", self.package])
+            .output();
+    }
+}
+
+/// A small package built with dpkg-deb: one configuration file in /etc.
+fn probe_deb(dir: &Path, name: &str) -> PathBuf {
+    let root = dir.join("probe-root");
+    std::fs::create_dir_all(root.join("DEBIAN")).expect("mkdir DEBIAN");
+    std::fs::create_dir_all(root.join("etc")).expect("mkdir etc");
+    std::fs::write(
+        root.join("DEBIAN/control"),
+        format!(
+            "Package: {name}\nVersion: 1.0-1\nArchitecture: all\nMaintainer: patchday tests <tests@example.invalid>\nDescription: installed by the patch step of the fleet test\n"
+        ),
+    )
+    .expect("write control");
+    std::fs::write(root.join("DEBIAN/conffiles"), format!("/etc/{name}.conf\n"))
+        .expect("write conffiles");
+    std::fs::write(root.join(format!("etc/{name}.conf")), "probe = 1\n").expect("write conf");
+    let deb = dir.join(format!("{name}_1.0-1_all.deb"));
+    let out = Command::new("dpkg-deb")
+        .args(["--root-owner-group", "--build"])
+        .arg(&root)
+        .arg(&deb)
+        .output()
+        .expect("run dpkg-deb");
+    assert!(
+        out.status.success(),
+        "dpkg-deb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    deb
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+#[test]
+fn ansible_playbook_takes_fetches_and_diffs_snapshots_per_host() {
+    if !has_program("ansible-playbook") {
+        eprintln!("SKIP: ansible-playbook is not installed (.ci/run installs ansible-core)");
+        return;
+    }
+    if !common::is_root() {
+        eprintln!("SKIP: the patch step installs a package: needs root");
+        return;
+    }
+    for p in ["dpkg-deb", "python3", "timeout"] {
+        if !has_program(p) {
+            eprintln!("SKIP: {p} is not installed");
+            return;
+        }
+    }
+    let work = common::Scratch::new("fleet-ansible");
+    let w = work.path();
+    let package = "patchday-fleet-probe";
+    let _ = Command::new("dpkg").args(["--purge", package]).output();
+    let deb = probe_deb(w, package);
+    let cleanup = Cleanup {
+        pid_files: vec![w.join("sleep.pid"), w.join("listener.pid")],
+        package,
+    };
+    let conf_dir = w.join("etc");
+    std::fs::create_dir_all(&conf_dir).expect("mkdir etc");
+    std::fs::write(conf_dir.join("app.conf"), "mode = old\n").expect("write conf");
+    let marker = format!("{}.25", 87_000 + std::process::id() % 1000);
+
+    // Four hosts, each its own working directory and backup store, each
+    // with a patch step of its own. web1 changes a config file and starts a
+    // process, web2 opens a listener on 127.0.0.1, db1 installs a package,
+    // and bad1's patch step fails: the play must still take and fetch its
+    // after snapshots and mark it failed.
+    let sleep_cmd = format!(
+        "echo 'mode = new' > {conf}; timeout 120 sleep {marker} </dev/null >/dev/null 2>&1 & echo $! > {pid}",
+        conf = quote(&conf_dir.join("app.conf")),
+        pid = quote(&w.join("sleep.pid")),
+    );
+    let listen_cmd = format!(
+        "timeout 120 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((\"127.0.0.1\",0)); s.listen(); open(sys.argv[1],\"w\").write(str(s.getsockname()[1])); time.sleep(115)' {port} </dev/null >/dev/null 2>&1 & echo $! > {pid}; for i in $(seq 100); do [ -s {port} ] && break; sleep 0.1; done",
+        port = quote(&w.join("port")),
+        pid = quote(&w.join("listener.pid")),
+    );
+    let deb_cmd = format!("dpkg -i {}", quote(&deb));
+    let hosts = [
+        ("web1", sleep_cmd),
+        ("web2", listen_cmd),
+        ("db1", deb_cmd),
+        ("bad1", "echo 'mirror unreachable' >&2; exit 3".to_owned()),
+    ];
+    let mut inv = String::from("[fleet]\n");
+    for (h, cmd) in &hosts {
+        inv.push_str(&format!(
+            "{h} patchday_workdir={} patchday_cfg_store={} patch_command={}\n",
+            w.join("remote").join(h).display(),
+            w.join("store").join(h).display(),
+            serde_json::Value::String(cmd.clone()),
+        ));
+    }
+    let cfg_paths = serde_json::json!([conf_dir, format!("/etc/{package}.conf")]);
+    inv.push_str(&format!(
+        "[fleet:vars]\nansible_connection=local\nansible_python_interpreter=auto_silent\npatchday_cfg_paths={cfg_paths}\n"
+    ));
+    std::fs::write(w.join("hosts"), &inv).expect("write inventory");
+
+    let mut cmd = Command::new("ansible-playbook");
+    cmd.current_dir(w)
+        .args(["-i", "hosts"])
+        .arg(repo().join("contrib/ansible/patchday.yml"))
+        .arg("-e")
+        .arg(format!("patchday_bin={}", bin_dir().display()))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", w.join("ansible-local"))
+        .env("ANSIBLE_REMOTE_TEMP", w.join("ansible-remote"))
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0");
+    let run = common::run_cmd(cmd, None);
+    let log = run.stdout_str();
+    // bad1's failed patch step makes the run fail (ansible's 2: a host failed).
+    assert_eq!(run.code(), 2, "{run}");
+    assert!(log.contains("bad1: the patch step exited 3"), "{run}");
+    drop(inv);
+
+    // Which optional tools exist in this build: their snapshots are taken,
+    // the others skipped with a line each.
+    let have = |t: &str| bin_dir().join(t).is_file();
+    let snaps = w.join("snaps");
+    let host_name = nix_hostname();
+    for (h, _) in &hosts {
+        for phase in ["before", "after"] {
+            let dir = snaps.join(h).join(phase);
+            for (name, kind) in [("ps", "process"), ("net", "socket"), ("boot", "check")] {
+                let recs = jsonl(&dir.join(format!("{name}.json")));
+                assert!(!recs.is_empty(), "{h}/{phase}/{name}.json is empty");
+                assert!(
+                    recs.iter().all(|r| r["kind"] == kind),
+                    "{h}/{phase}/{name}.json"
+                );
+                if kind != "check" {
+                    assert!(recs.iter().all(|r| r["host"] == host_name.as_str()));
+                }
+            }
+            for (name, tool) in [("pkg", "pkg-snap"), ("svc", "svc-snap")] {
+                let f = dir.join(format!("{name}.json"));
+                assert_eq!(f.is_file(), have(tool), "{}", f.display());
+                if !have(tool) {
+                    let line = format!("{h}: {tool} is not installed: no {name} snapshot");
+                    assert!(log.contains(&line), "no line {line:?}\n{run}");
+                }
+            }
+        }
+        let backup = jsonl(&snaps.join(h).join("before/cfg-backup.json"));
+        assert_eq!(backup.len(), 1, "{h}: {backup:?}");
+        assert_eq!(backup[0]["kind"], "backup");
+        // The remote working directory is gone, the backup store is not.
+        assert!(
+            !w.join("remote").join(h).exists(),
+            "{h}: workdir left behind"
+        );
+        assert!(
+            w.join("store").join(h).is_dir(),
+            "{h}: backup store removed"
+        );
+    }
+
+    // Every host ran on this machine, so every host's diff shows every
+    // patch step's change (the play's linear strategy takes all before
+    // snapshots first), each as a change of this host.
+    let port: u64 = std::fs::read_to_string(w.join("port"))
+        .expect("the listener wrote its port")
+        .trim()
+        .parse()
+        .expect("port number");
+    for (h, _) in &hosts {
+        let ps = jsonl(&snaps.join(h).join("diff/ps.json"));
+        assert!(
+            ps.iter().any(|c| c["op"] == "added"
+                && argv(&c["after"]) == ["sleep", marker.as_str()]
+                && c["key"]["host"] == host_name.as_str()),
+            "{h}: no started sleep {marker} in diff/ps.json"
+        );
+        let net = jsonl(&snaps.join(h).join("diff/net.json"));
+        assert!(
+            net.iter().any(|c| c["op"] == "added"
+                && c["after"]["local_addr"] == "127.0.0.1"
+                && c["after"]["local_port"] == port
+                && c["after"]["state"] == "LISTEN"),
+            "{h}: no new listener on 127.0.0.1:{port} in diff/net.json"
+        );
+        let cfg = jsonl(&snaps.join(h).join("after/cfg-diff.json"));
+        let changed = |op: &str, path: &str| {
+            cfg.iter()
+                .any(|c| c["op"] == op && c["key"]["path"] == path)
+        };
+        assert!(
+            changed("changed", &conf_dir.join("app.conf").display().to_string()),
+            "{h}: {cfg:?}"
+        );
+        assert!(
+            changed("added", &format!("/etc/{package}.conf")),
+            "{h}: {cfg:?}"
+        );
+        if have("pkg-snap") {
+            let pkg = jsonl(&snaps.join(h).join("diff/pkg.json"));
+            assert!(
+                pkg.iter()
+                    .any(|c| c["op"] == "added" && c["key"]["name"] == package),
+                "{h}: {package} not added in diff/pkg.json"
+            );
+        }
+    }
+
+    // The summary: one headline per host, in inventory order, with the
+    // listener and the failed patch step; the same in snaps/summary.txt.
+    let summary = std::fs::read_to_string(snaps.join("summary.txt")).expect("summary.txt");
+    let heads: Vec<&str> = summary
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(heads, ["web1", "web2", "db1", "bad1"], "{summary}");
+    assert!(
+        summary.contains(&format!("+ listener   tcp 127.0.0.1:{port} (python3)")),
+        "{summary}"
+    );
+    assert!(summary.contains("bad1: PATCH FAILED (exit 3)"), "{summary}");
+    assert!(summary.contains("config changes"), "{summary}");
+    drop(cleanup);
+}
+
+/// This machine's node name, as the snapshot tools record it.
+fn nix_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("read hostname")
+        .trim()
+        .to_owned()
+}
