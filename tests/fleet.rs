@@ -613,3 +613,63 @@ fn nix_hostname() -> String {
         .trim()
         .to_owned()
 }
+
+#[test]
+fn ansible_ad_hoc_tree_of_snapshots_diffs_like_one_stream() {
+    if !has_program("ansible") {
+        eprintln!("SKIP: ansible is not installed (.ci/run installs ansible-core)");
+        return;
+    }
+    if !has_program("timeout") {
+        eprintln!("SKIP: timeout is not installed");
+        return;
+    }
+    // The README's one-liner: `ansible all -m command -a 'ps-snap' --tree
+    // DIR` leaves one JSON file per host whose "stdout" is the snapshot.
+    let work = common::Scratch::new("fleet-adhoc");
+    let w = work.path();
+    std::fs::write(
+        w.join("hosts"),
+        "[fleet]\nweb1\nweb2\n[fleet:vars]\nansible_connection=local\nansible_python_interpreter=auto_silent\n",
+    )
+    .expect("write inventory");
+    let tree = |phase: &str| {
+        let mut cmd = Command::new("ansible");
+        cmd.current_dir(w)
+            .args(["all", "-i", "hosts", "-m", "command", "-a"])
+            .arg(format!("{} --no-maps", common::bin("ps-snap").display()))
+            .arg("--tree")
+            .arg(w.join(phase))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", w.join("ansible-local"))
+            .env("ANSIBLE_REMOTE_TEMP", w.join("ansible-remote"));
+        common::run_cmd(cmd, None).expect_code(0);
+        let mut stream = String::new();
+        for h in ["web1", "web2"] {
+            let f = w.join(phase).join(h);
+            let text =
+                std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("no {}: {e}", f.display()));
+            let v: Value = serde_json::from_str(&text).expect("ansible's JSON");
+            let out = v["stdout"].as_str().expect("stdout");
+            assert!(!out.is_empty(), "{h}: empty snapshot");
+            stream.push_str(out);
+            stream.push('\n');
+        }
+        let p = w.join(format!("{phase}.json"));
+        std::fs::write(&p, stream).expect("write stream");
+        p
+    };
+    let before = tree("before");
+    let marker = format!("{}.75", 88_000 + std::process::id() % 1000);
+    let sleeper = Sleeper::start(&marker);
+    let after = tree("after");
+    drop(sleeper);
+    let run = common::run("snap-diff", [&before, &after], None);
+    run.expect_code(1);
+    assert!(
+        run.records()
+            .iter()
+            .any(|c| c["op"] == "added" && argv(&c["after"]) == ["sleep", marker.as_str()]),
+        "{run}"
+    );
+}
