@@ -178,14 +178,10 @@ fn version_names_the_commit_it_was_built_from() {
         .filter(|o| o.status.success() && repo().join(".git").exists())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     let commit = head.unwrap_or_else(|| "unknown".to_owned());
-    for t in [
-        "ps-snap",
-        "net-snap",
-        "snap-diff",
-        "cfg-backup",
-        "boot-check",
-    ] {
-        let run = common::run(t, ["--version"], None);
+    for t in tools() {
+        let mut cmd = Command::new(bin_dir().join(&t));
+        cmd.arg("--version");
+        let run = common::run_cmd(cmd, None);
         run.expect_code(0);
         assert_eq!(
             run.stdout_str(),
@@ -371,7 +367,7 @@ impl Drop for Cleanup {
                 let pid = pid.trim();
                 if !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()) {
                     // The pid of `timeout`, which passes SIGTERM to its child.
-                    let _ = Command::new("kill").arg(pid).status();
+                    let _ = Command::new("kill").arg(pid).output();
                 }
             }
         }
@@ -476,6 +472,13 @@ fn ansible_playbook_takes_fetches_and_diffs_snapshots_per_host() {
             serde_json::Value::String(cmd.clone()),
         ));
     }
+    // broken1's backup store cannot be created (cfg-backup exits 2): the
+    // host fails before its patch step, which must not run.
+    inv.push_str(&format!(
+        "broken1 patchday_workdir={} patchday_cfg_store=/proc/version/store patch_command=\"touch {}\"\n",
+        w.join("remote/broken1").display(),
+        w.join("broken1-patched").display(),
+    ));
     let cfg_paths = serde_json::json!([conf_dir, format!("/etc/{package}.conf")]);
     inv.push_str(&format!(
         "[fleet:vars]\nansible_connection=local\nansible_python_interpreter=auto_silent\npatchday_cfg_paths={cfg_paths}\n"
@@ -497,6 +500,12 @@ fn ansible_playbook_takes_fetches_and_diffs_snapshots_per_host() {
     // bad1's failed patch step makes the run fail (ansible's 2: a host failed).
     assert_eq!(run.code(), 2, "{run}");
     assert!(log.contains("bad1: the patch step exited 3"), "{run}");
+    assert!(log.contains("fatal: [broken1]"), "{run}");
+    assert!(!w.join("broken1-patched").exists(), "broken1 was patched");
+    assert!(
+        !w.join("remote/broken1").exists(),
+        "broken1: workdir left behind"
+    );
     drop(inv);
 
     // Which optional tools exist in this build: their snapshots are taken,
@@ -596,7 +605,12 @@ fn ansible_playbook_takes_fetches_and_diffs_snapshots_per_host() {
         .filter(|l| !l.starts_with(' '))
         .map(|l| l.split(':').next().unwrap_or(""))
         .collect();
-    assert_eq!(heads, ["web1", "web2", "db1", "bad1"], "{summary}");
+    assert_eq!(
+        heads,
+        ["web1", "web2", "db1", "bad1", "broken1"],
+        "{summary}"
+    );
+    assert!(summary.contains("broken1: NO SUMMARY"), "{summary}");
     assert!(
         summary.contains(&format!("+ listener   tcp 127.0.0.1:{port} (python3)")),
         "{summary}"
