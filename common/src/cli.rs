@@ -49,9 +49,36 @@ pub fn format_arg() -> Arg {
         .help("Output JSON Lines records (json) or a compact view for people (text)")
 }
 
-/// Add `--version` from the package version.
+/// The git commit the tools were built from (`git rev-parse --short HEAD`
+/// at build time), or "unknown" for a build outside a git checkout.
+pub const COMMIT: &str = env!("PATCHDAY_COMMIT");
+
+/// The workspace version and the commit, as `--version` prints them after
+/// the tool's name: `0.1.0 (commit 1a2b3c4)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PATCHDAY_COMMIT"),
+    ")"
+);
+
+/// A tool's command with `--version` (the version and the commit it was
+/// built from) and its one-line description.
 pub fn command(name: &'static str, version: &'static str, about: &'static str) -> Command {
-    Command::new(name).version(version).about(about)
+    Command::new(name)
+        .version(version_line(version))
+        .about(about)
+}
+
+/// `VERSION` for the workspace version every tool has; another version
+/// (a tool versioned on its own) gets the same commit suffix.
+fn version_line(version: &'static str) -> &'static str {
+    if version == env!("CARGO_PKG_VERSION") {
+        VERSION
+    } else {
+        // Built once per process; the few bytes live as long as it does.
+        Box::leak(format!("{version} (commit {COMMIT})").into_boxed_str())
+    }
 }
 
 /// The `--root` of parsed arguments, checked.
@@ -95,5 +122,17 @@ mod tests {
         assert_eq!(format_of(&m), Format::Json);
         let e = parse_from(cmd, ["t", "--format", "xml"]).expect_err("bad format");
         assert_eq!(e.code(), 2);
+    }
+
+    #[test]
+    fn version_names_the_commit() {
+        let v = command("t", env!("CARGO_PKG_VERSION"), "t").render_version();
+        assert_eq!(
+            v,
+            format!("t {} (commit {})\n", env!("CARGO_PKG_VERSION"), COMMIT)
+        );
+        assert!(!COMMIT.is_empty());
+        let other = command("t", "9.9.9", "t").render_version();
+        assert_eq!(other, format!("t 9.9.9 (commit {COMMIT})\n"));
     }
 }
