@@ -8,7 +8,7 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 CARGO ?= cargo
-TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check
+TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check pkg-verify
 
 .PHONY: all build install uninstall test lint bench clean
 

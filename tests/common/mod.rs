@@ -18,6 +18,7 @@ pub fn bin(name: &str) -> PathBuf {
         "snap-diff" => env!("CARGO_BIN_EXE_snap-diff"),
         "cfg-backup" => env!("CARGO_BIN_EXE_cfg-backup"),
         "boot-check" => env!("CARGO_BIN_EXE_boot-check"),
+        "pkg-verify" => env!("CARGO_BIN_EXE_pkg-verify"),
         other => panic!("unknown tool {other}"),
     };
     PathBuf::from(p)
