@@ -7,12 +7,13 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: [&str; 5] = [
+const TOOLS: [&str; 6] = [
     "ps-snap",
     "net-snap",
     "snap-diff",
     "cfg-backup",
     "boot-check",
+    "pkg-verify",
 ];
 
 fn man_dir() -> &'static Path {
@@ -224,6 +225,11 @@ fn snap_records_names_every_field_the_tools_write() {
             .records(),
     );
 
+    // verify: the record type pkg-verify serializes (a real run needs
+    // packages installed with dpkg; tests/pkg_verify.rs does that).
+    let v = verify_record();
+    recs.push(v);
+
     let mut kinds: Vec<String> = recs
         .iter()
         .map(|r| r["kind"].as_str().unwrap_or("?").to_owned())
@@ -232,7 +238,7 @@ fn snap_records_names_every_field_the_tools_write() {
     kinds.dedup();
     assert_eq!(
         kinds,
-        ["backup", "change", "check", "file", "process", "socket"],
+        ["backup", "change", "check", "file", "process", "socket", "verify"],
         "every kind was written"
     );
     assert!(
@@ -246,4 +252,16 @@ fn snap_records_names_every_field_the_tools_write() {
         missing.is_empty(),
         "snap-records.5 does not name these fields: {missing:?}"
     );
+}
+
+/// A `verify` record with every field, as pkg-verify writes it.
+fn verify_record() -> serde_json::Value {
+    use ::common::records::verify::{Problem, Verify};
+    let r = Verify::new(
+        Some("h".into()),
+        "p".into(),
+        b"/x".to_vec(),
+        Problem::Digest,
+    );
+    serde_json::to_value(r).expect("a verify record")
 }
