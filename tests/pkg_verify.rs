@@ -604,7 +604,7 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
         "paths",
     ]);
     assert!(!listed.stdout_str().contains("gamma/b\n"), "{listed}");
-    assert!(listed.stderr.contains("1 file left out"), "{listed}");
+    assert!(listed.stderr.contains("1 file left out:"), "{listed}");
 }
 
 #[test]

@@ -261,13 +261,11 @@ fn verify(
     if format == Format::Text {
         let pkgs: BTreeSet<&str> = recs.iter().map(|r| r.package.as_str()).collect();
         out.line(&format!(
-            "# {} problem{} in {} package{} ({} files of {} packages checked)",
-            recs.len(),
-            if recs.len() == 1 { "" } else { "s" },
-            pkgs.len(),
-            if pkgs.len() == 1 { "" } else { "s" },
-            plan.entries.len(),
-            plan.packages.len()
+            "# {} in {} ({} of {} checked)",
+            plural(recs.len(), "problem"),
+            plural(pkgs.len(), "package"),
+            plural(plan.entries.len(), "file"),
+            plural(plan.packages.len(), "package"),
         ))?;
     }
     out.finish()?;
@@ -276,6 +274,15 @@ fn verify(
     } else {
         Status::Differs
     })
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// `PROBLEM c PACKAGE PATH (expected -> actual)`, the `c` marking a
@@ -365,22 +372,26 @@ fn rebaseline_files(
         _ => {}
     }
     out.finish()?;
-    let left_out: BTreeSet<&[u8]> = found
+    let left_out: BTreeSet<(&[u8], bool)> = found
         .iter()
-        .map(|f| plan.entries[f.entry].path.as_slice())
+        .map(|f| {
+            let e = &plan.entries[f.entry];
+            (e.path.as_slice(), e.conffile)
+        })
         .collect();
     if !left_out.is_empty() {
+        let conf = left_out.iter().filter(|(_, c)| *c).count();
         eprintln!(
-            "pkg-verify: {} file{} left out: {} not match what {} package installed \
-             (pkg-verify --package NAME shows why)",
-            left_out.len(),
-            if left_out.len() == 1 { "" } else { "s" },
-            if left_out.len() == 1 {
-                "it does"
-            } else {
-                "they do"
+            "pkg-verify: {} left out{}: changed since {} package installed {} \
+             (pkg-verify --package NAME --format text shows them)",
+            plural(left_out.len(), "file"),
+            match conf {
+                0 => String::new(),
+                1 => " (1 of them a conffile)".to_owned(),
+                n => format!(" ({n} of them conffiles)"),
             },
             if left_out.len() == 1 { "its" } else { "their" },
+            if left_out.len() == 1 { "it" } else { "them" },
         );
     }
     if !absent.is_empty() {
