@@ -605,6 +605,29 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
     ]);
     assert!(!listed.stdout_str().contains("gamma/b\n"), "{listed}");
     assert!(listed.stderr.contains("1 file left out:"), "{listed}");
+    // Nothing to re-baseline: an expression that matches nothing, never an
+    // empty one (which would make aide re-baseline everything).
+    let none = run(
+        "pkg-verify",
+        [
+            "--root".as_ref(),
+            root.as_os_str(),
+            "--rebaseline".as_ref(),
+            "-".as_ref(),
+        ],
+        Some(b"nosuch\n"),
+    );
+    none.expect_code(0);
+    assert_eq!(none.stdout_str(), "^$\n", "{none}");
+    assert!(none.stderr.contains("nosuch"), "{none}");
+    fs::write(fx.at("usr/lib/gamma/a"), "changed again\n").expect("edit");
+    let (_, out) = aide(&["--update", "--limit", "^$"]);
+    promote();
+    let (_, report) = aide(&["--check"]);
+    assert!(
+        aide_reported(&report).contains(&fx.at("usr/lib/gamma/a").display().to_string()),
+        "^$ re-baselined something: {out}\n{report}"
+    );
 }
 
 #[test]

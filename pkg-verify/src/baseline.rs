@@ -138,7 +138,13 @@ struct Node {
 /// its first character to its last: `^/(?:etc/(?:a|b)|usr/bin/c)$`. The
 /// paths are folded into a tree of their components, so that thousands of
 /// files in a few directories make a short expression.
+///
+/// No paths at all give `^$`, which matches no path: an empty `--limit`
+/// would make `aide --update` re-baseline everything.
 pub fn regex(paths: &[Vec<u8>]) -> String {
+    if paths.is_empty() {
+        return "^$".to_owned();
+    }
     let mut top = Node::default();
     for p in paths {
         let mut n = &mut top;
@@ -199,6 +205,11 @@ mod tests {
         );
         let odd = vec!["/a\u{e9}[1]".as_bytes().to_vec(), b"/b\xff".to_vec()];
         assert_eq!(regex(&odd), "^/(?:a\u{e9}\\[1\\]|b\\xff)$");
+    }
+
+    #[test]
+    fn no_paths_match_nothing() {
+        assert_eq!(regex(&[]), "^$");
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn command() -> Command {
          pkg-verify --package openssh-server --format text\n  \
          pkg-verify | snap-diff before.json -         # what the patch broke\n  \
          snap-diff before-pkg.json after-pkg.json > changes.json\n  \
-         aide --update --limit \"$(pkg-verify --rebaseline changes.json)\"\n\n\
+         limit=$(pkg-verify --rebaseline changes.json) && aide --update --limit \"$limit\"\n\n\
          Exit status: 0 no problem found (or the files were printed), 1 problems found, \
          2 trouble.",
     )
@@ -370,8 +370,7 @@ fn rebaseline_files(
                 out.raw(b"\n")?;
             }
         }
-        _ if !paths.is_empty() => out.line(&baseline::regex(&paths))?,
-        _ => {}
+        _ => out.line(&baseline::regex(&paths))?,
     }
     out.finish()?;
     let left_out: BTreeSet<(&[u8], bool)> = found
