@@ -53,12 +53,14 @@ impl Diversions {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(Error::io(&file, &e)),
         };
-        let mut lines = data.split(|&c| c == b'\n');
+        // Lines of three: from, to, package; the last one ends in `\n`.
+        let body = data.strip_suffix(b"\n").unwrap_or(&data);
+        let mut lines = body.split(|&c| c == b'\n');
         let mut map = HashMap::new();
         let mut n = 0;
         while let Some(from) = lines.next() {
             n += 1;
-            if from.is_empty() && lines.clone().all(<[u8]>::is_empty) {
+            if body.is_empty() {
                 break;
             }
             let (Some(to), Some(pkg)) = (lines.next(), lines.next()) else {
