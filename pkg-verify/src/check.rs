@@ -60,7 +60,9 @@ pub fn check(root: &Root, plan: &Plan, jobs: usize) -> Vec<Found> {
             let handles: Vec<_> = (0..jobs).map(|_| s.spawn(work)).collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                // A worker that panicked must not pass for one that found
+                // nothing: its panic goes on here.
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         })
     };
