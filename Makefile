@@ -16,7 +16,7 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR ?= $(DATADIR)/zsh/vendor-completions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 CARGO ?= cargo
-TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check svc-snap pkg-snap sec-snap
+TOOLS = ps-snap net-snap snap-diff cfg-backup boot-check svc-snap pkg-snap sec-snap pkg-verify
 # Written by the internal patchday-completions binary (never installed).
 COMPLETIONS = target/completions
 

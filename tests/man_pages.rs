@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 9] = [
     "ps-snap",
     "net-snap",
     "snap-diff",
@@ -16,6 +16,7 @@ const TOOLS: [&str; 8] = [
     "svc-snap",
     "pkg-snap",
     "sec-snap",
+    "pkg-verify",
 ];
 
 fn man_dir() -> &'static Path {
@@ -293,6 +294,10 @@ fn snap_records_names_every_field_the_tools_write() {
         "{moved}"
     );
     recs.extend(moved.records());
+    // verify: the record type pkg-verify serializes (a real run needs
+    // packages installed with dpkg; tests/pkg_verify.rs does that).
+    let v = verify_record();
+    recs.push(v);
 
     let mut kinds: Vec<String> = recs
         .iter()
@@ -302,7 +307,7 @@ fn snap_records_names_every_field_the_tools_write() {
     kinds.dedup();
     assert_eq!(
         kinds,
-        ["backup", "change", "check", "file", "package", "process", "socket", "unit"],
+        ["backup", "change", "check", "file", "package", "process", "socket", "unit", "verify"],
         "every kind was written"
     );
     assert!(
@@ -400,4 +405,16 @@ fn snap_records_names_every_setting_field() {
         missing.is_empty(),
         "snap-records.5 does not name these setting fields: {missing:?}"
     );
+}
+
+/// A `verify` record with every field, as pkg-verify writes it.
+fn verify_record() -> serde_json::Value {
+    use ::common::records::verify::{Problem, Verify};
+    let r = Verify::new(
+        Some("h".into()),
+        "p".into(),
+        b"/x".to_vec(),
+        Problem::Digest,
+    );
+    serde_json::to_value(r).expect("a verify record")
 }

@@ -22,6 +22,7 @@ fn tool(name: &str) -> Option<clap::Command> {
         "svc-snap" => svc_snap::command(),
         "pkg-snap" => pkg_snap::command(),
         "sec-snap" => sec_snap::command(),
+        "pkg-verify" => pkg_verify::command(),
         _ => return None,
     })
 }

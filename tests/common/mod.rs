@@ -21,6 +21,7 @@ pub fn bin(name: &str) -> PathBuf {
         "svc-snap" => env!("CARGO_BIN_EXE_svc-snap"),
         "pkg-snap" => env!("CARGO_BIN_EXE_pkg-snap"),
         "sec-snap" => env!("CARGO_BIN_EXE_sec-snap"),
+        "pkg-verify" => env!("CARGO_BIN_EXE_pkg-verify"),
         other => panic!("unknown tool {other}"),
     };
     PathBuf::from(p)
