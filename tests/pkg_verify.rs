@@ -639,7 +639,9 @@ fn closed_pipe_is_quiet() {
         "var/lib/dpkg/status",
         "Package: big\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n",
     );
-    let files: Vec<String> = (0..2000).map(|i| format!("/usr/share/big/file-{i}")).collect();
+    let files: Vec<String> = (0..2000)
+        .map(|i| format!("/usr/share/big/file-{i}"))
+        .collect();
     s.write("var/lib/dpkg/info/big.list", files.join("\n") + "\n");
     let sums: String = files
         .iter()
