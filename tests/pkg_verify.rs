@@ -657,7 +657,8 @@ fn closed_pipe_is_quiet() {
 }
 
 /// `rpm -Va` (on the root `root`) as problems: `missing`, and per column
-/// S `size`, M `mode` (the file type did not change in the test), 5
+/// S `size`, M `type` where no regular file is there now (the test's
+/// files are all regular files) and `mode` otherwise, 5
 /// `digest` (`?` `unreadable`), L `link`, U `owner`, G `group`; the mtime
 /// (T) is not among pkg-verify's problems.
 fn rpm_verify(root: &Path) -> BTreeSet<Problem> {
@@ -691,7 +692,13 @@ fn rpm_verify(root: &Path) -> BTreeSet<Problem> {
         for (i, f) in flags.bytes().enumerate() {
             let word = match (i, f) {
                 (0, b'S') => "size",
-                (1, b'M') => "mode",
+                (1, b'M') => {
+                    let real = root.join(path.trim_start_matches('/'));
+                    match fs::symlink_metadata(real) {
+                        Ok(m) if !m.is_file() => "type",
+                        _ => "mode",
+                    }
+                }
                 (2, b'5') => "digest",
                 (2, b'?') => "unreadable",
                 (4, b'L') => "link",
@@ -727,7 +734,7 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
          License: MIT\nBuildArch: noarch\n%description\nA package of the pkg-verify test.\n\
          %install\nmkdir -p %{buildroot}/etc %{buildroot}/usr/share/pvtest %{buildroot}/var/log\n\
          echo 'setting = 1' > %{buildroot}/etc/pvtest.conf\n\
-         for f in a b c d e f; do echo \"file $f\" > %{buildroot}/usr/share/pvtest/$f; done\n\
+         for f in a b c d e f g; do echo \"file $f\" > %{buildroot}/usr/share/pvtest/$f; done\n\
          ln -s a %{buildroot}/usr/share/pvtest/link\n\
          %files\n%config(noreplace) /etc/pvtest.conf\n/usr/share/pvtest\n%ghost /var/log/pvtest.log\n",
     );
@@ -779,6 +786,9 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
     std::os::unix::fs::chown(at("usr/share/pvtest/d"), Some(1234), Some(4321)).expect("chown");
     // Same size, other content.
     fs::write(at("usr/share/pvtest/e"), "file X\n").expect("modify");
+    // A directory where a file was.
+    fs::remove_file(at("usr/share/pvtest/g")).expect("remove");
+    fs::create_dir(at("usr/share/pvtest/g")).expect("mkdir");
     fs::remove_file(at("usr/share/pvtest/link")).expect("unlink");
     std::os::unix::fs::symlink("b", at("usr/share/pvtest/link")).expect("relink");
 
@@ -792,7 +802,7 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
     let words: BTreeSet<&str> = got.iter().map(|(_, w, _)| w.as_str()).collect();
     assert_eq!(
         words,
-        ["digest", "group", "link", "missing", "mode", "owner", "size"]
+        ["digest", "group", "link", "missing", "mode", "owner", "size", "type"]
             .into_iter()
             .collect()
     );
