@@ -397,7 +397,10 @@ fn no_dpkg_database_is_trouble() {
         None,
     );
     r.expect_code(2);
-    assert!(r.stderr.contains("no dpkg status file"), "{r}");
+    assert!(
+        r.stderr.contains("no dpkg status file") && r.stderr.contains("no rpm database"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -651,4 +654,186 @@ fn closed_pipe_is_quiet() {
     let root = s.path().to_str().expect("utf8").to_owned();
     common::assert_quiet_on_closed_pipe("pkg-verify", &["--root", &root]);
     common::assert_quiet_on_closed_pipe("pkg-verify", &["--root", &root, "--format", "text"]);
+}
+
+/// `rpm -Va` (on the root `root`) as problems: `missing`, and per column
+/// S `size`, M `type` where no regular file is there now (the test's
+/// files are all regular files) and `mode` otherwise, 5
+/// `digest` (`?` `unreadable`), L `link`, U `owner`, G `group`; the mtime
+/// (T) is not among pkg-verify's problems.
+fn rpm_verify(root: &Path) -> BTreeSet<Problem> {
+    let out = Command::new("rpm")
+        .arg("--root")
+        .arg(root)
+        .args([
+            "--dbpath",
+            "/var/lib/rpm",
+            "--define",
+            "_db_backend sqlite",
+            "-Va",
+        ])
+        .output()
+        .expect("run rpm -Va");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut set = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("missing") {
+            let rest = rest.trim_start();
+            let (c, path) = match rest.split_once(' ') {
+                Some((c, p)) if c.len() == 1 && p.starts_with('/') => (c == "c", p.trim_start()),
+                _ => (false, rest),
+            };
+            set.insert((path.to_owned(), "missing".to_owned(), c));
+            continue;
+        }
+        let (flags, rest) = line.split_at(9);
+        let conffile = rest.as_bytes().get(2) == Some(&b'c');
+        let path = rest[4..].to_owned();
+        for (i, f) in flags.bytes().enumerate() {
+            let word = match (i, f) {
+                (0, b'S') => "size",
+                (1, b'M') => {
+                    let real = root.join(path.trim_start_matches('/'));
+                    match fs::symlink_metadata(real) {
+                        Ok(m) if !m.is_file() => "type",
+                        _ => "mode",
+                    }
+                }
+                (2, b'5') => "digest",
+                (2, b'?') => "unreadable",
+                (4, b'L') => "link",
+                (5, b'U') => "owner",
+                (6, b'G') => "group",
+                _ => continue,
+            };
+            set.insert((path.clone(), word.to_owned(), conffile));
+        }
+    }
+    set
+}
+
+/// rpmbuild a package with a `%config` file, regular files, a symlink and a
+/// `%ghost` file that is never made, and install it with rpm into a
+/// fixture root (rpm chroots there: root only).
+#[test]
+#[ignore = "run as root: rpm --root installs into a chroot, which needs root"]
+fn an_rpm_root_reports_what_rpm_va_reports() {
+    if !have("rpm") || !have("rpmbuild") {
+        common::skip("rpm or rpmbuild is not installed (apt-get install rpm)");
+        return;
+    }
+    if !is_root() {
+        common::skip("rpm --root installs into a chroot, which needs root");
+        return;
+    }
+    let s = Scratch::new("pkgv-rpm");
+    let top = s.path().join("rpmbuild");
+    s.write(
+        "pvtest.spec",
+        "Name: pvtest\nVersion: 1.0\nRelease: 1\nSummary: a package of the pkg-verify test\n\
+         License: MIT\nBuildArch: noarch\n%description\nA package of the pkg-verify test.\n\
+         %install\nmkdir -p %{buildroot}/etc %{buildroot}/usr/share/pvtest %{buildroot}/var/log\n\
+         echo 'setting = 1' > %{buildroot}/etc/pvtest.conf\n\
+         for f in a b c d e f g; do echo \"file $f\" > %{buildroot}/usr/share/pvtest/$f; done\n\
+         ln -s a %{buildroot}/usr/share/pvtest/link\n\
+         %files\n%config(noreplace) /etc/pvtest.conf\n/usr/share/pvtest\n%ghost /var/log/pvtest.log\n",
+    );
+    let sh = |c: &mut Command| {
+        let out = c.output().expect("run");
+        assert!(
+            out.status.success(),
+            "{c:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(Command::new("rpmbuild")
+        .args(["--quiet", "-bb", "--define"])
+        .arg(format!("_topdir {}", top.display()))
+        .arg(s.path().join("pvtest.spec")));
+    let pkg = top.join("RPMS/noarch/pvtest-1.0-1.noarch.rpm");
+    let root = s.path().join("root");
+    fs::create_dir_all(&root).expect("mkdir");
+    let rpm = |args: &[&OsStr]| {
+        let mut c = Command::new("rpm");
+        c.arg("--root")
+            .arg(&root)
+            .args(["--dbpath", "/var/lib/rpm", "--define", "_db_backend sqlite"])
+            .args(args);
+        sh(&mut c);
+    };
+    rpm(&["--initdb".as_ref()]);
+    rpm(&["-i".as_ref(), "--nodeps".as_ref(), pkg.as_os_str()]);
+    let run_pv = |args: &[&str]| {
+        let mut all = vec![
+            std::ffi::OsString::from("--root"),
+            root.clone().into_os_string(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsString::from));
+        run("pkg-verify", all, None)
+    };
+    // Untouched: nothing to report, like rpm.
+    assert!(rpm_verify(&root).is_empty());
+    let r = run_pv(&[]);
+    r.expect_code(0);
+    assert_eq!(r.stdout_str(), "", "{r}");
+
+    let at = |rel: &str| root.join(rel);
+    fs::write(at("etc/pvtest.conf"), "setting = 2 # by hand\n").expect("edit");
+    fs::write(at("usr/share/pvtest/a"), "file a, changed\n").expect("modify");
+    fs::set_permissions(at("usr/share/pvtest/b"), fs::Permissions::from_mode(0o600))
+        .expect("chmod");
+    fs::remove_file(at("usr/share/pvtest/c")).expect("remove");
+    std::os::unix::fs::chown(at("usr/share/pvtest/d"), Some(1234), Some(4321)).expect("chown");
+    // Same size, other content.
+    fs::write(at("usr/share/pvtest/e"), "file X\n").expect("modify");
+    // A directory where a file was.
+    fs::remove_file(at("usr/share/pvtest/g")).expect("remove");
+    fs::create_dir(at("usr/share/pvtest/g")).expect("mkdir");
+    fs::remove_file(at("usr/share/pvtest/link")).expect("unlink");
+    std::os::unix::fs::symlink("b", at("usr/share/pvtest/link")).expect("relink");
+
+    let want = rpm_verify(&root);
+    let r = run_pv(&[]);
+    r.expect_code(1);
+    let recs = r.records();
+    let got = problems(&recs);
+    assert_eq!(got, want, "{r}");
+    // The test changed what it meant to: every kind of problem is there.
+    let words: BTreeSet<&str> = got.iter().map(|(_, w, _)| w.as_str()).collect();
+    assert_eq!(
+        words,
+        ["digest", "group", "link", "missing", "mode", "owner", "size", "type"]
+            .into_iter()
+            .collect()
+    );
+    assert!(got.contains(&("/etc/pvtest.conf".into(), "digest".into(), true)));
+    let link = recs
+        .iter()
+        .find(|r| r["problem"] == "link")
+        .expect("a link record");
+    assert_eq!(
+        (&link["expected"], &link["actual"]),
+        (&"a".into(), &"b".into())
+    );
+    let mode = recs
+        .iter()
+        .find(|r| r["problem"] == "mode")
+        .expect("a mode record");
+    assert_eq!(
+        (&mode["expected"], &mode["actual"]),
+        (&"0644".into(), &"0600".into())
+    );
+    assert!(recs.iter().all(|r| r["package"] == "pvtest"), "{r}");
+
+    // --package narrows (and knows what rpm has); the text view.
+    let r = run_pv(&["--package", "pvtest", "--format", "text"]);
+    r.expect_code(1);
+    assert!(
+        r.stdout_str()
+            .contains("mode         pvtest /usr/share/pvtest/b (0644 -> 0600)"),
+        "{r}"
+    );
+    let r = run_pv(&["--package", "nonesuch"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("rpm -q nonesuch"), "{r}");
 }

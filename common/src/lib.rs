@@ -29,6 +29,7 @@ pub mod par;
 pub mod partial;
 pub mod records;
 pub mod root;
+pub mod rpm;
 pub mod rpmver;
 pub mod shell;
 pub mod time;

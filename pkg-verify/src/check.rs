@@ -37,18 +37,35 @@ pub struct Found {
 /// Check every entry of `plan` under `root` with `jobs` threads; the
 /// problems in entry order.
 pub fn check(root: &Root, plan: &Plan, jobs: usize) -> Vec<Found> {
+    par_check(
+        &plan.entries,
+        jobs,
+        || (),
+        |i, e, (), buf, found| check_one(root, i, e, buf, found),
+    )
+}
+
+/// Run `one` on every entry with `jobs` threads, each with its own state
+/// (made by `init`) and read buffer; the problems in entry order.
+pub fn par_check<E: Sync, S>(
+    entries: &[E],
+    jobs: usize,
+    init: impl Fn() -> S + Sync,
+    one: impl Fn(usize, &E, &mut S, &mut [u8], &mut Vec<Found>) + Sync,
+) -> Vec<Found> {
     let next = AtomicUsize::new(0);
     let work = || {
         let mut buf = vec![0u8; BUF];
+        let mut state = init();
         let mut found = Vec::new();
         loop {
             let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-            if start >= plan.entries.len() {
+            if start >= entries.len() {
                 break;
             }
-            let end = (start + CHUNK).min(plan.entries.len());
-            for (i, e) in plan.entries[start..end].iter().enumerate() {
-                check_one(root, start + i, e, &mut buf, &mut found);
+            let end = (start + CHUNK).min(entries.len());
+            for (i, e) in entries[start..end].iter().enumerate() {
+                one(start + i, e, &mut state, &mut buf, &mut found);
             }
         }
         found
@@ -156,7 +173,7 @@ fn type_name(ft: std::fs::FileType) -> &'static str {
 }
 
 /// An I/O error as a short lower-case phrase (`permission denied`).
-fn describe(e: &std::io::Error) -> String {
+pub fn describe(e: &std::io::Error) -> String {
     let s = e.to_string();
     let s = s.split(" (os error").next().unwrap_or(&s);
     let mut c = s.chars();

@@ -1,15 +1,18 @@
 //! pkg-verify: which installed files no longer match what their packages
-//! installed (`dpkg --verify`, as JSON Lines, checked in parallel), and the
+//! installed (`dpkg --verify` and `rpm -Va`, as JSON Lines, checked in
+//! parallel), and the
 //! file-integrity step of patch day: the files the patched packages own
 //! now, as a regular expression for `aide --update --limit` or as a list.
 //!
-//! What dpkg recorded is read in [`db`], files are checked in [`check`],
+//! What dpkg recorded is read in [`db`], files are checked in [`check`]; rpm's
+//! packages are read and checked in [`rpm`];
 //! the package changes and the AIDE expression are in [`baseline`]; this
 //! file holds the options and the output.
 
 pub mod baseline;
 pub mod check;
 pub mod db;
+pub mod rpm;
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -40,13 +43,16 @@ pub fn command() -> Command {
     cli::command(
         "pkg-verify",
         env!("CARGO_PKG_VERSION"),
-        "Verify installed files against their packages (dpkg --verify as JSON Lines), \
+        "Verify installed files against their packages (dpkg --verify and rpm -Va as JSON Lines), \
          and list the files patched packages own for a file-integrity re-baseline",
     )
     .long_about(
         "Check every file the installed packages put on disk against what dpkg \
          recorded, as `dpkg --verify` does, and write one `verify` record per \
          problem (missing, type, digest, unreadable), in path order, as JSON Lines. \
+         On an rpm system (no dpkg status file, an rpm database in \
+         /var/lib/rpm/rpmdb.sqlite) check them as `rpm -Va` does, which also \
+         compares mode, owner, group, size and link (not the mtime). \
          Files are checked in parallel. A changed configuration file is reported \
          with conffile: true. Files that belong to no package are not looked at.\n\n\
          With --rebaseline FILE, print instead the files that the packages named \
@@ -87,7 +93,7 @@ pub fn command() -> Command {
             .conflicts_with("package")
             .help(
                 "Print the files that the packages named in FILE (- for standard input) \
-                 own now, for a file-integrity re-baseline: FILE holds snap-diff change \
+                 own now, for a file-integrity re-baseline (dpkg systems): FILE holds snap-diff change \
                  records of pkg-snap snapshots, pkg-snap package records, or package \
                  names (NAME or NAME:ARCH); files that fail verification are left out",
             ),
@@ -148,23 +154,59 @@ pub fn run(m: &ArgMatches) -> Result<Status> {
             )))
         }
     };
+    let wanted: Option<Vec<String>> = m
+        .get_many::<String>("package")
+        .map(|v| v.cloned().collect());
     let Some(db) = Database::read(&root)? else {
+        if let Some(plan) = rpm::plan(&root, wanted.as_deref())? {
+            if rebaseline.is_some() {
+                return Err(Error::new(format!(
+                    "--rebaseline reads dpkg's database, and {} is an rpm system;                      verify it without --rebaseline",
+                    root.base().map_or("this".to_owned(), |b| b.display().to_string())
+                )));
+            }
+            return verify_rpm(&root, &plan, format, jobs);
+        }
         return Err(Error::new(format!(
-            "{}: no dpkg status file; pkg-verify verifies dpkg systems \
-             (rpm databases are not read yet)",
-            root.path(common::dpkg::ADMINDIR).join("status").display()
+            "{}: no dpkg status file, and {}: no rpm database; pkg-verify verifies \
+             dpkg and rpm systems (--root DIR for a mounted one)",
+            root.path(common::dpkg::ADMINDIR).join("status").display(),
+            common::rpm::db_path(&root).display()
         )));
     };
     let div = Diversions::read(&db.admindir)?;
     match rebaseline {
         Some(file) => rebaseline_files(&root, &db, &div, file, format, jobs),
-        None => {
-            let wanted: Option<Vec<String>> = m
-                .get_many::<String>("package")
-                .map(|v| v.cloned().collect());
-            verify(&root, &db, &div, wanted.as_deref(), format, jobs)
-        }
+        None => verify(&root, &db, &div, wanted.as_deref(), format, jobs),
     }
+}
+
+/// Verify the files of rpm's packages.
+fn verify_rpm(root: &Root, plan: &rpm::Plan, format: Format, jobs: usize) -> Result<Status> {
+    let found = check::par_check(
+        &plan.entries,
+        jobs,
+        || common::names::Names::new(root),
+        |i, e, names, buf, found| rpm::check_one(root, i, e, names, buf, found),
+    );
+    let host = root.hostname();
+    let recs = found
+        .into_iter()
+        .map(|f| {
+            let e = &plan.entries[f.entry];
+            let mut r = Verify::new(
+                host.clone(),
+                plan.packages[e.pkg as usize].clone(),
+                e.path.clone(),
+                f.problem,
+            );
+            r.conffile = e.conffile();
+            r.expected = f.expected;
+            r.actual = f.actual;
+            r
+        })
+        .collect();
+    emit(recs, plan.entries.len(), plan.packages.len(), format)
 }
 
 /// The packages dpkg would verify: every one it knows (all but
@@ -232,7 +274,7 @@ fn verify(
     let plan = plan_of(db, div, &pkgs)?;
     let found = check::check(root, &plan, jobs);
     let host = root.hostname();
-    let mut recs: Vec<Verify> = found
+    let recs: Vec<Verify> = found
         .into_iter()
         .map(|f| {
             let e = &plan.entries[f.entry];
@@ -248,6 +290,12 @@ fn verify(
             r
         })
         .collect();
+    emit(recs, plan.entries.len(), plan.packages.len(), format)
+}
+
+/// Write the records in path order (and the text view's summary); 1 when
+/// there is any.
+fn emit(mut recs: Vec<Verify>, files: usize, packages: usize, format: Format) -> Result<Status> {
     recs.sort_by(|a, b| (&a.path, &a.package, a.problem).cmp(&(&b.path, &b.package, b.problem)));
     let mut out = Out::stdout();
     for r in &recs {
@@ -266,8 +314,8 @@ fn verify(
             "# {} in {} ({} of {} checked)",
             plural(recs.len(), "problem"),
             plural(pkgs.len(), "package"),
-            plural(plan.entries.len(), "file"),
-            plural(plan.packages.len(), "package"),
+            plural(files, "file"),
+            plural(packages, "package"),
         ))?;
     }
     out.finish()?;

@@ -59,13 +59,28 @@ pub enum Problem {
     /// when the path could not be looked at for another reason).
     Missing,
     /// `M` where dpkg knows a digest: not a regular file (`expected`:
-    /// `file`; `actual`: `directory`, `symlink`, ...).
+    /// `file`; `actual`: `directory`, `symlink`, ...); rpm's `M` where the
+    /// file type differs (`expected`: the type the package installed).
     Type,
-    /// `5`: the MD5 digest differs (`expected` and `actual`: hex digests).
+    /// `5`: the digest differs (`expected` and `actual`: hex digests; MD5
+    /// for dpkg, the package's algorithm for rpm).
     Digest,
     /// `?` in the digest column: the file could not be read (`expected`:
     /// the digest; `actual`: the error).
     Unreadable,
+    /// rpm's `M` for the permission bits (`expected` and `actual`: octal,
+    /// as `0644`).
+    Mode,
+    /// rpm's `U`: another owner (`expected` and `actual`: user names, or
+    /// the number of a user without one).
+    Owner,
+    /// rpm's `G`: another group (as for `owner`).
+    Group,
+    /// rpm's `S`: another size (`expected` and `actual`: bytes).
+    Size,
+    /// rpm's `L`: a symlink to somewhere else (`expected` and `actual`:
+    /// the targets; `actual` the error when the link cannot be read).
+    Link,
 }
 
 impl Problem {
@@ -76,6 +91,11 @@ impl Problem {
             Problem::Type => "type",
             Problem::Digest => "digest",
             Problem::Unreadable => "unreadable",
+            Problem::Mode => "mode",
+            Problem::Owner => "owner",
+            Problem::Group => "group",
+            Problem::Size => "size",
+            Problem::Link => "link",
         }
     }
 }
