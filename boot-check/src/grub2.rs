@@ -476,7 +476,7 @@ pub fn parse(src: &str, file: &Path, inp: Inputs<'_>) -> Config {
                                     }
                                     let at = i.min(toks.len());
                                     toks.splice(at..at, new_toks.into_iter().chain([Tok::Sep]));
-                                    tok_file.splice(at..at, std::iter::repeat(fi).take(n));
+                                    tok_file.splice(at..at, std::iter::repeat_n(fi, n));
                                     // Go on with the first token of the file
                                     // (past the end when grub.cfg ended here).
                                     i = at;

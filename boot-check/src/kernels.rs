@@ -438,7 +438,7 @@ pub fn recorded_release(sys: &Sys, flavor: &str) -> Option<(String, PathBuf)> {
             if names
                 && best
                     .as_ref()
-                    .map_or(true, |(b, _)| vercmp(&v, b) == Ordering::Greater)
+                    .is_none_or(|(b, _)| vercmp(&v, b) == Ordering::Greater)
             {
                 best = Some((v, pb));
             }
@@ -457,7 +457,7 @@ fn newest_of_flavor(sys: &Sys, flavor: &str) -> Option<String> {
                 && has_modules(sys, &Path::new(md).join(&v))
                 && best
                     .as_ref()
-                    .map_or(true, |b| vercmp(&v, b) == Ordering::Greater)
+                    .is_none_or(|b| vercmp(&v, b) == Ordering::Greater)
             {
                 best = Some(v);
             }

@@ -226,9 +226,7 @@ fn select<'a>(db: &'a Database, wanted: Option<&[String]>, what: &str) -> Result
         let hits: Vec<usize> = known
             .iter()
             .enumerate()
-            .filter(|(_, s)| {
-                s.package() == Some(name) && arch.map_or(true, |a| s.arch() == Some(a))
-            })
+            .filter(|(_, s)| s.package() == Some(name) && arch.is_none_or(|a| s.arch() == Some(a)))
             .map(|(i, _)| i)
             .collect();
         if hits.is_empty() {
@@ -382,7 +380,7 @@ fn rebaseline_files(
             .known()
             .filter(|s| {
                 s.package() == Some(p.name.as_str())
-                    && p.arch.as_deref().map_or(true, |a| s.arch() == Some(a))
+                    && p.arch.as_deref().is_none_or(|a| s.arch() == Some(a))
             })
             .collect();
         if hits.is_empty() {

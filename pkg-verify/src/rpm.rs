@@ -152,7 +152,7 @@ pub fn plan(root: &Root, wanted: Option<&[String]>) -> Result<Option<Plan>> {
                 let hits: Vec<usize> = (0..pkgs.len())
                     .filter(|&i| {
                         pkgs[i].name == name
-                            && arch.map_or(true, |a| pkgs[i].arch.as_deref() == Some(a))
+                            && arch.is_none_or(|a| pkgs[i].arch.as_deref() == Some(a))
                     })
                     .collect();
                 if hits.is_empty() {

@@ -528,7 +528,7 @@ impl Rules {
         let drop = |set: &mut BTreeSet<String>, f: &String| {
             set.remove(f);
             // --compare processes re-includes processes[].pid as well.
-            set.retain(|e| e.split_once("[].").map_or(true, |(field, _)| field != f));
+            set.retain(|e| e.split_once("[].").is_none_or(|(field, _)| field != f));
         };
         for f in &self.compare_all {
             drop(&mut set, f);

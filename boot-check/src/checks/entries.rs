@@ -156,7 +156,7 @@ pub(crate) fn eval_entry(
             .rev()
             .find_map(|w| w.strip_prefix("root="))
             .map(str::to_owned);
-        let none = ev.root_value.as_deref().map_or(true, str::is_empty);
+        let none = ev.root_value.as_deref().is_none_or(str::is_empty);
         // An unset variable such as RHEL's $kernelopts loses root= only
         // where something needs it.
         if none {
@@ -832,7 +832,7 @@ pub(crate) fn fallback_check(
             Some(v) if !kernels::is_rescue(v) => installed
                 .iter()
                 .find(|k| &k.version == v)
-                .map_or(true, |k| k.modules.is_some()),
+                .is_none_or(|k| k.modules.is_some()),
             _ => true,
         };
         if modules_ok && !good.contains(&v) {
