@@ -1363,3 +1363,92 @@ fn live_chrooted_process_is_judged_by_its_files() {
         "{r}"
     );
 }
+
+/// Run a command to success; its stdout.
+fn must(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn fixture_stale_files_owned_by_rpm_packages() {
+    // The same process table on an rpm system: the owners come from an rpm
+    // database that rpmbuild and rpm themselves made (SQLite format),
+    // named as `rpm -qf` names them.
+    let have = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("rpm") || !have("rpmbuild") {
+        common::skip("rpm or rpmbuild is not installed (apt-get install rpm)");
+        return;
+    }
+    let s = fixture();
+    std::fs::remove_dir_all(s.path().join("var/lib/dpkg")).expect("no dpkg here");
+    let db = s.path().join("var/lib/rpm");
+    std::fs::create_dir_all(&db).expect("mkdir");
+    let rpm = || {
+        let mut c = Command::new("rpm");
+        c.arg("--dbpath")
+            .arg(&db)
+            .args(["--define", "_db_backend sqlite"]);
+        c
+    };
+    must(rpm().arg("--initdb"));
+    let top = s.path().join("rpmbuild");
+    // libssl under its pre-merged-/usr name, as the dpkg fixture has it.
+    for (name, version, path) in [
+        ("patchday-ssl", "3.0.7", "/lib/x86_64-linux-gnu/libssl.so.3"),
+        ("patchday-sshd", "9.0", "/usr/sbin/sshd"),
+    ] {
+        let spec = s.write(
+            &format!("{name}.spec"),
+            format!(
+                "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: test\nLicense: MIT\n\
+                 BuildArch: noarch\n%description\ntest\n%install\n\
+                 mkdir -p %{{buildroot}}$(dirname {path})\necho x > %{{buildroot}}{path}\n\
+                 %files\n{path}\n"
+            ),
+        );
+        must(
+            Command::new("rpmbuild")
+                .args(["--quiet", "-bb", "--define"])
+                .arg(format!("_topdir {}", top.display()))
+                .args(["--define", "__os_install_post %{nil}"])
+                .arg(&spec),
+        );
+        let pkg = top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"));
+        must(rpm().args(["-i", "--nodeps", "--justdb"]).arg(&pkg));
+    }
+    // rpm's own answer for the two paths.
+    let qf = must(rpm().args(["-qf", "/lib/x86_64-linux-gnu/libssl.so.3", "/usr/sbin/sshd"]));
+    assert_eq!(
+        qf,
+        "patchday-ssl-3.0.7-1.noarch\npatchday-sshd-9.0-1.noarch\n"
+    );
+    let r = snap(&s, &[]);
+    let recs = r.expect_code(0).records();
+    let stale = &by_pid(&recs, 120)["stale_files"];
+    let pkg = |path: &str| {
+        stale
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["path"] == path))
+            .map(|f| f["package"].clone())
+            .unwrap_or_else(|| panic!("{path} not stale: {stale}"))
+    };
+    assert_eq!(
+        pkg("/usr/lib/x86_64-linux-gnu/libssl.so.3"),
+        "patchday-ssl-3.0.7-1.noarch"
+    );
+    assert_eq!(pkg("/usr/sbin/sshd"), "patchday-sshd-9.0-1.noarch");
+    assert_eq!(pkg("/tmp/.x/libhook.so"), Value::Null);
+}

@@ -14,10 +14,15 @@
 //! may be listed by its package as `/lib/x86_64-linux-gnu/libz.so.1`
 //! (Debian 12) and the other way round (later releases).
 //!
+//! On an rpm system (no dpkg file lists) the index is built the same way
+//! from rpm's SQLite database ([`crate::rpm`]): each package header's file
+//! names (`DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`), the package named as
+//! `rpm -qf` prints it (`openssl-libs-3.0.7-24.el9.x86_64`). A database in
+//! the older Berkeley DB or ndb formats gives no index (every owner
+//! unknown), as does one that cannot be read.
+//!
 //! Not covered: dpkg diversions (`dpkg-divert`; the diverted path is
-//! reported under the package that lists it) and the rpm database, which
-//! is a Berkeley DB or SQLite file that only librpm reads properly: on an
-//! rpm system [`Owners::manager`] is `None` and every owner unknown.
+//! reported under the package that lists it).
 
 use std::os::unix::ffi::OsStrExt;
 
@@ -85,7 +90,7 @@ impl Owners {
         let dir = root.path(DPKG_INFO);
         let mut o = Owners::default();
         let Ok(rd) = std::fs::read_dir(&dir) else {
-            return o;
+            return Self::load_rpm(root).unwrap_or_default();
         };
         o.manager = Some("dpkg");
         let mut lists: Vec<(Vec<u8>, std::path::PathBuf)> = rd
@@ -122,6 +127,55 @@ impl Owners {
         }
         o.index(spans);
         o
+    }
+
+    /// The index of rpm's database under `root`; `None` where there is no
+    /// database this can read.
+    fn load_rpm(root: &Root) -> Option<Self> {
+        use crate::rpm::{self, tag};
+        let db = rpm::db_path(root);
+        if !db.is_file() {
+            return None;
+        }
+        let rows = rpm::headers(&db, "ps-snap").ok()?;
+        let mut lists: Vec<(String, Vec<u8>)> = Vec::with_capacity(rows.len());
+        for (_, blob) in &rows {
+            let Ok(h) = rpm::Header::parse(blob) else {
+                continue;
+            };
+            let (Some(name), Some(version), Some(release)) = (
+                h.string(tag::NAME),
+                h.string(tag::VERSION),
+                h.string(tag::RELEASE),
+            ) else {
+                continue;
+            };
+            let nevra = match h.string(tag::ARCH) {
+                Some(arch) => format!("{name}-{version}-{release}.{arch}"),
+                None => format!("{name}-{version}-{release}"),
+            };
+            let (base, dirs, idx) = (
+                h.strings(tag::BASENAMES).unwrap_or_default(),
+                h.strings(tag::DIRNAMES).unwrap_or_default(),
+                h.ints(tag::DIRINDEXES).unwrap_or_default(),
+            );
+            let mut list = Vec::new();
+            for (b, &d) in base.iter().zip(&idx) {
+                let Some(dir) = usize::try_from(d).ok().and_then(|d| dirs.get(d)) else {
+                    continue;
+                };
+                list.extend_from_slice(dir);
+                list.extend_from_slice(b);
+                list.push(b'\n');
+            }
+            list.pop();
+            lists.push((nevra, list));
+        }
+        // In name order, so that the owners of a shared path are too.
+        lists.sort();
+        let mut o = Self::from_lists(lists);
+        o.manager = Some("rpm");
+        Some(o)
     }
 
     /// An index of the given file lists: (package, content of its `.list`
@@ -205,8 +259,8 @@ impl Owners {
         }
     }
 
-    /// The package manager whose database was read (`dpkg`), `None` when
-    /// there was none.
+    /// The package manager whose database was read (`dpkg`, `rpm`), `None`
+    /// when there was none.
     pub fn manager(&self) -> Option<&'static str> {
         self.manager
     }
