@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 RECORDS=${RECORDS:-200000}
 RUNS=${RUNS:-10}
 VOLATILE=${VOLATILE:-0}
-BIN=target/release/snap-diff
+BIN=${BIN:-target/release/snap-diff}   # BIN=path/to/other/snap-diff compares another build
 
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "bench: python3 is not installed" >&2; exit 2; }
