@@ -6,7 +6,6 @@
 //! record in [`model`]; package databases in [`pkg`].
 
 pub mod diff;
-pub mod md5;
 pub mod model;
 pub mod pkg;
 pub mod restore;

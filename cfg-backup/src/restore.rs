@@ -30,10 +30,10 @@ use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, fsync, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 
-use crate::md5::hex;
 use crate::model::{Entry, FType};
 use crate::scan::current;
 use crate::store::{Backup, Store};
+use common::bytes::hex;
 
 /// What a restore does to one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,11 +16,12 @@ use common::names::Names;
 use common::{Error, Result, Root};
 use serde_json::{json, Map, Value};
 
-use crate::md5::{hex, Md5};
 use crate::model::{Entry, FType};
 use crate::pkg::Shipped;
 use crate::scan::{real, sha256_hex};
 use crate::store::{id_for, Store, IN_MEMORY};
+use common::bytes::hex;
+use md5::{Digest, Md5};
 
 /// Environment variable of the test-only fault point: when set, `save`
 /// aborts after the blobs are durable and before the manifest exists, as a
@@ -370,7 +371,7 @@ impl Saver<'_> {
                     let md5 = if t.shipped.is_some() {
                         let mut m = Md5::new();
                         m.update(&data);
-                        hex(&m.finish())
+                        hex(&m.finalize())
                     } else {
                         String::new()
                     };

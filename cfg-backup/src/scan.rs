@@ -15,8 +15,8 @@ use common::names::Names;
 use common::Root;
 use sha2::{Digest, Sha256};
 
-use crate::md5::hex;
 use crate::model::{Entry, FType};
+use common::bytes::hex;
 
 /// The real path of system path `sys` under `base` (`None`: `/`).
 pub fn real(base: &Root, sys: &[u8]) -> PathBuf {

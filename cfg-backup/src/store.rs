@@ -26,8 +26,9 @@ use common::{Error, Result};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::md5::{hex, Md5};
 use crate::model::{check_path, Entry};
+use common::bytes::hex;
+use md5::Md5;
 
 /// Files up to this size are read into memory once (hash, compare, write);
 /// larger ones are streamed.
@@ -261,7 +262,7 @@ impl Store {
             total += n as u64;
         }
         drop(f);
-        let (sha, md5) = (hex(&sha.finalize()), hex(&md5.finish()));
+        let (sha, md5) = (hex(&sha.finalize()), hex(&md5.finalize()));
         let path = self.blob_path(&sha);
         if fs::metadata(&path)
             .map(|m| m.len() == total)

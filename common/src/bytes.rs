@@ -44,6 +44,17 @@ pub fn value_bytes(v: &Value) -> Option<Vec<u8>> {
     }
 }
 
+/// Lower-case hex of bytes (digests as dpkg, rpm and sha256sum print them).
+pub fn hex(b: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for &x in b {
+        s.push(char::from(H[usize::from(x >> 4)]));
+        s.push(char::from(H[usize::from(x & 15)]));
+    }
+    s
+}
+
 /// Bytes for people: UTF-8 as is, invalid bytes as `\xNN`, control
 /// characters escaped, so a text line stays one line.
 pub fn display(b: &[u8]) -> String {

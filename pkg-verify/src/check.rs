@@ -144,13 +144,7 @@ pub fn md5_of(path: &std::path::Path, buf: &mut [u8]) -> std::io::Result<String>
             Err(e) => return Err(e),
         }
     }
-    let d = h.finalize();
-    let mut s = String::with_capacity(32);
-    for b in d {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    Ok(s)
+    Ok(common::bytes::hex(&h.finalize()))
 }
 
 /// The word for a file type in records.
