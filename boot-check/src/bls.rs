@@ -372,7 +372,7 @@ pub fn read_dir(
         let file: PathBuf = dir_sys.join(&name);
         match read(&file) {
             Ok(bytes) => {
-                let (text, bad) = crate::text::decode(&bytes);
+                let (text, bad) = crate::config_text::decode(&bytes);
                 if let Some(line) = bad {
                     problems.push(Problem {
                         file: file.clone(),
@@ -537,7 +537,7 @@ mod tests {
                     (x >> 16) as u8
                 })
                 .collect();
-            let (text, _) = crate::text::decode(&bytes);
+            let (text, _) = crate::config_text::decode(&bytes);
             let _ = parse_entry(&text, Path::new("/e.conf"), "e.conf");
             let _ = parse_loader_conf(&text);
         }

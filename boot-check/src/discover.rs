@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::model::Entry;
 use crate::model::{Base, Config, DefaultSpec, Loader, Problem};
 use crate::system::Sys;
-use crate::{bls, extlinux, grub2, grubenv, legacy, text, uki};
+use crate::{bls, config_text, extlinux, grub2, grub_legacy, grubenv, uki};
 
 pub const GRUB2: [&str; 2] = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
 pub const SDBOOT: [&str; 3] = [
@@ -108,7 +108,7 @@ pub fn find(sys: &Sys) -> Found {
             return found;
         }
     };
-    let (src, bad_line) = text::decode(&bytes);
+    let (src, bad_line) = config_text::decode(&bytes);
     let mut cfg = match loader {
         Loader::Grub2 => {
             let dir = file
@@ -150,7 +150,7 @@ pub fn find(sys: &Sys) -> Found {
                     .into_iter()
                     .find(|c| sys.is_file(c))?;
                 match sys.read_err(&path) {
-                    Ok(b) => Some((path, text::decode(&b).0)),
+                    Ok(b) => Some((path, config_text::decode(&b).0)),
                     Err(e) => {
                         if e.kind() == std::io::ErrorKind::PermissionDenied {
                             denied.borrow_mut().push(path);
@@ -304,7 +304,7 @@ pub fn find(sys: &Sys) -> Found {
                     .next()
                     .map(str::to_owned)
             });
-            legacy::parse(&src, &file, saved)
+            grub_legacy::parse(&src, &file, saved)
         }
     };
     if let Some(line) = bad_line {

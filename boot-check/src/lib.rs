@@ -14,16 +14,16 @@ use common::{Error, Out, Result, Root, Status};
 
 pub mod bls;
 pub mod checks;
+pub mod config_text;
 pub mod discover;
 pub mod discovery;
 pub mod extlinux;
 pub mod grub2;
+pub mod grub_legacy;
 pub mod grubenv;
 pub mod kernels;
-pub mod legacy;
 pub mod model;
 pub mod system;
-pub mod text;
 pub mod uki;
 
 use checks::{Check, St};
@@ -210,7 +210,7 @@ mod fuzz {
     use std::path::{Path, PathBuf};
 
     use crate::model::Config;
-    use crate::{bls, extlinux, grub2, grubenv, legacy, system, text};
+    use crate::{bls, config_text, extlinux, grub2, grub_legacy, grubenv, system};
 
     fn rand_bytes(seed: &mut u64, n: usize, alphabet: Option<&[u8]>) -> Vec<u8> {
         (0..n)
@@ -259,7 +259,7 @@ mod fuzz {
     }
 
     fn all_parsers(src: &[u8], seed: &mut u64) {
-        let (text, _) = text::decode(src);
+        let (text, _) = config_text::decode(src);
         let env: BTreeMap<String, String> = [("saved_entry", "1>1"), ("kernelopts", "root=x")]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -283,7 +283,7 @@ mod fuzz {
             seed,
         );
         exercise(
-            &legacy::parse(&text, Path::new("/boot/grub/grub.conf"), Some(text.clone())),
+            &grub_legacy::parse(&text, Path::new("/boot/grub/grub.conf"), Some(text.clone())),
             seed,
         );
         let _ = bls::parse_loader_conf(&text);
