@@ -213,7 +213,7 @@ fn file_settings(root: &Root, host: &Option<String>) -> Result<(Vec<Setting>, Op
                 .map_or_else(|| owners::bytes_of(&f.path), |p| owners::bytes_of(&p))
         })
         .collect();
-    let owners = owners::owners(root, &sys_paths)?;
+    let owners = owners::owners(root, &sys_paths);
     let mut names = Names::new(root);
     let known = caps::known_caps(root.is_live());
     let mut out = Vec::with_capacity(found.len());
