@@ -109,18 +109,23 @@ impl std::error::Error for Error {}
 
 /// The io error as a short lower-case phrase with a hint where one helps.
 pub fn describe_io(err: &io::Error) -> String {
-    // The standard message carries " (os error N)"; admins want the words.
-    let mut text = err.to_string();
-    if let Some(pos) = text.find(" (os error") {
-        text.truncate(pos);
-    }
-    let mut text = lower_first(&text);
+    let mut text = io_words(err);
     match err.kind() {
         io::ErrorKind::PermissionDenied => text.push_str(" (run as root?)"),
         io::ErrorKind::StorageFull => text.push_str(" (free some space and try again)"),
         _ => {}
     }
     text
+}
+
+/// An I/O error in plain words, without advice: `permission denied`, as a
+/// record's value shows it (the standard message's " (os error N)" cut).
+pub fn io_words(err: &io::Error) -> String {
+    let mut text = err.to_string();
+    if let Some(pos) = text.find(" (os error") {
+        text.truncate(pos);
+    }
+    lower_first(&text)
 }
 
 fn lower_first(s: &str) -> String {

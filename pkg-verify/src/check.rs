@@ -134,8 +134,14 @@ fn check_one(root: &Root, idx: usize, e: &Entry, buf: &mut [u8], found: &mut Vec
 
 /// The MD5 digest of a file's content, lower-case hex.
 pub fn md5_of(path: &std::path::Path, buf: &mut [u8]) -> std::io::Result<String> {
+    digest_file::<Md5>(path, buf)
+}
+
+/// A file's digest in the algorithm `D`, lower-case hex, read through
+/// `buf` (dpkg's MD5 here, rpm's algorithms in `rpm.rs`).
+pub fn digest_file<D: Digest>(path: &std::path::Path, buf: &mut [u8]) -> std::io::Result<String> {
     let mut f = File::open(path)?;
-    let mut h = Md5::new();
+    let mut h = D::new();
     loop {
         match f.read(buf) {
             Ok(0) => break,
@@ -168,13 +174,7 @@ fn type_name(ft: std::fs::FileType) -> &'static str {
 
 /// An I/O error as a short lower-case phrase (`permission denied`).
 pub fn describe(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" (os error").next().unwrap_or(&s);
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => s.to_owned(),
-    }
+    common::error::io_words(e)
 }
 
 #[cfg(test)]

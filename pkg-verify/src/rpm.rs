@@ -29,8 +29,7 @@
 //! device numbers (`D`), capabilities (`P`), ACLs and SELinux contexts are
 //! not compared.
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -429,22 +428,7 @@ fn type_word(mode: u32) -> &'static str {
 /// an algorithm not computed here.
 pub fn digest_of(path: &Path, algo: u32, buf: &mut [u8]) -> std::io::Result<Option<String>> {
     fn run<D: Digest>(path: &Path, buf: &mut [u8]) -> std::io::Result<Option<String>> {
-        let mut f = File::open(path)?;
-        let mut h = D::new();
-        loop {
-            match f.read(buf) {
-                Ok(0) => break,
-                Ok(n) => h.update(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let mut s = String::new();
-        for b in h.finalize() {
-            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-        }
-        Ok(Some(s))
+        crate::check::digest_file::<D>(path, buf).map(Some)
     }
     match algo {
         1 => run::<Md5>(path, buf),
