@@ -389,15 +389,8 @@ pub fn snapshot<W: std::io::Write>(root: &Root, opts: &Opts, out: &mut Out<W>) -
     let clock = Context::new(root, Names::default(), owners.clone()).clock();
     let base = root.base().map(std::path::Path::to_path_buf);
     let chunks: Vec<&[u32]> = pids.chunks(CHUNK).collect();
-    // Under --root one thread: a tree on disk is no running system worth
-    // racing, and asking the kernel how many CPUs we may use reads the
-    // live /proc/self, which --root promises not to touch.
-    let cpus = if root.is_live() {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        1
-    };
-    let threads = cpus.clamp(1, MAX_THREADS).min(chunks.len().max(1));
+    // One thread under --root (see common::par), else a chunk per thread.
+    let threads = common::par::workers(root.is_live(), chunks.len(), 1, MAX_THREADS);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut partial = Partial::default();
