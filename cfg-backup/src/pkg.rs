@@ -1,7 +1,8 @@
 //! Which configuration files a package owns, and what it shipped.
 //!
 //! dpkg: the `Conffiles:` field of the package's stanza in
-//! /var/lib/dpkg/status (`/path md5 [obsolete|remove-on-upgrade]`, the md5
+//! /var/lib/dpkg/status, read with its pending updates by common::dpkg
+//! (`/path md5 [obsolete|remove-on-upgrade]`, the md5
 //! of the file as shipped) and /var/lib/dpkg/info/NAME[:ARCH].conffiles.
 //! ucf: /var/lib/ucf/registry (`package path`) names files that maintainer
 //! scripts manage outside dpkg's conffile mechanism (on Debian
@@ -15,6 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Command;
 
+use common::dpkg::{Database, Stanza};
 use common::{Error, Result, Root};
 
 use crate::model::normalize;
@@ -87,21 +89,6 @@ pub fn lookup(root: &Root, name: &str) -> Result<Vec<Package>> {
     Ok(found)
 }
 
-/// A dpkg status stanza, the fields we use.
-#[derive(Debug, Default)]
-struct Stanza {
-    package: String,
-    arch: Option<String>,
-    version: Option<String>,
-    status: Option<String>,
-    /// `Source:` (its first word: a version may follow in parentheses).
-    source: Option<String>,
-    /// `Depends:` and `Pre-Depends:`, as written.
-    depends: Vec<String>,
-    /// `(path, md5, flags)`; the path as raw bytes.
-    conffiles: Vec<(Vec<u8>, String, Vec<String>)>,
-}
-
 /// Fields split on ASCII whitespace.
 fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
     line.split(|c| c.is_ascii_whitespace())
@@ -110,54 +97,6 @@ fn words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// The stanzas of a dpkg status file. Paths stay raw bytes (a conffile's
-/// name need not be UTF-8); the other fields are text.
-fn parse_status(data: &[u8]) -> Vec<Stanza> {
-    let mut out = Vec::new();
-    let mut cur = Stanza::default();
-    let mut in_conffiles = false;
-    for line in data.split(|&c| c == b'\n') {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            if !cur.package.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            cur = Stanza::default();
-            in_conffiles = false;
-            continue;
-        }
-        if line.starts_with(b" ") || line.starts_with(b"\t") {
-            if in_conffiles {
-                let mut f = words(line);
-                if let (Some(p), Some(m)) = (f.next(), f.next()) {
-                    cur.conffiles
-                        .push((p.to_vec(), text(m), f.map(text).collect()));
-                }
-            }
-            continue;
-        }
-        in_conffiles = false;
-        let Some(colon) = line.iter().position(|&c| c == b':') else {
-            continue;
-        };
-        let (k, v) = (&line[..colon], text(&line[colon + 1..]));
-        let v = v.trim();
-        match k {
-            b"Package" => cur.package = v.to_owned(),
-            b"Architecture" => cur.arch = Some(v.to_owned()),
-            b"Version" => cur.version = Some(v.to_owned()),
-            b"Status" => cur.status = Some(v.to_owned()),
-            b"Source" => cur.source = v.split_whitespace().next().map(str::to_owned),
-            b"Depends" | b"Pre-Depends" => cur.depends.push(v.to_owned()),
-            b"Conffiles" => in_conffiles = true,
-            _ => {}
-        }
-    }
-    if !cur.package.is_empty() {
-        out.push(cur);
-    }
-    out
 }
 
 fn read_bytes(p: &Path) -> Result<Option<Vec<u8>>> {
@@ -192,6 +131,12 @@ fn add(
 }
 
 fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
+    let db = Database::read(root)?;
+    dpkg_in(root, db.as_ref(), name)
+}
+
+/// [`dpkg`] with the status database already read (`None`: none there).
+fn dpkg_in(root: &Root, db: Option<&Database>, name: &str) -> Result<Option<Package>> {
     let (pkg, arch) = match name.split_once(':') {
         Some((p, a)) => (p, Some(a)),
         None => (name, None),
@@ -200,33 +145,25 @@ fn dpkg(root: &Root, name: &str) -> Result<Option<Package>> {
     let mut known = false;
     let mut version = None;
 
-    let status_path = root.path("/var/lib/dpkg/status");
-    if let Some(data) = read_bytes(&status_path)? {
-        for st in parse_status(&data) {
-            if st.package != pkg || (arch.is_some() && st.arch.as_deref() != arch) {
-                continue;
-            }
-            if st
-                .status
-                .as_deref()
-                .is_some_and(|s| s.ends_with("not-installed"))
-            {
-                continue;
-            }
-            known = true;
-            if version.is_none() {
-                version = st.version.clone();
-            }
-            for (path, md5, flags) in &st.conffiles {
-                let origin = if flags.iter().any(|f| f == "obsolete") {
-                    "dpkg-obsolete"
-                } else if flags.iter().any(|f| f == "remove-on-upgrade") {
-                    "dpkg-remove-on-upgrade"
-                } else {
-                    "dpkg"
-                };
-                add(&mut files, path, Shipped::parse(md5), origin);
-            }
+    // Every entry dpkg lists (config-files too: its conffiles are still
+    // there), with pending updates applied.
+    for st in db.into_iter().flat_map(Database::known) {
+        if st.package() != Some(pkg) || (arch.is_some() && st.arch() != arch) {
+            continue;
+        }
+        known = true;
+        if version.is_none() {
+            version = st.get("Version").map(str::to_owned);
+        }
+        for c in st.conffiles() {
+            let origin = if c.flags.iter().any(|f| f == "obsolete") {
+                "dpkg-obsolete"
+            } else if c.flags.iter().any(|f| f == "remove-on-upgrade") {
+                "dpkg-remove-on-upgrade"
+            } else {
+                "dpkg"
+            };
+            add(&mut files, &c.path, Shipped::parse(&c.hash), origin);
         }
     }
 
@@ -335,35 +272,35 @@ fn dependency_names(field: &str) -> Vec<String> {
 /// configuration belongs to nginx-common.
 pub fn related(root: &Root, name: &str) -> Result<Vec<(String, Relation)>> {
     let pkg = name.split_once(':').map_or(name, |(p, _)| p);
-    let Some(data) = read_bytes(&root.path("/var/lib/dpkg/status"))? else {
+    let Some(db) = Database::read(root)? else {
         return Ok(Vec::new());
     };
-    let installed: Vec<Stanza> = parse_status(&data)
-        .into_iter()
-        .filter(|st| {
-            !st.status
-                .as_deref()
-                .is_some_and(|s| s.ends_with("not-installed") || s.ends_with("config-files"))
-        })
+    let installed: Vec<&Stanza> = db
+        .known()
+        .filter(|st| st.state() != Some("config-files"))
         .collect();
-    let source_of = |st: &Stanza| st.source.clone().unwrap_or_else(|| st.package.clone());
+    let source_of = |st: &Stanza| st.source().unwrap_or_default().to_owned();
     let mut found: BTreeMap<String, Relation> = BTreeMap::new();
-    for me in installed.iter().filter(|st| st.package == pkg) {
+    for me in installed.iter().filter(|st| st.package() == Some(pkg)) {
         let src = source_of(me);
-        for st in installed.iter().filter(|st| st.package != pkg) {
-            if source_of(st) == src {
-                found.insert(st.package.clone(), Relation::SameSource(src.clone()));
+        for st in installed.iter().filter(|st| st.package() != Some(pkg)) {
+            if let (true, Some(n)) = (source_of(st) == src, st.package()) {
+                found.insert(n.to_owned(), Relation::SameSource(src.clone()));
             }
         }
-        for d in me.depends.iter().flat_map(|d| dependency_names(d)) {
-            if d != pkg && installed.iter().any(|st| st.package == d) {
+        let depends = ["Pre-Depends", "Depends"]
+            .into_iter()
+            .filter_map(|f| me.get(f))
+            .flat_map(dependency_names);
+        for d in depends {
+            if d != pkg && installed.iter().any(|st| st.package() == Some(d.as_str())) {
                 found.entry(d).or_insert(Relation::Dependency);
             }
         }
     }
     let mut out = Vec::new();
     for (n, why) in found {
-        if dpkg(root, &n)?.is_some_and(|p| !p.files.is_empty()) {
+        if dpkg_in(root, Some(&db), &n)?.is_some_and(|p| !p.files.is_empty()) {
             out.push((n, why));
         }
     }
