@@ -3,9 +3,9 @@
 //! git keeps no empty directories), healthy and broken in the ways that stop
 //! a machine from coming back after a reboot, plus a live run.
 
-mod common;
+use crate::common;
 
-use common::Scratch;
+use crate::common::Scratch;
 use serde_json::Value;
 
 const FIELDS: [&str; 17] = [

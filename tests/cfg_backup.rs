@@ -1,7 +1,7 @@
 //! End-to-end tests of cfg-backup: a fake system (dpkg database, ucf
 //! registry, /etc) under --root in a scratch directory, a store beside it.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -10,7 +10,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin, is_root, run_cmd, Run, Scratch};
+use crate::common::{bin, is_root, run_cmd, Run, Scratch};
 use serde_json::Value;
 
 const STATUS: &str = "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n\

@@ -2,7 +2,7 @@
 //! like) still exits with its own status: a diagnostic it cannot write is
 //! dropped, never a panic (exit 101).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

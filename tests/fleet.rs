@@ -5,7 +5,7 @@
 //! pieces that make the tools installable (completions, `--version`, the
 //! package's version, the Makefile's TOOLS list).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! long option in `--help` appears in the page, and every page (section 1
 //! and 5) renders without a warning under `groff -man -ww -z`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

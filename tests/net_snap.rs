@@ -3,7 +3,7 @@
 //! through `--root`, and the live system with sockets this test opens
 //! itself on 127.0.0.1, ::1 and a Unix path, each found with its owner.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -11,7 +11,7 @@ use std::os::unix::fs::symlink;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Command;
 
-use common::{run, Scratch};
+use crate::common::{run, Scratch};
 use serde_json::{json, Value};
 
 const HDR: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";

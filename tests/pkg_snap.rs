@@ -3,7 +3,7 @@
 //! (an upgrade and a downgrade shown by snap-diff, with the old package
 //! file as the way back), and the messages of bad input.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{run, Scratch};
+use crate::common::{run, Scratch};
 
 /// `dpkg-query -W` in its own words, as a set of lines.
 const QUERY: &str = "${Package} ${Architecture} ${Version} ${db:Status-Status}\n";

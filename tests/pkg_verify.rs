@@ -4,7 +4,7 @@
 //! the same comparison on this machine, unmodified; snap-diff of two runs;
 //! and the AIDE re-baseline of a package upgrade with Debian's own aide.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{is_root, run, Scratch};
+use crate::common::{is_root, run, Scratch};
 use serde_json::Value;
 
 /// A problem as both tools can say it: path, problem word, conffile flag.

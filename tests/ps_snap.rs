@@ -2,13 +2,13 @@
 //! directory (kernel thread, zombie, deleted executable and library,
 //! non-UTF-8 argv, a vanished pid), and the live system with a process the
 //! test starts itself.
-mod common;
+use crate::common;
 
 use std::os::unix::fs::symlink;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{assert_quiet_on_closed_pipe, run, Scratch};
+use crate::common::{assert_quiet_on_closed_pipe, run, Scratch};
 use serde_json::{json, Value};
 
 const BTIME: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z

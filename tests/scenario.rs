@@ -10,7 +10,7 @@
 //! read the host's. This needs root (CI runs as root); without it the test
 //! says SKIP.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -53,7 +53,7 @@ kill "$STOP" "$RESTART"
 wait "$STOP" "$RESTART" 2>/dev/null || true
 sleep 3002 & RESTARTED=$!
 execd "$RESTARTED"
-PATCHDAY_SCENARIO_ROLE=listen "$SELF" --exact scenario_listener_role --test-threads 1 >/dev/null 2>&1 & SERVICE=$!
+PATCHDAY_SCENARIO_ROLE=listen "$SELF" --exact scenario::scenario_listener_role --test-threads 1 >/dev/null 2>&1 & SERVICE=$!
 for i in $(seq 100); do
   "$NET_SNAP" -t -l | grep -q '"local_port":8631' && break
   sleep 0.1
@@ -138,7 +138,10 @@ fn patch_day_scenario_names_exactly_what_changed() {
     );
     assert_eq!(seen[0].0, "added", "{procs:#?}");
     assert!(
-        seen[0].1.iter().any(|a| a == "scenario_listener_role"),
+        seen[0]
+            .1
+            .iter()
+            .any(|a| a == "scenario::scenario_listener_role"),
         "the started service: {procs:#?}"
     );
     assert_eq!(

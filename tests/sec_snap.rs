@@ -5,7 +5,7 @@
 //! network namespace of the test's own, and the whole snapshot through
 //! snap-diff.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -4,9 +4,9 @@
 //! view, and every kind of malformed input (exit 2, file and line named,
 //! nothing on stdout).
 
-mod common;
+use crate::common;
 
-use common::{Run, Scratch};
+use crate::common::{Run, Scratch};
 use serde_json::{json, Value};
 
 /// A process record as ps-snap writes it, with `over` merged in.

@@ -7,7 +7,7 @@
 //! Then the fields beyond the state, SysV scripts, the snap-diff of a patch
 //! that enables ssh and a new timer, and bad arguments.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -16,7 +16,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
-use common::{Run, Scratch};
+use crate::common::{Run, Scratch};
 use serde_json::Value;
 
 const VENDOR: &str = "usr/lib/systemd/system";
