@@ -7,32 +7,22 @@
 # that no process needs more than the usual 20,000-fd limit. The load exits
 # by itself after LOAD_SECONDS (default 300) and is killed by pid on EXIT.
 #
-#   bench/net-snap.sh            # RUNS=10 by default
-#   RUNS=20 bench/net-snap.sh
+#   bench/net-snap.sh            # RUNS=10 by default; BIN and BEFORE
+#   RUNS=20 bench/net-snap.sh    # as in bench/lib.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-10}
 LOAD_SECONDS=${LOAD_SECONDS:-300}
 WORKERS=4
 PAIRS=2500
-
-command -v hyperfine >/dev/null || { echo "bench: hyperfine not installed" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "bench: python3 not installed" >&2; exit 2; }
-
-cargo build --release --quiet -p patchday --bin net-snap
-BIN=target/release/net-snap
-
-work=$(mktemp -d)
+bench_need hyperfine python3 ss netstat
+bench_bin net-snap
+bench_tmp net-snap
+work=$TMP
 load_pid=
-cleanup() {
-  if [ -n "$load_pid" ]; then
-    kill "$load_pid" 2>/dev/null || true
-    wait "$load_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# Only the load this script started, by pid.
+bench_on_exit 'if [ -n "$load_pid" ]; then kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null; fi'
 
 cat >"$work/load.py" <<'PY'
 import os, signal, socket, struct, sys, time
@@ -100,16 +90,8 @@ echo "sockets: net-snap $($BIN 2>/dev/null | wc -l), ss -anp $(ss -anp 2>/dev/nu
   "TCP: net-snap $($BIN -t 2>/dev/null | wc -l), ss $(ss -tan 2>/dev/null | tail -n +2 | wc -l)"
 
 # -N: no shell in between; output goes to /dev/null as with >/dev/null.
-hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/result.json" \
-  -n net-snap "$BIN" \
-  -n "ss -anp" "ss -anp" \
-  -n "netstat -anp" "netstat -anp"
-
-python3 - "$work/result.json" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
-ours = r["net-snap"]
-for other in ("ss -anp", "netstat -anp"):
-    print(f"median: net-snap {ours*1000:.1f} ms, {other} {r[other]*1000:.1f} ms: "
-          f"{other} / net-snap = {r[other]/ours:.2f}x")
-PY
+bench_run "$work/result.json" -N --warmup 2 --runs "$RUNS" -- \
+  "ss -anp" "ss -anp" \
+  net-snap "$BIN" \
+  "netstat -anp" "netstat -anp"
+bench_report "$work/result.json" "ss -anp"

@@ -7,27 +7,23 @@
 # /var/lib/apt/extended_states. Then hyperfine on
 #   dpkg-query -W                what the admin ran before
 #   pkg-snap --manager dpkg      the snapshot (JSON Lines)
-# (each writing to /dev/null, run without a shell), and the ratio of
-# medians (below 1 = faster), with the ratio of CPU time (user + system),
-# which a busy machine disturbs less.
-# Usage: bench/pkg-snap.sh [PACKAGES]; RUNS=N to change the number of runs.
+# (each writing to /dev/null, run without a shell).
+# Usage: bench/pkg-snap.sh [PACKAGES]; RUNS, BIN and BEFORE as in bench/lib.sh.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/.."
 n=${1:-3000}
-runs=${RUNS:-30}
-bin=target/release/pkg-snap
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-
-cargo build --release --quiet --bin pkg-snap
+RUNS=${RUNS:-30}
+bench_need hyperfine python3 dpkg-query
+bench_bin pkg-snap
+bench_tmp pkg-snap
 
 have=$(dpkg-query -W | wc -l)
 if [ "$have" -ge "$n" ]; then
     root=/
     admindir=/var/lib/dpkg
 else
-    root=$out/root
+    root=$TMP/root
     admindir=$root/var/lib/dpkg
     mkdir -p "$admindir/info" "$admindir/updates" "$root/var/lib/apt" "$root/var/cache/apt/archives"
     cp /var/lib/apt/extended_states "$root/var/lib/apt/" 2>/dev/null || true
@@ -52,16 +48,7 @@ PY
 fi
 echo "packages: $(dpkg-query --admindir="$admindir" -W | wc -l) ($admindir)" >&2
 
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$out/pkg-snap.json" \
-    --command-name 'dpkg-query -W' "dpkg-query --admindir=$admindir -W" \
-    --command-name 'pkg-snap' "$bin --root $root --manager dpkg"
-
-python3 - "$out/pkg-snap.json" <<'PY'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-q, p = res["dpkg-query -W"], res["pkg-snap"]
-cpu = lambda r: r["user"] + r["system"]  # mean CPU time: steadier than wall time under load
-print(f"pkg-snap: median {p['median']*1000:.1f} ms vs dpkg-query -W {q['median']*1000:.1f} ms, "
-      f"ratio of medians {p['median']/q['median']:.2f}; "
-      f"CPU {cpu(p)*1000:.1f} ms vs {cpu(q)*1000:.1f} ms, ratio {cpu(p)/cpu(q):.2f}")
-PY
+bench_run "$TMP/pkg-snap.json" -N --warmup 3 --runs "$RUNS" -- \
+    'dpkg-query -W' "dpkg-query --admindir=$admindir -W" \
+    'pkg-snap' "$BIN --root $root --manager dpkg"
+bench_report "$TMP/pkg-snap.json" 'dpkg-query -W'

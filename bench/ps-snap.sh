@@ -5,31 +5,21 @@
 #   ps-snap                     the default snapshot, stale code included (code
 #                               mappings judged against the files now on disk)
 #   ps-snap --no-maps           without reading /proc/PID/maps
-# (each writing to /dev/null, hyperfine's default, run without a shell), and
-# the ratio of medians of each ps-snap run to ps -ef (below 1 = faster), with
-# the ratio of CPU time (user + system), which a busy machine disturbs less.
-# Usage: bench/ps-snap.sh [EXTRA_PROCESSES] (default 2000); RUNS=N to change
-# the number of timed runs.
+# (each writing to /dev/null, hyperfine's default, run without a shell).
+# Usage: bench/ps-snap.sh [EXTRA_PROCESSES] (default 2000); RUNS, BIN and
+# BEFORE as in bench/lib.sh.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/.."
 n=${1:-2000}
-runs=${RUNS:-20}
-bin=target/release/ps-snap
-out=$(mktemp -d)
+RUNS=${RUNS:-20}
+bench_need hyperfine python3 ps
+bench_bin ps-snap
+bench_tmp ps-snap
+
 pids=()
-
-cleanup() {
-    # Only the sleepers this script started, by pid.
-    if ((${#pids[@]})); then
-        kill "${pids[@]}" 2>/dev/null || true
-        wait "${pids[@]}" 2>/dev/null || true
-    fi
-    rm -rf "$out"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet --bin ps-snap
+# Only the sleepers this script started, by pid.
+bench_on_exit 'if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; fi'
 
 echo "starting $n extra processes..." >&2
 for ((i = 0; i < n; i++)); do
@@ -38,19 +28,8 @@ for ((i = 0; i < n; i++)); do
 done
 echo "process table: $(ls -d /proc/[0-9]* | wc -l) processes" >&2
 
-hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/ps-snap.json" \
-    --command-name 'ps -ef' 'ps -ef' \
-    --command-name 'ps-snap' "$bin" \
-    --command-name 'ps-snap --no-maps' "$bin --no-maps"
-
-python3 - "$out/ps-snap.json" <<'EOF'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-ps = res["ps -ef"]
-cpu = lambda r: r["user"] + r["system"]  # mean CPU time: steadier than wall time under load
-for name in ("ps-snap", "ps-snap --no-maps"):
-    r = res[name]
-    print(f"{name}: median {r['median']*1000:.1f} ms vs ps -ef {ps['median']*1000:.1f} ms, "
-          f"ratio of medians {r['median']/ps['median']:.2f}; "
-          f"CPU {cpu(r)*1000:.1f} ms vs {cpu(ps)*1000:.1f} ms, ratio {cpu(r)/cpu(ps):.2f}")
-EOF
+bench_run "$TMP/ps-snap.json" -N --warmup 2 --runs "$RUNS" -- \
+    'ps -ef' 'ps -ef' \
+    'ps-snap' "$BIN" \
+    'ps-snap --no-maps' "$BIN --no-maps"
+bench_report "$TMP/ps-snap.json" 'ps -ef'

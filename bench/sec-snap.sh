@@ -6,27 +6,21 @@
 #   sec-snap                                 every area
 # on a root file system grown by a tree the script makes (FILES files in
 # 100-file directories, a few of them setuid and setgid, under a temporary
-# directory on /, removed at the end), each writing to /dev/null, and the
-# ratio of medians to the hand-run pair (below 1 = faster), with the ratio
-# of CPU time (user + system), which other work on the machine disturbs less.
-# Usage: bench/sec-snap.sh [FILES] (default 100000); RUNS=N for the number
-# of timed runs.
+# directory on /, removed at the end), each writing to /dev/null.
+# Usage: bench/sec-snap.sh [FILES] (default 100000); RUNS, BIN and BEFORE
+# as in bench/lib.sh.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/.."
 n=${1:-100000}
-runs=${RUNS:-10}
-bin=$PWD/target/release/sec-snap
-out=$(mktemp -d)
+RUNS=${RUNS:-10}
+bench_need hyperfine python3 sysctl find
+bench_bin sec-snap
+bench_tmp sec-snap
 # The tree must be on /'s file system, where both walks go.
+mkdir -p target
 tree=$(mktemp -d -p "$PWD/target" bench-sec-snap.XXXXXX)
-
-cleanup() {
-    rm -rf "$out" "$tree"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet --bin sec-snap
+bench_on_exit 'rm -rf "$tree"'
 
 echo "making $n files under $tree..." >&2
 python3 - "$tree" "$n" <<'PY'
@@ -43,20 +37,8 @@ for i in range(n):
 PY
 echo "setuid/setgid on /: $(find / -xdev -perm /6000 2>/dev/null | wc -l) entries" >&2
 
-hyperfine -N --warmup 2 --runs "$runs" --export-json "$out/sec-snap.json" \
-    --command-name 'sysctl -a; find -perm /6000' \
-    "sh -c 'sysctl -a >/dev/null 2>&1; find / -xdev -perm /6000 >/dev/null 2>&1; exit 0'" \
-    --command-name 'sec-snap -a sysctl,file' "$bin -a sysctl,file" \
-    --command-name 'sec-snap' "$bin"
-
-python3 - "$out/sec-snap.json" <<'PY'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-base = res["sysctl -a; find -perm /6000"]
-cpu = lambda r: r["user"] + r["system"]
-for name in ("sec-snap -a sysctl,file", "sec-snap"):
-    r = res[name]
-    print(f"{name}: median {r['median']*1000:.1f} ms vs sysctl -a; find {base['median']*1000:.1f} ms, "
-          f"ratio of medians {r['median']/base['median']:.2f}; "
-          f"CPU {cpu(r)*1000:.1f} ms vs {cpu(base)*1000:.1f} ms, ratio {cpu(r)/cpu(base):.2f}")
-PY
+bench_run "$TMP/sec-snap.json" -N --warmup 2 --runs "$RUNS" -- \
+    'sysctl -a; find -perm /6000' "sh -c 'sysctl -a >/dev/null 2>&1; find / -xdev -perm /6000 >/dev/null 2>&1; exit 0'" \
+    'sec-snap -a sysctl,file' "$BIN -a sysctl,file" \
+    'sec-snap' "$BIN"
+bench_report "$TMP/sec-snap.json" 'sysctl -a; find -perm /6000'

@@ -2,23 +2,19 @@
 # Benchmark: snap-diff against plain diff on the same pair of 200,000-record
 # process snapshots (1% of the records differ: restarts, changed fields,
 # added and removed processes, volatile counters). Prints the ratio of the
-# median times and snap-diff's peak memory. Needs hyperfine and python3.
+# median times and snap-diff's peak memory. RUNS, BIN and BEFORE as in
+# bench/lib.sh; RECORDS=N records per snapshot.
 # VOLATILE=1 also changes the cpu time of every record in AFTER, as live
 # snapshots taken minutes apart do (every line differs, few changes).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/.."
 RECORDS=${RECORDS:-200000}
 RUNS=${RUNS:-10}
 VOLATILE=${VOLATILE:-0}
-BIN=${BIN:-target/release/snap-diff}   # BIN=path/to/other/snap-diff compares another build
-
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "bench: python3 is not installed" >&2; exit 2; }
-cargo build --release --bin snap-diff >/dev/null 2>&1 || cargo build --release --bin snap-diff
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/snap-diff-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+bench_need hyperfine python3 diff
+bench_bin snap-diff
+bench_tmp snap-diff
 
 python3 - "$TMP/before.json" "$TMP/after.json" "$RECORDS" "$VOLATILE" <<'PY'
 import json, random, sys
@@ -69,16 +65,10 @@ with open(before_path, "w") as b, open(after_path, "w") as a:
 PY
 ls -l "$TMP"/*.json | awk '{print "bench: " $9 ": " $5 " bytes"}'
 
-hyperfine --warmup 2 --runs "$RUNS" -i --export-json "$TMP/hyperfine.json" \
-    -n snap-diff "$BIN $TMP/before.json $TMP/after.json >/dev/null" \
-    -n diff "diff $TMP/before.json $TMP/after.json >/dev/null"
-
-python3 - "$TMP/hyperfine.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-s, d = r["snap-diff"]["median"], r["diff"]["median"]
-print("median: snap-diff %.3f s, diff %.3f s, ratio %.2f" % (s, d, s / d))
-PY
+bench_run "$TMP/hyperfine.json" --warmup 2 --runs "$RUNS" -i -- \
+    diff "diff $TMP/before.json $TMP/after.json >/dev/null" \
+    snap-diff "$BIN $TMP/before.json $TMP/after.json >/dev/null"
+bench_report "$TMP/hyperfine.json" diff
 
 # Peak memory (VmHWM) of one run, sampled from /proc while it runs when GNU
 # time is not there.

@@ -4,23 +4,17 @@
 # package's units and those of every installed package) plus UNITS
 # generated services, timers and templates of the kind packages ship, all
 # enabled by `systemctl --root=DIR preset-all` as on a fresh install.
-# Prints the ratio of the median times. Needs hyperfine, python3 and
-# systemctl (the systemd package).
+# Usage: bench/svc-snap.sh; UNITS (default 200), RUNS (default 10), BIN
+# and BEFORE as in bench/lib.sh.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/.."
 UNITS=${UNITS:-200}
 RUNS=${RUNS:-10}
-BIN=target/release/svc-snap
-
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "bench: python3 is not installed" >&2; exit 2; }
-command -v systemctl >/dev/null || { echo "bench: systemctl is not installed (apt-get install systemd)" >&2; exit 2; }
+bench_need hyperfine python3 systemctl
 [ -d /usr/lib/systemd/system ] || { echo "bench: no /usr/lib/systemd/system to copy" >&2; exit 2; }
-cargo build --release --bin svc-snap >/dev/null 2>&1 || cargo build --release --bin svc-snap
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/svc-snap-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+bench_bin svc-snap
+bench_tmp svc-snap
 R=$TMP/root
 mkdir -p "$R/usr/lib/systemd" "$R/etc/systemd/system"
 ln -s usr/lib "$R/lib"
@@ -67,13 +61,7 @@ if ! cmp -s "$TMP/mine" "$TMP/theirs"; then
 fi
 echo "bench: both list $(wc -l < "$TMP/mine") units with the same states"
 
-hyperfine --warmup 2 --runs "$RUNS" -N --export-json "$TMP/hyperfine.json" \
-    -n svc-snap "$BIN --root $R --no-sysv" \
-    -n systemctl "systemctl --root=$R list-unit-files --no-pager"
-
-python3 - "$TMP/hyperfine.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-s, d = r["svc-snap"]["median"], r["systemctl"]["median"]
-print("median: svc-snap %.4f s, systemctl list-unit-files %.4f s, ratio %.3f (%.0fx faster)" % (s, d, s / d, d / s))
-PY
+bench_run "$TMP/hyperfine.json" --warmup 2 --runs "$RUNS" -N -- \
+    'systemctl list-unit-files' "systemctl --root=$R list-unit-files --no-pager" \
+    'svc-snap' "$BIN --root $R --no-sysv"
+bench_report "$TMP/hyperfine.json" 'systemctl list-unit-files'
