@@ -11,7 +11,7 @@
 //! rules in crate::model.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::lexer::{Piece, Word};
 use crate::model::{Config, DefaultSpec};
@@ -90,52 +90,47 @@ pub(super) fn choose_default(
         }
     }
     cfg.default = match chosen {
-        Some((w, _)) if w.is_var("saved_entry") => DefaultSpec {
-            spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
-            source: format!("saved_entry in {env_name}"),
-            file: Some(env_file.to_path_buf()),
-            line: None,
-        },
+        Some((w, _)) if w.is_var("saved_entry") => DefaultSpec::read(
+            env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
+            format!("saved_entry in {env_name}"),
+            env_file,
+            None,
+        ),
         Some((w, line)) => {
             let v = w.expand(lookup, &mut Vec::new());
-            DefaultSpec {
-                spec: (!v.is_empty()).then_some(v),
-                source: format!("set default in {}", file.display()),
-                file: Some(file.to_path_buf()),
-                line: Some(*line),
-            }
+            DefaultSpec::read(
+                (!v.is_empty()).then_some(v),
+                format!("set default in {}", file.display()),
+                file,
+                Some(*line),
+            )
         }
         None => match grub_default.clone() {
-            Some((v, _)) if v == "saved" => DefaultSpec {
-                spec: env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
-                source: format!("saved_entry in {env_name}, as GRUB_DEFAULT=saved"),
-                file: Some(env_file.to_path_buf()),
-                line: None,
-            },
-            Some((v, line)) => DefaultSpec {
-                spec: Some(v),
-                source: "GRUB_DEFAULT in /etc/default/grub".into(),
-                file: Some(PathBuf::from("/etc/default/grub")),
-                line: Some(line),
-            },
-            None => DefaultSpec {
-                spec: None,
-                source: "no default set: the first entry".into(),
-                file: Some(file.to_path_buf()),
-                line: None,
-            },
+            Some((v, _)) if v == "saved" => DefaultSpec::read(
+                env.get("saved_entry").filter(|s| !s.is_empty()).cloned(),
+                format!("saved_entry in {env_name}, as GRUB_DEFAULT=saved"),
+                env_file,
+                None,
+            ),
+            Some((v, line)) => DefaultSpec::read(
+                Some(v),
+                "GRUB_DEFAULT in /etc/default/grub".into(),
+                Path::new("/etc/default/grub"),
+                Some(line),
+            ),
+            None => DefaultSpec::first_entry(file),
         },
     };
     if let Some(next) = env
         .get("next_entry")
         .filter(|s| !s.is_empty() && defaults.reads_next)
     {
-        cfg.next = Some(DefaultSpec {
-            spec: Some(next.clone()),
-            source: format!("next_entry in {env_name}, set by grub-reboot"),
-            file: Some(env_file.to_path_buf()),
-            line: None,
-        });
+        cfg.next = Some(DefaultSpec::read(
+            Some(next.clone()),
+            format!("next_entry in {env_name}, set by grub-reboot"),
+            env_file,
+            None,
+        ));
     }
 }
 
