@@ -18,7 +18,6 @@ use entries::{
     best_entry, default_checks, entry_checks, eval_entry, fallback_check, in_menu, EntryEval,
 };
 use fix::Fix;
-pub use installed::needed_for;
 use installed::{kernel_checks, running_checks, space_check};
 
 use crate::discover;
@@ -35,7 +34,7 @@ pub enum St {
 }
 
 impl St {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             St::Ok => "ok",
             St::Skip => "skip",
@@ -103,7 +102,7 @@ impl Check {
     }
 
     /// The record: every field always present, `null` where not applicable.
-    pub fn to_json(&self, host: &Option<String>) -> Value {
+    pub(crate) fn to_json(&self, host: &Option<String>) -> Value {
         let p = |p: &Option<PathBuf>| p.as_deref().map_or(Value::Null, common::bytes::path_value);
         json!({
             "kind": "check",

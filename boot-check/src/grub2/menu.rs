@@ -7,6 +7,7 @@
 //!   GRUB_DEFAULT (`saved` meaning grubenv's `saved_entry`);
 //! - `next_entry` in a valid grubenv is the one-time entry of `grub-reboot`,
 //!   when grub.cfg reads it (`set default="${next_entry}"`).
+//!
 //! A spec (`1>0`, a title, an id) is resolved to an entry by the loader-wide
 //! rules in crate::model.
 

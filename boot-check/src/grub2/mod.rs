@@ -20,7 +20,6 @@ mod lexer;
 mod menu;
 
 pub use execute::{parse, strip_device, Inputs};
-pub use lexer::expand_plain;
 pub use menu::grub_default;
 
 #[cfg(test)]
