@@ -20,7 +20,7 @@ pub(crate) fn write<W: Write>(
     match format {
         Format::Json => {
             for c in checks {
-                out.record(&c.to_json(host))?;
+                out.serialize(&c.record(host))?;
             }
         }
         Format::Text => {
