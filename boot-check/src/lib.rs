@@ -47,6 +47,8 @@ mod model;
 
 #[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod properties;
 
 pub use args::command;
 use args::Options;
