@@ -1,4 +1,4 @@
-//! GRUB 2 `grub.cfg`, read the way GRUB reads it at boot, in four steps:
+//! GRUB 2 `grub.cfg`, read the way GRUB reads it at boot, in five parts:
 //!
 //! - [`lexer`]: the text split into words (quoting, `$variables`,
 //!   comments) and separators, as grub-core/script/lexer.c does;
