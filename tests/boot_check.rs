@@ -5,28 +5,10 @@
 
 use crate::common;
 
+// The record type and its fields, as boot-check writes them.
+use ::common::records::check::{Check as CheckRecord, FIELDS};
 use crate::common::Scratch;
 use serde_json::Value;
-
-const FIELDS: [&str; 17] = [
-    "kind",
-    "host",
-    "check",
-    "status",
-    "subject",
-    "message",
-    "loader",
-    "file",
-    "line",
-    "entry",
-    "kernel",
-    "path",
-    "options",
-    "running_kernel",
-    "default_kernel",
-    "free_bytes",
-    "needed_bytes",
-];
 
 fn check(dir: &Scratch, extra: &[&str]) -> (i32, Vec<Value>) {
     let mut args = vec!["--root", dir.path().to_str().expect("utf8 path")];
@@ -42,6 +24,8 @@ fn check(dir: &Scratch, extra: &[&str]) -> (i32, Vec<Value>) {
             .map(String::as_str)
             .collect();
         assert_eq!(keys, FIELDS, "field set of {rec}");
+        let typed: Result<CheckRecord, _> = serde_json::from_value(rec.clone());
+        assert!(typed.is_ok(), "not a check record ({typed:?}): {rec}");
         assert_eq!(rec["kind"], "check");
         assert!(
             ["ok", "warn", "fail", "skip"].contains(&rec["status"].as_str().expect("status")),

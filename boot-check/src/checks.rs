@@ -1,12 +1,13 @@
-//! The checks, in the order they are reported. Each produces `check`
-//! records with one fixed field set (see [`Check::to_json`]). Severity: a
+//! The checks, in the order they are reported. Each is written as a `check`
+//! record of common::records::check (see [`Check::record`]). Severity: a
 //! problem with an entry that boots next (the default, or grubenv's
 //! `next_entry`) fails; a problem with any other entry, an installed kernel
 //! or a missing fallback warns.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use common::records::check as record;
 
 mod configs;
 mod entries;
@@ -18,7 +19,6 @@ use entries::{
     best_entry, default_checks, entry_checks, eval_entry, fallback_check, in_menu, EntryEval,
 };
 use fix::Fix;
-pub use installed::needed_for;
 use installed::{kernel_checks, running_checks, space_check};
 
 use crate::discover;
@@ -26,24 +26,8 @@ use crate::kernels;
 use crate::model::Loader;
 use crate::system::Sys;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum St {
-    Ok,
-    Skip,
-    Warn,
-    Fail,
-}
-
-impl St {
-    pub fn name(self) -> &'static str {
-        match self {
-            St::Ok => "ok",
-            St::Skip => "skip",
-            St::Warn => "warn",
-            St::Fail => "fail",
-        }
-    }
-}
+/// How a check came out: the record's status type.
+pub use common::records::check::Status as St;
 
 /// One check result.
 #[derive(Debug, Clone)]
@@ -103,27 +87,28 @@ impl Check {
     }
 
     /// The record: every field always present, `null` where not applicable.
-    pub fn to_json(&self, host: &Option<String>) -> Value {
-        let p = |p: &Option<PathBuf>| p.as_deref().map_or(Value::Null, common::bytes::path_value);
-        json!({
-            "kind": "check",
-            "host": host,
-            "check": self.id,
-            "status": self.status.name(),
-            "subject": self.subject,
-            "message": self.message,
-            "loader": self.loader,
-            "file": p(&self.file),
-            "line": self.line,
-            "entry": self.entry,
-            "kernel": self.kernel,
-            "path": p(&self.path),
-            "options": self.options,
-            "running_kernel": self.running_kernel,
-            "default_kernel": self.default_kernel,
-            "free_bytes": self.free_bytes,
-            "needed_bytes": self.needed_bytes,
-        })
+    pub(crate) fn record(&self, host: &Option<String>) -> record::Check {
+        let p = |p: &Option<PathBuf>| p.as_ref().map(|p| p.as_os_str().as_bytes().to_vec());
+        record::Check {
+            loader: self.loader.map(str::to_owned),
+            file: p(&self.file),
+            line: self.line.map(|l| l as u64),
+            entry: self.entry.clone(),
+            kernel: self.kernel.clone(),
+            path: p(&self.path),
+            options: self.options.clone(),
+            running_kernel: self.running_kernel.clone(),
+            default_kernel: self.default_kernel.clone(),
+            free_bytes: self.free_bytes,
+            needed_bytes: self.needed_bytes,
+            ..record::Check::new(
+                host.clone(),
+                self.id.to_owned(),
+                self.status,
+                self.subject.clone(),
+                self.message.clone(),
+            )
+        }
     }
 }
 

@@ -237,18 +237,7 @@ pub fn find(sys: &Sys) -> Found {
             cfg.files.extend(files);
             cfg.files.extend(found.ukis.iter().cloned());
             let efi = |name: &str| sd_efi_var(sys, name);
-            let conf_default = |v: String, line: usize| DefaultSpec {
-                spec: Some(v),
-                source: format!("default in {}", file.display()),
-                file: Some(file.clone()),
-                line: Some(line),
-            };
-            let first = |source: String| DefaultSpec {
-                spec: None,
-                source,
-                file: Some(file.clone()),
-                line: None,
-            };
+            let first = |source: String| DefaultSpec::read(None, source, &file, None);
             let efi_spec = |v: String, var: &str, how: &str| DefaultSpec {
                 spec: Some(v),
                 source: format!("the EFI variable {var}, set by {how}"),
@@ -260,15 +249,15 @@ pub fn find(sys: &Sys) -> Found {
                 (Some(v), _) => efi_spec(v, "LoaderEntryDefault", "`bootctl set-default`"),
                 (None, Some((v, line))) if v == "@saved" => {
                     match efi("LoaderEntryLastBooted") {
-                        Some(last) => DefaultSpec {
-                            source: format!(
+                        Some(last) => DefaultSpec::read(
+                            Some(last),
+                            format!(
                                 "default @saved in {}: the entry booted last (EFI variable LoaderEntryLastBooted)",
                                 file.display()
                             ),
-                            file: Some(file.clone()),
-                            line: Some(line),
-                            spec: Some(last),
-                        },
+                            &file,
+                            Some(line),
+                        ),
                         None => {
                             cfg.default_unknown = Some(format!(
                                 "{} says `default @saved`: systemd-boot boots the entry booted last, which only the EFI variables of the running system know",
@@ -285,7 +274,12 @@ pub fn find(sys: &Sys) -> Found {
                     line: Some(line),
                     ..first(format!("default {v} in {}: the first entry", file.display()))
                 },
-                (None, Some((v, line))) => conf_default(v, line),
+                (None, Some((v, line))) => DefaultSpec::read(
+                    Some(v),
+                    format!("default in {}", file.display()),
+                    &file,
+                    Some(line),
+                ),
                 (None, None) => first(format!(
                     "no default in {}: the first entry",
                     file.display()

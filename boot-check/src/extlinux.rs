@@ -121,35 +121,32 @@ pub fn parse(src: &str, file: &Path) -> Config {
         }
     }
     finish(&mut cfg, cur.take());
-    let first_spec = |what: String, line: Option<usize>| DefaultSpec {
-        spec: None,
-        source: what,
-        file: Some(file.to_path_buf()),
-        line,
-    };
     if default.as_ref().is_some_and(|(v, _)| v.ends_with(".c32")) {
         ui = true;
     }
     let plain_default = default.as_ref().is_some_and(|(v, _)| !v.is_empty()) && !ui;
     cfg.default = if let Some(i) = menu_default.filter(|_| !plain_default) {
-        DefaultSpec {
-            spec: cfg.entries.get(i).and_then(|e| e.id.clone()),
-            source: format!("MENU DEFAULT in {}", file.display()),
-            file: Some(file.to_path_buf()),
-            line: cfg.entries.get(i).map(|e| e.line),
-        }
+        DefaultSpec::read(
+            cfg.entries.get(i).and_then(|e| e.id.clone()),
+            format!("MENU DEFAULT in {}", file.display()),
+            file,
+            cfg.entries.get(i).map(|e| e.line),
+        )
     } else {
         match default {
-            Some((v, line)) if v.ends_with(".c32") || v.is_empty() => {
-                first_spec(format!("DEFAULT {v} (a menu): the first label"), Some(line))
-            }
-            Some((v, line)) => DefaultSpec {
-                spec: v.split_whitespace().next().map(str::to_owned),
-                source: format!("DEFAULT in {}", file.display()),
-                file: Some(file.to_path_buf()),
-                line: Some(line),
-            },
-            None => first_spec("no DEFAULT: the first label".into(), None),
+            Some((v, line)) if v.ends_with(".c32") || v.is_empty() => DefaultSpec::read(
+                None,
+                format!("DEFAULT {v} (a menu): the first label"),
+                file,
+                Some(line),
+            ),
+            Some((v, line)) => DefaultSpec::read(
+                v.split_whitespace().next().map(str::to_owned),
+                format!("DEFAULT in {}", file.display()),
+                file,
+                Some(line),
+            ),
+            None => DefaultSpec::read(None, "no DEFAULT: the first label".into(), file, None),
         }
     };
     cfg

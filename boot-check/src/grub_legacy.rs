@@ -35,12 +35,12 @@ pub fn parse(src: &str, file: &Path, saved: Option<String>) -> Config {
             }
             "default" => default = Some((value.to_owned(), line_no)),
             "fallback" => {
-                cfg.fallback = Some(DefaultSpec {
-                    spec: value.split_whitespace().next().map(str::to_owned),
-                    source: format!("fallback in {}", file.display()),
-                    file: Some(file.to_path_buf()),
-                    line: Some(line_no),
-                })
+                cfg.fallback = Some(DefaultSpec::read(
+                    value.split_whitespace().next().map(str::to_owned),
+                    format!("fallback in {}", file.display()),
+                    file,
+                    Some(line_no),
+                ))
             }
             "kernel" => match cur.as_mut() {
                 Some(e) => {
@@ -84,24 +84,19 @@ pub fn parse(src: &str, file: &Path, saved: Option<String>) -> Config {
         cfg.push_top(e);
     }
     cfg.default = match default {
-        Some((v, line)) if v.starts_with("saved") => DefaultSpec {
-            spec: saved,
-            source: "default saved (/boot/grub/default)".into(),
-            file: Some(file.to_path_buf()),
-            line: Some(line),
-        },
-        Some((v, line)) => DefaultSpec {
-            spec: v.split_whitespace().next().map(str::to_owned),
-            source: format!("default in {}", file.display()),
-            file: Some(file.to_path_buf()),
-            line: Some(line),
-        },
-        None => DefaultSpec {
-            spec: None,
-            source: "no default set: the first entry".into(),
-            file: Some(file.to_path_buf()),
-            line: None,
-        },
+        Some((v, line)) if v.starts_with("saved") => DefaultSpec::read(
+            saved,
+            "default saved (/boot/grub/default)".into(),
+            file,
+            Some(line),
+        ),
+        Some((v, line)) => DefaultSpec::read(
+            v.split_whitespace().next().map(str::to_owned),
+            format!("default in {}", file.display()),
+            file,
+            Some(line),
+        ),
+        None => DefaultSpec::first_entry(file),
     };
     cfg
 }

@@ -67,7 +67,7 @@ fn segments(s: &str) -> Vec<&str> {
 const KERNEL_PREFIXES: [&str; 5] = ["vmlinuz-", "vmlinux-", "kernel-", "Image-", "bzImage-"];
 
 /// The version a kernel file name carries (`vmlinuz-6.1.0-13-amd64`).
-pub fn version_of_name(name: &str) -> Option<String> {
+pub(crate) fn version_of_name(name: &str) -> Option<String> {
     KERNEL_PREFIXES
         .iter()
         .find_map(|p| name.strip_prefix(p))
@@ -94,7 +94,7 @@ fn is_backup_name(v: &str) -> bool {
 }
 
 /// Does the name look like a Linux kernel (so it needs `root=`)?
-pub fn looks_like_linux(name: &str) -> bool {
+pub(crate) fn looks_like_linux(name: &str) -> bool {
     ["vmlinuz", "vmlinux", "bzImage", "Image", "kernel", "linux"]
         .iter()
         .any(|p| name.starts_with(p))
@@ -102,17 +102,17 @@ pub fn looks_like_linux(name: &str) -> bool {
 
 /// Fedora's rescue kernel (`vmlinuz-0-rescue-MACHINEID`) has no modules
 /// directory of its own and is never "the newest".
-pub fn is_rescue(version: &str) -> bool {
+pub(crate) fn is_rescue(version: &str) -> bool {
     version.starts_with("0-rescue")
 }
 
 /// A version without digits is a flavor name (Alpine `lts`, `virt`).
-pub fn is_flavor(version: &str) -> bool {
+pub(crate) fn is_flavor(version: &str) -> bool {
     !version.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Initrd file names tried for a version, in /boot.
-pub fn initrd_names(version: &str) -> Vec<String> {
+pub(crate) fn initrd_names(version: &str) -> Vec<String> {
     vec![
         format!("initrd.img-{version}"),
         format!("initramfs-{version}.img"),
@@ -125,7 +125,7 @@ pub fn initrd_names(version: &str) -> Vec<String> {
 /// The kernel version an initrd file name is for (`initrd.img-6.1.0-13-amd64`,
 /// `initramfs-6.5.6-300.fc39.x86_64.img`, Arch's `initramfs-linux-fallback.img`
 /// is for `linux`); `None` for names without one (microcode images).
-pub fn initrd_version(name: &str) -> Option<String> {
+pub(crate) fn initrd_version(name: &str) -> Option<String> {
     let rest = ["initrd.img-", "initramfs-", "initrd-"]
         .iter()
         .find_map(|p| name.strip_prefix(p))?;
@@ -142,7 +142,7 @@ pub fn initrd_version(name: &str) -> Option<String> {
 /// when the machine crashed), or an x86 bzImage shorter than its own header
 /// says (a copy cut short on a full /boot). `head` is the first bytes of the
 /// file (at least 1024 when it is that long), `len` its size.
-pub fn damage(head: &[u8], len: u64, kernel: bool) -> Option<String> {
+pub(crate) fn damage(head: &[u8], len: u64, kernel: bool) -> Option<String> {
     if !head.is_empty() && head.iter().all(|&b| b == 0) {
         return Some(format!(
             "holds only zero bytes at its start{}: the file is damaged",
@@ -201,7 +201,7 @@ pub fn bzimage_release(img: &[u8]) -> Option<String> {
 /// The release in a kernel's banner, `Linux version RELEASE (...`, which
 /// every kernel carries (`/proc/version` prints it): found by reading
 /// `r`, at most `limit` bytes.
-pub fn banner_release(r: &mut dyn Read, limit: u64) -> Option<String> {
+pub(crate) fn banner_release(r: &mut dyn Read, limit: u64) -> Option<String> {
     const NEEDLE: &[u8] = b"Linux version ";
     // The longest release looked for, with the space after it.
     const WORD: usize = 129;
@@ -257,7 +257,7 @@ const BANNER_LIMIT: u64 = 256 << 20;
 /// size, compression type, as in the kernel's `zboot-header.S`) with a
 /// gzip payload. Other compressions are not read: the distribution's
 /// records answer for them.
-pub fn image_banner_release(sys: &Sys, p: &Path) -> Option<String> {
+pub(crate) fn image_banner_release(sys: &Sys, p: &Path) -> Option<String> {
     let head = sys.read_head(p, 64)?;
     let mut f = sys.open(p)?;
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -289,11 +289,11 @@ pub fn image_banner_release(sys: &Sys, p: &Path) -> Option<String> {
 }
 
 /// How many bytes of an image [`bzimage_release`] may need.
-pub const HEADER_BYTES: usize = 0x200 + 0x1_0000 + 256;
+pub(crate) const HEADER_BYTES: usize = 0x200 + 0x1_0000 + 256;
 
 /// Where a kernel's release came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReleaseFrom {
+pub(crate) enum ReleaseFrom {
     /// The file name (`vmlinuz-6.1.0-13-amd64`).
     Name,
     /// The setup header of this image.
@@ -308,7 +308,7 @@ pub enum ReleaseFrom {
 
 /// One installed kernel.
 #[derive(Debug, Clone)]
-pub struct Kernel {
+pub(crate) struct Kernel {
     pub version: String,
     /// The kernel image in /boot (system path), when there is one.
     pub image: Option<PathBuf>,
@@ -325,7 +325,7 @@ pub struct Kernel {
 }
 
 /// The installed kernels, sorted oldest to newest.
-pub fn installed(sys: &Sys) -> Vec<Kernel> {
+pub(crate) fn installed(sys: &Sys) -> Vec<Kernel> {
     let mut versions: Vec<String> = Vec::new();
     for name in sys.list_dir(Path::new("/boot")) {
         if let Some(v) = version_of_name(&name) {
@@ -350,7 +350,7 @@ pub fn installed(sys: &Sys) -> Vec<Kernel> {
 const MODULE_DIRS: [&str; 2] = ["/lib/modules", "/usr/lib/modules"];
 
 /// What is installed for one version.
-pub fn describe(sys: &Sys, version: &str) -> Kernel {
+pub(crate) fn describe(sys: &Sys, version: &str) -> Kernel {
     let image = KERNEL_PREFIXES
         .iter()
         .flat_map(|p| {
@@ -383,7 +383,7 @@ pub fn describe(sys: &Sys, version: &str) -> Kernel {
 /// The release of the kernel a file name names (`version`), read from its
 /// image, else from the distribution's records, else the name itself (or,
 /// for a flavour nothing else names, the newest `*-FLAVOR` modules).
-pub fn release_of(sys: &Sys, version: &str, image: Option<&Path>) -> (String, ReleaseFrom) {
+pub(crate) fn release_of(sys: &Sys, version: &str, image: Option<&Path>) -> (String, ReleaseFrom) {
     if let Some(img) = image {
         if let Some(r) = sys
             .read_head(img, HEADER_BYTES)
@@ -417,7 +417,7 @@ pub fn release_of(sys: &Sys, version: &str, image: Option<&Path>) -> (String, Re
 /// Alpine's `/usr/share/kernel/FLAVOR/kernel.release` (written by its
 /// linux-FLAVOR package), or the newest modules directory whose `pkgbase`
 /// names the package (Arch: `linux`, `linux-lts`).
-pub fn recorded_release(sys: &Sys, flavor: &str) -> Option<(String, PathBuf)> {
+pub(crate) fn recorded_release(sys: &Sys, flavor: &str) -> Option<(String, PathBuf)> {
     if flavor.is_empty() || flavor.contains('/') {
         return None;
     }
@@ -470,7 +470,7 @@ fn newest_of_flavor(sys: &Sys, flavor: &str) -> Option<String> {
 /// the kernel package ships (`kernel/`, `modules.order`, `modules.builtin`,
 /// `modules.dep`) is what removing the package leaves behind (RHEL's
 /// `weak-updates`, DKMS or `extra` modules of other packages).
-pub fn has_modules(sys: &Sys, dir: &Path) -> bool {
+pub(crate) fn has_modules(sys: &Sys, dir: &Path) -> bool {
     sys.is_dir(dir)
         && ["kernel", "modules.order", "modules.builtin", "modules.dep"]
             .iter()
@@ -478,7 +478,7 @@ pub fn has_modules(sys: &Sys, dir: &Path) -> bool {
 }
 
 /// The modules directory of a release, when it holds modules.
-pub fn modules_dir(sys: &Sys, release: &str) -> Option<PathBuf> {
+pub(crate) fn modules_dir(sys: &Sys, release: &str) -> Option<PathBuf> {
     if release.is_empty() || release.contains('/') || release == "." || release == ".." {
         return None;
     }

@@ -2,7 +2,7 @@
 //! them, the menu tree the default is resolved against, and the problems met
 //! while reading (file and line), so that checks never look at syntax.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The boot loader style a configuration belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +150,24 @@ pub struct DefaultSpec {
     /// The file and line it came from.
     pub file: Option<PathBuf>,
     pub line: Option<usize>,
+}
+
+impl DefaultSpec {
+    /// A default read from `file` (at `line`, where it has one), described
+    /// by `source` in messages.
+    pub fn read(spec: Option<String>, source: String, file: &Path, line: Option<usize>) -> Self {
+        DefaultSpec {
+            spec,
+            source,
+            file: Some(file.to_path_buf()),
+            line,
+        }
+    }
+
+    /// No default set in `file`: GRUB (2 and legacy) boots the first entry.
+    pub fn first_entry(file: &Path) -> Self {
+        DefaultSpec::read(None, "no default set: the first entry".into(), file, None)
+    }
 }
 
 /// One boot loader configuration, read.

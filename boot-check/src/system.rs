@@ -23,7 +23,7 @@ use common::Root;
 use crate::model::{Base, Entry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub(crate) enum Family {
     Debian,
     RedHat,
     Suse,
@@ -33,20 +33,21 @@ pub enum Family {
 }
 
 #[derive(Debug, Clone)]
-pub struct FstabEntry {
+pub(crate) struct FstabEntry {
     pub spec: String,
     pub mountpoint: String,
     pub line: usize,
 }
 
+/// The system being checked (this one, or the one under `--root`).
 pub struct Sys {
-    pub root: Root,
-    pub fstab: Vec<FstabEntry>,
-    pub family: Family,
+    pub(crate) root: Root,
+    pub(crate) fstab: Vec<FstabEntry>,
+    pub(crate) family: Family,
     /// `dnf` is installed (RHEL 8+, Fedora) rather than only yum/rpm.
-    pub has_dnf: bool,
+    pub(crate) has_dnf: bool,
     /// Ubuntu ships a kernel's modules in a package of their own.
-    pub ubuntu: bool,
+    pub(crate) ubuntu: bool,
 }
 
 impl Sys {
@@ -111,7 +112,7 @@ impl Sys {
     }
 
     /// The real path of a system path.
-    pub fn real(&self, p: &Path) -> PathBuf {
+    pub(crate) fn real(&self, p: &Path) -> PathBuf {
         self.root.path(p)
     }
 
@@ -120,34 +121,34 @@ impl Sys {
         fs::metadata(self.real(&r)).ok()
     }
 
-    pub fn exists(&self, p: &Path) -> bool {
+    pub(crate) fn exists(&self, p: &Path) -> bool {
         self.meta(p).is_some()
     }
 
-    pub fn is_file(&self, p: &Path) -> bool {
+    pub(crate) fn is_file(&self, p: &Path) -> bool {
         self.meta(p).is_some_and(|m| m.is_file())
     }
 
-    pub fn is_dir(&self, p: &Path) -> bool {
+    pub(crate) fn is_dir(&self, p: &Path) -> bool {
         self.meta(p).is_some_and(|m| m.is_dir())
     }
 
-    pub fn size(&self, p: &Path) -> Option<u64> {
+    pub(crate) fn size(&self, p: &Path) -> Option<u64> {
         self.meta(p).filter(|m| m.is_file()).map(|m| m.len())
     }
 
-    pub fn read(&self, p: &Path) -> Option<Vec<u8>> {
+    pub(crate) fn read(&self, p: &Path) -> Option<Vec<u8>> {
         self.read_err(p).ok()
     }
 
     /// Read a file; the error as a phrase for a message.
-    pub fn read_err(&self, p: &Path) -> Result<Vec<u8>, std::io::Error> {
+    pub(crate) fn read_err(&self, p: &Path) -> Result<Vec<u8>, std::io::Error> {
         let r = self.root.resolve(p).unwrap_or_else(|| p.to_path_buf());
         fs::read(self.real(&r))
     }
 
     /// The first `n` bytes of a file (fewer when it is shorter).
-    pub fn read_head(&self, p: &Path, n: usize) -> Option<Vec<u8>> {
+    pub(crate) fn read_head(&self, p: &Path, n: usize) -> Option<Vec<u8>> {
         use std::io::Read;
         let r = self.root.resolve(p)?;
         let f = fs::File::open(self.real(&r)).ok()?;
@@ -157,13 +158,13 @@ impl Sys {
     }
 
     /// A file opened for reading.
-    pub fn open(&self, p: &Path) -> Option<fs::File> {
+    pub(crate) fn open(&self, p: &Path) -> Option<fs::File> {
         let r = self.root.resolve(p)?;
         fs::File::open(self.real(&r)).ok()
     }
 
     /// File names in a directory (UTF-8 names only), sorted.
-    pub fn list_dir(&self, p: &Path) -> Vec<String> {
+    pub(crate) fn list_dir(&self, p: &Path) -> Vec<String> {
         let Some(r) = self.root.resolve(p) else {
             return Vec::new();
         };
@@ -179,17 +180,17 @@ impl Sys {
     }
 
     /// The fstab line mounting `mp`.
-    pub fn fstab_mount(&self, mp: &str) -> Option<&FstabEntry> {
+    pub(crate) fn fstab_mount(&self, mp: &str) -> Option<&FstabEntry> {
         self.fstab.iter().rev().find(|f| f.mountpoint == mp)
     }
 
     /// Does /etc/fstab mount a separate /boot?
-    pub fn boot_separate(&self) -> bool {
+    pub(crate) fn boot_separate(&self) -> bool {
         self.fstab_mount("/boot").is_some()
     }
 
     /// Which partition a GRUB `search --fs-uuid` UUID is, by /etc/fstab.
-    pub fn base_of_uuid(&self, uuid: &str) -> Base {
+    pub(crate) fn base_of_uuid(&self, uuid: &str) -> Base {
         let is = |mp: &str| {
             self.fstab_mount(mp).is_some_and(|f| {
                 f.spec
@@ -209,7 +210,7 @@ impl Sys {
 
     /// The system path a configuration path of `e` stands for: see the
     /// module comment. The bool says whether it was found.
-    pub fn locate(&self, e: &Entry, written: &str) -> (PathBuf, bool) {
+    pub(crate) fn locate(&self, e: &Entry, written: &str) -> (PathBuf, bool) {
         let cands = self.candidates(e, written);
         for c in &cands {
             if self.exists(c) {
@@ -228,7 +229,7 @@ impl Sys {
     /// The file a path would be on the other partition (/ instead of /boot
     /// or the reverse), when it exists there: the configuration was written
     /// for another partition layout.
-    pub fn other_reading(&self, e: &Entry, written: &str) -> Option<PathBuf> {
+    pub(crate) fn other_reading(&self, e: &Entry, written: &str) -> Option<PathBuf> {
         if e.rel_dir.is_some() && !written.starts_with('/') {
             return None;
         }
@@ -293,14 +294,14 @@ impl Sys {
     }
 
     /// Free bytes for unprivileged writers on the file system of a path.
-    pub fn free_bytes(&self, p: &Path) -> Option<u64> {
+    pub(crate) fn free_bytes(&self, p: &Path) -> Option<u64> {
         let r = self.root.resolve(p)?;
         let st = nix::sys::statvfs::statvfs(&self.real(&r)).ok()?;
         Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
     }
 
     /// Is `mp` a mount point of the running system (live only)?
-    pub fn live_mounted(&self, mp: &str) -> Option<bool> {
+    pub(crate) fn live_mounted(&self, mp: &str) -> Option<bool> {
         if !self.root.is_live() {
             return None;
         }
@@ -309,7 +310,7 @@ impl Sys {
     }
 }
 
-pub fn parse_fstab(src: &str) -> Vec<FstabEntry> {
+pub(crate) fn parse_fstab(src: &str) -> Vec<FstabEntry> {
     src.lines()
         .enumerate()
         .filter_map(|(n, l)| {

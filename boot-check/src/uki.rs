@@ -14,7 +14,7 @@ use crate::system::Sys;
 
 /// What a unified kernel image says about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Uki {
+pub(crate) struct Uki {
     /// PRETTY_NAME, else IMAGE_ID, NAME, ID of `.osrel`.
     pub title: String,
     /// IMAGE_VERSION, else VERSION, VERSION_ID, BUILD_ID of `.osrel`.
@@ -90,7 +90,7 @@ const TEXT_MAX: u64 = 64 * 1024;
 
 /// Read a unified kernel image; `None` when it is no PE file with an
 /// `.osrel` section (systemd-boot lists no entry for it).
-pub fn read(sys: &Sys, p: &Path) -> Option<Uki> {
+pub(crate) fn read(sys: &Sys, p: &Path) -> Option<Uki> {
     let head = sys.read_head(p, HEAD)?;
     let secs = sections(&head)?;
     let find = |name: &str| secs.iter().find(|s| s.name == name);

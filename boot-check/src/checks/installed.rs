@@ -324,7 +324,7 @@ pub(crate) fn running_checks(
 
 /// Room needed for one more kernel and initrd: the largest installed pair
 /// plus a quarter (initramfs tools write the new image beside the old).
-pub fn needed_for(pairs: &[u64]) -> Option<u64> {
+pub(crate) fn needed_for(pairs: &[u64]) -> Option<u64> {
     pairs.iter().max().map(|m| m + m / 4)
 }
 

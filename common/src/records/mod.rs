@@ -8,6 +8,7 @@
 //! `IDENTITY`, the fields that pair a record with its counterpart in another
 //! snapshot.
 
+pub mod check;
 pub mod package;
 pub mod setting;
 pub mod unit;
