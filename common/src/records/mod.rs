@@ -8,8 +8,12 @@
 //! `IDENTITY`, the fields that pair a record with its counterpart in another
 //! snapshot.
 
+pub mod change;
+pub mod kernel;
 pub mod package;
+pub mod process;
 pub mod setting;
+pub mod socket;
 pub mod unit;
 pub mod verify;
 
@@ -37,9 +41,61 @@ pub fn volatile(kind: &str) -> &'static [&'static str] {
 /// Every kind [`identity`] knows, for messages and documentation.
 pub const KEYED_KINDS: [&str; 4] = [package::KIND, unit::KIND, verify::KIND, setting::KIND];
 
+/// Every kind that has a record type here.
+pub const ALL_KINDS: [&str; 8] = [
+    process::KIND,
+    kernel::KIND,
+    socket::KIND,
+    change::KIND,
+    package::KIND,
+    unit::KIND,
+    verify::KIND,
+    setting::KIND,
+];
+
+/// The top-level fields of a kind in the order its tool writes them (for a
+/// `setting`, every area's; for a `change`, including the fields only a
+/// package change has), or `None` for a kind without a type here.
+pub fn fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        process::KIND => process::FIELDS,
+        kernel::KIND => kernel::FIELDS,
+        socket::KIND => socket::FIELDS,
+        change::KIND => change::FIELDS,
+        package::KIND => package::FIELDS,
+        unit::KIND => unit::FIELDS,
+        verify::KIND => verify::FIELDS,
+        setting::KIND => setting::FIELDS,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The keys of a JSON object in their order (none for other values).
+    pub(crate) fn keys_of(v: &serde_json::Value) -> Vec<&str> {
+        v.as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_kind_has_fields_starting_with_kind() {
+        for k in ALL_KINDS {
+            let f = fields(k).unwrap_or_default();
+            assert_eq!(f.first(), Some(&"kind"), "{k}");
+            let mut sorted = f.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), f.len(), "{k}: a field twice");
+        }
+        assert_eq!(fields("check"), None);
+        for k in KEYED_KINDS {
+            assert!(ALL_KINDS.contains(&k), "{k}");
+        }
+    }
 
     #[test]
     fn every_keyed_kind_has_an_identity_with_host() {
