@@ -27,34 +27,16 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use common::records::package;
+use common::records::{change, package};
 
 use crate::input::{Loaded, Rec};
 use crate::rules::{field, Class, Ignore, Rules, INSTANCE};
 
-/// What happened to a thing between the snapshots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Op {
-    Reboot,
-    Removed,
-    Added,
-    Restarted,
-    Changed,
-}
-
-impl Op {
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Reboot => "reboot",
-            Op::Removed => "removed",
-            Op::Added => "added",
-            Op::Restarted => "restarted",
-            Op::Changed => "changed",
-        }
-    }
-}
+/// What happened to a thing between the snapshots (the `op` of a
+/// `change` record).
+pub use common::records::change::Op;
 
 /// One difference.
 #[derive(Debug, Clone)]
@@ -101,34 +83,24 @@ impl Change {
         }
     }
 
-    /// The `change` record. A change of a `package` also says which way
-    /// its version moved and which cached package file holds the version
-    /// before ([`Change::package_move`]).
-    pub fn to_value(&self) -> Value {
-        let obj = |m: &Option<Map<String, Value>>| match m {
-            Some(m) => Value::Object(m.clone()),
-            None => Value::Null,
-        };
-        let mut v = json!({
-            "kind": "change",
-            "op": self.op.name(),
-            "of": self.of,
-            "key": self.key,
-            "before": obj(&self.before),
-            "after": obj(&self.after),
-            "fields": self.fields,
-        });
-        if let (Some(m), Some(mv)) = (v.as_object_mut(), self.package_move()) {
-            m.insert(
-                "direction".into(),
-                mv.direction.map_or(Value::Null, |d| d.name().into()),
-            );
-            m.insert(
-                "rollback".into(),
-                mv.rollback.map_or(Value::Null, Value::String),
-            );
+    /// The `change` record, borrowing this change's records. A change of a
+    /// `package` also says which way its version moved and which cached
+    /// package file holds the version before ([`Change::package_move`]).
+    pub fn record(&self) -> change::Change<'_> {
+        let mv = self.package_move();
+        change::Change {
+            kind: change::KIND.to_owned(),
+            op: self.op,
+            of: self.of.as_deref().map(Cow::Borrowed),
+            key: Cow::Borrowed(&self.key),
+            before: self.before.as_ref().map(Cow::Borrowed),
+            after: self.after.as_ref().map(Cow::Borrowed),
+            fields: Cow::Borrowed(&self.fields),
+            direction: mv
+                .as_ref()
+                .map(|m| m.direction.map(|d| d.name().to_owned())),
+            rollback: mv.map(|m| m.rollback),
         }
-        v
     }
 
     /// For a change of a `package` record: the direction of a changed
