@@ -39,6 +39,16 @@ pub const FIELDS: &[&str] = &[
     f::ROLLBACK,
 ];
 
+/// A reboot (`op: "reboot"`) is a change of `of: "host"`: its `key` has
+/// the host, `before` and `after` the host and the boot ids seen on it.
+pub const REBOOT_OF: &str = "host";
+
+/// The fields of a reboot's `key`, `before` and `after`.
+pub mod reboot_field {
+    pub const HOST: &str = "host";
+    pub const BOOT_IDS: &str = "boot_ids";
+}
+
 /// The fields only a change of a `package` record has.
 pub const PACKAGE_FIELDS: &[&str] = &[f::DIRECTION, f::ROLLBACK];
 
