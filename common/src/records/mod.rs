@@ -70,6 +70,36 @@ pub fn fields(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// One JSON Lines record (without its newline) read into its kind's type
+/// and written back: the same bytes for a record its tool wrote, so a
+/// field written but missing in the type, one the type has but the writer
+/// left out, or a value of another shape shows as an error or a difference.
+/// An error names what is wrong; a kind without a type here is one.
+pub fn retype(line: &str) -> std::result::Result<String, String> {
+    fn again<T: serde::de::DeserializeOwned + serde::Serialize>(
+        line: &str,
+    ) -> std::result::Result<String, String> {
+        let rec: T = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        serde_json::to_string(&rec).map_err(|e| e.to_string())
+    }
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    let Kind { kind } = serde_json::from_str(line).map_err(|e| format!("no kind: {e}"))?;
+    match kind.as_str() {
+        process::KIND => again::<process::Process>(line),
+        kernel::KIND => again::<kernel::Kernel>(line),
+        socket::KIND => again::<socket::Socket>(line),
+        change::KIND => again::<change::Change<'static>>(line),
+        package::KIND => again::<package::Package>(line),
+        unit::KIND => again::<unit::Unit>(line),
+        verify::KIND => again::<verify::Verify>(line),
+        setting::KIND => again::<setting::Setting>(line),
+        k => Err(format!("no record type for kind {k:?}")),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -92,6 +122,11 @@ pub(crate) mod tests {
             assert_eq!(sorted.len(), f.len(), "{k}: a field twice");
         }
         assert_eq!(fields("check"), None);
+        assert!(retype(r#"{"kind":"check"}"#).is_err());
+        let p = serde_json::to_string(&process::Process::new(7)).unwrap_or_default();
+        assert_eq!(retype(&p), Ok(p.clone()));
+        let extra = p.replacen('}', r#","x":1}"#, 1);
+        assert!(retype(&extra).is_err());
         for k in KEYED_KINDS {
             assert!(ALL_KINDS.contains(&k), "{k}");
         }
