@@ -98,6 +98,7 @@ impl Change {
             before: self.before.as_ref().map(Cow::Borrowed),
             after: self.after.as_ref().map(Cow::Borrowed),
             fields: Cow::Borrowed(&self.fields),
+            leftover_of: None,
             direction: mv
                 .as_ref()
                 .map(|m| m.direction.map(|d| d.name().to_owned())),

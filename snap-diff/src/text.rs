@@ -150,6 +150,8 @@ fn mark(op: Op) -> &'static str {
         Op::Removed => "-",
         Op::Changed => "~",
         Op::Restarted => "R",
+        // cfg-backup's; snap-diff finds none.
+        Op::Leftover => "L",
     }
 }
 

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::bytes::Bytes;
+
 /// The value of `"kind"`.
 pub const KIND: &str = "change";
 
@@ -19,14 +21,17 @@ pub mod field {
     pub const BEFORE: &str = "before";
     pub const AFTER: &str = "after";
     pub const FIELDS: &str = "fields";
+    pub const LEFTOVER_OF: &str = "leftover_of";
     pub const DIRECTION: &str = "direction";
     pub const ROLLBACK: &str = "rollback";
 }
 
 use field as f;
 
-/// The top-level fields in the order snap-diff writes them. The last two
-/// ([`PACKAGE_FIELDS`]) are written for changes of `package` records only.
+/// The top-level fields in the order they are written. The last three
+/// ([`OPTIONAL_FIELDS`]) are written by some writers for some changes
+/// only: `leftover_of` by cfg-backup for its file changes, `direction` for
+/// changes of `package` records, `rollback` by snap-diff for those.
 pub const FIELDS: &[&str] = &[
     f::KIND,
     f::OP,
@@ -35,9 +40,13 @@ pub const FIELDS: &[&str] = &[
     f::BEFORE,
     f::AFTER,
     f::FIELDS,
+    f::LEFTOVER_OF,
     f::DIRECTION,
     f::ROLLBACK,
 ];
+
+/// The fields not every change has.
+pub const OPTIONAL_FIELDS: &[&str] = &[f::LEFTOVER_OF, f::DIRECTION, f::ROLLBACK];
 
 /// A reboot (`op: "reboot"`) is a change of `of: "host"`: its `key` has
 /// the host, `before` and `after` the host and the boot ids seen on it.
@@ -63,6 +72,8 @@ pub enum Op {
     Added,
     Restarted,
     Changed,
+    /// cfg-backup: a `.dpkg-dist`, `.rpmnew`, ... file next to a saved one.
+    Leftover,
 }
 
 impl Op {
@@ -74,6 +85,7 @@ impl Op {
             Op::Added => "added",
             Op::Restarted => "restarted",
             Op::Changed => "changed",
+            Op::Leftover => "leftover",
         }
     }
 }
@@ -97,6 +109,15 @@ pub struct Change<'a> {
     pub after: Option<Cow<'a, Map<String, Value>>>,
     /// The names of the fields that differ.
     pub fields: Cow<'a, [String]>,
+    /// cfg-backup's file changes only: for a leftover, the path of the
+    /// saved file it belongs to (lossless bytes); null for other changes.
+    /// Absent (`None`) from other writers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub leftover_of: Option<Option<Bytes>>,
     /// A `package` change only: `upgrade`, `downgrade`, or null when the
     /// version did not move. Absent (`None`) for other kinds.
     #[serde(
@@ -105,8 +126,8 @@ pub struct Change<'a> {
         deserialize_with = "present"
     )]
     pub direction: Option<Option<String>>,
-    /// A `package` change only: the cached package file holding the
-    /// version before, or null. Absent (`None`) for other kinds.
+    /// snap-diff's `package` changes only: the cached package file holding
+    /// the version before, or null. Absent (`None`) otherwise.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -116,8 +137,10 @@ pub struct Change<'a> {
 }
 
 /// A field that is present, null or not: `Some` of its value.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
@@ -144,6 +167,7 @@ mod tests {
             ))),
             after: None,
             fields: Cow::Owned(vec!["exe".into()]),
+            leftover_of: None,
             direction: package.then_some(None),
             rollback: package.then(|| Some("/var/cache/apt/archives/x.deb".into())),
         }
@@ -151,14 +175,18 @@ mod tests {
 
     #[test]
     fn keys_are_fields_in_order() {
-        let v = serde_json::to_value(sample(true)).expect("serialize");
+        let mut all = sample(true);
+        all.leftover_of = Some(None);
+        let v = serde_json::to_value(all).expect("serialize");
         assert_eq!(keys_of(&v), FIELDS);
         assert_eq!(v[field::DIRECTION], Value::Null);
+        let v = serde_json::to_value(sample(true)).expect("serialize");
+        assert_eq!(keys_of(&v), [&FIELDS[..7], PACKAGE_FIELDS].concat());
         let v = serde_json::to_value(sample(false)).expect("serialize");
         let short: Vec<&str> = FIELDS
             .iter()
             .copied()
-            .filter(|f| !PACKAGE_FIELDS.contains(f))
+            .filter(|f| !OPTIONAL_FIELDS.contains(f))
             .collect();
         assert_eq!(keys_of(&v), short);
         assert_eq!(v[field::OP], "changed");
@@ -166,7 +194,10 @@ mod tests {
 
     #[test]
     fn round_trips_with_and_without_package_fields() {
-        for c in [sample(true), sample(false)] {
+        let mut leftover = sample(false);
+        leftover.op = Op::Leftover;
+        leftover.leftover_of = Some(Some(Bytes::from(&b"/etc/caf\xe9.conf"[..])));
+        for c in [sample(true), sample(false), leftover] {
             let text = serde_json::to_string(&c).expect("serialize");
             let back: Change<'_> = serde_json::from_str(&text).expect("deserialize");
             assert_eq!(back, c);
@@ -185,6 +216,7 @@ mod tests {
             Op::Added,
             Op::Restarted,
             Op::Changed,
+            Op::Leftover,
         ] {
             assert_eq!(serde_json::to_value(op).expect("ser"), op.name());
         }
