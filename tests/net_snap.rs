@@ -1008,3 +1008,27 @@ fn live_unprivileged_owners_are_null() {
     );
     drop(l);
 }
+
+/// What net-snap writes fits common's `socket` type field for field and
+/// byte for byte: the fixture tree (non-UTF-8 unix names and command
+/// names, every table, other network namespaces) and the live system
+/// with a listener and a connection of ours on 127.0.0.1.
+#[test]
+fn records_fit_their_type() {
+    let s = fixture();
+    let root = s.path().display().to_string();
+    for extra in [&[][..], &["--all-netns"][..], &["--listening"][..]] {
+        let mut args = vec!["--root", root.as_str()];
+        args.extend(extra);
+        let recs = common::assert_typed(run("net-snap", &args, None).expect_code(0));
+        assert!(!recs.is_empty(), "{extra:?}");
+    }
+
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let _c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let none: [&str; 0] = [];
+    let recs = common::assert_typed(run("net-snap", none, None).expect_code(0));
+    let me = mine(&recs, "tcp", "127.0.0.1", port, "LISTEN");
+    assert_eq!(me["processes"][0]["comm"], json!(my_comm()));
+}

@@ -1452,3 +1452,51 @@ fn fixture_stale_files_owned_by_rpm_packages() {
     assert_eq!(pkg("/usr/sbin/sshd"), "patchday-sshd-9.0-1.noarch");
     assert_eq!(pkg("/tmp/.x/libhook.so"), Value::Null);
 }
+
+/// What ps-snap writes fits common's record types (`process`, `kernel`)
+/// field for field and byte for byte: the fixture tree (non-UTF-8 comm
+/// and argv, deleted code, stale files, restarts), and the live system
+/// with a child of ours whose argv is not UTF-8.
+#[test]
+fn records_fit_their_types() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = fixture();
+    // --deleted exits 1 when something runs old code.
+    for extra in [&[][..], &["--deleted"][..], &["--no-maps"][..]] {
+        let r = snap(&s, extra);
+        assert!(matches!(r.code(), 0 | 1), "{r}");
+        assert!(!common::assert_typed(&r).is_empty(), "{extra:?}");
+    }
+    let recs = common::assert_typed(snap(&s, &[]).expect_code(0));
+    assert_eq!(by_pid(&recs, 400)["comm"], json!([116, 255, 111, 108]));
+    assert!(by_pid(&recs, 120)["restart"].is_object());
+
+    let child = Command::new("sh")
+        .args(["-c", "sleep 30; :", "ps-snap-typed"])
+        .arg(std::ffi::OsStr::from_bytes(b"caf\xe9"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sh");
+    let child = Sleeper(child);
+    let pid = u64::from(child.0.id());
+    // Wait until the child runs sh with its own argv.
+    for _ in 0..200 {
+        let argv = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if argv.ends_with(b"caf\xe9\0") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let none: [&str; 0] = [];
+    let recs = common::assert_typed(run("ps-snap", none, None).expect_code(0));
+    assert_eq!(
+        by_pid(&recs, pid)["cmdline"].get(4),
+        Some(&json!([99, 97, 102, 233]))
+    );
+    let r = run("ps-snap", ["--deleted"], None);
+    assert!(matches!(r.code(), 0 | 1), "{r}");
+    common::assert_typed(&r);
+    drop(child);
+}

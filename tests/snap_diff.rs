@@ -1414,3 +1414,122 @@ fn a_real_process_with_a_hostile_argv_pastes_back_from_both_text_views() {
     };
     assert_eq!(bash_argv(cmdline), want, "snap-diff line: {l}");
 }
+
+/// The `change` records snap-diff writes fit common's `change` type field
+/// for field and byte for byte, over snapshots that ps-snap and net-snap
+/// wrote of this machine (a child of ours with a non-UTF-8 argv added, a
+/// listener of ours added), a reboot between two snapshots of one tree,
+/// and package records with a version moved and a cached file to go back
+/// to.
+#[test]
+fn change_records_fit_their_type() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new("snap-diff-typed");
+    let take = |tool: &str, name: &str, args: &[&str]| {
+        let r = common::run(tool, args, None);
+        assert_eq!(r.code(), 0, "{r}");
+        s.write(name, &r.stdout)
+    };
+    let diffed = |b: &std::path::Path, a: &std::path::Path, args: &[&str]| {
+        let mut argv: Vec<String> = args.iter().map(|x| (*x).to_owned()).collect();
+        argv.push(b.display().to_string());
+        argv.push(a.display().to_string());
+        let r = common::run("snap-diff", &argv, None);
+        assert_eq!(r.code(), 1, "{r}");
+        common::assert_typed(&r)
+    };
+
+    // Live processes: a child with a non-UTF-8 argv comes.
+    let pb = take("ps-snap", "ps-before.json", &["--no-maps"]);
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "sleep 30; :", "snap-diff-typed"])
+        .arg(std::ffi::OsStr::from_bytes(b"caf\xe9"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sh");
+    for _ in 0..200 {
+        let argv = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+        if argv.ends_with(b"caf\xe9\0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pa = take("ps-snap", "ps-after.json", &["--no-maps"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let changes = diffed(&pb, &pa, &[]);
+    assert!(
+        changes.iter().any(|c| c["op"] == "added"
+            && c["after"]["cmdline"].get(4) == Some(&json!([99, 97, 102, 233]))),
+        "{changes:?}"
+    );
+
+    // Live sockets: a listener comes.
+    let nb = take("net-snap", "net-before.json", &[]);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let na = take("net-snap", "net-after.json", &[]);
+    drop(l);
+    let changes = diffed(&nb, &na, &[]);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["op"] == "added" && c["after"]["local_port"] == port),
+        "{changes:?}"
+    );
+
+    // A reboot: the snapshot before, as if taken after a boot.
+    let before = std::fs::read_to_string(&pb).expect("read");
+    let boot = serde_json::from_str::<Value>(before.lines().next().expect("a process"))
+        .expect("json")["boot_id"]
+        .as_str()
+        .expect("boot id")
+        .to_owned();
+    let ra = s.write(
+        "ps-rebooted.json",
+        before.replace(&boot, "00000000-0000-4000-8000-000000000000"),
+    );
+    let changes = diffed(&pb, &ra, &[]);
+    assert!(changes.iter().any(|c| c["op"] == "reboot"), "{changes:?}");
+
+    // Packages: an upgrade whose old version is in the cache, a package
+    // whose other field changed (direction null), one added.
+    use ::common::records::package::Package;
+    let pkg = |name: &str, version: &str, cached: &[&str]| {
+        let mut p = Package::new("dpkg", name);
+        p.host = Some("h".into());
+        p.arch = Some("amd64".into());
+        p.version = Some(version.into());
+        p.cached = cached.iter().map(|c| (*c).to_owned()).collect();
+        serde_json::to_string(&p).expect("package record")
+    };
+    let held = |line: String| line.replace("\"held\":null", "\"held\":true");
+    let b = s.write(
+        "pkg-before.json",
+        format!("{}\n{}\n", pkg("a", "1.0-1", &[]), pkg("b", "2.0", &[])),
+    );
+    let a = s.write(
+        "pkg-after.json",
+        format!(
+            "{}\n{}\n{}\n",
+            pkg("a", "1.1-1", &["/var/cache/apt/archives/a_1.0-1_amd64.deb"]),
+            held(pkg("b", "2.0", &[])),
+            pkg("c", "3", &[])
+        ),
+    );
+    let changes = diffed(&b, &a, &[]);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["direction"] == "upgrade" && c["rollback"].is_string()),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.get("direction") == Some(&Value::Null)),
+        "{changes:?}"
+    );
+}

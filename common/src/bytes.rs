@@ -11,7 +11,89 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
+
+/// Raw bytes from the system as a record field: serialized in this
+/// module's encoding (a string when UTF-8, else an array of the byte
+/// values), read back from either form, so a record type round-trips argv,
+/// paths and names byte for byte. (An array of bytes that happen to be
+/// UTF-8 reads back fine and is written as a string: the writers never
+/// write such an array.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The JSON value of these bytes ([`bytes_value`]).
+    pub fn value(&self) -> Value {
+        bytes_value(&self.0)
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(b: &[u8]) -> Self {
+        Bytes(b.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(b: Vec<u8>) -> Self {
+        Bytes(b)
+    }
+}
+
+impl From<&str> for Bytes {
+    fn from(s: &str) -> Self {
+        Bytes(s.as_bytes().to_vec())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(t) => s.serialize_str(t),
+            Err(_) => s.collect_seq(self.0.iter()),
+        }
+    }
+}
+
+struct BytesVisitor;
+
+impl<'de> Visitor<'de> for BytesVisitor {
+    type Value = Bytes;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string, or an array of byte values 0 to 255")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
+        Ok(Bytes(v.as_bytes().to_vec()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Bytes, E> {
+        Ok(Bytes(v.into_bytes()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bytes, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(b) = seq.next_element::<u8>()? {
+            out.push(b);
+        }
+        Ok(Bytes(out))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        d.deserialize_any(BytesVisitor)
+    }
+}
 
 /// The JSON value of raw bytes: a string when UTF-8, else an array of bytes.
 pub fn bytes_value(b: &[u8]) -> Value {
@@ -117,6 +199,20 @@ mod tests {
     fn value_bytes_rejects_other_values() {
         assert_eq!(value_bytes(&json!([256])), None);
         assert_eq!(value_bytes(&json!(3)), None);
+    }
+
+    #[test]
+    fn bytes_type_round_trips_both_forms() {
+        for raw in [&b"/usr/sbin/sshd"[..], b"caf\xe9", b"", b"a\"b\\\n"] {
+            let b = Bytes::from(raw);
+            let text = serde_json::to_string(&b).expect("serialize");
+            assert_eq!(text, bytes_value(raw).to_string());
+            let back: Bytes = serde_json::from_str(&text).expect("deserialize");
+            assert_eq!(back.as_bytes(), raw);
+        }
+        assert!(serde_json::from_str::<Bytes>("[256]").is_err());
+        assert!(serde_json::from_str::<Bytes>("3").is_err());
+        assert!(serde_json::from_str::<Bytes>("null").is_err());
     }
 
     #[test]

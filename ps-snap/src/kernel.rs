@@ -14,6 +14,8 @@ use std::cmp::Ordering;
 use boot_check::checks::{self, Check, St};
 use boot_check::system::Sys;
 use common::jsonw::Obj;
+use common::records::kernel::{self, field as kf};
+use common::records::process::restart_field as rf;
 use common::Root;
 
 /// A running kernel that a reboot would replace.
@@ -65,18 +67,18 @@ impl StaleKernel {
     /// The `kernel` record.
     pub fn write(&self, host: Option<&str>, boot_id: Option<&str>, buf: &mut Vec<u8>) {
         let mut w = Obj::new(buf);
-        w.key("kind").str("kernel");
-        w.key("host").opt_str(host);
-        w.key("boot_id").opt_str(boot_id);
-        w.key("running").str(&self.running);
-        w.key("next_boot").opt_str(self.next_boot.as_deref());
-        w.key("older").bool(self.older);
-        w.key("removed").bool(self.removed);
-        let mut r = w.key("restart").object();
-        r.key("by").str("reboot");
-        r.key("name").str(&self.running);
-        r.key("pid").null();
-        r.key("command").bytes_array(&[b"reboot"]);
+        w.key(kf::KIND).str(kernel::KIND);
+        w.key(kf::HOST).opt_str(host);
+        w.key(kf::BOOT_ID).opt_str(boot_id);
+        w.key(kf::RUNNING).str(&self.running);
+        w.key(kf::NEXT_BOOT).opt_str(self.next_boot.as_deref());
+        w.key(kf::OLDER).bool(self.older);
+        w.key(kf::REMOVED).bool(self.removed);
+        let mut r = w.key(kf::RESTART).object();
+        r.key(rf::BY).str("reboot");
+        r.key(rf::NAME).str(&self.running);
+        r.key(rf::PID).null();
+        r.key(rf::COMMAND).bytes_array(&[b"reboot"]);
         r.end();
         w.end();
     }
@@ -133,5 +135,7 @@ mod tests {
         assert_eq!(v["kind"], "kernel");
         assert_eq!(v["next_boot"], serde_json::Value::Null);
         assert_eq!(v["restart"]["command"], serde_json::json!(["reboot"]));
+        let rec: kernel::Kernel = serde_json::from_slice(&buf).expect("the type reads it");
+        assert_eq!(serde_json::to_vec(&rec).expect("serialize"), buf);
     }
 }

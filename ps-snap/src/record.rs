@@ -15,6 +15,7 @@ use common::bytes::display;
 use common::jsonw::Obj;
 use common::names::Names;
 use common::owners::Owners;
+use common::records::process::{self, field as pf, restart_field as rf, stale_field as sf};
 use common::shell;
 use common::time::rfc3339;
 use common::Root;
@@ -160,52 +161,52 @@ impl Context {
             .map(|(secs, nanos)| rfc3339(secs, nanos));
 
         let mut w = Obj::new(buf);
-        w.key("kind").str("process");
-        w.key("host").value(&self.host);
-        w.key("boot_id").value(&self.boot_id);
-        w.key("pid").num(p.pid);
-        w.key("ppid").opt_num(st.map(|s| s.ppid));
-        w.key("uid").opt_num(uid);
-        w.key("user").opt_str(user.as_deref());
-        w.key("gid").opt_num(gid);
-        w.key("group").opt_str(group.as_deref());
-        w.key("real_uid").opt_num(ruid);
-        w.key("real_user").opt_str(real_user.as_deref());
-        w.key("real_gid").opt_num(rgid);
-        w.key("real_group").opt_str(real_group.as_deref());
+        w.key(pf::KIND).str(process::KIND);
+        w.key(pf::HOST).value(&self.host);
+        w.key(pf::BOOT_ID).value(&self.boot_id);
+        w.key(pf::PID).num(p.pid);
+        w.key(pf::PPID).opt_num(st.map(|s| s.ppid));
+        w.key(pf::UID).opt_num(uid);
+        w.key(pf::USER).opt_str(user.as_deref());
+        w.key(pf::GID).opt_num(gid);
+        w.key(pf::GROUP).opt_str(group.as_deref());
+        w.key(pf::REAL_UID).opt_num(ruid);
+        w.key(pf::REAL_USER).opt_str(real_user.as_deref());
+        w.key(pf::REAL_GID).opt_num(rgid);
+        w.key(pf::REAL_GROUP).opt_str(real_group.as_deref());
         let state = st.map(|s| [s.state]);
-        w.key("state").opt_bytes(state.as_ref().map(|s| &s[..]));
-        w.key("tty").opt_str(tty.as_deref());
-        w.key("start_time").opt_str(start.as_deref());
-        w.key("start_ticks").opt_num(st.map(|s| s.starttime));
-        w.key("comm").opt_bytes(st.map(|s| s.comm));
-        w.key("exe").opt_bytes(p.exe.as_deref());
-        w.key("exe_deleted").opt_bool(p.exe_deleted);
-        w.key("cmdline").opt_bytes_array(p.cmdline.as_deref());
-        w.key("cpu_seconds")
+        w.key(pf::STATE).opt_bytes(state.as_ref().map(|s| &s[..]));
+        w.key(pf::TTY).opt_str(tty.as_deref());
+        w.key(pf::START_TIME).opt_str(start.as_deref());
+        w.key(pf::START_TICKS).opt_num(st.map(|s| s.starttime));
+        w.key(pf::COMM).opt_bytes(st.map(|s| s.comm));
+        w.key(pf::EXE).opt_bytes(p.exe.as_deref());
+        w.key(pf::EXE_DELETED).opt_bool(p.exe_deleted);
+        w.key(pf::CMDLINE).opt_bytes_array(p.cmdline.as_deref());
+        w.key(pf::CPU_SECONDS)
             .opt_num(st.map(|s| (s.utime.saturating_add(s.stime)) as f64 / self.ticks as f64));
-        w.key("rss_bytes")
+        w.key(pf::RSS_BYTES)
             .opt_num(st.map(|s| (s.rss_pages.max(0) as u64).saturating_mul(self.page_size)));
-        w.key("vsize_bytes").opt_num(st.map(|s| s.vsize));
-        w.key("threads").opt_num(st.map(|s| s.threads));
-        w.key("nice").opt_num(st.map(|s| s.nice));
-        w.key("cgroup").opt_bytes(p.cgroup);
-        w.key("unit").opt_bytes(p.cgroup.and_then(parse::unit));
-        w.key("kernel_thread").opt_bool(p.kernel_thread());
-        w.key("deleted_maps")
+        w.key(pf::VSIZE_BYTES).opt_num(st.map(|s| s.vsize));
+        w.key(pf::THREADS).opt_num(st.map(|s| s.threads));
+        w.key(pf::NICE).opt_num(st.map(|s| s.nice));
+        w.key(pf::CGROUP).opt_bytes(p.cgroup);
+        w.key(pf::UNIT).opt_bytes(p.cgroup.and_then(parse::unit));
+        w.key(pf::KERNEL_THREAD).opt_bool(p.kernel_thread());
+        w.key(pf::DELETED_MAPS)
             .opt_bytes_array(p.deleted_maps().as_deref());
         let packages = self.packages(p);
         match &p.stale {
-            None => w.key("stale_files").null(),
+            None => w.key(pf::STALE_FILES).null(),
             Some(v) => {
-                let mut a = w.key("stale_files").array();
+                let mut a = w.key(pf::STALE_FILES).array();
                 for (i, s) in v.iter().enumerate() {
                     let mut o = a.item().object();
-                    o.key("path").bytes(&s.path);
-                    o.key("what").str(s.what.name());
-                    o.key("how").str(s.how.name());
-                    o.key("interpreter").opt_str(s.interpreter);
-                    o.key("package")
+                    o.key(sf::PATH).bytes(&s.path);
+                    o.key(sf::WHAT).str(s.what.name());
+                    o.key(sf::HOW).str(s.how.name());
+                    o.key(sf::INTERPRETER).opt_str(s.interpreter);
+                    o.key(sf::PACKAGE)
                         .opt_str(packages.get(i).and_then(|x| x.as_deref()));
                     o.end();
                 }
@@ -213,8 +214,8 @@ impl Context {
             }
         }
         match &p.restart {
-            None => w.key("restart").null(),
-            Some(r) => write_restart(w.key("restart").object(), r),
+            None => w.key(pf::RESTART).null(),
+            Some(r) => write_restart(w.key(pf::RESTART).object(), r),
         }
         w.end();
     }
@@ -222,14 +223,14 @@ impl Context {
 
 /// Write the `restart` object.
 fn write_restart(mut o: Obj<'_>, r: &Restart) {
-    o.key("by").str(r.by);
-    o.key("name").bytes(&r.name);
-    o.key("pid").opt_num(r.pid);
+    o.key(rf::BY).str(r.by);
+    o.key(rf::NAME).bytes(&r.name);
+    o.key(rf::PID).opt_num(r.pid);
     match &r.command {
-        None => o.key("command").null(),
+        None => o.key(rf::COMMAND).null(),
         Some(c) => {
             let words: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
-            o.key("command").bytes_array(&words);
+            o.key(rf::COMMAND).bytes_array(&words);
         }
     }
     o.end();
@@ -553,8 +554,10 @@ mod tests {
             })
         );
         let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
-        assert_eq!(keys[0], "kind");
-        assert_eq!(keys.len(), 32);
+        assert_eq!(keys, process::FIELDS);
+        // The fast writer and the record type agree byte for byte.
+        let rec: process::Process = serde_json::from_slice(&buf).expect("the type reads it");
+        assert_eq!(serde_json::to_vec(&rec).expect("serialize"), buf);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

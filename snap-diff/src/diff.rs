@@ -27,34 +27,18 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
+use common::records::change::{self, reboot_field as rf};
 use common::records::package;
+use common::records::process::{self, field as pf};
 
 use crate::input::{Loaded, Rec};
 use crate::rules::{field, Class, Ignore, Rules, INSTANCE};
 
-/// What happened to a thing between the snapshots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Op {
-    Reboot,
-    Removed,
-    Added,
-    Restarted,
-    Changed,
-}
-
-impl Op {
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Reboot => "reboot",
-            Op::Removed => "removed",
-            Op::Added => "added",
-            Op::Restarted => "restarted",
-            Op::Changed => "changed",
-        }
-    }
-}
+/// What happened to a thing between the snapshots (the `op` of a
+/// `change` record).
+pub use common::records::change::Op;
 
 /// One difference.
 #[derive(Debug, Clone)]
@@ -101,34 +85,25 @@ impl Change {
         }
     }
 
-    /// The `change` record. A change of a `package` also says which way
-    /// its version moved and which cached package file holds the version
-    /// before ([`Change::package_move`]).
-    pub fn to_value(&self) -> Value {
-        let obj = |m: &Option<Map<String, Value>>| match m {
-            Some(m) => Value::Object(m.clone()),
-            None => Value::Null,
-        };
-        let mut v = json!({
-            "kind": "change",
-            "op": self.op.name(),
-            "of": self.of,
-            "key": self.key,
-            "before": obj(&self.before),
-            "after": obj(&self.after),
-            "fields": self.fields,
-        });
-        if let (Some(m), Some(mv)) = (v.as_object_mut(), self.package_move()) {
-            m.insert(
-                "direction".into(),
-                mv.direction.map_or(Value::Null, |d| d.name().into()),
-            );
-            m.insert(
-                "rollback".into(),
-                mv.rollback.map_or(Value::Null, Value::String),
-            );
+    /// The `change` record, borrowing this change's records. A change of a
+    /// `package` also says which way its version moved and which cached
+    /// package file holds the version before ([`Change::package_move`]).
+    pub fn record(&self) -> change::Change<'_> {
+        let mv = self.package_move();
+        change::Change {
+            kind: change::KIND.to_owned(),
+            op: self.op,
+            of: self.of.as_deref().map(Cow::Borrowed),
+            key: Cow::Borrowed(&self.key),
+            before: self.before.as_ref().map(Cow::Borrowed),
+            after: self.after.as_ref().map(Cow::Borrowed),
+            fields: Cow::Borrowed(&self.fields),
+            leftover_of: None,
+            direction: mv
+                .as_ref()
+                .map(|m| m.direction.map(|d| d.name().to_owned())),
+            rollback: mv.map(|m| m.rollback),
         }
-        v
     }
 
     /// For a change of a `package` record: the direction of a changed
@@ -234,19 +209,19 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
         let ids = |s: &BTreeMap<String, Value>| Value::Array(s.values().cloned().collect());
         let side = |s: &BTreeMap<String, Value>| {
             let mut m = Map::new();
-            m.insert("host".into(), host.clone());
-            m.insert("boot_ids".into(), ids(s));
+            m.insert(rf::HOST.into(), host.clone());
+            m.insert(rf::BOOT_IDS.into(), ids(s));
             m
         };
         let mut key = Map::new();
-        key.insert("host".into(), host.clone());
+        key.insert(rf::HOST.into(), host.clone());
         changes.push(Change::new(
             Op::Reboot,
-            Some("host".into()),
+            Some(change::REBOOT_OF.into()),
             key,
             Some(side(bset)),
             Some(side(aset)),
-            vec!["boot_ids".into()],
+            vec![rf::BOOT_IDS.into()],
         ));
     }
 
@@ -254,7 +229,7 @@ pub fn diff(rules: &Rules, input: &Loaded) -> Vec<Change> {
     let mut groups: HashMap<(Option<String>, String), Group> = HashMap::new();
     let mut add = |recs: &[Rec], after: bool| {
         for (i, r) in recs.iter().enumerate() {
-            let kind = r.map.get("kind").and_then(Value::as_str);
+            let kind = r.map.get(pf::KIND).and_then(Value::as_str);
             if rules.excluded(kind, &r.map)
                 || (!skip.is_empty() && skip.contains(&kind.map(str::to_owned)))
             {
@@ -397,7 +372,7 @@ fn pair_same(
 fn instance(m: &Map<String, Value>, host: bool) -> String {
     let mut parts: Vec<&Value> = Vec::with_capacity(4);
     if host {
-        parts.push(m.get("host").unwrap_or(&Value::Null));
+        parts.push(m.get(pf::HOST).unwrap_or(&Value::Null));
     }
     parts.extend(INSTANCE.iter().map(|f| m.get(*f).unwrap_or(&Value::Null)));
     serde_json::to_string(&parts).unwrap_or_default()
@@ -417,7 +392,7 @@ fn moved_identity(
 ) {
     let (before, after) = (&input.before, &input.after);
     let is_process = |g: &Group| Rules::class(g.kind.as_deref()) == Class::Process;
-    let known = |m: &Map<String, Value>| !matches!(m.get("pid"), None | Some(Value::Null));
+    let known = |m: &Map<String, Value>| !matches!(m.get(pf::PID), None | Some(Value::Null));
     let mut waiting: HashMap<String, VecDeque<(usize, usize)>> = HashMap::new();
     for (gi, ((_, g), (b, _))) in groups.iter().zip(lefts.iter()).enumerate() {
         if is_process(g) {
@@ -432,7 +407,7 @@ fn moved_identity(
     if waiting.is_empty() {
         return;
     }
-    let ignore = rules.ignore(Some("process"));
+    let ignore = rules.ignore(Some(process::KIND));
     let mut taken: Vec<(usize, usize, usize, usize)> = Vec::new();
     for (gj, ((_, g), (_, a))) in groups.iter().zip(lefts.iter()).enumerate() {
         if !is_process(g) {
@@ -485,13 +460,13 @@ struct Lineage<'a> {
 }
 
 fn is_process(r: &Rec) -> bool {
-    r.map.get("kind").and_then(Value::as_str) == Some("process")
+    r.map.get(pf::KIND).and_then(Value::as_str) == Some(process::KIND)
 }
 
 /// Where a process with pid `pid` on the host and boot of `m` is found.
 fn place(m: &Map<String, Value>, pid: &Value) -> String {
     let f = |k: &str| m.get(k).unwrap_or(&Value::Null);
-    serde_json::to_string(&[f("host"), f("boot_id"), pid]).unwrap_or_default()
+    serde_json::to_string(&[f(pf::HOST), f(pf::BOOT_ID), pid]).unwrap_or_default()
 }
 
 impl<'a> Lineage<'a> {
@@ -500,7 +475,7 @@ impl<'a> Lineage<'a> {
             recs.iter()
                 .enumerate()
                 .filter(|(_, r)| is_process(r))
-                .filter_map(|(i, r)| Some((place(&r.map, r.map.get("pid")?), i)))
+                .filter_map(|(i, r)| Some((place(&r.map, r.map.get(pf::PID)?), i)))
                 .collect()
         };
         Lineage {
@@ -520,8 +495,8 @@ impl<'a> Lineage<'a> {
             (&self.input.before, &self.before)
         };
         let m = &recs[i].map;
-        let &p = by.get(&place(m, m.get("ppid")?))?;
-        let key = self.rules.key_of(Some("process"), &recs[p].map);
+        let &p = by.get(&place(m, m.get(pf::PPID)?))?;
+        let key = self.rules.key_of(Some(process::KIND), &recs[p].map);
         Some(serde_json::to_string(&key).unwrap_or_default())
     }
 }
@@ -546,12 +521,12 @@ fn same_service(
     fn known(v: Option<&Value>) -> Option<&Value> {
         v.filter(|v| !v.is_null())
     }
-    if let (Some(bt), Some(at)) = (known(bm.get("tty")), known(am.get("tty"))) {
+    if let (Some(bt), Some(at)) = (known(bm.get(pf::TTY)), known(am.get(pf::TTY))) {
         if bt != at {
             return false;
         }
     }
-    match (known(bm.get("ppid")), known(am.get("ppid"))) {
+    match (known(bm.get(pf::PPID)), known(am.get(pf::PPID))) {
         (Some(bp), Some(ap)) => {
             bp == ap
                 || matches!(
@@ -559,7 +534,7 @@ fn same_service(
                     (Some(x), Some(y)) if x == y
                 )
         }
-        _ => known(bm.get("unit")).is_some() && known(am.get("unit")).is_some(),
+        _ => known(bm.get(pf::UNIT)).is_some() && known(am.get(pf::UNIT)).is_some(),
     }
 }
 
@@ -587,7 +562,7 @@ fn pair_rest<'a>(
     let (mut b_left, mut a_left): (Vec<usize>, Vec<usize>) = (Vec::new(), a.to_vec());
     for &i in b {
         let bm = &before[i].map;
-        let host = bm.get("host").map(Value::to_string).unwrap_or_default();
+        let host = bm.get(pf::HOST).map(Value::to_string).unwrap_or_default();
         let any = !process || rebooted.contains(host.as_str());
         match a_left.iter().position(|&j| {
             any || same_service(
@@ -606,11 +581,11 @@ fn pair_rest<'a>(
         let (bm, am) = (&before[i].map, &after[j].map);
         let mut fields = compare(bm, am, &ignore, process);
         let op = if process {
-            let host = bm.get("host").map(Value::to_string).unwrap_or_default();
+            let host = bm.get(pf::HOST).map(Value::to_string).unwrap_or_default();
             if rebooted.contains(host.as_str()) {
                 continue;
             }
-            for f in INSTANCE {
+            for &f in INSTANCE {
                 if bm.get(f) != am.get(f) && !fields.iter().any(|x| x == f) {
                     fields.push(f.to_owned());
                 }

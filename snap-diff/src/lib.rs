@@ -228,7 +228,7 @@ pub fn write<W: std::io::Write>(
     match format {
         Format::Json => {
             for c in changes {
-                out.record(&c.to_value())?;
+                out.serialize(&c.record())?;
             }
         }
         Format::Text => {
@@ -406,7 +406,10 @@ mod tests {
     }
 
     fn out(changes: &[Change]) -> Vec<String> {
-        changes.iter().map(|c| c.to_value().to_string()).collect()
+        changes
+            .iter()
+            .map(|c| serde_json::to_string(&c.record()).unwrap_or_default())
+            .collect()
     }
 
     #[test]

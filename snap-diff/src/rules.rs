@@ -8,54 +8,28 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
+use common::records::process::{self, field as pf};
+use common::records::socket::{self, field as sf};
 use common::{records, Error, Result};
 
 /// Identity of a process that is not a kernel thread: who and what runs.
-pub const PROCESS_KEY: [&str; 5] = ["host", "user", "exe", "cmdline", "unit"];
+pub const PROCESS_KEY: &[&str] = process::IDENTITY;
 /// Identity of a kernel thread (no exe, no argv): its name on its host.
-pub const KTHREAD_KEY: [&str; 2] = ["host", "comm"];
+pub const KTHREAD_KEY: &[&str] = process::KTHREAD_IDENTITY;
 /// One running instance of a process.
-pub const INSTANCE: [&str; 3] = ["boot_id", "pid", "start_ticks"];
+pub const INSTANCE: &[&str] = process::INSTANCE;
 /// Identity of a listening or unconnected socket.
-pub const LISTENER_KEY: [&str; 6] = [
-    "host",
-    "netns",
-    "proto",
-    "family",
-    "local_addr",
-    "local_port",
-];
+pub const LISTENER_KEY: &[&str] = socket::LISTENER_IDENTITY;
 /// Identity of a connection: both ends.
-pub const CONNECTION_KEY: [&str; 8] = [
-    "host",
-    "netns",
-    "proto",
-    "family",
-    "local_addr",
-    "local_port",
-    "remote_addr",
-    "remote_port",
-];
+pub const CONNECTION_KEY: &[&str] = socket::CONNECTION_IDENTITY;
 
 /// Fields of a process that change while nothing an admin cares about does.
-pub const PROCESS_VOLATILE: [&str; 10] = [
-    "pid",
-    "ppid",
-    "cpu_seconds",
-    "rss_bytes",
-    "vsize_bytes",
-    "threads",
-    "state",
-    "start_time",
-    "start_ticks",
-    "boot_id",
-];
+pub const PROCESS_VOLATILE: &[&str] = process::VOLATILE;
 /// Volatile fields of a socket: inode numbers (its own and a unix peer's)
 /// are new for every socket, queue lengths change by the packet;
 /// `processes[].pid` compares the owning processes by the set of their
 /// names only.
-pub const SOCKET_VOLATILE: [&str; 5] =
-    ["inode", "peer_inode", "recv_q", "send_q", "processes[].pid"];
+pub const SOCKET_VOLATILE: &[&str] = socket::VOLATILE;
 
 /// The suffix the kernel appends to the exe link of a replaced executable.
 const DELETED: &str = " (deleted)";
@@ -269,30 +243,30 @@ impl Rules {
         };
 
         let mut names = Names::default();
-        names.add("kind")?;
+        names.add(pf::KIND)?;
         // A process needs its instance (restarts) and host (reboots) even
         // when --key replaces its identity; comm identifies kernel threads.
         let process_fields = {
-            let mut f = match key_kind.get("process").or(key_all.as_ref()) {
+            let mut f = match key_kind.get(process::KIND).or(key_all.as_ref()) {
                 Some(k) => k.clone(),
                 None => {
-                    let mut f = strings(&PROCESS_KEY);
-                    f.push("comm".to_owned());
+                    let mut f = strings(PROCESS_KEY);
+                    f.push(pf::COMM.to_owned());
                     f
                 }
             };
-            for x in ["host", "boot_id", "pid", "start_ticks"] {
+            for x in [pf::HOST, pf::BOOT_ID, pf::PID, pf::START_TICKS] {
                 if !f.iter().any(|y| y == x) {
                     f.push(x.to_owned());
                 }
             }
             f
         };
-        let socket_fields = match key_kind.get("socket").or(key_all.as_ref()) {
+        let socket_fields = match key_kind.get(socket::KIND).or(key_all.as_ref()) {
             Some(k) => k.clone(),
             None => {
-                let mut f = strings(&CONNECTION_KEY);
-                f.push("state".to_owned());
+                let mut f = strings(CONNECTION_KEY);
+                f.push(sf::STATE.to_owned());
                 f
             }
         };
@@ -303,7 +277,7 @@ impl Rules {
                 what,
             })
         };
-        let process_what = match key_kind.get("process").or(key_all.as_ref()) {
+        let process_what = match key_kind.get(process::KIND).or(key_all.as_ref()) {
             Some(k) => k.join(", "),
             None => PROCESS_KEY.join(", "),
         };
@@ -312,14 +286,14 @@ impl Rules {
             process_fields,
             format!("{process_what} and the instance boot_id, pid, start_ticks"),
         )?;
-        let socket_what = match key_kind.get("socket").or(key_all.as_ref()) {
+        let socket_what = match key_kind.get(socket::KIND).or(key_all.as_ref()) {
             Some(k) => k.join(", "),
-            None => format!("{} and state", CONNECTION_KEY.join(", ")),
+            None => format!("{} and {}", CONNECTION_KEY.join(", "), sf::STATE),
         };
         let req_socket = req(&mut names, socket_fields, socket_what)?;
         let mut req_kind = HashMap::new();
         for (k, f) in &key_kind {
-            if k != "process" && k != "socket" {
+            if k != process::KIND && k != socket::KIND {
                 let what = f.join(", ");
                 req_kind.insert(k.clone(), req(&mut names, f.clone(), what)?);
             }
@@ -369,8 +343,8 @@ impl Rules {
     /// How records of `kind` are paired.
     pub fn class(kind: Option<&str>) -> Class {
         match kind {
-            Some("process") => Class::Process,
-            Some("socket") => Class::Socket,
+            Some(process::KIND) => Class::Process,
+            Some(socket::KIND) => Class::Socket,
             _ => Class::Generic,
         }
     }
@@ -426,8 +400,8 @@ impl Rules {
     /// The required fields of a kind, or why there are none.
     pub fn required(&self, kind: Option<&str>) -> std::result::Result<&Required, String> {
         match kind {
-            Some("process") => Ok(&self.req_process),
-            Some("socket") => Ok(&self.req_socket),
+            Some(process::KIND) => Ok(&self.req_process),
+            Some(socket::KIND) => Ok(&self.req_socket),
             Some(k) => match self.req_kind.get(k).or(self.req_all.as_ref()) {
                 Some(r) => Ok(r),
                 None => Err(format!(
@@ -458,9 +432,9 @@ impl Rules {
     /// Is this record snap-diff's own process?
     fn is_own(&self, rec: &Map<String, Value>) -> bool {
         self.own.as_ref().is_some_and(|(boot, pid, ticks)| {
-            rec.get("pid").and_then(Value::as_u64) == Some(*pid)
-                && rec.get("start_ticks").and_then(Value::as_u64) == Some(*ticks)
-                && rec.get("boot_id").and_then(Value::as_str) == Some(boot.as_str())
+            rec.get(pf::PID).and_then(Value::as_u64) == Some(*pid)
+                && rec.get(pf::START_TICKS).and_then(Value::as_u64) == Some(*ticks)
+                && rec.get(pf::BOOT_ID).and_then(Value::as_str) == Some(boot.as_str())
         })
     }
 
@@ -515,8 +489,8 @@ impl Rules {
         let mut set: BTreeSet<String> = BTreeSet::new();
         if !self.no_ignore {
             let defaults: &[&str] = match Self::class(kind) {
-                Class::Process => &PROCESS_VOLATILE,
-                Class::Socket => &SOCKET_VOLATILE,
+                Class::Process => PROCESS_VOLATILE,
+                Class::Socket => SOCKET_VOLATILE,
                 Class::Generic => kind.map_or(&[][..], records::volatile),
             };
             set.extend(defaults.iter().map(|s| (*s).to_owned()));
@@ -549,7 +523,9 @@ impl Rules {
     /// lines byte for byte: never a field that can identify a record, tell
     /// its instance, or decide whether it is left out or how it is keyed.
     pub fn maskable(&self, kind: Option<&str>) -> BTreeSet<String> {
-        let mut keep: BTreeSet<&str> = ["kind", "kernel_thread", "state"].into_iter().collect();
+        let mut keep: BTreeSet<&str> = [pf::KIND, pf::KERNEL_THREAD, pf::STATE, sf::STATE]
+            .into_iter()
+            .collect();
         if let Some(k) = kind.and_then(|k| self.key_kind.get(k)) {
             keep.extend(k.iter().map(String::as_str));
         }
@@ -564,7 +540,7 @@ impl Rules {
             }
             Class::Socket => {
                 keep.extend(CONNECTION_KEY);
-                keep.extend(["state", "proto"]);
+                keep.extend([sf::STATE, sf::PROTO]);
             }
             Class::Generic => keep.extend(kind.and_then(records::identity).unwrap_or_default()),
         }
@@ -588,7 +564,7 @@ pub enum KindRef<'a> {
 
 impl<'a> KindRef<'a> {
     pub fn of(rec: &'a Map<String, Value>) -> Self {
-        match rec.get("kind") {
+        match rec.get(pf::KIND) {
             None => KindRef::Missing,
             Some(Value::String(s)) => KindRef::Str(s),
             Some(v) => KindRef::Other(common::jsonl::type_name(v)),
@@ -617,12 +593,12 @@ fn field_sets(flag: &str, values: &[String]) -> Result<FieldSets> {
 /// reap it. Its argv and executable are gone, so it would show as a
 /// changed process; what happened is that the program stopped.
 pub fn is_zombie(rec: &Map<String, Value>) -> bool {
-    rec.get("state").and_then(Value::as_str) == Some("Z")
+    rec.get(pf::STATE).and_then(Value::as_str) == Some("Z")
 }
 
 /// `kernel_thread: true` (missing or null counts as not).
 pub fn is_kernel_thread(rec: &Map<String, Value>) -> bool {
-    rec.get("kernel_thread") == Some(&Value::Bool(true))
+    rec.get(pf::KERNEL_THREAD) == Some(&Value::Bool(true))
 }
 
 /// Listening or unconnected: state LISTEN or UNCONN, or a non-unix socket
@@ -631,18 +607,18 @@ pub fn is_kernel_thread(rec: &Map<String, Value>) -> bool {
 /// to it (it is the sending end of a client, such as a syslog() caller's),
 /// so it comes and goes with its program like a connection.
 pub fn is_listener(rec: &Map<String, Value>) -> bool {
-    let unix = rec.get("proto").and_then(Value::as_str) == Some("unix");
-    if unix && matches!(rec.get("local_addr"), None | Some(Value::Null)) {
+    let unix = rec.get(sf::PROTO).and_then(Value::as_str) == Some("unix");
+    if unix && matches!(rec.get(sf::LOCAL_ADDR), None | Some(Value::Null)) {
         return false;
     }
-    match rec.get("state").and_then(Value::as_str) {
+    match rec.get(sf::STATE).and_then(Value::as_str) {
         Some("LISTEN") | Some("UNCONN") => return true,
         _ => {}
     }
     if unix {
         return false;
     }
-    match rec.get("remote_port") {
+    match rec.get(sf::REMOTE_PORT) {
         None | Some(Value::Null) => true,
         Some(v) => v.as_u64() == Some(0),
     }
@@ -656,7 +632,7 @@ pub fn field<'a>(
     process: bool,
 ) -> Option<std::borrow::Cow<'a, Value>> {
     let v = rec.get(name)?;
-    if process && name == "exe" {
+    if process && name == pf::EXE {
         if let Some(n) = strip_deleted(v) {
             return Some(std::borrow::Cow::Owned(n));
         }

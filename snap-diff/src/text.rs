@@ -11,6 +11,11 @@ use similar::{utils::diff_slices, Algorithm, ChangeTag};
 
 use common::bytes::{display_value, value_bytes};
 
+use common::records::change::reboot_field as rf;
+use common::records::package;
+use common::records::process::{self, field as pf, restart_field, stale_field};
+use common::records::socket::{self, field as sf, holder_field};
+
 use crate::diff::{Change, Op};
 use crate::rules::{is_listener, strip_deleted};
 
@@ -33,7 +38,7 @@ impl Section {
             Section::Listeners => "# listening and unconnected sockets".into(),
             Section::Processes => "# processes".into(),
             Section::Connections => "# connections".into(),
-            Section::Other(k) if k == "package" => "# packages".into(),
+            Section::Other(k) if k == package::KIND => "# packages".into(),
             Section::Other(k) => format!("# {k}"),
         }
     }
@@ -41,8 +46,8 @@ impl Section {
 
 /// Does this process record run code that is gone from disk?
 pub fn runs_deleted_code(m: &Map<String, Value>) -> bool {
-    m.get("exe_deleted") == Some(&Value::Bool(true))
-        || ["deleted_maps", "stale_files"].iter().any(|f| {
+    m.get(pf::EXE_DELETED) == Some(&Value::Bool(true))
+        || [pf::DELETED_MAPS, pf::STALE_FILES].iter().any(|f| {
             m.get(*f)
                 .and_then(Value::as_array)
                 .is_some_and(|a| !a.is_empty())
@@ -53,23 +58,24 @@ pub fn runs_deleted_code(m: &Map<String, Value>) -> bool {
 /// `PATH (deleted library, libssl3:amd64)`.
 fn stale_file(v: &Value) -> String {
     let word = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
-    let path = display_value(v.get("path").unwrap_or(&Value::Null));
-    match v.get("package").and_then(Value::as_str) {
-        Some(p) => format!("{path} ({} {}, {p})", word("how"), word("what")),
-        None => format!("{path} ({} {})", word("how"), word("what")),
+    let (how, what) = (word(stale_field::HOW), word(stale_field::WHAT));
+    let path = display_value(v.get(stale_field::PATH).unwrap_or(&Value::Null));
+    match v.get(stale_field::PACKAGE).and_then(Value::as_str) {
+        Some(p) => format!("{path} ({how} {what}, {p})"),
+        None => format!("{path} ({how} {what})"),
     }
 }
 
 /// ps-snap's `restart` as the command to type (or what to restart).
 fn restart(v: &Value) -> String {
     let words: Option<Vec<Vec<u8>>> = v
-        .get("command")
+        .get(restart_field::COMMAND)
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(common::bytes::value_bytes).collect());
     match words {
         Some(w) => common::shell::join(w.iter().map(Vec::as_slice)),
         None if v.is_null() => "-".to_owned(),
-        None => display_value(v.get("name").unwrap_or(&Value::Null)),
+        None => display_value(v.get(restart_field::NAME).unwrap_or(&Value::Null)),
     }
 }
 
@@ -77,12 +83,12 @@ fn section(c: &Change) -> Section {
     let rec = c.after.as_ref().or(c.before.as_ref());
     match (c.op, c.of.as_deref(), rec) {
         (Op::Reboot, _, _) => Section::Reboots,
-        (_, Some("process"), _) if c.after.as_ref().is_some_and(runs_deleted_code) => {
+        (_, Some(process::KIND), _) if c.after.as_ref().is_some_and(runs_deleted_code) => {
             Section::DeletedCode
         }
-        (_, Some("process"), _) => Section::Processes,
-        (_, Some("socket"), Some(r)) if is_listener(r) => Section::Listeners,
-        (_, Some("socket"), _) => Section::Connections,
+        (_, Some(process::KIND), _) => Section::Processes,
+        (_, Some(socket::KIND), Some(r)) if is_listener(r) => Section::Listeners,
+        (_, Some(socket::KIND), _) => Section::Connections,
         (_, Some(k), _) => Section::Other(k.to_owned()),
         (_, None, _) => Section::Other("records".into()),
     }
@@ -121,11 +127,14 @@ pub fn render(changes: &[Change]) -> Vec<String> {
 /// read as one socket that changed.
 fn netns_that_distinguish(changes: &[Change]) -> BTreeSet<String> {
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.of.as_deref() == Some("socket")) {
+    for c in changes
+        .iter()
+        .filter(|c| c.of.as_deref() == Some(socket::KIND))
+    {
         for m in [&c.before, &c.after].into_iter().flatten() {
-            seen.entry(get(m, "host").to_string())
+            seen.entry(get(m, sf::HOST).to_string())
                 .or_default()
-                .insert(get(m, "netns").to_string());
+                .insert(get(m, sf::NETNS).to_string());
         }
     }
     seen.into_iter()
@@ -141,6 +150,8 @@ fn mark(op: Op) -> &'static str {
         Op::Removed => "-",
         Op::Changed => "~",
         Op::Restarted => "R",
+        // cfg-backup's; snap-diff finds none.
+        Op::Leftover => "L",
     }
 }
 
@@ -203,16 +214,16 @@ fn elide(s: &str, leads: bool, trails: bool) -> String {
 fn describe_process(m: &Map<String, Value>) -> String {
     let mut s = format!(
         "{}@{} ",
-        display_value(get(m, "user")),
-        display_value(get(m, "host"))
+        display_value(get(m, pf::USER)),
+        display_value(get(m, pf::HOST))
     );
-    let argv = get(m, "cmdline");
+    let argv = get(m, pf::CMDLINE);
     if argv.as_array().is_some_and(|a| !a.is_empty()) {
         s.push_str(&shorten(&cmdline(argv), LONG));
     } else {
-        s.push_str(&format!("[{}]", display_value(get(m, "comm"))));
+        s.push_str(&format!("[{}]", display_value(get(m, pf::COMM))));
     }
-    if let Some(u) = m.get("unit").filter(|u| !u.is_null()) {
+    if let Some(u) = m.get(pf::UNIT).filter(|u| !u.is_null()) {
         s.push_str(&format!(" ({})", display_value(u)));
     }
     s
@@ -222,7 +233,7 @@ fn endpoint(m: &Map<String, Value>, addr: &str, port: &str) -> String {
     let a = display_value(get(m, addr));
     match get(m, port) {
         Value::Null => a,
-        p if get(m, "family").as_str() == Some("inet6") => format!("[{a}]:{p}"),
+        p if get(m, sf::FAMILY).as_str() == Some("inet6") => format!("[{a}]:{p}"),
         p => format!("{a}:{p}"),
     }
 }
@@ -232,7 +243,7 @@ fn comms(v: &Value) -> String {
         Value::Array(a) => {
             let mut names: Vec<String> = a
                 .iter()
-                .map(|p| display_value(p.get("comm").unwrap_or(&Value::Null)))
+                .map(|p| display_value(p.get(holder_field::COMM).unwrap_or(&Value::Null)))
                 .collect();
             names.sort();
             names.dedup();
@@ -243,23 +254,23 @@ fn comms(v: &Value) -> String {
 }
 
 fn describe_socket(m: &Map<String, Value>, netns: bool) -> String {
-    let mut s = display_value(get(m, "host"));
+    let mut s = display_value(get(m, sf::HOST));
     if netns {
-        s.push_str(&format!(" in {}", display_value(get(m, "netns"))));
+        s.push_str(&format!(" in {}", display_value(get(m, sf::NETNS))));
     }
     s.push_str(&format!(
         " {} {}",
-        display_value(get(m, "proto")),
-        endpoint(m, "local_addr", "local_port")
+        display_value(get(m, sf::PROTO)),
+        endpoint(m, sf::LOCAL_ADDR, sf::LOCAL_PORT)
     ));
     if !is_listener(m) {
         s.push_str(&format!(
             " -> {}",
-            endpoint(m, "remote_addr", "remote_port")
+            endpoint(m, sf::REMOTE_ADDR, sf::REMOTE_PORT)
         ));
     }
-    s.push_str(&format!(" {}", display_value(get(m, "state"))));
-    let p = comms(get(m, "processes"));
+    s.push_str(&format!(" {}", display_value(get(m, sf::STATE))));
+    let p = comms(get(m, sf::PROCESSES));
     if !p.is_empty() && p != "-" {
         s.push_str(&format!(" ({p})"));
     }
@@ -335,10 +346,10 @@ pub fn word_diff(old: &str, new: &str) -> String {
 /// How one differing field reads.
 fn field_change(f: &str, b: &Value, a: &Value) -> String {
     match f {
-        "cmdline" => format!("{f}: {}", word_diff(&cmdline(b), &cmdline(a))),
-        "exe" => format!("{f}: {}", word_diff(&exe(b), &exe(a))),
-        "processes" => format!("{f}: {} -> {}", comms(b), comms(a)),
-        "deleted_maps" => match (b.as_array(), a.as_array()) {
+        pf::CMDLINE => format!("{f}: {}", word_diff(&cmdline(b), &cmdline(a))),
+        pf::EXE => format!("{f}: {}", word_diff(&exe(b), &exe(a))),
+        sf::PROCESSES => format!("{f}: {} -> {}", comms(b), comms(a)),
+        pf::DELETED_MAPS => match (b.as_array(), a.as_array()) {
             (Some(bs), Some(as_)) => {
                 let mut parts: Vec<String> = Vec::new();
                 for x in as_.iter().filter(|x| !bs.contains(x)) {
@@ -351,7 +362,7 @@ fn field_change(f: &str, b: &Value, a: &Value) -> String {
             }
             _ => format!("{f}: {} -> {}", display_value(b), display_value(a)),
         },
-        "stale_files" => match (b.as_array(), a.as_array()) {
+        pf::STALE_FILES => match (b.as_array(), a.as_array()) {
             (Some(bs), Some(as_)) => {
                 let mut parts: Vec<String> = Vec::new();
                 for x in as_.iter().filter(|x| !bs.contains(x)) {
@@ -364,7 +375,7 @@ fn field_change(f: &str, b: &Value, a: &Value) -> String {
             }
             _ => format!("{f}: {} -> {}", display_value(b), display_value(a)),
         },
-        "restart" => format!("{f}: {} -> {}", restart(b), restart(a)),
+        pf::RESTART => format!("{f}: {} -> {}", restart(b), restart(a)),
         _ => {
             let (bs, as_) = (display_value(b), display_value(a));
             let stringy = |v: &Value| v.is_string() || v.is_array();
@@ -437,7 +448,7 @@ pub fn line(c: &Change) -> String {
 /// One change as one line; sockets of the hosts in `netns_hosts` name
 /// their network namespace.
 fn line_with(c: &Change, netns_hosts: &BTreeSet<String>) -> String {
-    if c.of.as_deref() == Some("package") {
+    if c.of.as_deref() == Some(package::KIND) {
         return package_line(c);
     }
     let rec = c.after.as_ref().or(c.before.as_ref());
@@ -445,30 +456,30 @@ fn line_with(c: &Change, netns_hosts: &BTreeSet<String>) -> String {
         (Op::Reboot, _, _) => {
             let ids = |m: &Option<Map<String, Value>>| {
                 m.as_ref()
-                    .map(|m| cmdline(get(m, "boot_ids")))
+                    .map(|m| cmdline(get(m, rf::BOOT_IDS)))
                     .unwrap_or_default()
             };
             return format!(
                 "B host {} rebooted: boot id {} -> {}",
-                display_value(c.key.get("host").unwrap_or(&Value::Null)),
+                display_value(c.key.get(rf::HOST).unwrap_or(&Value::Null)),
                 ids(&c.before),
                 ids(&c.after)
             );
         }
-        (_, Some("process"), Some(r)) => format!("process {}", describe_process(r)),
-        (_, Some("socket"), Some(r)) => format!(
+        (_, Some(process::KIND), Some(r)) => format!("process {}", describe_process(r)),
+        (_, Some(socket::KIND), Some(r)) => format!(
             "socket {}",
-            describe_socket(r, netns_hosts.contains(&get(r, "host").to_string()))
+            describe_socket(r, netns_hosts.contains(&get(r, sf::HOST).to_string()))
         ),
         _ => describe_key(c),
     };
     let mut s = format!("{} {what}", mark(c.op));
     let pid = |m: &Option<Map<String, Value>>| {
         m.as_ref()
-            .map(|m| display_value(get(m, "pid")))
+            .map(|m| display_value(get(m, pf::PID)))
             .unwrap_or_default()
     };
-    if c.of.as_deref() == Some("process") {
+    if c.of.as_deref() == Some(process::KIND) {
         match c.op {
             Op::Added => s.push_str(&format!(" [pid {}]", pid(&c.after))),
             Op::Removed => s.push_str(&format!(" [pid {}]", pid(&c.before))),
@@ -481,17 +492,15 @@ fn line_with(c: &Change, netns_hosts: &BTreeSet<String>) -> String {
     // entries of `deleted_maps` would.
     let mut clauses = deleted_code(c);
     if let (Some(b), Some(a)) = (&c.before, &c.after) {
-        let process = c.of.as_deref() == Some("process");
+        let process = c.of.as_deref() == Some(process::KIND);
         for f in &c.fields {
-            if matches!(c.op, Op::Restarted)
-                && ["pid", "start_ticks", "boot_id"].contains(&f.as_str())
-            {
+            if matches!(c.op, Op::Restarted) && process::INSTANCE.contains(&f.as_str()) {
                 continue;
             }
-            if process && f == "exe_deleted" && get(a, f) == &Value::Bool(true) {
+            if process && f == pf::EXE_DELETED && get(a, f) == &Value::Bool(true) {
                 continue;
             }
-            if process && f == "deleted_maps" {
+            if process && f == pf::DELETED_MAPS {
                 let now = get(a, f).as_array().cloned().unwrap_or_default();
                 for x in get(b, f).as_array().into_iter().flatten() {
                     if !now.contains(x) {
@@ -517,14 +526,14 @@ fn deleted_code(c: &Change) -> Vec<String> {
     let Some(a) = c
         .after
         .as_ref()
-        .filter(|_| c.of.as_deref() == Some("process"))
+        .filter(|_| c.of.as_deref() == Some(process::KIND))
     else {
         return out;
     };
-    if a.get("exe_deleted") == Some(&Value::Bool(true)) {
-        out.push(format!("runs deleted executable {}", exe(get(a, "exe"))));
+    if a.get(pf::EXE_DELETED) == Some(&Value::Bool(true)) {
+        out.push(format!("runs deleted executable {}", exe(get(a, pf::EXE))));
     }
-    for m in get(a, "deleted_maps").as_array().into_iter().flatten() {
+    for m in get(a, pf::DELETED_MAPS).as_array().into_iter().flatten() {
         out.push(format!("maps deleted {}", display_value(m)));
     }
     out

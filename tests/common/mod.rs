@@ -292,3 +292,18 @@ pub fn host_reads(tool: &str, root: &Path, args: &[&str]) -> Option<Vec<String>>
     }
     Some(bad)
 }
+
+/// Every line a run wrote, read into its kind's record type
+/// (`common::records`) and written back, must come out byte for byte the
+/// same: the writer and the type agree on every field, non-UTF-8 bytes
+/// included. Returns the records, for further checks.
+pub fn assert_typed(r: &Run) -> Vec<Value> {
+    let text = String::from_utf8_lossy(&r.stdout);
+    for (i, l) in text.lines().enumerate() {
+        match ::common::records::retype(l) {
+            Ok(again) => assert_eq!(again, l, "line {} changed through its type\n{r}", i + 1),
+            Err(e) => panic!("line {} does not fit its type ({e}): {l}\n{r}", i + 1),
+        }
+    }
+    r.records()
+}

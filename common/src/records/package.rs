@@ -18,6 +18,21 @@ pub const IDENTITY: &[&str] = &["host", "manager", "name", "arch"];
 /// changing (an `apt-get clean` empties every `cached`; a reinstall of the
 /// same version renews `install_time`).
 pub const VOLATILE: &[&str] = &["install_time", "cached"];
+/// The fields in the order pkg-snap writes them.
+pub const FIELDS: &[&str] = &[
+    "kind",
+    "host",
+    "manager",
+    "name",
+    "arch",
+    "version",
+    "source",
+    "status",
+    "install_reason",
+    "held",
+    "install_time",
+    "cached",
+];
 
 /// One installed package (fields in `man 5 snap-records`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,5 +260,6 @@ mod tests {
                 "cached"
             ]
         );
+        assert_eq!(keys, FIELDS);
     }
 }

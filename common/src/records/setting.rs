@@ -9,6 +9,68 @@ use serde_json::Value;
 pub const KIND: &str = "setting";
 /// What pairs a setting with itself in another snapshot.
 pub const IDENTITY: &[&str] = &["host", "area", "name"];
+/// The fields every setting has, in the order sec-snap writes them; the
+/// fields of its area ([`area_fields`]) follow.
+pub const COMMON_FIELDS: &[&str] = &["kind", "host", "name", "value", "reason", "area"];
+/// Every top-level field of some setting: [`COMMON_FIELDS`], then the
+/// fields of each area in the order of [`AREAS`], each name once.
+pub const FIELDS: &[&str] = &[
+    "kind",
+    "host",
+    "name",
+    "value",
+    "reason",
+    "area",
+    "configured",
+    "configured_file",
+    "configured_line",
+    "differs",
+    "mode",
+    "uid",
+    "gid",
+    "user",
+    "group",
+    "setuid",
+    "setgid",
+    "capabilities",
+    "package",
+    "module",
+    "tool",
+    "family",
+    "table",
+    "chain",
+    "position",
+    "expr",
+    "source",
+];
+
+/// The fields of an area, in the order sec-snap writes them after
+/// [`COMMON_FIELDS`]; `None` for an unknown area.
+pub fn area_fields(area: &str) -> Option<&'static [&'static str]> {
+    Some(match area {
+        "sysctl" => &[
+            "configured",
+            "configured_file",
+            "configured_line",
+            "differs",
+        ],
+        "file" => &[
+            "mode",
+            "uid",
+            "gid",
+            "user",
+            "group",
+            "setuid",
+            "setgid",
+            "capabilities",
+            "package",
+        ],
+        "lsm" => &["module"],
+        "firewall" => &["tool", "family", "table", "chain", "position", "expr"],
+        "sshd" => &["source", "configured_file", "configured_line"],
+        _ => return None,
+    })
+}
 
 /// One setting. `name` and `value` are JSON values because a path (the
 /// name of a `file` setting) need not be UTF-8: such a name is an array of
@@ -160,6 +222,57 @@ mod tests {
         let back: Setting = serde_json::from_value(v).expect("deserialize");
         assert_eq!(back, s);
         assert_eq!(back.area(), "sysctl");
+    }
+
+    #[test]
+    fn keys_are_common_then_area_fields_in_order() {
+        let details = [
+            Detail::Sysctl {
+                configured: None,
+                configured_file: None,
+                configured_line: None,
+                differs: None,
+            },
+            Detail::File {
+                mode: None,
+                uid: None,
+                gid: None,
+                user: None,
+                group: None,
+                setuid: false,
+                setgid: false,
+                capabilities: None,
+                package: None,
+            },
+            Detail::Lsm { module: None },
+            Detail::Firewall {
+                tool: "nftables".into(),
+                family: None,
+                table: None,
+                chain: None,
+                position: None,
+                expr: None,
+            },
+            Detail::Sshd {
+                source: "sshd -T".into(),
+                configured_file: None,
+                configured_line: None,
+            },
+        ];
+        let mut all: Vec<&str> = Vec::new();
+        for (d, area) in details.into_iter().zip(AREAS) {
+            let v = serde_json::to_value(Setting::new(None, json!("n"), json!(1), d))
+                .expect("serialize");
+            let mut want: Vec<&str> = COMMON_FIELDS.to_vec();
+            want.extend(area_fields(area).unwrap_or_default());
+            assert_eq!(crate::records::tests::keys_of(&v), want, "{area}");
+            for k in want {
+                if !all.contains(&k) {
+                    all.push(k);
+                }
+            }
+        }
+        assert_eq!(all, FIELDS);
     }
 
     #[test]

@@ -7,6 +7,24 @@ use serde_json::Value;
 pub const KIND: &str = "unit";
 /// What pairs a unit with itself in another snapshot.
 pub const IDENTITY: &[&str] = &["host", "name"];
+/// The fields in the order svc-snap writes them.
+pub const FIELDS: &[&str] = &[
+    "kind",
+    "host",
+    "name",
+    "type",
+    "state",
+    "path",
+    "alias_of",
+    "wanted_by",
+    "aliases",
+    "also",
+    "drop_ins",
+    "instances",
+    "runlevels",
+    "active",
+    "sub",
+];
 
 /// One unit as `man 5 snap-records` documents it. Paths are system paths
 /// (under `--root DIR` without the DIR) in the lossless encoding of
@@ -113,6 +131,7 @@ mod tests {
                 "sub"
             ]
         );
+        assert_eq!(keys, FIELDS);
         assert_eq!(v["kind"], "unit");
         assert!(v["active"].is_null());
         let back: Unit = serde_json::from_value(v).expect("deserialize");

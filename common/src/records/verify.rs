@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub const KIND: &str = "verify";
 /// What pairs a problem with itself in another run.
 pub const IDENTITY: &[&str] = &["host", "path", "problem"];
+/// The fields in the order pkg-verify writes them.
+pub const FIELDS: &[&str] = &[
+    "kind", "host", "package", "path", "conffile", "problem", "expected", "actual",
+];
 
 /// One problem with one file of one package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +146,8 @@ mod tests {
             s.ends_with(r#""conffile":true,"problem":"digest","expected":"00","actual":null}"#),
             "{s}"
         );
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap_or_default();
+        assert_eq!(crate::records::tests::keys_of(&v), FIELDS);
         let back: Option<Verify> = serde_json::from_str(&s).ok();
         assert_eq!(back, Some(r));
     }
