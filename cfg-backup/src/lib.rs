@@ -5,6 +5,7 @@
 //! store layout and its crash guarantees are in [`store`]; the `file`
 //! record in [`model`]; package databases in [`pkg`].
 
+mod args;
 pub mod diff;
 pub mod model;
 pub mod pkg;
@@ -14,189 +15,42 @@ pub mod scan;
 pub mod store;
 pub mod verify;
 
-use std::ffi::OsString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use common::bytes::{bytes_value, display, display_value};
-use common::cli::{format_arg, format_of, root_arg, root_of, Format};
+use common::cli::Format;
 use common::{Error, Out, Result, Root, Status};
 use serde_json::{json, Value};
 
+use crate::args::{Cmd, Options, RestoreArgs, SaveArgs, Selection, StoreDir};
 use crate::model::{mode_string, normalize, Entry, FType};
 use crate::restore::{Action, Dest, Restorer};
 use crate::save::{package_value, save, Meta, Target};
 use crate::store::Store;
 
+pub use args::command;
+
 pub fn main() -> ExitCode {
-    common::run("cfg-backup", || {
-        let m = common::cli::parse(command())?;
-        run(&m)
-    })
+    common::run("cfg-backup", || run(Options::from_args()?))
 }
 
-fn id_and_paths(help_paths: &'static str) -> Arg {
-    Arg::new("args")
-        .value_name("ID|PATH")
-        .num_args(0..)
-        .value_parser(value_parser!(OsString))
-        .help(help_paths)
-}
-
-/// The command line.
-pub fn command() -> Command {
-    let store = Arg::new("store")
-        .long("store")
-        .value_name("DIR")
-        .env("CFG_BACKUP_STORE")
-        .global(true)
-        .value_parser(value_parser!(PathBuf))
-        .help("Keep backups in DIR (default /var/backups/cfg-backup for root, $XDG_STATE_HOME/cfg-backup or ~/.local/state/cfg-backup otherwise); it is not under --root");
-    common::cli::command(
-        "cfg-backup",
-        env!("CARGO_PKG_VERSION"),
-        "Save configuration files before a patch, show what it changed, put them back",
-    )
-    .subcommand_required(true)
-    .arg(store)
-    .arg(root_arg().global(true))
-    .arg(format_arg().global(true))
-    .after_help(
-        "Examples:\n  cfg-backup save --package openssh-server --label 'before CVE fix'\n  cfg-backup diff --format text\n  cfg-backup restore --dry-run 20261126-0700 /etc/ssh/sshd_config",
-    )
-    .subcommand(
-        Command::new("save")
-            .about("Copy files, directories and packages' configuration files into the store as one backup")
-            .arg(
-                Arg::new("package")
-                    .long("package")
-                    .short('p')
-                    .value_name("NAME")
-                    .action(ArgAction::Append)
-                    .help("Save the configuration files of package NAME (dpkg conffiles, ucf registry, rpm -qc) and record its version; repeatable"),
-            )
-            .arg(
-                Arg::new("with-related")
-                    .long("with-related")
-                    .action(ArgAction::SetTrue)
-                    .requires("package")
-                    .help("With --package NAME, also save the configuration files of the installed packages built from the same source as NAME or that NAME depends on directly (nginx's are nginx-common's), and record their versions"),
-            )
-            .arg(
-                Arg::new("label")
-                    .long("label")
-                    .value_name("TEXT")
-                    .help("Describe the backup (shown by list), e.g. the patch it precedes"),
-            )
-            .arg(
-                Arg::new("keep-going")
-                    .long("keep-going")
-                    .action(ArgAction::SetTrue)
-                    .help("Save what can be read and name what was left out, instead of failing on the first unreadable file"),
-            )
-            .arg(
-                Arg::new("paths")
-                    .value_name("PATH")
-                    .num_args(0..)
-                    .value_parser(value_parser!(OsString))
-                    .help("Files and directories to save (directories are walked; symlinks are saved, not followed)"),
-            ),
-    )
-    .subcommand(Command::new("list").about("Print the backup record of every backup, oldest first"))
-    .subcommand(
-        Command::new("show")
-            .about("Print a backup's record and its file records")
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to show (default: all)")),
-    )
-    .subcommand(
-        Command::new("diff")
-            .about("Compare a backup with the files as they are now; exit 1 when something changed")
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to compare (default: all); an argument starting with / is a path")),
-    )
-    .subcommand(
-        Command::new("verify")
-            .about("Check that every stored file still hashes to what its manifest says; exit 1 otherwise")
-            .arg(
-                Arg::new("all")
-                    .long("all")
-                    .action(ArgAction::SetTrue)
-                    .help("Verify every backup in the store, not just one"),
-            )
-            .arg(
-                Arg::new("id")
-                    .value_name("ID")
-                    .help("Backup ID or unique prefix (default: the newest backup made by save)"),
-            ),
-    )
-    .subcommand(
-        Command::new("restore")
-            .about("Put saved files back byte for byte, after saving the current state as a new backup")
-            .arg(
-                Arg::new("to")
-                    .long("to")
-                    .value_name("DIR")
-                    .value_parser(value_parser!(PathBuf))
-                    .help("Restore into the tree under DIR (created if missing) instead of --root or /, for a side-by-side look"),
-            )
-            .arg(
-                Arg::new("dry-run")
-                    .long("dry-run")
-                    .short('n')
-                    .action(ArgAction::SetTrue)
-                    .help("Print what would be restored and change nothing"),
-            )
-            .arg(id_and_paths("Backup ID or unique prefix (default: the newest backup made by save), then paths to restore (default: all; a directory restores what lies below it)")),
-    )
-}
-
-/// Run parsed arguments.
-pub fn run(m: &ArgMatches) -> Result<Status> {
-    let Some((sub, sm)) = m.subcommand() else {
-        return Err(Error::new("no subcommand; see cfg-backup --help"));
-    };
-    let root = root_of(sm)?;
-    let format = format_of(sm);
-    let store_dir = match sm.get_one::<PathBuf>("store") {
-        Some(d) if !d.as_os_str().is_empty() => d.clone(),
-        _ => store::default_dir()?,
-    };
+/// Run resolved options.
+fn run(o: Options) -> Result<Status> {
+    let (dir, root, format) = (&o.store.dir, &o.root, o.format);
     let mut out = Out::stdout();
-    let status = match sub {
-        "save" => cmd_save(sm, &store_dir, &root, format, &mut out)?,
-        "list" => cmd_list(&store_dir, format, &mut out)?,
-        "show" => cmd_show(sm, &store_dir, format, &mut out)?,
-        "diff" => cmd_diff(sm, &store_dir, &root, format, &mut out)?,
-        "verify" => verify::run(sm, &store_dir, format, &mut out)?,
-        "restore" => cmd_restore(sm, &store_dir, &root, format, &mut out)?,
-        other => return Err(Error::new(format!("unknown subcommand {other}"))),
+    let status = match &o.command {
+        Cmd::Save(a) => cmd_save(a, dir, root, format, &mut out)?,
+        Cmd::List => cmd_list(dir, format, &mut out)?,
+        Cmd::Show(sel) => cmd_show(sel, dir, format, &mut out)?,
+        Cmd::Diff(sel) => cmd_diff(sel, dir, root, format, &mut out)?,
+        Cmd::Verify(a) => verify::run(a, dir, format, &mut out)?,
+        Cmd::Restore(a) => cmd_restore(a, &o.store, root, format, &mut out)?,
     };
     out.finish()?;
     Ok(status)
-}
-
-/// A path from the command line as a normalized system path. Relative
-/// paths are taken from the working directory on the live system only.
-fn system_path(arg: &OsString, root: &Root) -> Result<Vec<u8>> {
-    let raw = arg.as_bytes();
-    let abs = if raw.first() == Some(&b'/') {
-        raw.to_vec()
-    } else if root.is_live() {
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::new(format!("the working directory: {e}")))?;
-        let mut v = cwd.as_os_str().as_bytes().to_vec();
-        v.push(b'/');
-        v.extend_from_slice(raw);
-        v
-    } else {
-        return Err(Error::new(format!(
-            "{}: under --root give absolute system paths (like /etc/ssh)",
-            display(raw)
-        )));
-    };
-    normalize(&abs).map_err(|why| Error::new(format!("{}: {why}", display(raw))))
 }
 
 /// On the live system, a path to save is recorded with its parent
@@ -220,41 +74,8 @@ fn resolved_parent(p: Vec<u8>, root: &Root) -> Vec<u8> {
     }
 }
 
-/// Split `[ID] [PATH]...`: the first argument is an ID unless it starts
-/// with `/`.
-fn split_args(sm: &ArgMatches, root: &Root) -> Result<(Option<String>, Vec<Vec<u8>>)> {
-    let args: Vec<&OsString> = sm
-        .get_many::<OsString>("args")
-        .map(Iterator::collect)
-        .unwrap_or_default();
-    let mut id = None;
-    let mut rest = &args[..];
-    if let Some(first) = args.first() {
-        if first.as_bytes().first() != Some(&b'/') {
-            id = Some(
-                first
-                    .to_str()
-                    .filter(|s| store::valid_id(s))
-                    .ok_or_else(|| {
-                        Error::new(format!(
-                            "{}: not a backup ID (paths must be absolute, IDs look like 20261126-070000)",
-                            display(first.as_bytes())
-                        ))
-                    })?
-                    .to_owned(),
-            );
-            rest = &args[1..];
-        }
-    }
-    let paths = rest
-        .iter()
-        .map(|p| system_path(p, root))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((id, paths))
-}
-
 fn cmd_save(
-    sm: &ArgMatches,
+    a: &SaveArgs,
     dir: &Path,
     root: &Root,
     format: Format,
@@ -262,15 +83,8 @@ fn cmd_save(
 ) -> Result<Status> {
     let mut targets = Vec::new();
     let mut packages = Vec::new();
-    let mut names: Vec<&String> = sm
-        .get_many::<String>("package")
-        .into_iter()
-        .flatten()
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    names.retain(|n| seen.insert(n.as_str()));
-    let with_related = sm.get_flag("with-related");
-    let mut names: Vec<String> = names.into_iter().cloned().collect();
+    let with_related = a.with_related;
+    let mut names = a.packages.clone();
     if with_related {
         for name in names.clone() {
             for (r, _) in pkg::related(root, &name)? {
@@ -329,8 +143,8 @@ fn cmd_save(
         }
     }
     let mut walked = Vec::new();
-    for a in sm.get_many::<OsString>("paths").into_iter().flatten() {
-        let p = resolved_parent(system_path(a, root)?, root);
+    for p in &a.paths {
+        let p = resolved_parent(p.clone(), root);
         walked.push(p.clone());
         targets.push(Target {
             path: p,
@@ -352,8 +166,8 @@ fn cmd_save(
         root,
         &targets,
         Meta {
-            label: sm.get_one::<String>("label").cloned(),
-            keep_going: sm.get_flag("keep-going"),
+            label: a.label.clone(),
+            keep_going: a.keep_going,
             packages,
             walked,
             undo_of: None,
@@ -474,17 +288,17 @@ fn entry_text(e: &Entry) -> String {
     s
 }
 
-fn cmd_show(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
+fn cmd_show(sel: &Selection, dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
     let store = Store::open_required(dir)?;
-    let (id, paths) = split_args(sm, &Root::live())?;
-    let id = store.resolve(id.as_deref())?;
+    let paths = &sel.paths;
+    let id = store.resolve(sel.id.as_deref())?;
     let b = store.read(&id)?;
     let h = Value::Object(b.header.clone());
     match format {
         Format::Json => out.record(&h)?,
         Format::Text => out.line(&header_text(&h))?,
     }
-    for e in b.entries.iter().filter(|e| diff::selected(&e.path, &paths)) {
+    for e in b.entries.iter().filter(|e| diff::selected(&e.path, paths)) {
         match format {
             Format::Json => out.record(&e.to_value(Some(&id)))?,
             Format::Text => out.line(&entry_text(e))?,
@@ -494,17 +308,17 @@ fn cmd_show(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Resul
 }
 
 fn cmd_diff(
-    sm: &ArgMatches,
+    sel: &Selection,
     dir: &Path,
     root: &Root,
     format: Format,
     out: &mut Out,
 ) -> Result<Status> {
     let store = Store::open_required(dir)?;
-    let (id, paths) = split_args(sm, root)?;
-    let id = store.resolve(id.as_deref())?;
+    let paths = &sel.paths;
+    let id = store.resolve(sel.id.as_deref())?;
     let b = store.read(&id)?;
-    for p in &paths {
+    for p in paths {
         let known = b.entries.iter().any(|e| model::is_under(&e.path, p))
             || b.walked.iter().any(|w| model::is_under(p, w))
             || b.absent.iter().any(|a| model::is_under(a, p));
@@ -525,7 +339,7 @@ fn cmd_diff(
         );
     }
     let owned_now = package_files_now(&b, root);
-    let changes = diff::compute(&b, root, &paths, store.identity(), &owned_now)?;
+    let changes = diff::compute(&b, root, paths, store.identity(), &owned_now)?;
     for c in &changes {
         match format {
             Format::Json => out.record(&c.to_value(&id))?,
@@ -634,18 +448,19 @@ fn package_files_now(b: &store::Backup, root: &Root) -> Vec<Vec<u8>> {
 }
 
 fn cmd_restore(
-    sm: &ArgMatches,
-    dir: &Path,
+    a: &RestoreArgs,
+    sd: &StoreDir,
     root: &Root,
     format: Format,
     out: &mut Out,
 ) -> Result<Status> {
+    let dir = sd.dir.as_path();
     let store = Store::open_required(dir)?;
-    let (id, paths) = split_args(sm, root)?;
-    let id = store.resolve(id.as_deref())?;
+    let paths = &a.select.paths;
+    let id = store.resolve(a.select.id.as_deref())?;
     let b = store.read(&id)?;
-    let dry_run = sm.get_flag("dry-run");
-    let to = sm.get_one::<PathBuf>("to");
+    let dry_run = a.dry_run;
+    let to = a.to.as_ref();
     let dest_root = match to {
         Some(to) => {
             // Checked before anything is created: create_dir_all follows
@@ -671,7 +486,7 @@ fn cmd_restore(
     let entries: Vec<Entry> = b
         .entries
         .iter()
-        .filter(|e| diff::selected(&e.path, &paths))
+        .filter(|e| diff::selected(&e.path, paths))
         .cloned()
         .collect();
     let covers_absence = !b.absent.is_empty() || !b.walked.is_empty();
@@ -708,12 +523,11 @@ fn cmd_restore(
     // package files) is removed, so that a restore gives back the recorded
     // state and `diff` after it is clean. Children before their directory.
     let owned_now = package_files_now(&b, &dest.root);
-    let mut extra: Vec<Entry> =
-        diff::compute(&b, &dest.root, &paths, store.identity(), &owned_now)?
-            .into_iter()
-            .filter(|c| c.before.is_none())
-            .filter_map(|c| c.after)
-            .collect();
+    let mut extra: Vec<Entry> = diff::compute(&b, &dest.root, paths, store.identity(), &owned_now)?
+        .into_iter()
+        .filter(|c| c.before.is_none())
+        .filter_map(|c| c.after)
+        .collect();
     extra.sort_by(|x, y| y.path.cmp(&x.path));
     for e in extra {
         dest.check_parents(&e.path)?;
@@ -783,7 +597,7 @@ fn cmd_restore(
             Format::Text => out.line(&format!(
                 "saved the current state as backup {} (`{}` undoes this restore)",
                 saved.id,
-                undo_command(sm, dir, root, to.map(PathBuf::as_path), &saved.id)
+                undo_command(sd, root, to.map(PathBuf::as_path), &saved.id)
             ))?,
         }
         undo_id = Some(saved.id);
@@ -792,7 +606,7 @@ fn cmd_restore(
     let stopped = |e: Error| match &undo_id {
         Some(u) => e.context(format!(
             "restore stopped part-way (`{}` puts back what it changed)",
-            undo_command(sm, dir, root, to.map(PathBuf::as_path), u)
+            undo_command(sd, root, to.map(PathBuf::as_path), u)
         )),
         None => e.context("restore stopped part-way"),
     };
@@ -826,11 +640,11 @@ fn cmd_restore(
 /// The command that restores undo backup `id` onto the same tree: the
 /// same store and the same --root or --to, or the suggestion would put the
 /// files back onto the live system.
-fn undo_command(sm: &ArgMatches, dir: &Path, root: &Root, to: Option<&Path>, id: &str) -> String {
+fn undo_command(sd: &StoreDir, root: &Root, to: Option<&Path>, id: &str) -> String {
     let mut cmd = String::from("cfg-backup");
     let q = |p: &Path| common::shell::quote(p.as_os_str().as_bytes());
-    if sm.get_one::<PathBuf>("store").is_some() {
-        cmd.push_str(&format!(" --store {}", q(dir)));
+    if sd.given {
+        cmd.push_str(&format!(" --store {}", q(&sd.dir)));
     }
     if let (Some(base), None) = (root.base(), to) {
         cmd.push_str(&format!(" --root {}", q(base)));
