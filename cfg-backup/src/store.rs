@@ -287,7 +287,11 @@ impl Store {
 
     /// Publish a manifest under the first free ID from `base` (`base`,
     /// `base-2`, `base-3`, ...). `render` makes the manifest for an ID.
-    pub fn commit_manifest(&self, base: &str, render: impl Fn(&str) -> Vec<u8>) -> Result<String> {
+    pub fn commit_manifest(
+        &self,
+        base: &str,
+        render: impl Fn(&str) -> Result<Vec<u8>>,
+    ) -> Result<String> {
         let dir = self.backups();
         for n in 1..1000u32 {
             let id = if n == 1 {
@@ -299,9 +303,10 @@ impl Store {
             if fs::symlink_metadata(&final_path).is_ok() {
                 continue;
             }
+            let data = render(&id)?;
             let mut t = TempFile::new_in(&dir, "tmp", 0o400)?;
             let f = t.file();
-            f.write_all(&render(&id))
+            f.write_all(&data)
                 .and_then(|_| f.set_permissions(fs::Permissions::from_mode(0o600)))
                 .and_then(|_| f.sync_all())
                 .map_err(|e| Error::io(t.path(), &e))?;
@@ -652,8 +657,11 @@ mod tests {
         (d, s)
     }
 
-    fn manifest(id: &str) -> Vec<u8> {
-        format!("{{\"kind\":\"backup\",\"id\":\"{id}\",\"paths\":[],\"files\":0}}\n").into_bytes()
+    fn manifest(id: &str) -> Result<Vec<u8>> {
+        Ok(
+            format!("{{\"kind\":\"backup\",\"id\":\"{id}\",\"paths\":[],\"files\":0}}\n")
+                .into_bytes(),
+        )
     }
 
     #[test]

@@ -118,16 +118,21 @@ fn packages_moved(b: &Backup, id: &str, root: &Root) -> Vec<(Value, String)> {
                 ),
             ),
         };
-        let record = serde_json::json!({
-            "kind": "change",
-            "op": op,
-            "of": "package",
-            "key": {"name": name, "manager": manager},
-            "before": saved,
-            "after": now.as_ref().map(|p| save::package_value(&p.name, p.version.as_deref(), p.manager)),
-            "fields": ["version"],
-            "direction": way,
-        });
+        let record = diff::change_record(
+            op,
+            "package",
+            serde_json::json!({"name": name, "manager": manager}),
+            Some(saved.clone()),
+            now.as_ref().map(|p| {
+                serde_json::json!(save::saved_package(
+                    &p.name,
+                    p.version.as_deref(),
+                    p.manager
+                ))
+            }),
+            &["version"],
+            ("direction", serde_json::json!(way)),
+        );
         out.push((record, line));
     }
     out

@@ -2,13 +2,13 @@
 //! the saved paths back (the work itself is in `crate::restore`).
 
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use common::bytes::{bytes_value, display, display_value};
 use common::cli::Format;
+use common::records::file::Restored;
 use common::{Error, Out, Result, Root, Status};
-use serde_json::{json, Value};
 
 use super::package_files_now;
 use crate::args::{RestoreArgs, StoreDir};
@@ -164,7 +164,7 @@ pub fn run(
             )
         })?;
         match format {
-            Format::Json => out.record(&saved.header)?,
+            Format::Json => out.serialize(&saved.header)?,
             Format::Text => out.line(&format!(
                 "saved the current state as backup {} (`{}` undoes this restore)",
                 saved.id,
@@ -243,18 +243,12 @@ fn emit_restore(
         Format::Json => {
             // A removed path is described as it is now: the backup has no
             // record of it.
-            let mut v = e.to_value((action != Action::Remove).then_some(id));
-            if let Value::Object(m) = &mut v {
-                m.insert("action".into(), json!(action.name()));
-                m.insert("dry_run".into(), json!(dry_run));
-                m.insert(
-                    "to".into(),
-                    to.as_deref()
-                        .map(|p| bytes_value(p.as_os_str().as_bytes()))
-                        .unwrap_or(Value::Null),
-                );
-            }
-            out.record(&v)
+            out.serialize(&Restored {
+                file: e.to_record((action != Action::Remove).then_some(id)),
+                action: action.name().to_owned(),
+                dry_run,
+                to: to.map(|p| p.into_os_string().into_vec()),
+            })
         }
         // Only what changes, or would: an unchanged path is no news.
         Format::Text if action == Action::Unchanged => Ok(()),

@@ -9,7 +9,7 @@ use common::{Error, Out, Result, Root, Status};
 use super::resolved_parent;
 use crate::args::SaveArgs;
 use crate::pkg;
-use crate::save::{package_value, save, Meta, Target};
+use crate::save::{save, saved_package, Meta, Target};
 use crate::store::Store;
 
 pub fn run(a: &SaveArgs, dir: &Path, root: &Root, format: Format, out: &mut Out) -> Result<Status> {
@@ -28,7 +28,7 @@ pub fn run(a: &SaveArgs, dir: &Path, root: &Root, format: Format, out: &mut Out)
     }
     for name in &names {
         for p in pkg::lookup(root, name)? {
-            packages.push(package_value(&p.name, p.version.as_deref(), p.manager));
+            packages.push(saved_package(&p.name, p.version.as_deref(), p.manager));
             if p.files.is_empty() {
                 let others: Vec<String> = if p.manager == "dpkg" {
                     pkg::related(root, name)
@@ -106,12 +106,12 @@ pub fn run(a: &SaveArgs, dir: &Path, root: &Root, format: Format, out: &mut Out)
         },
     )?;
     let written = match format {
-        Format::Json => out.record(&saved.header),
+        Format::Json => out.serialize(&saved.header),
         Format::Text => out.line(&format!(
             "saved backup {}: {} files, {} bytes, in {}",
             saved.id,
             saved.entries.len(),
-            saved.header["bytes"],
+            saved.header.bytes,
             store.dir().display()
         )),
     };

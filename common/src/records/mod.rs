@@ -8,6 +8,9 @@
 //! `IDENTITY`, the fields that pair a record with its counterpart in another
 //! snapshot.
 
+pub mod backup;
+pub mod file;
+pub(crate) mod lossless;
 pub mod package;
 pub mod setting;
 pub mod unit;
