@@ -12,6 +12,8 @@ mod cmd;
 mod diff;
 mod model;
 mod pkg;
+#[cfg(test)]
+mod proptests;
 mod restore;
 mod save;
 mod scan;

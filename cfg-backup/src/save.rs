@@ -152,17 +152,9 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
         skipped: s.skipped.into_iter().map(|(p, _)| p).collect(),
         absent: s.absent,
     };
-    let render = |id: &str| -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        let header = backup::Backup {
-            id: id.to_owned(),
-            ..header.clone()
-        };
-        push_line(&mut out, &header)?;
-        for e in &entries {
-            push_line(&mut out, &e.to_record(Some(id)))?;
-        }
-        Ok(out)
+    let render = |id: &str| {
+        header.id = id.to_owned();
+        manifest(&header, &entries)
     };
     let id = store.commit_manifest(&id_for(now.as_secs() as i64), render)?;
     header.id = id.clone();
@@ -171,6 +163,17 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
         id,
         entries,
     })
+}
+
+/// The manifest of a backup: its `backup` record, then a `file` record per
+/// entry, in the order given.
+pub fn manifest(header: &backup::Backup, entries: &[Entry]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    push_line(&mut out, header)?;
+    for e in entries {
+        push_line(&mut out, &e.to_record(Some(&header.id)))?;
+    }
+    Ok(out)
 }
 
 fn push_line(out: &mut Vec<u8>, record: &impl serde::Serialize) -> Result<()> {

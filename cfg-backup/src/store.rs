@@ -290,7 +290,7 @@ impl Store {
     pub fn commit_manifest(
         &self,
         base: &str,
-        render: impl Fn(&str) -> Result<Vec<u8>>,
+        mut render: impl FnMut(&str) -> Result<Vec<u8>>,
     ) -> Result<String> {
         let dir = self.backups();
         for n in 1..1000u32 {
