@@ -27,6 +27,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, renameat, AtFlags, OFlag};
@@ -48,9 +49,12 @@ pub fn atomic_write(path: &Path, data: &[u8], mode: u32) -> Result<()> {
 /// process (a dot name, so nothing mistakes a leftover for real content).
 fn temp_name(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
+    // Asked once: a save names thousands of temporaries, and a name taken
+    // anyway (a forked child) only moves on to the next number.
+    static PID: OnceLock<u32> = OnceLock::new();
     format!(
         ".{prefix}.{}.{}",
-        std::process::id(),
+        PID.get_or_init(std::process::id),
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
