@@ -1838,3 +1838,64 @@ fn diff_says_when_a_saved_package_was_upgraded_since() {
         "{t}"
     );
 }
+
+#[test]
+fn a_restore_under_root_never_follows_a_relative_symlink_out_of_the_tree() {
+    let s = Sys::new("cfgb-escape");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    // /etc/ssh swapped for a relative link that climbs out of the root.
+    let outside = s.dir.path().join("outside");
+    fs::create_dir_all(&outside).expect("mkdir");
+    fs::remove_dir_all(s.at("/etc/ssh")).expect("rm");
+    std::os::unix::fs::symlink("../../outside", s.at("/etc/ssh")).expect("symlink");
+    for args in [&["restore"][..], &["restore", "/etc/ssh/sshd_config"][..]] {
+        let r = s.run(args);
+        r.expect_code(2);
+        assert!(r.stderr.contains("symlink"), "{r}");
+        assert!(r.stdout.is_empty(), "{r}");
+    }
+    assert_eq!(
+        fs::read_dir(&outside).expect("ls").count(),
+        0,
+        "nothing written through it"
+    );
+    assert_eq!(s.ids().len(), 1, "refused before saving anything");
+}
+
+#[test]
+fn a_restore_to_a_tree_with_a_symlink_inside_stays_inside() {
+    let s = Sys::new("cfgb-to-inner-link");
+    s.run(&["save", "/etc/ssh"]).expect_code(0);
+    let outside = s.dir.path().join("outside");
+    let side = s.dir.path().join("side");
+    fs::create_dir_all(&outside).expect("mkdir");
+    fs::create_dir_all(&side).expect("mkdir");
+    std::os::unix::fs::symlink(&outside, side.join("etc")).expect("symlink");
+    let r = s.run(&["restore", "--to", side.to_str().expect("utf8")]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("is a symlink; refusing"), "{r}");
+    assert_eq!(fs::read_dir(&outside).expect("ls").count(), 0);
+    assert_eq!(s.ids().len(), 1);
+}
+
+#[test]
+fn a_save_killed_after_its_blobs_leaves_no_temporary_file_in_the_store() {
+    let s = Sys::new("cfgb-kill-tmp");
+    // A file large enough to be streamed, besides the small ones.
+    let big: Vec<u8> = (0..9u32 << 20).map(|i| (i % 251) as u8).collect();
+    fs::write(s.at("/etc/big.bin"), &big).expect("write");
+    let mut c = s.cmd(&["save", "/etc"]);
+    c.env("CFG_BACKUP_TEST_FAIL_AFTER_BLOBS", "1");
+    let r = run_cmd(c, None);
+    assert_ne!(r.status, Some(0), "{r}");
+    let mut blobs = 0;
+    for sub in ["blobs", "backups"] {
+        for e in fs::read_dir(s.store().join(sub)).expect("ls") {
+            let n = e.expect("entry").file_name();
+            assert!(!n.as_bytes().starts_with(b"."), "{sub}/{n:?}");
+            blobs += usize::from(sub == "blobs");
+        }
+    }
+    assert!(blobs >= 2, "the blobs were written: {blobs}");
+    assert!(s.ids().is_empty());
+}

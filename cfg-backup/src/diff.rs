@@ -66,17 +66,47 @@ impl Change {
     }
 
     pub fn to_value(&self, id: &str) -> Value {
-        json!({
-            "kind": "change",
-            "op": self.op,
-            "of": "file",
-            "key": {"path": bytes_value(&self.path)},
-            "before": self.before.as_ref().map(|e| e.to_value(Some(id))),
-            "after": self.after.as_ref().map(|e| e.to_value(None)),
-            "fields": self.fields,
-            "leftover_of": self.leftover_of.as_deref().map(bytes_value),
-        })
+        change_record(
+            self.op,
+            "file",
+            json!({"path": bytes_value(&self.path)}),
+            self.before.as_ref().map(|e| e.to_value(Some(id))),
+            self.after.as_ref().map(|e| e.to_value(None)),
+            &self.fields,
+            (
+                "leftover_of",
+                json!(self.leftover_of.as_deref().map(bytes_value)),
+            ),
+        )
     }
+}
+
+/// A `change` record, the one place cfg-backup spells its fields: `op`
+/// of the kind `of` at `key`, the records `before` and `after` (`null`
+/// where absent), the `fields` that differ, and one field of cfg-backup's
+/// own (`leftover_of` for a file, `direction` for a package) last.
+pub fn change_record(
+    op: &str,
+    of: &str,
+    key: Value,
+    before: Option<Value>,
+    after: Option<Value>,
+    fields: &[&str],
+    (extra, value): (&str, Value),
+) -> Value {
+    let mut v = json!({
+        "kind": "change",
+        "op": op,
+        "of": of,
+        "key": key,
+        "before": before,
+        "after": after,
+        "fields": fields,
+    });
+    if let Value::Object(m) = &mut v {
+        m.insert(extra.to_owned(), value);
+    }
+    v
 }
 
 /// Paths selected by `filter` (all when empty): at or under a filter path.

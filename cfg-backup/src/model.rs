@@ -6,10 +6,11 @@
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 
-use common::bytes::{bytes_value, display, value_bytes};
+use common::bytes::{display, value_bytes};
 use common::names::Names;
+use common::records::file;
 use common::time::{parse_rfc3339, rfc3339};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// What a path is. Special files (devices, fifos, sockets) are never saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,15 @@ impl FType {
             "dir" => Some(FType::Dir),
             "symlink" => Some(FType::Symlink),
             _ => None,
+        }
+    }
+
+    /// The `type` of a `file` record.
+    pub fn record_type(self) -> file::FileType {
+        match self {
+            FType::File => file::FileType::File,
+            FType::Dir => file::FileType::Dir,
+            FType::Symlink => file::FileType::Symlink,
         }
     }
 
@@ -110,27 +120,33 @@ impl Entry {
         }
     }
 
-    /// The `file` record; `backup` is the ID it belongs to (`null` for the
+    /// The `file` record; `backup` is the ID it belongs to (`None` for the
     /// current state of a path).
+    pub fn to_record(&self, backup: Option<&str>) -> file::File {
+        file::File {
+            kind: file::KIND.to_owned(),
+            backup: backup.map(str::to_owned),
+            path: self.path.clone(),
+            file_type: self.ftype.record_type(),
+            mode: mode_string(self.mode),
+            uid: self.uid,
+            gid: self.gid,
+            user: self.user.clone(),
+            group: self.group.clone(),
+            size: self.size,
+            mtime: self.mtime.map(|(s, n)| rfc3339(s, n)),
+            sha256: self.sha256.clone(),
+            target: self.target.clone(),
+            package: self.package.clone(),
+            modified: self.modified,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// The `file` record as a JSON value (inside `change` records).
     pub fn to_value(&self, backup: Option<&str>) -> Value {
-        json!({
-            "kind": "file",
-            "backup": backup,
-            "path": bytes_value(&self.path),
-            "type": self.ftype.name(),
-            "mode": mode_string(self.mode),
-            "uid": self.uid,
-            "gid": self.gid,
-            "user": self.user,
-            "group": self.group,
-            "size": self.size,
-            "mtime": self.mtime.map(|(s, n)| rfc3339(s, n)),
-            "sha256": self.sha256,
-            "target": self.target.as_deref().map(bytes_value),
-            "package": self.package,
-            "modified": self.modified,
-            "origin": self.origin,
-        })
+        // A record of strings, numbers and byte arrays always serializes.
+        serde_json::to_value(self.to_record(backup)).unwrap_or(Value::Null)
     }
 
     /// The path for messages.
@@ -353,6 +369,7 @@ pub fn is_under(p: &[u8], base: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn sample() -> Entry {
         Entry {

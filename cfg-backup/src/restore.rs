@@ -5,10 +5,10 @@
 //! O_NOFOLLOW|O_DIRECTORY, one component at a time, so a symlink planted in
 //! a parent directory (`/etc/ssh -> /root/.ssh`) stops the restore instead
 //! of redirecting it. Each file is written to an unnamed (O_TMPFILE) file
-//! in its final directory, owned, chmodded and timestamped through its
-//! descriptor, fsynced, then linked under a temporary name and renamed over
-//! the old one: a crash leaves the old file or the new one, and no stray
-//! file. Before anything is overwritten, the current state of the paths
+//! in its final directory (`common::fsutil::TempAt`), owned, chmodded and
+//! timestamped through its descriptor, fsynced, then linked under a
+//! temporary name and renamed over the old one: a crash leaves the old file
+//! or the new one, and no stray file. Before anything is overwritten, the current state of the paths
 //! about to change is saved as a new backup, so a restore can be
 //! undone with another restore.
 
@@ -21,13 +21,14 @@ use std::path::{Path, PathBuf};
 
 use common::bytes::display;
 use common::error::describe_io;
+use common::fsutil::{TempAt, TempLink};
 use common::names::Names;
 use common::{Error, Result, Root};
 use nix::errno::Errno;
-use nix::fcntl::{openat, renameat, AtFlags, OFlag};
+use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstatat, futimens, mkdirat, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
-use nix::unistd::{fchown, fchownat, fsync, linkat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
+use nix::unistd::{fchown, fchownat, fsync, unlinkat, Gid, Uid, UnlinkatFlags};
 use sha2::{Digest, Sha256};
 
 use crate::model::{Entry, FType};
@@ -176,27 +177,14 @@ fn refuse(walked: &Path, dir: &OwnedFd, name: &OsStr, e: Errno) -> Error {
     }
 }
 
+/// Temporary names in the directories restored into start with this (a
+/// dot name, so nothing that reads every file of a directory takes it).
+const TEMP_PREFIX: &str = "cfg-backup-tmp";
+
 /// Environment variable of a test-only fault point: when set, `restore`
 /// aborts after the first file is written and synced, before it has a
 /// name, as a crash or `kill -9` there would.
 pub const RESTORE_FAULT_ENV: &str = "CFG_BACKUP_TEST_FAIL_BEFORE_RENAME";
-
-/// Give an O_TMPFILE file the name `name` in `dir`: by its descriptor
-/// (AT_EMPTY_PATH, which needs CAP_DAC_READ_SEARCH), else through
-/// /proc/self/fd.
-fn link_anonymous(f: &File, dir: &OwnedFd, name: &str) -> nix::Result<()> {
-    use std::os::fd::AsRawFd;
-    match linkat(f, "", dir, name, AtFlags::AT_EMPTY_PATH) {
-        Err(Errno::EPERM | Errno::ENOENT) => linkat(
-            nix::fcntl::AT_FDCWD,
-            format!("/proc/self/fd/{}", f.as_raw_fd()).as_str(),
-            dir,
-            name,
-            AtFlags::AT_SYMLINK_FOLLOW,
-        ),
-        other => other,
-    }
-}
 
 fn is_symlink(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
@@ -272,7 +260,6 @@ pub struct Restorer<'a> {
     /// Paths whose owner could not be set (not root).
     pub owners_kept: Vec<Vec<u8>>,
     dirs: Vec<Entry>,
-    seq: u64,
 }
 
 impl<'a> Restorer<'a> {
@@ -282,13 +269,7 @@ impl<'a> Restorer<'a> {
             dest,
             owners_kept: Vec::new(),
             dirs: Vec::new(),
-            seq: 0,
         }
-    }
-
-    fn temp_name(&mut self) -> String {
-        self.seq += 1;
-        format!(".cfg-backup-tmp.{}.{}", std::process::id(), self.seq)
     }
 
     /// Restore one entry.
@@ -301,90 +282,52 @@ impl<'a> Restorer<'a> {
         let name = last(&e.path);
         match e.ftype {
             FType::File => {
-                let tmp = self.temp_name();
                 // An anonymous file (O_TMPFILE) gets a name only once it is
                 // whole, owned and synced, so a restore killed while it
-                // writes leaves nothing in /etc/logrotate.d and the like.
-                // Where the file system has no O_TMPFILE, a named temporary.
-                let anon = openat(
-                    &parent,
-                    ".",
-                    OFlag::O_WRONLY | OFlag::O_TMPFILE | OFlag::O_CLOEXEC,
-                    Mode::from_bits_truncate(0o600),
-                );
-                let (fd, named) = match anon {
-                    Ok(fd) => (fd, false),
-                    Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => {
-                        let fd = openat(
-                            &parent,
-                            tmp.as_str(),
-                            OFlag::O_WRONLY
-                                | OFlag::O_CREAT
-                                | OFlag::O_EXCL
-                                | OFlag::O_NOFOLLOW
-                                | OFlag::O_CLOEXEC,
-                            Mode::from_bits_truncate(0o600),
-                        )
-                        .map_err(io_err)?;
-                        (fd, true)
-                    }
-                    Err(err) => return Err(io_err(err)),
+                // writes leaves nothing in /etc/logrotate.d and the like;
+                // where the file system has no O_TMPFILE, a temporary name
+                // that goes away with `t` on any error.
+                let mut t = TempAt::new(parent.as_fd(), TEMP_PREFIX, 0o600)
+                    .map_err(|err| Error::io(&real, &err))?;
+                self.fill(t.file(), e)?;
+                // A setuid or setgid file whose owner could not be set
+                // would run as the restoring user: those bits are dropped
+                // then, as cp -p drops them.
+                let mode = if self.own(&*t.file(), None, e)? {
+                    e.mode
+                } else {
+                    e.mode & !0o6000
                 };
-                let mut f = File::from(fd);
-                let mut linked = named;
-                let res = self.fill(&mut f, e).and_then(|()| {
-                    // A setuid or setgid file whose owner could not be set
-                    // would run as the restoring user: those bits are
-                    // dropped then, as cp -p drops them.
-                    let mode = if self.own(&f, None, e)? {
-                        e.mode
-                    } else {
-                        e.mode & !0o6000
-                    };
-                    fchmod(&f, Mode::from_bits_truncate(mode)).map_err(io_err)?;
-                    if let Some(t) = e.mtime {
-                        futimens(&f, &TimeSpec::UTIME_NOW, &timespec(t)).map_err(io_err)?;
-                    }
-                    f.sync_all().map_err(|err| Error::io(&real, &err))?;
-                    if std::env::var_os(RESTORE_FAULT_ENV).is_some() {
-                        common::warn!(
-                            "cfg-backup: {RESTORE_FAULT_ENV} is set: aborting before the rename"
-                        );
-                        std::process::abort();
-                    }
-                    if !linked {
-                        link_anonymous(&f, &parent, tmp.as_str()).map_err(io_err)?;
-                        linked = true;
-                    }
-                    renameat(&parent, tmp.as_str(), &parent, name).map_err(io_err)
-                });
-                if res.is_err() && linked {
-                    let _ = unlinkat(&parent, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+                let f = t.file();
+                fchmod(&*f, Mode::from_bits_truncate(mode)).map_err(io_err)?;
+                if let Some(mt) = e.mtime {
+                    futimens(&*f, &TimeSpec::UTIME_NOW, &timespec(mt)).map_err(io_err)?;
                 }
-                res?;
+                f.sync_all().map_err(|err| Error::io(&real, &err))?;
+                if std::env::var_os(RESTORE_FAULT_ENV).is_some() {
+                    common::warn!(
+                        "cfg-backup: {RESTORE_FAULT_ENV} is set: aborting before the rename"
+                    );
+                    std::process::abort();
+                }
+                t.publish(name).map_err(|err| Error::io(&real, &err))?;
             }
             FType::Symlink => {
-                let tmp = self.temp_name();
                 let target = OsStr::from_bytes(e.target.as_deref().unwrap_or_default());
-                symlinkat(target, &parent, tmp.as_str()).map_err(io_err)?;
-                let res = (|| {
-                    let _ = self.own(&parent, Some(tmp.as_str()), e)?;
-                    if let Some(t) = e.mtime {
-                        utimensat(
-                            &parent,
-                            tmp.as_str(),
-                            &TimeSpec::UTIME_NOW,
-                            &timespec(t),
-                            UtimensatFlags::NoFollowSymlink,
-                        )
-                        .map_err(io_err)?;
-                    }
-                    renameat(&parent, tmp.as_str(), &parent, name).map_err(io_err)
-                })();
-                if res.is_err() {
-                    let _ = unlinkat(&parent, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
+                let l = TempLink::new(parent.as_fd(), target, TEMP_PREFIX)
+                    .map_err(|err| Error::io(&real, &err))?;
+                let _ = self.own(&parent, Some(l.name()), e)?;
+                if let Some(mt) = e.mtime {
+                    utimensat(
+                        &parent,
+                        l.name(),
+                        &TimeSpec::UTIME_NOW,
+                        &timespec(mt),
+                        UtimensatFlags::NoFollowSymlink,
+                    )
+                    .map_err(io_err)?;
                 }
-                res?;
+                l.publish(name).map_err(|err| Error::io(&real, &err))?;
             }
             FType::Dir => {
                 let flags =

@@ -6,15 +6,15 @@
 use std::collections::BTreeMap;
 use std::fs::{self, Metadata};
 use std::io::{self, Read};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::bytes::{bytes_value, display};
+use common::bytes::display;
 use common::error::describe_io;
 use common::fsutil::open_regular;
 use common::names::Names;
+use common::records::backup::{self, SavedPackage};
 use common::{Error, Result, Root};
-use serde_json::{json, Map, Value};
 
 use crate::model::{Entry, FType};
 use crate::pkg::Shipped;
@@ -48,8 +48,7 @@ pub struct Target {
 pub struct Meta {
     pub label: Option<String>,
     pub keep_going: bool,
-    /// `{name, version, manager}` objects.
-    pub packages: Vec<Value>,
+    pub packages: Vec<SavedPackage>,
     /// Directories walked (for `diff` to find files added since).
     pub walked: Vec<Vec<u8>>,
     /// For the backup a restore makes first: the ID being restored.
@@ -59,7 +58,7 @@ pub struct Meta {
 /// A published backup.
 pub struct Saved {
     pub id: String,
-    pub header: Value,
+    pub header: backup::Backup,
     pub entries: Vec<Entry>,
 }
 
@@ -134,48 +133,54 @@ pub fn save(store: &Store, root: &Root, targets: &[Target], meta: Meta) -> Resul
         .filter(|e| e.ftype == FType::File)
         .filter_map(|e| e.size)
         .sum();
-    let header_for = |id: &str| -> Value {
-        json!({
-            "kind": "backup",
-            "id": id,
-            "created": created,
-            "label": meta.label,
-            "undo_of": meta.undo_of,
-            "host": root.hostname(),
-            // Absolute: `--root mnt` means nothing from another directory.
-            "root": root.base().map(|b| {
-                let abs = std::path::absolute(b).unwrap_or_else(|_| b.to_path_buf());
-                bytes_value(abs.as_os_str().as_bytes())
-            }),
-            "paths": meta.walked.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
-            "packages": meta.packages,
-            "files": entries.len(),
-            "bytes": bytes,
-            "skipped": s.skipped.iter().map(|(p, _)| bytes_value(p)).collect::<Vec<_>>(),
-            "absent": s.absent.iter().map(|p| bytes_value(p)).collect::<Vec<_>>(),
-        })
+    let mut header = backup::Backup {
+        kind: backup::KIND.to_owned(),
+        id: String::new(),
+        created,
+        label: meta.label,
+        undo_of: meta.undo_of,
+        host: root.hostname(),
+        // Absolute: `--root mnt` means nothing from another directory.
+        root: root.base().map(|b| {
+            let abs = std::path::absolute(b).unwrap_or_else(|_| b.to_path_buf());
+            abs.into_os_string().into_vec()
+        }),
+        paths: meta.walked,
+        packages: meta.packages,
+        files: entries.len() as u64,
+        bytes,
+        skipped: s.skipped.into_iter().map(|(p, _)| p).collect(),
+        absent: s.absent,
     };
-    let render = |id: &str| -> Vec<u8> {
-        let mut out = Vec::new();
-        push_line(&mut out, &header_for(id));
-        for e in &entries {
-            push_line(&mut out, &e.to_value(Some(id)));
-        }
-        out
+    let render = |id: &str| {
+        header.id = id.to_owned();
+        manifest(&header, &entries)
     };
     let id = store.commit_manifest(&id_for(now.as_secs() as i64), render)?;
+    header.id = id.clone();
     Ok(Saved {
-        header: header_for(&id),
+        header,
         id,
         entries,
     })
 }
 
-fn push_line(out: &mut Vec<u8>, v: &Value) {
-    // Serializing a Value to a Vec cannot fail.
-    if serde_json::to_writer(&mut *out, v).is_ok() {
-        out.push(b'\n');
+/// The manifest of a backup: its `backup` record, then a `file` record per
+/// entry, in the order given.
+pub fn manifest(header: &backup::Backup, entries: &[Entry]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    push_line(&mut out, header)?;
+    for e in entries {
+        push_line(&mut out, &e.to_record(Some(&header.id)))?;
     }
+    Ok(out)
+}
+
+fn push_line(out: &mut Vec<u8>, record: &impl serde::Serialize) -> Result<()> {
+    serde_json::to_writer(&mut *out, record)
+        .map_err(|e| Error::new(format!("encoding the manifest: {e}")))?;
+    out.push(b'\n');
+    Ok(())
 }
 
 impl Saver<'_> {
@@ -411,10 +416,10 @@ impl Read for PlainRead<'_> {
 }
 
 /// The `packages` entry of a backup record.
-pub fn package_value(name: &str, version: Option<&str>, manager: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(name));
-    m.insert("version".into(), json!(version));
-    m.insert("manager".into(), json!(manager));
-    Value::Object(m)
+pub fn saved_package(name: &str, version: Option<&str>, manager: &str) -> SavedPackage {
+    SavedPackage {
+        name: name.to_owned(),
+        version: version.map(str::to_owned),
+        manager: manager.to_owned(),
+    }
 }

@@ -8,19 +8,20 @@
 //! ```
 //!
 //! A save writes every blob first (each through a temporary file and a
-//! rename, so a blob is whole or absent), makes them durable with one
-//! `syncfs`, and only then publishes the manifest: written to a temporary
+//! rename, so a blob is whole or absent: `common::fsutil::TempFile`), makes
+//! them durable with one `syncfs`, and only then publishes the manifest: written to a temporary
 //! file, fsynced, hard-linked to its final name (the link fails if the name
 //! is taken, so two saves in the same second never overwrite each other),
 //! and the directory fsynced. A save killed at any point leaves a complete
 //! backup or none; what it leaves behind are blobs no manifest names, which
 //! are harmless.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, DirBuilder, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use common::fsutil::{self, TempFile};
 use common::jsonl::Records;
 use common::{Error, Result};
 use serde_json::{Map, Value};
@@ -206,13 +207,11 @@ impl Store {
                 }
             }
         }
-        let (tmp, mut f) = self.temp_in(&self.blobs())?;
-        if let Err(e) = f.write_all(data) {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io(&tmp, &e));
-        }
-        drop(f);
-        self.publish(&tmp, &path)?;
+        let mut t = self.temp_blob()?;
+        t.file()
+            .write_all(data)
+            .map_err(|e| Error::io(t.path(), &e))?;
+        t.rename_unsynced(&path)?;
         self.remember(sha256);
         Ok(true)
     }
@@ -238,7 +237,7 @@ impl Store {
     /// count. The outer error is the store's (fatal), the inner one the
     /// source's (the caller may skip the file).
     pub fn put_stream(&self, src: &mut impl Read) -> Result<io::Result<(String, String, u64)>> {
-        let (tmp, mut f) = self.temp_in(&self.blobs())?;
+        let mut t = self.temp_blob()?;
         let mut sha = Sha256::new();
         let mut md5 = Md5::new();
         let mut buf = vec![0u8; 1 << 20];
@@ -248,74 +247,51 @@ impl Store {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = fs::remove_file(&tmp);
-                    return Ok(Err(e));
-                }
+                // The temporary blob goes with `t`.
+                Err(e) => return Ok(Err(e)),
             };
             sha.update(&buf[..n]);
             md5.update(&buf[..n]);
-            if let Err(e) = f.write_all(&buf[..n]) {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(&tmp, &e));
-            }
+            t.file()
+                .write_all(&buf[..n])
+                .map_err(|e| Error::io(t.path(), &e))?;
             total += n as u64;
         }
-        drop(f);
         let (sha, md5) = (hex(&sha.finalize()), hex(&md5.finalize()));
         let path = self.blob_path(&sha);
         if fs::metadata(&path)
             .map(|m| m.len() == total)
             .unwrap_or(false)
         {
-            let _ = fs::remove_file(&tmp);
+            drop(t);
         } else {
-            self.publish(&tmp, &path)?;
+            t.rename_unsynced(&path)?;
             self.remember(&sha);
         }
         Ok(Ok((sha, md5, total)))
     }
 
-    /// A new private temporary file in `dir` (names start with a dot, so
-    /// nothing mistakes a leftover for a blob or a manifest).
-    fn temp_in(&self, dir: &Path) -> Result<(PathBuf, File)> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-        let pid = *PID.get_or_init(std::process::id);
-        loop {
-            let tmp = dir.join(format!(".tmp.{pid}.{}", N.fetch_add(1, Ordering::Relaxed)));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o400)
-                .open(&tmp)
-            {
-                Ok(f) => return Ok((tmp, f)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::io(&tmp, &e)),
-            }
-        }
-    }
-
-    fn publish(&self, tmp: &Path, path: &Path) -> Result<()> {
-        fs::rename(tmp, path).map_err(|e| {
-            let _ = fs::remove_file(tmp);
-            Error::io(path, &e)
-        })
+    /// A new temporary blob: private, named with a leading dot (nothing
+    /// mistakes a leftover for a blob), removed unless published. Blobs
+    /// are renamed without an fsync each; [`Store::sync`] makes them
+    /// durable at once.
+    fn temp_blob(&self) -> Result<TempFile> {
+        TempFile::new_in(&self.blobs(), "tmp", 0o400)
     }
 
     /// Make every blob written so far durable (one syncfs instead of an
     /// fsync per blob: a save of /etc writes thousands).
     pub fn sync(&self) -> Result<()> {
-        let d = File::open(&self.dir).map_err(|e| Error::io(&self.dir, &e))?;
-        nix::unistd::syncfs(&d)
-            .map_err(|e| Error::io(&self.dir, &io::Error::from(e)).context("syncing the store"))
+        fsutil::syncfs(&self.dir).map_err(|e| e.context("syncing the store"))
     }
 
     /// Publish a manifest under the first free ID from `base` (`base`,
     /// `base-2`, `base-3`, ...). `render` makes the manifest for an ID.
-    pub fn commit_manifest(&self, base: &str, render: impl Fn(&str) -> Vec<u8>) -> Result<String> {
+    pub fn commit_manifest(
+        &self,
+        base: &str,
+        mut render: impl FnMut(&str) -> Result<Vec<u8>>,
+    ) -> Result<String> {
         let dir = self.backups();
         for n in 1..1000u32 {
             let id = if n == 1 {
@@ -327,19 +303,16 @@ impl Store {
             if fs::symlink_metadata(&final_path).is_ok() {
                 continue;
             }
-            let (tmp, mut f) = self.temp_in(&dir)?;
-            let written = f
-                .write_all(&render(&id))
+            let data = render(&id)?;
+            let mut t = TempFile::new_in(&dir, "tmp", 0o400)?;
+            let f = t.file();
+            f.write_all(&data)
                 .and_then(|_| f.set_permissions(fs::Permissions::from_mode(0o600)))
-                .and_then(|_| f.sync_all());
-            drop(f);
-            if let Err(e) = written {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(&tmp, &e));
-            }
+                .and_then(|_| f.sync_all())
+                .map_err(|e| Error::io(t.path(), &e))?;
             // If another save took this ID since the check above, try the
             // next one.
-            if common::fsutil::link_new(&tmp, &final_path)? {
+            if t.link_new(&final_path)? {
                 return Ok(id);
             }
         }
@@ -684,8 +657,11 @@ mod tests {
         (d, s)
     }
 
-    fn manifest(id: &str) -> Vec<u8> {
-        format!("{{\"kind\":\"backup\",\"id\":\"{id}\",\"paths\":[],\"files\":0}}\n").into_bytes()
+    fn manifest(id: &str) -> Result<Vec<u8>> {
+        Ok(
+            format!("{{\"kind\":\"backup\",\"id\":\"{id}\",\"paths\":[],\"files\":0}}\n")
+                .into_bytes(),
+        )
     }
 
     #[test]

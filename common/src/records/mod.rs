@@ -15,9 +15,12 @@
 //! serde measured slower) and for snap-diff's rules; `process` and
 //! `socket` carry the identity rules snap-diff applies to them.
 
+pub mod backup;
 pub mod change;
 pub mod check;
+pub mod file;
 pub mod kernel;
+pub(crate) mod lossless;
 pub mod package;
 pub mod process;
 pub mod setting;
@@ -50,12 +53,14 @@ pub fn volatile(kind: &str) -> &'static [&'static str] {
 pub const KEYED_KINDS: [&str; 4] = [package::KIND, unit::KIND, verify::KIND, setting::KIND];
 
 /// Every kind that has a record type here.
-pub const ALL_KINDS: [&str; 9] = [
+pub const ALL_KINDS: [&str; 11] = [
     process::KIND,
     kernel::KIND,
     socket::KIND,
     change::KIND,
     check::KIND,
+    file::KIND,
+    backup::KIND,
     package::KIND,
     unit::KIND,
     verify::KIND,
@@ -72,6 +77,8 @@ pub fn fields(kind: &str) -> Option<&'static [&'static str]> {
         socket::KIND => socket::FIELDS,
         change::KIND => change::FIELDS,
         check::KIND => check::FIELDS,
+        file::KIND => file::FIELDS,
+        backup::KIND => backup::FIELDS,
         package::KIND => package::FIELDS,
         unit::KIND => unit::FIELDS,
         verify::KIND => verify::FIELDS,
@@ -103,6 +110,8 @@ pub fn retype(line: &str) -> std::result::Result<String, String> {
         socket::KIND => again::<socket::Socket>(line),
         change::KIND => again::<change::Change<'static>>(line),
         check::KIND => again::<check::Check>(line),
+        file::KIND => again::<file::File>(line).or_else(|_| again::<file::Restored>(line)),
+        backup::KIND => again::<backup::Backup>(line),
         package::KIND => again::<package::Package>(line),
         unit::KIND => again::<unit::Unit>(line),
         verify::KIND => again::<verify::Verify>(line),

@@ -7,12 +7,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use clap::ArgMatches;
 use common::bytes::bytes_value;
 use common::cli::Format;
 use common::{Out, Result, Status};
 use serde_json::{json, Value};
 
+use crate::args::VerifyArgs;
 use crate::model::{mode_string, FType};
 use crate::store::Store;
 
@@ -49,12 +49,12 @@ fn emit_check(out: &mut Out, format: Format, v: &Value) -> Result<()> {
     }
 }
 
-pub fn run(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
+pub fn run(a: &VerifyArgs, dir: &Path, format: Format, out: &mut Out) -> Result<Status> {
     let store = Store::open_required(dir)?;
-    let ids = if sm.get_flag("all") {
+    let ids = if a.all {
         store.ids()?
     } else {
-        vec![store.resolve(sm.get_one::<String>("id").map(String::as_str))?]
+        vec![store.resolve(a.id.as_deref())?]
     };
     let mut bad = false;
     if let Ok(md) = fs::metadata(store.dir()) {
@@ -157,7 +157,7 @@ pub fn run(sm: &ArgMatches, dir: &Path, format: Format, out: &mut Out) -> Result
             &check_value("backup", status, &id, message, Some(&id), None, None),
         )?;
     }
-    if sm.get_flag("all") && !manifest_failed {
+    if a.all && !manifest_failed {
         // Blobs no backup names: left by saves that were interrupted (or
         // whose manifest was removed). Harmless, so only counted.
         let orphans = store
