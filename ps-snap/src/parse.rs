@@ -190,23 +190,6 @@ pub fn unit(cgroup: &[u8]) -> Option<&[u8]> {
     })
 }
 
-/// The unit as the `--deleted` text view names it: a unit of a user's
-/// service manager is prefixed with that manager (`user@1000.service/
-/// dbus.service`), so it is not taken for the system unit of the same name
-/// (it restarts with `systemctl --user`).
-pub fn unit_label(cgroup: &[u8]) -> Option<Vec<u8>> {
-    let u = unit(cgroup)?;
-    // `u` is a part of `cgroup`; what precedes it may name a user manager.
-    let at = (u.as_ptr() as usize).saturating_sub(cgroup.as_ptr() as usize);
-    let manager = cgroup[..at.min(cgroup.len())]
-        .rsplit(|&b| b == b'/')
-        .find(|c| c.starts_with(b"user@") && c.ends_with(b".service"));
-    Some(match manager {
-        Some(m) => [m, b"/", u].concat(),
-        None => u.to_vec(),
-    })
-}
-
 /// What the kernel appends to the path of an unlinked file.
 pub const DELETED: &[u8] = b" (deleted)";
 
@@ -614,25 +597,6 @@ mod tests {
         assert_eq!(u("/"), None);
         assert_eq!(u("/system.slice"), None);
         assert_eq!(u("/.service"), None);
-    }
-
-    #[test]
-    fn unit_label_names_the_user_manager() {
-        let l =
-            |p: &str| unit_label(p.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
-        assert_eq!(
-            l("/system.slice/ssh.service").as_deref(),
-            Some("ssh.service")
-        );
-        assert_eq!(
-            l("/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service").as_deref(),
-            Some("user@1000.service/dbus.service")
-        );
-        assert_eq!(
-            l("/user.slice/user-1000.slice/user@1000.service").as_deref(),
-            Some("user@1000.service")
-        );
-        assert_eq!(l("/"), None);
     }
 
     #[test]
