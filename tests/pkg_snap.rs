@@ -714,3 +714,21 @@ fn install_reasons_from_dnfs_history() {
         "{r}"
     );
 }
+
+#[test]
+fn a_root_whose_name_is_not_utf8_is_read_all_the_same() {
+    use std::os::unix::ffi::OsStrExt;
+    if !dpkg_tools() {
+        return;
+    }
+    let f = Fixture::new("pkg-non-utf8");
+    f.install(&f.deb("patchday-demo", "1.0-1"));
+    let want = f.snap(&[]);
+    want.expect_code(0);
+    let odd = f.s.path().join(std::ffi::OsStr::from_bytes(b"root-\xff"));
+    std::fs::rename(&f.root, &odd).expect("rename the root");
+    let r = run("pkg-snap", ["--root".as_ref(), odd.as_os_str()], None);
+    r.expect_code(0);
+    assert_eq!(r.stdout, want.stdout, "{r}");
+    assert_eq!(r.records().len(), 1, "{r}");
+}

@@ -837,3 +837,70 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
     r.expect_code(2);
     assert!(r.stderr.contains("rpm -q nonesuch"), "{r}");
 }
+
+#[test]
+#[ignore = "run as root: dpkg installs into a fixture root, which needs root"]
+fn a_root_and_a_rebaseline_file_whose_names_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    if !can_install() {
+        return;
+    }
+    let fx = Fixture::new("pkgv-non-utf8");
+    let deb = fx.deb(
+        "alpha",
+        "1.0",
+        &[
+            F("usr/bin/alpha", "#!/bin/sh\necho alpha\n", 0o755),
+            F("usr/share/alpha/data.txt", "data\n", 0o644),
+        ],
+        &[],
+    );
+    fx.install(&deb);
+    fs::write(fx.at("usr/share/alpha/data.txt"), "tampered\n").expect("modify");
+    let want = fx.pkg_verify(&[]);
+    want.expect_code(1);
+    let odd = fx.s.path().join(OsStr::from_bytes(b"root-\xff"));
+    fs::rename(fx.root(), &odd).expect("rename the root");
+    let r = run("pkg-verify", ["--root".as_ref(), odd.as_os_str()], None);
+    r.expect_code(1);
+    assert_eq!(r.stdout, want.stdout, "{r}");
+    assert_eq!(problems(&r.records()).len(), 1, "{r}");
+    // The package list to re-baseline, in a file whose name is not UTF-8.
+    let list = fx.s.path().join(OsStr::from_bytes(b"changes-\xfe.txt"));
+    fs::write(&list, "alpha\n").expect("write the list");
+    let r = run(
+        "pkg-verify",
+        [
+            "--root".as_ref(),
+            odd.as_os_str(),
+            "--rebaseline".as_ref(),
+            list.as_os_str(),
+            "--format".as_ref(),
+            "paths".as_ref(),
+        ],
+        None,
+    );
+    r.expect_code(0);
+    let mut bin = odd.as_os_str().as_bytes().to_vec();
+    bin.extend_from_slice(b"/usr/bin/alpha\n");
+    assert!(
+        r.stdout.windows(bin.len()).any(|w| w == bin.as_slice()),
+        "{r}"
+    );
+    assert!(r.stderr.contains("1 file left out"), "{r}");
+    // A missing one is named, bytes that are not UTF-8 shown as such.
+    let gone = fx.s.path().join(OsStr::from_bytes(b"gone-\xfe.txt"));
+    let r = run(
+        "pkg-verify",
+        [
+            "--root".as_ref(),
+            odd.as_os_str(),
+            "--rebaseline".as_ref(),
+            gone.as_os_str(),
+        ],
+        None,
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("gone-"), "{r}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r}");
+}

@@ -1500,3 +1500,31 @@ fn records_fit_their_types() {
     common::assert_typed(&r);
     drop(child);
 }
+
+#[test]
+fn a_root_whose_name_is_not_utf8_is_read_all_the_same() {
+    use std::ffi::{OsStr, OsString};
+    use std::os::unix::ffi::OsStrExt;
+    let s = fixture();
+    let want = snap(&s, &[]);
+    want.expect_code(0);
+    let want_deleted = snap(&s, &["--deleted"]);
+    let mut name = s.path().as_os_str().as_bytes().to_vec();
+    name.extend_from_slice(b"-\xff");
+    let odd = std::path::PathBuf::from(OsStr::from_bytes(&name));
+    std::fs::rename(s.path(), &odd).expect("rename the root");
+    let args = |extra: &[&str]| {
+        let mut a: Vec<OsString> = vec!["--root".into(), odd.clone().into_os_string()];
+        a.extend(extra.iter().map(OsString::from));
+        a
+    };
+    let r = run("ps-snap", args(&[]), None);
+    let r_deleted = run("ps-snap", args(&["--deleted"]), None);
+    // Back where the scratch directory cleans it up, before any assertion.
+    std::fs::rename(&odd, s.path()).expect("rename the root back");
+    r.expect_code(0);
+    assert_eq!(r.stdout, want.stdout, "{r}");
+    r_deleted.expect_code(want_deleted.code());
+    assert_eq!(r_deleted.stdout, want_deleted.stdout, "{r_deleted}");
+    assert!(!r_deleted.records().is_empty(), "{r_deleted}");
+}

@@ -900,3 +900,31 @@ iptables-legacy -A INPUT -p tcp --dport 22 -j ACCEPT
     // ip6tables was not used in this namespace: nothing of it.
     assert!(!m.keys().any(|k| k.starts_with("ip6 ")), "{m:?}");
 }
+
+#[test]
+fn a_root_whose_name_is_not_utf8_is_read_all_the_same() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = common::Scratch::new("sec-non-utf8");
+    let root = sysctl_tree(&s);
+    s.write("root/etc/hostname", "mounted\n");
+    make_file(&root, "usr/bin/su", 0o4755);
+    let args = |r: &Path| {
+        vec![
+            "--root".into(),
+            r.as_os_str().to_owned(),
+            "-a".into(),
+            "sysctl,file".into(),
+        ]
+    };
+    let want = common::run("sec-snap", args(&root), None);
+    want.expect_code(0);
+    let odd = s.path().join(std::ffi::OsStr::from_bytes(b"root-\xff"));
+    std::fs::rename(&root, &odd).expect("rename the root");
+    let r = common::run("sec-snap", args(&odd), None);
+    r.expect_code(0);
+    assert_eq!(r.stdout, want.stdout, "{r}");
+    assert!(
+        by_name(&r.records(), "file").contains_key("/usr/bin/su"),
+        "{r}"
+    );
+}

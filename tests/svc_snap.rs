@@ -714,3 +714,27 @@ fn under_root_nothing_of_the_host_is_read() {
     };
     assert!(bad.is_empty(), "--root read the host:\n{}", bad.join("\n"));
 }
+
+#[test]
+fn a_root_whose_name_is_not_utf8_is_read_all_the_same() {
+    let fx = fixture("svc-non-utf8");
+    let (want, _) = snap(fx.path(), &["--state", "enabled,masked"]);
+    assert!(!want.is_empty());
+    let mut name = fx.path().as_os_str().as_bytes().to_vec();
+    name.extend_from_slice(b"-\xff");
+    let odd = std::path::PathBuf::from(OsStr::from_bytes(&name));
+    std::fs::rename(fx.path(), &odd).expect("rename the root");
+    let r = common::run(
+        "svc-snap",
+        [
+            OsStr::new("--root"),
+            odd.as_os_str(),
+            OsStr::new("--state=enabled,masked"),
+        ],
+        None,
+    );
+    // Back where the scratch directory cleans it up, before any assertion.
+    std::fs::rename(&odd, fx.path()).expect("rename the root back");
+    r.expect_code(0);
+    assert_eq!(r.records(), want, "{r}");
+}

@@ -622,3 +622,108 @@ mod tests {
         );
     }
 }
+
+/// Properties of the control-file parser and the version ordering: any
+/// bytes give stanzas or one error naming the file and the line; stanzas
+/// written as dpkg writes them (lib/dpkg/dump.c: `Name: value`, a
+/// continuation line per further line of the value, a blank line between
+/// packages) parse back to their fields; no string panics the version
+/// code, and its ordering is one.
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A field: a name (sometimes one of the known ones), the first line
+    /// of its value, and its continuation lines.
+    fn field() -> impl Strategy<Value = (String, String, Vec<String>)> {
+        (
+            prop_oneof![
+                proptest::sample::select(KNOWN.to_vec()).prop_map(str::to_owned),
+                "[A-Za-z][A-Za-z0-9_-]{0,15}",
+            ],
+            "([!-~]([ -~]{0,30}[!-~])?)?",
+            vec("[ -~]{0,30}[!-~]", 0..3),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_give_stanzas_or_an_error_naming_file_and_line(
+            data in prop_oneof![
+                vec(any::<u8>(), 0..400),
+                vec(proptest::sample::select(b"Package: a\n \t#:xyz-.".to_vec()), 0..400),
+            ],
+        ) {
+            let lines = data.split(|&c| c == b'\n').count();
+            match parse(&data, Path::new("/var/lib/dpkg/status")) {
+                Ok(stanzas) => {
+                    for s in &stanzas {
+                        prop_assert!(s.line >= 1 && s.line <= lines);
+                        prop_assert!(s.fields().count() > 0);
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.code(), 2);
+                    let m = e.message();
+                    let rest = m.strip_prefix("/var/lib/dpkg/status:").expect("file named");
+                    let (n, what) = rest.split_once(':').expect("line named");
+                    let n: usize = n.parse().expect("a line number");
+                    prop_assert!(n >= 1 && n <= lines, "{}", m);
+                    prop_assert!(what.contains("is this a dpkg status file?"), "{}", m);
+                    prop_assert_eq!(m.lines().count(), 1);
+                }
+            }
+        }
+
+        #[test]
+        fn stanzas_as_dpkg_writes_them_parse_back(
+            stanzas in vec(vec(field(), 1..6), 0..5),
+        ) {
+            let mut text = String::new();
+            let mut want = Vec::new();
+            for (i, st) in stanzas.iter().enumerate() {
+                if i > 0 {
+                    text.push('\n');
+                }
+                let mut fields = Vec::new();
+                for (name, first, more) in st {
+                    text.push_str(&format!("{name}: {first}\n"));
+                    let mut value = first.clone();
+                    for m in more {
+                        text.push_str(&format!(" {m}\n"));
+                        value.push('\n');
+                        value.push_str(m);
+                    }
+                    fields.push((name.clone(), value.into_bytes()));
+                }
+                want.push(fields);
+            }
+            let got = parse(text.as_bytes(), Path::new("status")).expect("dpkg's own format");
+            let got: Vec<Vec<(String, Vec<u8>)>> = got
+                .iter()
+                .map(|s| s.fields().map(|(k, v)| (k.to_owned(), v.to_vec())).collect())
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn versions_never_panic_and_order_totally(
+            a in "([0-9]{1,3}:)?[0-9A-Za-z.+~:-]{0,12}(-[0-9A-Za-z.+~]{1,6})?",
+            b in "([0-9]{1,3}:)?[0-9A-Za-z.+~:-]{0,12}(-[0-9A-Za-z.+~]{1,6})?",
+            junk in any::<String>(),
+        ) {
+            let _ = Version::parse(&junk);
+            let _ = compare(&junk, &a);
+            if let (Some(x), Some(y)) = (Version::parse(&a), Version::parse(&b)) {
+                prop_assert_eq!(x.cmp(&y), y.cmp(&x).reverse());
+                prop_assert_eq!(x.cmp(&x), Ordering::Equal);
+                prop_assert_eq!(compare(&a, &b), Some(x.cmp(&y)));
+            }
+        }
+    }
+}

@@ -318,3 +318,154 @@ mod tests {
         assert_eq!(h.strings(tag::BASENAMES), None);
     }
 }
+
+/// Properties of the header decoder: any bytes are a header or an error,
+/// and no accessor of a header panics, whatever its index says; headers
+/// laid out as rpm lays them out (lib/header.c: big-endian index entries
+/// of tag, type, offset, count, then the data) give back their values.
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A value of a tag: strings (one for STRING) or integers of a width.
+    #[derive(Debug, Clone)]
+    enum Value {
+        Strings(u32, Vec<Vec<u8>>),
+        Ints(u32, Vec<u64>),
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let text = || vec(1u8..=255, 0..20);
+        prop_oneof![
+            text().prop_map(|s| Value::Strings(ty::STRING, vec![s])),
+            vec(text(), 1..5).prop_map(|v| Value::Strings(ty::STRING_ARRAY, v)),
+            vec(any::<u8>(), 1..5)
+                .prop_map(|v| Value::Ints(ty::INT8, v.into_iter().map(u64::from).collect())),
+            vec(any::<u16>(), 1..5)
+                .prop_map(|v| Value::Ints(ty::INT16, v.into_iter().map(u64::from).collect())),
+            vec(any::<u32>(), 1..5)
+                .prop_map(|v| Value::Ints(ty::INT32, v.into_iter().map(u64::from).collect())),
+            vec(any::<u64>(), 1..5).prop_map(|v| Value::Ints(ty::INT64, v)),
+        ]
+    }
+
+    /// The blob of (tag, value) entries, aligned as rpm aligns them.
+    fn blob(entries: &[(u32, Value)]) -> Vec<u8> {
+        let mut index = Vec::new();
+        let mut data = Vec::new();
+        for (tag, v) in entries {
+            let (t, count) = match v {
+                Value::Strings(t, s) => (*t, s.len()),
+                Value::Ints(t, n) => (*t, n.len()),
+            };
+            let width = match t {
+                ty::INT16 => 2,
+                ty::INT32 => 4,
+                ty::INT64 => 8,
+                _ => 1,
+            };
+            while data.len() % width != 0 {
+                data.push(0);
+            }
+            index.extend(tag.to_be_bytes());
+            index.extend(t.to_be_bytes());
+            index.extend((data.len() as u32).to_be_bytes());
+            index.extend((count as u32).to_be_bytes());
+            match v {
+                Value::Strings(_, s) => {
+                    for x in s {
+                        data.extend_from_slice(x);
+                        data.push(0);
+                    }
+                }
+                Value::Ints(_, n) => {
+                    for x in n {
+                        data.extend_from_slice(&x.to_be_bytes()[8 - width..]);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        out.extend((entries.len() as u32).to_be_bytes());
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(index);
+        out.extend(data);
+        out
+    }
+
+    fn every_accessor(h: &Header<'_>, tag: u32) {
+        let _ = h.has(tag);
+        let _ = h.string(tag);
+        let _ = h.strings(tag);
+        let _ = h.ints(tag);
+        let _ = h.int32(tag);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_are_a_header_or_an_error(b in vec(any::<u8>(), 0..300)) {
+            match Header::parse(&b) {
+                Ok(h) => {
+                    for tag in h.index.chunks_exact(16).filter_map(|e| be32(e, 0)) {
+                        every_accessor(&h, tag);
+                    }
+                }
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+        }
+
+        #[test]
+        fn a_damaged_index_never_panics_an_accessor(
+            values in vec(value(), 1..6),
+            damage in vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        ) {
+            let entries: Vec<(u32, Value)> =
+                values.into_iter().enumerate().map(|(i, v)| (1000 + i as u32, v)).collect();
+            let mut b = blob(&entries);
+            let index_end = 8 + entries.len() * 16;
+            for (at, byte) in damage {
+                b[8 + at.index(index_end - 8)] = byte;
+            }
+            if let Ok(h) = Header::parse(&b) {
+                for (tag, _) in &entries {
+                    every_accessor(&h, *tag);
+                }
+            }
+        }
+
+        #[test]
+        fn headers_give_back_their_values(values in vec(value(), 1..8)) {
+            let entries: Vec<(u32, Value)> =
+                values.into_iter().enumerate().map(|(i, v)| (1000 + i as u32, v)).collect();
+            let b = blob(&entries);
+            let h = Header::parse(&b).expect("rpm's own layout");
+            for (tag, v) in &entries {
+                prop_assert!(h.has(*tag));
+                match v {
+                    Value::Strings(_, s) => {
+                        let want: Vec<&[u8]> = s.iter().map(Vec::as_slice).collect();
+                        prop_assert_eq!(h.strings(*tag), Some(want));
+                        prop_assert_eq!(
+                            h.string(*tag),
+                            std::str::from_utf8(&s[0]).ok().map(str::to_owned)
+                        );
+                        prop_assert_eq!(h.ints(*tag), None);
+                    }
+                    Value::Ints(t, n) => {
+                        prop_assert_eq!(h.ints(*tag), Some(n.clone()));
+                        let first = (*t == ty::INT32).then(|| n[0] as u32);
+                        prop_assert_eq!(h.int32(*tag), first);
+                        prop_assert_eq!(h.strings(*tag), None);
+                    }
+                }
+            }
+            prop_assert!(!h.has(999));
+            prop_assert!(Header::parse(&b[..b.len() - 1]).is_err());
+        }
+    }
+}

@@ -298,7 +298,8 @@ fn walk(
                         -(Errno::EIO as i32)
                     };
                     return if err < 0 {
-                        Err(Errno::from_raw(-err))
+                        // i32::MIN has no positive: no errno, an I/O error.
+                        Err(err.checked_neg().map_or(Errno::EIO, Errno::from_raw))
                     } else {
                         Ok(Walk::Done)
                     };
@@ -393,7 +394,7 @@ fn parse_unix(m: &[u8]) -> Option<Socket> {
 /// A sun_path as /proc/net/unix prints it: a path up to its NUL; an
 /// abstract name (leading NUL) as `@` and its NUL bytes as `@`.
 pub fn unix_name(v: &[u8]) -> Vec<u8> {
-    if v[0] == 0 {
+    if v.first() == Some(&0) {
         v.iter().map(|&b| if b == 0 { b'@' } else { b }).collect()
     } else {
         let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
@@ -469,6 +470,13 @@ mod tests {
             walk(&refused, 7, &mut intr, &mut |_: &[u8]| {}),
             Err(Errno::ENOENT)
         );
+        // An error no errno can be (i32::MIN has no positive) is EIO,
+        // not a panic.
+        let odd = nlmsg(NLMSG_ERROR, 0, 7, &i32::MIN.to_ne_bytes());
+        assert_eq!(
+            walk(&odd, 7, &mut intr, &mut |_: &[u8]| {}),
+            Err(Errno::EIO)
+        );
         let mut short = nlmsg(SOCK_DIAG_BY_FAMILY, 0, 7, &[1]);
         short[0] = 200; // a length past the batch
         assert_eq!(
@@ -495,5 +503,184 @@ mod tests {
         assert!(v
             .iter()
             .any(|s| s.local_port == Some(port) && s.state == Some("LISTEN")));
+    }
+}
+
+/// Properties of the netlink walk and the message decoders: any bytes
+/// never panic them, and messages laid out as the kernel lays them out
+/// (linux/netlink.h, inet_diag.h, unix_diag.h) decode to the values they
+/// were made of.
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sock::{tcp_state, unix_state};
+
+    fn nlmsg(mtype: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let len = nlmsghdr::SIZE + payload.len();
+        let mut m = Vec::with_capacity(align4(len));
+        m.extend_from_slice(&(len as u32).to_ne_bytes());
+        m.extend_from_slice(&mtype.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&seq.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(payload);
+        m.resize(align4(len), 0);
+        m
+    }
+
+    fn nlattr(atype: u16, v: &[u8]) -> Vec<u8> {
+        let len = nlattr::SIZE + v.len();
+        let mut a = Vec::with_capacity(align4(len));
+        a.extend_from_slice(&(len as u16).to_ne_bytes());
+        a.extend_from_slice(&atype.to_ne_bytes());
+        a.extend_from_slice(v);
+        a.resize(align4(len), 0);
+        a
+    }
+
+    /// One message of a batch: (ours, interrupted, payload).
+    fn message() -> impl Strategy<Value = (bool, bool, Vec<u8>)> {
+        (any::<bool>(), any::<bool>(), vec(any::<u8>(), 0..100))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn nothing_panics_on_any_bytes(b in vec(any::<u8>(), 0..300), seq in 0u32..3) {
+            let mut intr = false;
+            let _ = walk(&b, seq, &mut intr, &mut |m: &[u8]| {
+                let _ = parse_inet(m, Proto::Tcp, Family::Inet6);
+                let _ = parse_unix(m);
+            });
+            let _ = parse_inet(&b, Proto::Udp, Family::Inet);
+            let _ = parse_unix(&b);
+            let _ = unix_name(&b);
+        }
+
+        #[test]
+        fn a_batch_gives_our_payloads_in_order_and_its_end(
+            msgs in vec(message(), 0..8),
+            end in proptest::option::of(prop_oneof![Just(0i32), Just(i32::MIN), any::<i32>()]),
+            seq in 1u32..1000,
+        ) {
+            let mut batch = Vec::new();
+            for (ours, intr, p) in &msgs {
+                let flags = if *intr { NLM_F_DUMP_INTR | 2 } else { 2 };
+                batch.extend(nlmsg(SOCK_DIAG_BY_FAMILY, flags, if *ours { seq } else { seq - 1 }, p));
+            }
+            if let Some(e) = end {
+                batch.extend(nlmsg(NLMSG_DONE, 2, seq, &e.to_ne_bytes()));
+            }
+            let mut seen = Vec::new();
+            let mut intr = false;
+            let w = walk(&batch, seq, &mut intr, &mut |p: &[u8]| seen.push(p.to_vec()));
+            let want: Vec<Vec<u8>> = msgs.iter().filter(|m| m.0).map(|m| m.2.clone()).collect();
+            prop_assert_eq!(seen, want);
+            prop_assert_eq!(intr, msgs.iter().any(|m| m.0 && m.1));
+            match end {
+                None => prop_assert_eq!(w, Ok(Walk::More)),
+                Some(e) if e >= 0 => prop_assert_eq!(w, Ok(Walk::Done)),
+                Some(_) => prop_assert!(w.is_err()),
+            }
+        }
+
+        #[test]
+        fn an_inet_message_decodes(
+            six in any::<bool>(),
+            src in any::<[u8; 16]>(),
+            dst in any::<[u8; 16]>(),
+            ports in any::<(u16, u16)>(),
+            state in 1u8..=12,
+            queues in any::<(u32, u32)>(),
+            uid in any::<u32>(),
+            inode in any::<u32>(),
+            attrs in vec(any::<u8>(), 0..40),
+        ) {
+            let mut m = vec![0u8; inet_msg::SIZE];
+            m[inet_msg::FAMILY] = if six { AF_INET6 } else { AF_INET };
+            m[inet_msg::STATE] = state;
+            m[inet_msg::SPORT..inet_msg::SPORT + 2].copy_from_slice(&ports.0.to_be_bytes());
+            m[inet_msg::DPORT..inet_msg::DPORT + 2].copy_from_slice(&ports.1.to_be_bytes());
+            m[inet_msg::SRC..inet_msg::SRC + 16].copy_from_slice(&src);
+            m[inet_msg::DST..inet_msg::DST + 16].copy_from_slice(&dst);
+            m[inet_msg::RQUEUE..inet_msg::RQUEUE + 4].copy_from_slice(&queues.0.to_ne_bytes());
+            m[inet_msg::WQUEUE..inet_msg::WQUEUE + 4].copy_from_slice(&queues.1.to_ne_bytes());
+            m[inet_msg::UID..inet_msg::UID + 4].copy_from_slice(&uid.to_ne_bytes());
+            m[inet_msg::INODE..inet_msg::INODE + 4].copy_from_slice(&inode.to_ne_bytes());
+            m.extend_from_slice(&attrs);
+            let family = if six { Family::Inet6 } else { Family::Inet };
+            let s = parse_inet(&m, Proto::Tcp, family).expect("a whole message");
+            let ip = |b: [u8; 16]| {
+                if six {
+                    IpAddr::V6(Ipv6Addr::from(b))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+                }
+            };
+            prop_assert_eq!(&s.local, &Some(Addr::Ip(ip(src))));
+            prop_assert_eq!(s.local_port, Some(ports.0));
+            let remote = (!ip(dst).is_unspecified()).then_some(Addr::Ip(ip(dst)));
+            prop_assert_eq!(&s.remote, &remote);
+            prop_assert_eq!(s.remote_port, (ports.1 != 0).then_some(ports.1));
+            prop_assert_eq!(s.state, tcp_state(state));
+            prop_assert_eq!((s.recv_q, s.send_q), (Some(queues.0), Some(queues.1)));
+            prop_assert_eq!(s.inode, (inode != 0).then_some(u64::from(inode)));
+            prop_assert_eq!(s.uid, (inode != 0).then_some(uid));
+            prop_assert!(parse_inet(&m[..inet_msg::SIZE - 1], Proto::Tcp, family).is_none());
+        }
+
+        #[test]
+        fn a_unix_message_and_its_attributes_decode(
+            ty in 1u8..=5,
+            state in proptest::sample::select(vec![1u8, 2, 7, 10]),
+            inode in any::<u32>(),
+            name in proptest::option::of(prop_oneof![
+                "/[a-z/._-]{1,40}".prop_map(|s| { let mut b = s.into_bytes(); b.push(0); b }),
+                vec(any::<u8>(), 1..40).prop_map(|mut b| { b.insert(0, 0); b }),
+            ]),
+            peer in proptest::option::of(any::<u32>()),
+            rq in proptest::option::of(any::<(u32, u32)>()),
+            uid in proptest::option::of(any::<u32>()),
+            junk in proptest::option::of((any::<u16>(), vec(any::<u8>(), 0..12))),
+        ) {
+            let mut m = vec![0u8; unix_msg::SIZE];
+            m[unix_msg::FAMILY] = AF_UNIX;
+            m[unix_msg::TYPE] = ty;
+            m[unix_msg::STATE] = state;
+            m[unix_msg::INO..unix_msg::INO + 4].copy_from_slice(&inode.to_ne_bytes());
+            if let Some((t, v)) = &junk {
+                // An attribute of a kind not asked for is passed over.
+                let t = *t & nlattr::TYPE_MASK;
+                if ![UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN, UNIX_DIAG_UID].contains(&t) {
+                    m.extend(nlattr(t, v));
+                }
+            }
+            if let Some(n) = &name {
+                m.extend(nlattr(UNIX_DIAG_NAME, n));
+            }
+            if let Some(p) = peer {
+                m.extend(nlattr(UNIX_DIAG_PEER, &p.to_ne_bytes()));
+            }
+            if let Some((r, w)) = rq {
+                let mut v = r.to_ne_bytes().to_vec();
+                v.extend_from_slice(&w.to_ne_bytes());
+                m.extend(nlattr(UNIX_DIAG_RQLEN, &v));
+            }
+            if let Some(u) = uid {
+                m.extend(nlattr(UNIX_DIAG_UID, &u.to_ne_bytes()));
+            }
+            let s = parse_unix(&m).expect("a unix message");
+            prop_assert_eq!(s.sock_type, type_name(u32::from(ty)));
+            prop_assert_eq!(s.state, unix_state(state));
+            prop_assert_eq!(s.inode, (inode != 0).then_some(u64::from(inode)));
+            prop_assert_eq!(&s.local, &name.as_deref().map(|n| Addr::Path(unix_name(n))));
+            prop_assert_eq!(s.peer_inode, peer.filter(|&p| p != 0).map(u64::from));
+            prop_assert_eq!((s.recv_q, s.send_q), (rq.map(|q| q.0), rq.map(|q| q.1)));
+            prop_assert_eq!(s.uid, uid);
+        }
     }
 }

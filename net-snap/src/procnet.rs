@@ -231,3 +231,229 @@ mod tests {
         assert_eq!(v[3].local, Some(Addr::Path(b"/tmp/\xff".to_vec())));
     }
 }
+
+/// Properties over what a /proc/net table may hold: any bytes never
+/// panic the parsers and every non-blank line after the header is either
+/// a socket or counted as bad; lines in the kernel's own formats (made
+/// here as net/ipv4/tcp_ipv4.c, udp.c, raw.c and net/unix/af_unix.c print
+/// them) parse back to the values they were made of.
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sock::{dgram_state, tcp_state};
+
+    fn lines_after_header(text: &[u8]) -> usize {
+        text.split(|&b| b == b'\n')
+            .skip(1)
+            .filter(|l| !l.trim_ascii().is_empty())
+            .count()
+    }
+
+    fn tableish() -> impl Strategy<Value = Vec<u8>> {
+        vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"0123456789ABCDEFabcdef :\n@/".to_vec()),
+                1 => any::<u8>(),
+            ],
+            0..600,
+        )
+    }
+
+    /// `%08X` of each native-endian word of the address, as the kernel
+    /// prints it.
+    fn hex_words(ip: &IpAddr) -> String {
+        let b: Vec<u8> = match ip {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        b.chunks(4)
+            .map(|w| format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
+            .collect()
+    }
+
+    #[derive(Debug, Clone)]
+    struct Inet {
+        local: IpAddr,
+        lport: u16,
+        remote: IpAddr,
+        rport: u16,
+        state: u8,
+        tx: u32,
+        rx: u32,
+        uid: u32,
+        inode: u64,
+    }
+
+    fn inet(family: Family) -> impl Strategy<Value = Inet> {
+        let ip = move || -> BoxedStrategy<IpAddr> {
+            match family {
+                Family::Inet6 => any::<[u8; 16]>()
+                    .prop_map(|b| IpAddr::V6(Ipv6Addr::from(b)))
+                    .boxed(),
+                _ => any::<[u8; 4]>()
+                    .prop_map(|b| IpAddr::V4(Ipv4Addr::from(b)))
+                    .boxed(),
+            }
+        };
+        (
+            ip(),
+            any::<u16>(),
+            ip(),
+            any::<u16>(),
+            1u8..=13,
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            0u64..=u64::from(u32::MAX),
+        )
+            .prop_map(
+                |(local, lport, remote, rport, state, tx, rx, uid, inode)| Inet {
+                    local,
+                    lport,
+                    remote,
+                    rport,
+                    state,
+                    tx,
+                    rx,
+                    uid,
+                    inode,
+                },
+            )
+    }
+
+    fn inet_line(i: usize, s: &Inet) -> String {
+        format!(
+            "{i:4}: {}:{:04X} {}:{:04X} {:02X} {:08X}:{:08X} 00:00000000 00000000 {:5} {:8} {} 2 0000000000000000 100 0 0 10 0\n",
+            hex_words(&s.local),
+            s.lport,
+            hex_words(&s.remote),
+            s.rport,
+            s.state,
+            s.tx,
+            s.rx,
+            s.uid,
+            0,
+            s.inode
+        )
+    }
+
+    #[derive(Debug, Clone)]
+    struct Unix {
+        flags: u32,
+        ty: u32,
+        st: u32,
+        inode: u64,
+        path: Option<Vec<u8>>,
+    }
+
+    fn unix() -> impl Strategy<Value = Unix> {
+        (
+            prop_oneof![Just(0u32), Just(ACCEPTCON)],
+            1u32..=5,
+            0u32..=4,
+            0u64..=u64::from(u32::MAX),
+            proptest::option::of(vec(
+                any::<u8>().prop_filter("one line", |&b| b != b'\n'),
+                1..60,
+            )),
+        )
+            .prop_map(|(flags, ty, st, inode, path)| Unix {
+                flags,
+                ty,
+                st,
+                inode,
+                path,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_bytes_give_sockets_or_counted_lines(text in prop_oneof![vec(any::<u8>(), 0..600), tableish()]) {
+            let n = lines_after_header(&text);
+            for (proto, family) in [
+                (Proto::Tcp, Family::Inet),
+                (Proto::Udp, Family::Inet6),
+                (Proto::Raw, Family::Inet),
+            ] {
+                let p = parse_inet(&text, proto, family);
+                prop_assert_eq!(p.sockets.len() + p.bad, n);
+                prop_assert_eq!(p.first_bad.is_some(), p.bad > 0);
+            }
+            let p = parse_unix(&text);
+            prop_assert_eq!(p.sockets.len() + p.bad, n);
+        }
+
+        #[test]
+        fn inet_tables_parse_back(
+            six in any::<bool>(),
+            proto in proptest::sample::select(vec![Proto::Tcp, Proto::Udp, Proto::Raw]),
+            rows in vec(inet(Family::Inet), 0..8),
+            rows6 in vec(inet(Family::Inet6), 0..8),
+        ) {
+            let (family, rows) = if six { (Family::Inet6, rows6) } else { (Family::Inet, rows) };
+            let mut text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n".to_owned();
+            for (i, r) in rows.iter().enumerate() {
+                text.push_str(&inet_line(i, r));
+            }
+            let p = parse_inet(text.as_bytes(), proto, family);
+            prop_assert_eq!((p.bad, p.first_bad), (0, None));
+            prop_assert_eq!(p.sockets.len(), rows.len());
+            for (s, r) in p.sockets.iter().zip(&rows) {
+                prop_assert_eq!(&s.local, &Some(Addr::Ip(r.local)));
+                prop_assert_eq!(s.local_port, Some(r.lport));
+                let remote = (!r.remote.is_unspecified()).then_some(Addr::Ip(r.remote));
+                prop_assert_eq!(&s.remote, &remote);
+                prop_assert_eq!(s.remote_port, (r.rport != 0).then_some(r.rport));
+                let state = match proto {
+                    Proto::Tcp => tcp_state(r.state),
+                    _ => dgram_state(r.state),
+                };
+                prop_assert_eq!(s.state, state);
+                prop_assert_eq!(s.recv_q, Some(r.rx));
+                prop_assert_eq!(s.send_q, (state != Some("LISTEN")).then_some(r.tx));
+                prop_assert_eq!(s.inode, (r.inode != 0).then_some(r.inode));
+                prop_assert_eq!(s.uid, (r.inode != 0).then_some(r.uid));
+            }
+        }
+
+        #[test]
+        fn unix_tables_parse_back(rows in vec(unix(), 0..8)) {
+            let mut text = b"Num       RefCount Protocol Flags    Type St Inode Path\n".to_vec();
+            for r in &rows {
+                text.extend_from_slice(
+                    format!(
+                        "0000000000000000: 00000002 00000000 {:08X} {:04X} {:02X} {:5}",
+                        r.flags, r.ty, r.st, r.inode
+                    )
+                    .as_bytes(),
+                );
+                if let Some(p) = &r.path {
+                    text.push(b' ');
+                    text.extend_from_slice(p);
+                }
+                text.push(b'\n');
+            }
+            let p = parse_unix(&text);
+            prop_assert_eq!(p.bad, 0);
+            prop_assert_eq!(p.sockets.len(), rows.len());
+            for (s, r) in p.sockets.iter().zip(&rows) {
+                prop_assert_eq!(&s.local, &r.path.clone().map(Addr::Path));
+                prop_assert_eq!(s.sock_type, type_name(r.ty));
+                prop_assert_eq!(s.inode, (r.inode != 0).then_some(r.inode));
+                let state = if r.flags & ACCEPTCON != 0 {
+                    "LISTEN"
+                } else if r.st == 2 || r.st == 3 {
+                    "CONNECTED"
+                } else {
+                    "UNCONN"
+                };
+                prop_assert_eq!(s.state, Some(state));
+            }
+        }
+    }
+}

@@ -16,7 +16,7 @@ use common::{Result, Root};
 
 use crate::cache::Cache;
 
-pub use common::rpm::{db_path, DB_DIRS, SQLITE};
+pub use common::rpm::db_path;
 
 /// dnf's history database (dnf 4; dnf 5 keeps its own elsewhere).
 pub const DNF_HISTORY: &str = "/var/lib/dnf/history.sqlite";

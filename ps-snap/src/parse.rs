@@ -190,23 +190,6 @@ pub fn unit(cgroup: &[u8]) -> Option<&[u8]> {
     })
 }
 
-/// The unit as the `--deleted` text view names it: a unit of a user's
-/// service manager is prefixed with that manager (`user@1000.service/
-/// dbus.service`), so it is not taken for the system unit of the same name
-/// (it restarts with `systemctl --user`).
-pub fn unit_label(cgroup: &[u8]) -> Option<Vec<u8>> {
-    let u = unit(cgroup)?;
-    // `u` is a part of `cgroup`; what precedes it may name a user manager.
-    let at = (u.as_ptr() as usize).saturating_sub(cgroup.as_ptr() as usize);
-    let manager = cgroup[..at.min(cgroup.len())]
-        .rsplit(|&b| b == b'/')
-        .find(|c| c.starts_with(b"user@") && c.ends_with(b".service"));
-    Some(match manager {
-        Some(m) => [m, b"/", u].concat(),
-        None => u.to_vec(),
-    })
-}
-
 /// What the kernel appends to the path of an unlinked file.
 pub const DELETED: &[u8] = b" (deleted)";
 
@@ -617,25 +600,6 @@ mod tests {
     }
 
     #[test]
-    fn unit_label_names_the_user_manager() {
-        let l =
-            |p: &str| unit_label(p.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned());
-        assert_eq!(
-            l("/system.slice/ssh.service").as_deref(),
-            Some("ssh.service")
-        );
-        assert_eq!(
-            l("/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service").as_deref(),
-            Some("user@1000.service/dbus.service")
-        );
-        assert_eq!(
-            l("/user.slice/user-1000.slice/user@1000.service").as_deref(),
-            Some("user@1000.service")
-        );
-        assert_eq!(l("/"), None);
-    }
-
-    #[test]
     fn code_maps_are_executable_files_wherever_they_live() {
         let maps = b"\
 55d0c0a00000-55d0c0a20000 r-xp 00000000 fd:01 1311 /usr/sbin/foo (deleted)
@@ -772,5 +736,255 @@ usbserial            /dev/ttyUSB   188 0-511 serial\n",
         assert_eq!(tty_name(enc(204, 64), &drivers).as_deref(), Some("ttyAMA0"));
         assert_eq!(tty_name(enc(188, 3), &drivers).as_deref(), Some("ttyUSB3"));
         assert_eq!(tty_name(enc(250, 7), &drivers).as_deref(), Some("250:7"));
+    }
+}
+
+/// Properties over what a /proc file may hold: any bytes never panic a
+/// parser, and what the kernel writes (generated here from its formats)
+/// parses back to the values it was made of.
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        vec(any::<u8>(), 0..400)
+    }
+
+    /// Bytes that look like /proc text: digits, separators, the
+    /// characters the formats use, and a few others.
+    fn procish() -> impl Strategy<Value = Vec<u8>> {
+        vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"0123456789 \t\n:()-/.".to_vec()),
+                1 => any::<u8>(),
+            ],
+            0..400,
+        )
+    }
+
+    /// A comm as the kernel keeps it: up to 15 bytes, anything but NUL.
+    fn comm() -> impl Strategy<Value = Vec<u8>> {
+        vec(1u8..=255, 0..16)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn nothing_panics_on_any_bytes(b in prop_oneof![bytes(), procish()]) {
+            let _ = stat(&b);
+            let _ = status_ids(&b);
+            let _ = status_tgid(&b);
+            let _ = cmdline(&b).count();
+            let _ = cgroup_path(&b);
+            let _ = unit(&b);
+            let _ = exe_link(&b);
+            let mut maps = Vec::new();
+            code_maps(&b, &mut maps);
+            for m in &maps {
+                prop_assert!(m.path.starts_with(b"/") && m.inode != 0);
+            }
+            let _ = interpreter(&b);
+            let argv: Vec<&[u8]> = b.split(|&c| c == b' ').collect();
+            for family in ["python", "perl", "ruby", "sh"] {
+                if let Some(s) = script_arg(family, &argv) {
+                    prop_assert!(argv.contains(&s));
+                }
+            }
+            let _ = btime(&b);
+            let _ = tty_drivers(&b);
+        }
+
+        #[test]
+        fn what_to_restart_never_panics_on_a_cgroup_path(
+            comps in vec(
+                prop_oneof![
+                    Just(b"docker".to_vec()),
+                    "(docker|libpod|libpod-conmon|machine|crio|cri-containerd)-[0-9a-f\\\\x]{0,70}\\.scope"
+                        .prop_map(String::into_bytes),
+                    "user@[0-9]{1,5}\\.service".prop_map(String::into_bytes),
+                    "[a-z0-9@._-]{0,12}\\.(service|scope|slice|timer)".prop_map(String::into_bytes),
+                    "[0-9a-f]{64}".prop_map(String::into_bytes),
+                    vec(any::<u8>(), 0..20),
+                ],
+                0..6,
+            ),
+        ) {
+            let path = comps.join(&b'/');
+            let r = crate::restart::from_cgroup(&path, |uid| Some(uid.to_string()));
+            if let Some(r) = r {
+                prop_assert!(!r.by.is_empty());
+            }
+        }
+
+        #[test]
+        fn tty_names_never_panic(nr in any::<i64>(), majors in vec((any::<u32>(), any::<u32>(), any::<u32>()), 0..4)) {
+            let drivers: Vec<TtyDriver> = majors
+                .into_iter()
+                .map(|(major, a, b)| TtyDriver {
+                    path: b"ttyX".to_vec(),
+                    major: major & 0xfff,
+                    minor_first: a.min(b) & 0xfffff,
+                    minor_last: a.max(b) & 0xfffff,
+                })
+                .collect();
+            let name = tty_name(nr, &drivers);
+            prop_assert_eq!(name.is_none(), nr == 0);
+        }
+
+        #[test]
+        fn a_stat_line_parses_to_its_fields(
+            pid in 1u32..4_194_304,
+            comm in comm(),
+            state in proptest::sample::select(b"RSDZTtXIPW".to_vec()),
+            ppid in 0i64..4_194_304,
+            tty_nr in 0i64..=i64::from(i32::MAX),
+            flags in any::<u32>(),
+            utime in any::<u64>(),
+            stime in any::<u64>(),
+            nice in -20i64..=19,
+            threads in 1i64..100_000,
+            starttime in any::<u64>(),
+            vsize in any::<u64>(),
+            rss in 0i64..=i64::MAX,
+            other in vec(any::<i64>(), 30),
+        ) {
+            let mut vals: Vec<String> = other.iter().map(i64::to_string).collect();
+            for (i, v) in [
+                (0, ppid.to_string()),
+                (3, tty_nr.to_string()),
+                (5, flags.to_string()),
+                (10, utime.to_string()),
+                (11, stime.to_string()),
+                (15, nice.to_string()),
+                (16, threads.to_string()),
+                (18, starttime.to_string()),
+                (19, vsize.to_string()),
+                (20, rss.to_string()),
+            ] {
+                vals[i] = v;
+            }
+            let mut line = format!("{pid} (").into_bytes();
+            line.extend_from_slice(&comm);
+            line.extend_from_slice(format!(") {} {}\n", state as char, vals.join(" ")).as_bytes());
+            let s = stat(&line).expect("a stat line the kernel could write");
+            prop_assert_eq!(
+                s,
+                Stat {
+                    comm: &comm,
+                    state,
+                    ppid,
+                    tty_nr,
+                    flags,
+                    utime,
+                    stime,
+                    nice,
+                    threads,
+                    starttime,
+                    vsize,
+                    rss_pages: rss,
+                }
+            );
+        }
+
+        #[test]
+        fn status_ids_and_tgid_are_read_back(
+            ids in (any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()),
+            tgid in any::<u32>(),
+            name in vec(1u8..=255, 0..16),
+        ) {
+            let (ru, eu, rg, eg) = ids;
+            let mut buf = b"Name:\t".to_vec();
+            buf.extend(name.iter().copied().filter(|&c| c != b'\n'));
+            buf.extend_from_slice(
+                format!(
+                    "\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{tgid}\nPid:\t{tgid}\n\
+                     Uid:\t{ru}\t{eu}\t{eu}\t{eu}\nGid:\t{rg}\t{eg}\t{eg}\t{eg}\nGroups:\t\n"
+                )
+                .as_bytes(),
+            );
+            prop_assert_eq!(
+                status_ids(&buf),
+                Some(Ids { real_uid: ru, uid: eu, real_gid: rg, gid: eg })
+            );
+            prop_assert_eq!(status_tgid(&buf), Some(tgid));
+        }
+
+        #[test]
+        fn cmdline_gives_back_the_arguments(
+            mut argv in vec(vec(1u8..=255, 0..20), 1..8),
+            last in vec(1u8..=255, 1..20),
+            padding in 0usize..4,
+        ) {
+            argv.push(last);
+            let mut buf = Vec::new();
+            for a in &argv {
+                buf.extend_from_slice(a);
+                buf.push(0);
+            }
+            buf.extend(std::iter::repeat_n(0, padding));
+            let got: Vec<&[u8]> = cmdline(&buf).collect();
+            let want: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn the_unified_cgroup_line_is_the_path(
+            v1 in vec((1u32..20, "[a-z_,]{1,20}", "(/[a-z0-9@._:-]{1,12}){0,4}"), 0..6),
+            path in "(/[a-z0-9@._:-]{1,12}){0,5}",
+        ) {
+            let mut buf = String::new();
+            for (id, ctrl, p) in &v1 {
+                buf.push_str(&format!("{id}:{ctrl}:{p}\n"));
+            }
+            let path = if path.is_empty() { "/".to_owned() } else { path };
+            buf.push_str(&format!("0::{path}\n"));
+            prop_assert_eq!(cgroup_path(buf.as_bytes()), Some(path.as_bytes()));
+        }
+
+        #[test]
+        fn an_executable_file_mapping_is_read_back(
+            start in any::<u32>(),
+            len in 1u32..1 << 20,
+            perms in proptest::sample::select(vec!["r-xp", "--xp", "rwxp", "r-xs"]),
+            offset in any::<u32>(),
+            major in 0u32..0x1000,
+            minor in 0u32..0x10_0000,
+            inode in 1u64..=u64::MAX,
+            path in "(/[a-zA-Z0-9._+-]{1,12}){1,5}",
+            deleted in any::<bool>(),
+        ) {
+            prop_assume!(!is_special(path.as_bytes()));
+            let end = u64::from(start) + u64::from(len);
+            let line = format!(
+                "{start:08x}-{end:08x} {perms} {offset:08x} {major:02x}:{minor:02x} {inode}          {path}{}\n\
+                 {end:08x}-{:08x} r--p 00000000 00:00 0 \n",
+                if deleted { " (deleted)" } else { "" },
+                end + 4096,
+            );
+            let mut out = Vec::new();
+            code_maps(line.as_bytes(), &mut out);
+            prop_assert_eq!(
+                out,
+                vec![CodeMap { path: path.as_bytes(), deleted, major, minor, inode }]
+            );
+        }
+
+        #[test]
+        fn btime_is_read_wherever_its_line_is(
+            before in vec("cpu[0-9]? [0-9 ]{1,30}", 0..4),
+            t in 0i64..=i64::MAX,
+        ) {
+            let mut buf = String::new();
+            for l in &before {
+                buf.push_str(l);
+                buf.push('\n');
+            }
+            buf.push_str(&format!("btime {t}\nprocesses 1\n"));
+            prop_assert_eq!(btime(buf.as_bytes()), Some(t));
+        }
     }
 }

@@ -169,9 +169,6 @@ pub enum EntryType {
 pub struct DepDir {
     /// The unit whose directory it is (`multi-user.target`).
     pub owner: String,
-    /// `.upholds/` links pull a unit in but do not count for
-    /// `is-enabled` (install.c only looks at `.wants` and `.requires`).
-    pub counts_for_state: bool,
     /// The names of the symlinks in it (valid UTF-8 only: no other name
     /// can be a unit name).
     pub links: Vec<String>,
@@ -248,6 +245,9 @@ impl Dir {
                 // `strrchr(d_name, '.')`: the last suffix decides.
                 let dot = s.rfind('.').unwrap_or(0);
                 let (owner, suffix) = s.split_at(dot);
+                // `.upholds/` links pull a unit in but do not count for
+                // `is-enabled` (install.c only looks at `.wants` and
+                // `.requires`).
                 let counts = match suffix {
                     ".wants" | ".requires" => true,
                     ".upholds" => false,
@@ -264,7 +264,6 @@ impl Dir {
                 }
                 d.deps.push(DepDir {
                     owner: owner.to_owned(),
-                    counts_for_state: counts,
                     links,
                 });
             }

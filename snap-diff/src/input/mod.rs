@@ -52,6 +52,8 @@ mod index;
 mod lines;
 mod mask;
 mod par;
+#[cfg(test)]
+mod props;
 mod scan;
 
 use index::*;
