@@ -2,6 +2,7 @@
 //! once), one module a tool or theme, each in its own file beside this one.
 //! Run one module with `cargo test --test e2e ps_snap::`.
 
+#[macro_use]
 mod common;
 
 mod boot_check;
