@@ -11,6 +11,7 @@ mod closed_stderr;
 mod fleet;
 mod man_pages;
 mod net_snap;
+mod pipes;
 mod pkg_snap;
 mod pkg_verify;
 mod ps_snap;
