@@ -74,6 +74,16 @@ fn changes(r: &Run, key_field: &str) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// The names in a change's `fields`.
+fn fields_of(c: &Value) -> Vec<&str> {
+    c["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a change has a fields array: {c}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// The expected changes, key values as JSON text.
 fn set(items: &[(&str, &str, Value)]) -> BTreeSet<(String, String, String)> {
     items
@@ -197,12 +207,7 @@ fn ps_snap_into_snap_diff_names_the_started_the_stopped_and_the_restarted() {
     let patched = change_of(&r, &recs, "cmdline", &json!(["sshd: /usr/sbin/sshd -D"]));
     assert_eq!(patched["before"]["exe_deleted"], false, "{r}");
     assert_eq!(patched["after"]["exe_deleted"], true, "{r}");
-    let fields: Vec<&str> = patched["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let fields = fields_of(patched);
     assert!(fields.contains(&"exe_deleted"), "{r}");
     // The host and boot of the fixture, not of this machine.
     for c in &recs {
@@ -404,12 +409,7 @@ fn pkg_snap_into_snap_diff_names_the_upgrade_the_removal_and_the_new_package() {
     assert_eq!(gamma["after"]["version"], "1:0.9", "{r}");
     assert!(query.lines().any(|l| l == "gamma 1:0.9"), "{query}");
     for c in [alpha, delta] {
-        let fields: Vec<&str> = c["fields"]
-            .as_array()
-            .expect("fields")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let fields = fields_of(c);
         assert!(fields.contains(&"version"), "{c}");
         assert_eq!(c["key"]["manager"], "dpkg", "{c}");
         assert_eq!(c["key"]["arch"], "all", "{c}");
@@ -486,12 +486,7 @@ fn svc_snap_into_snap_diff_names_what_systemctl_enabled_and_masked() {
         let now = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert_eq!(c["before"]["state"], was, "{r}");
         assert_eq!(c["after"]["state"], now.as_str(), "{r}");
-        let fields: Vec<&str> = c["fields"]
-            .as_array()
-            .expect("fields")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let fields = fields_of(c);
         assert!(fields.contains(&"state"), "{c}");
     }
     // The link systemctl made, as the unit that pulls it in.
@@ -532,15 +527,15 @@ fn cfg_backup_diff_reads_as_a_jq_user_expects() {
     s.write("root/etc/app/app.conf", "port 80\n");
     s.write("root/etc/app/gone.conf", "x\n");
     s.write("root/etc/app/same.conf", "same\n");
-    let cfg = |args: &[&str]| {
+    let cfg_cmd = |args: &[&str]| {
         Cmd::new("cfg-backup")
             .arg("--store")
             .arg(s.path().join("store"))
             .root(s.path().join("root"))
             .args(args)
             .env_remove("CFG_BACKUP_STORE")
-            .run()
     };
+    let cfg = |args: &[&str]| cfg_cmd(args).run();
     let saved = cfg(&["save", "--label", "before patch", "/etc/app"]);
     saved.success();
     // jq -r 'select(.kind == "backup") | .id'
@@ -582,12 +577,7 @@ fn cfg_backup_diff_reads_as_a_jq_user_expects() {
     // The diff is snap-diff's change record: what snap-diff's readers know.
     let changed = recs.iter().find(|c| c["op"] == "changed").expect("changed");
     assert_eq!(changed["before"]["path"], "/etc/app/app.conf");
-    let fields: Vec<&str> = changed["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let fields = fields_of(changed);
     assert!(
         fields.contains(&"sha256") && fields.contains(&"size"),
         "{changed}"
@@ -598,12 +588,7 @@ fn cfg_backup_diff_reads_as_a_jq_user_expects() {
     require!(have("jq"), "jq is not installed (apt-get install jq)");
     {
         let (w, j) = pipe(
-            Cmd::new("cfg-backup")
-                .arg("--store")
-                .arg(s.path().join("store"))
-                .root(s.path().join("root"))
-                .args(["diff", &id])
-                .env_remove("CFG_BACKUP_STORE"),
+            cfg_cmd(&["diff", &id]),
             jq(&[
                 "-r",
                 r#"select(.kind == "change" and .op == "changed") | .key.path"#,
