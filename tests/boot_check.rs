@@ -7,6 +7,7 @@ use crate::common;
 
 // The record type and its fields, as boot-check writes them.
 use ::common::records::check::{Check as CheckRecord, FIELDS};
+use crate::common::fixtures::boot::{debian, debian_cfg, grubenv, kernel, saved15, D13, D15, U};
 use crate::common::Scratch;
 use serde_json::Value;
 
@@ -57,73 +58,7 @@ fn no_fail(recs: &[Value]) {
     assert!(f.is_empty(), "unexpected failures: {f:#?}");
 }
 
-/// An installed kernel: image, initrd and modules directory.
-fn kernel(s: &Scratch, ver: &str, initrd: &str) {
-    s.write(&format!("boot/vmlinuz-{ver}"), "kernel image");
-    s.write(&format!("boot/{initrd}"), "initrd image");
-    s.write(&format!("lib/modules/{ver}/modules.dep"), "");
-}
-
-fn grubenv(vars: &[(&str, &str)]) -> Vec<u8> {
-    let mut v = b"# GRUB Environment Block\n".to_vec();
-    for (k, val) in vars {
-        v.extend_from_slice(format!("{k}={val}\n").as_bytes());
-    }
-    v.resize(1024, b'#');
-    v
-}
-
 // ---------------------------------------------------------------- Debian
-
-const U: &str = "0a1b2c3d-1111-2222-3333-444455556666";
-
-fn debian_cfg(versions: &[&str]) -> String {
-    let mut s = String::from(
-        "### BEGIN /etc/grub.d/00_header ###\nif [ -s $prefix/grubenv ]; then\n  set have_grubenv=true\n  load_env\nfi\nif [ \"${next_entry}\" ] ; then\n   set default=\"${next_entry}\"\n   set next_entry=\n   save_env next_entry\n   set boot_once=true\nelse\n   set default=\"${saved_entry}\"\nfi\nfunction load_video {\n  if [ x$feature_all_video_module = xy ]; then\n    insmod all_video\n  fi\n}\n",
-    );
-    let top = versions[0];
-    s.push_str(&format!("menuentry 'Debian GNU/Linux' --class debian --class gnu-linux --class gnu --class os $menuentry_id_option 'gnulinux-simple-{U}' {{\n\tload_video\n\tinsmod ext2\n\tsearch --no-floppy --fs-uuid --set=root {U}\n\techo\t'Loading Linux {top} ...'\n\tlinux\t/boot/vmlinuz-{top} root=UUID={U} ro  quiet\n\techo\t'Loading initial ramdisk ...'\n\tinitrd\t/boot/initrd.img-{top}\n}}\n"));
-    s.push_str(&format!("submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-{U}' {{\n"));
-    for v in versions {
-        for (kind, extra) in [("", ""), (" (recovery mode)", " single")] {
-            let id = if kind.is_empty() {
-                "advanced"
-            } else {
-                "recovery"
-            };
-            s.push_str(&format!("\tmenuentry 'Debian GNU/Linux, with Linux {v}{kind}' --class debian $menuentry_id_option 'gnulinux-{v}-{id}-{U}' {{\n\t\tsearch --no-floppy --fs-uuid --set=root {U}\n\t\tlinux\t/boot/vmlinuz-{v} root=UUID={U} ro{extra} quiet\n\t\tinitrd\t/boot/initrd.img-{v}\n\t}}\n"));
-        }
-    }
-    s.push_str("}\nmenuentry 'UEFI Firmware Settings' $menuentry_id_option 'uefi-firmware' {\n\tfwsetup\n}\n");
-    s
-}
-
-fn debian(versions: &[&str], saved: &str) -> Scratch {
-    let s = Scratch::new("boot-debian");
-    s.write(
-        "etc/os-release",
-        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n",
-    );
-    s.write("etc/hostname", "deb1\n");
-    s.write(
-        "etc/fstab",
-        format!("UUID={U} / ext4 errors=remount-ro 0 1\n"),
-    );
-    s.write("etc/default/grub", "GRUB_DEFAULT=saved\nGRUB_TIMEOUT=5\n");
-    s.write("boot/grub/grub.cfg", debian_cfg(versions));
-    s.write("boot/grub/grubenv", grubenv(&[("saved_entry", saved)]));
-    for v in versions {
-        kernel(&s, v, &format!("initrd.img-{v}"));
-    }
-    s
-}
-
-const D15: &str = "6.1.0-15-amd64";
-const D13: &str = "6.1.0-13-amd64";
-
-fn saved15() -> String {
-    format!("gnulinux-advanced-{U}>gnulinux-{D15}-advanced-{U}")
-}
 
 #[test]
 fn debian_healthy() {
@@ -2222,10 +2157,7 @@ fn kernel_named_by_series_is_matched_by_its_header() {
 fn live_next_boot_of_an_older_kernel_warns_naming_both() {
     // The running system's /boot, replaced in a private mount namespace by
     // one whose default entry starts an older kernel than the one running.
-    if !common::is_root() {
-        common::skip("a private mount namespace needs root");
-        return;
-    }
+    require_root!("a private mount namespace needs root");
     let probe = std::process::Command::new("unshare")
         .args(["--mount", "true"])
         .output();
@@ -2927,10 +2859,7 @@ fn live_root_partition_type_decides_whether_the_initrd_finds_it() {
     // The running system with a fixture /boot (systemd-boot, no root=),
     // /etc (mkinitcpio with the systemd hook) and udev's record of the
     // device / is on, each over the real one in a private mount namespace.
-    if !common::is_root() {
-        common::skip("a private mount namespace needs root");
-        return;
-    }
+    require_root!("a private mount namespace needs root");
     if std::env::consts::ARCH != "x86_64" {
         common::skip("the fixture's root partition type is x86-64's");
         return;

@@ -10,7 +10,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{bin, is_root, run_cmd, Run, Scratch};
+use crate::common::fixtures::dpkg::{self, Dpkg, Package};
+use crate::common::{bin, is_root, run_cmd, Cmd, Run, Scratch};
 use serde_json::Value;
 
 const STATUS: &str = "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n\
@@ -488,10 +489,7 @@ fn directories_a_restore_creates_are_0755_whatever_the_umask() {
 #[test]
 #[ignore = "run as root: chown needs root"]
 fn a_store_directory_owned_by_someone_else_is_refused() {
-    if !is_root() {
-        common::skip("chown needs root");
-        return;
-    }
+    require_root!("chown needs root");
     let s = Sys::new("cfgb-foreign-store");
     // Another user prepared the (empty) directory the admin names.
     fs::create_dir_all(s.store()).expect("mkdir");
@@ -547,10 +545,7 @@ fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
 #[test]
 #[ignore = "run as root: chown needs root"]
 fn setuid_files_owners_and_nanosecond_mtimes_round_trip() {
-    if !is_root() {
-        common::skip("chown needs root");
-        return;
-    }
+    require_root!("chown needs root");
     let s = Sys::new("cfgb-suid");
     let f = s.dir.write("root/etc/app/helper", "#!/bin/sh\n");
     std::os::unix::fs::chown(&f, Some(1234), Some(1234)).expect("chown");
@@ -697,10 +692,7 @@ fn restore_refuses_a_symlink_planted_in_a_parent_directory() {
 #[test]
 #[ignore = "run as root: chown needs root"]
 fn files_of_other_owners_round_trip() {
-    if !is_root() {
-        common::skip("chown needs root");
-        return;
-    }
+    require_root!("chown needs root");
     let s = Sys::new("cfgb-owner");
     let p = s.at("/etc/ssh/sshd_config");
     std::os::unix::fs::chown(&p, Some(1234), Some(1234)).expect("chown");
@@ -1389,141 +1381,31 @@ fn diff_of_a_rooted_backup_against_the_live_system_says_why() {
     assert!(same.stderr.is_empty(), "{same}");
 }
 
-/// A package built by dpkg-deb and installed by dpkg into a fixture root:
-/// the files dpkg leaves after an upgrade are dpkg's own, not a guess.
-struct Deb<'a> {
-    name: &'a str,
-    version: &'a str,
-    /// Extra control fields (`Source: x`, `Depends: y`), one per line.
-    control: &'a str,
-    /// (system path, content); every path under /etc is a conffile.
-    files: &'a [(&'a str, &'a str)],
-}
-
-/// Skip reason when dpkg cannot install into a fixture root here.
-fn dpkg_unavailable() -> Option<&'static str> {
-    if !is_root() {
-        return Some("dpkg --root needs root to own the files it unpacks");
-    }
-    let have = |c: &str| {
-        Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !have("dpkg") || !have("dpkg-deb") {
-        return Some("dpkg and dpkg-deb are not installed");
-    }
-    None
-}
-
-/// Build `deb` with dpkg-deb in `work`; the path of the .deb.
-fn build_deb(work: &Path, deb: &Deb) -> PathBuf {
-    let tree = work.join(format!("build-{}-{}", deb.name, deb.version));
-    let _ = fs::remove_dir_all(&tree);
-    fs::create_dir_all(tree.join("DEBIAN")).expect("mkdir DEBIAN");
-    let mut conffiles = String::new();
-    for (path, content) in deb.files {
-        let p = tree.join(path.trim_start_matches('/'));
-        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        fs::write(&p, content).expect("write package file");
-        if path.starts_with("/etc/") {
-            conffiles.push_str(path);
-            conffiles.push('\n');
-        }
-    }
-    let control = format!(
-        "Package: {}\nVersion: {}\nArchitecture: all\nMaintainer: Patch Day <root@localhost>\n{}Description: test package\n",
-        deb.name, deb.version, deb.control
-    );
-    fs::write(tree.join("DEBIAN/control"), control).expect("write control");
-    if !conffiles.is_empty() {
-        fs::write(tree.join("DEBIAN/conffiles"), conffiles).expect("write conffiles");
-    }
-    let out = work.join(format!("{}_{}_all.deb", deb.name, deb.version));
-    let st = Command::new("dpkg-deb")
-        .args(["-Zgzip", "--root-owner-group", "--build"])
-        .arg(&tree)
-        .arg(&out)
-        .output()
-        .expect("run dpkg-deb");
-    assert!(st.status.success(), "dpkg-deb: {st:?}");
-    out
-}
-
-/// `dpkg -i` into `root` as apt does unattended (keep the admin's
-/// configuration, --force-confdef --force-confold).
-fn dpkg_install(root: &Path, debs: &[PathBuf]) {
-    fs::create_dir_all(root.join("var/lib/dpkg/info")).expect("mkdir");
-    fs::create_dir_all(root.join("var/lib/dpkg/updates")).expect("mkdir");
-    let status = root.join("var/lib/dpkg/status");
-    if !status.exists() {
-        fs::write(&status, "").expect("status");
-    }
-    let out = Command::new("dpkg")
-        .arg(format!("--root={}", root.display()))
-        .args([
-            "--log=/dev/null",
-            "--force-script-chrootless",
-            "--force-confdef",
-            "--force-confold",
-            "--install",
-        ])
-        .args(debs)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run dpkg");
-    assert!(
-        out.status.success(),
-        "dpkg: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
-    if let Some(why) = dpkg_unavailable() {
-        common::skip(why);
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let dir = Scratch::new("cfgb-dpkg-dist");
-    let root = dir.path().join("root");
-    let v1 = build_deb(
-        dir.path(),
-        &Deb {
-            name: "webby",
-            version: "1.0-1",
-            control: "",
-            files: &[
-                ("/etc/webby/koi-win", "old table\n"),
-                ("/etc/webby/webby.conf", "listen 80;\n"),
-            ],
-        },
-    );
-    let v2 = build_deb(
-        dir.path(),
-        &Deb {
-            name: "webby",
-            version: "1.0-2",
-            control: "",
-            files: &[
-                ("/etc/webby/koi-win", "new table\n"),
-                ("/etc/webby/webby.conf", "listen 80;\n"),
-            ],
-        },
-    );
-    dpkg_install(&root, &[v1]);
+    let db = Dpkg::new(&dir);
+    let root = db.root().to_owned();
+    let webby = |version: &str, table: &str| {
+        db.build(
+            &Package::new("webby", version)
+                .file("/etc/webby/koi-win", table)
+                .file("/etc/webby/webby.conf", "listen 80;\n"),
+        )
+    };
+    let v1 = webby("1.0-1", "old table\n");
+    let v2 = webby("1.0-2", "new table\n");
+    db.install(&[&v1]);
     fs::remove_file(root.join("etc/webby/koi-win")).expect("the admin deletes koi-win");
     let cfg = |args: &[&str]| {
-        let mut c = Command::new(bin("cfg-backup"));
-        c.arg("--store")
+        Cmd::new("cfg-backup")
+            .arg("--store")
             .arg(dir.path().join("store"))
-            .arg("--root")
-            .arg(&root)
+            .root(&root)
             .args(args)
-            .env_remove("CFG_BACKUP_STORE");
-        run_cmd(c, None)
+            .env_remove("CFG_BACKUP_STORE")
+            .run()
     };
     // Saved by package, and by package and directory (a walk would call
     // the new file "added").
@@ -1538,7 +1420,7 @@ fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
     walked.expect_code(0);
     let walk_id = walked.records()[0]["id"].as_str().expect("id").to_owned();
 
-    dpkg_install(&root, &[v2]);
+    db.install(&[&v2]);
     // What dpkg did: kept the deletion, shipped the new version beside it.
     assert!(!root.join("etc/webby/koi-win").exists());
     assert_eq!(
@@ -1731,52 +1613,36 @@ fn the_undo_command_pastes_into_a_shell_as_the_same_argv() {
 
 #[test]
 fn a_package_without_conffiles_names_the_related_packages_that_have_them() {
-    if let Some(why) = dpkg_unavailable() {
-        common::skip(why);
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let dir = Scratch::new("cfgb-related");
-    let root = dir.path().join("root");
+    let db = Dpkg::new(&dir);
+    let root = db.root().to_owned();
     // As nginx: the server package has no conffiles, its -common package
     // (same source) has them, and a library it depends on has one too.
     let debs = [
-        Deb {
-            name: "webby-common",
-            version: "1.0-1",
-            control: "Source: webby\n",
-            files: &[("/etc/webby/webby.conf", "listen 80;\n")],
-        },
-        Deb {
-            name: "webby",
-            version: "1.0-1",
-            control:
-                "Source: webby\nDepends: webby-common (= 1.0-1), libwebby1 (>= 1.0) | libwebby0\n",
-            files: &[("/usr/sbin/webby", "#!/bin/sh\n")],
-        },
-        Deb {
-            name: "libwebby1",
-            version: "1.0-1",
-            control: "Source: libwebby\n",
-            files: &[("/etc/libwebby.conf", "cache 1\n")],
-        },
-        Deb {
-            name: "unrelated",
-            version: "2",
-            control: "",
-            files: &[("/etc/unrelated.conf", "x\n")],
-        },
-    ];
-    let built: Vec<PathBuf> = debs.iter().map(|d| build_deb(dir.path(), d)).collect();
-    dpkg_install(&root, &built);
+        Package::new("webby-common", "1.0-1")
+            .control("Source: webby")
+            .file("/etc/webby/webby.conf", "listen 80;\n"),
+        Package::new("webby", "1.0-1")
+            .control(
+                "Source: webby\nDepends: webby-common (= 1.0-1), libwebby1 (>= 1.0) | libwebby0",
+            )
+            .file("/usr/sbin/webby", "#!/bin/sh\n"),
+        Package::new("libwebby1", "1.0-1")
+            .control("Source: libwebby")
+            .file("/etc/libwebby.conf", "cache 1\n"),
+        Package::new("unrelated", "2").file("/etc/unrelated.conf", "x\n"),
+    ]
+    .map(|p| db.build(&p));
+    db.install(&debs.iter().map(PathBuf::as_path).collect::<Vec<_>>());
     let cfg = |args: &[&str]| {
-        let mut c = Command::new(bin("cfg-backup"));
-        c.arg("--store")
+        Cmd::new("cfg-backup")
+            .arg("--store")
             .arg(dir.path().join("store"))
-            .arg("--root")
-            .arg(&root)
+            .root(&root)
             .args(args)
-            .env_remove("CFG_BACKUP_STORE");
-        run_cmd(c, None)
+            .env_remove("CFG_BACKUP_STORE")
+            .run()
     };
     let r = cfg(&["save", "--package", "webby"]);
     r.expect_code(0);

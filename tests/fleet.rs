@@ -268,10 +268,7 @@ impl Drop for Sleeper {
 #[test]
 #[ignore = "run as root: naming hosts with unshare --uts needs root"]
 fn concatenated_snapshots_of_several_hosts_diff_host_by_host() {
-    if !common::is_root() {
-        common::skip("naming hosts with unshare --uts needs root");
-        return;
-    }
+    require_root!("naming hosts with unshare --uts needs root");
     if !Command::new("unshare")
         .args(["--uts", "true"])
         .status()
@@ -419,10 +416,7 @@ fn ansible_playbook_takes_fetches_and_diffs_snapshots_per_host() {
         common::skip("ansible-playbook is not installed (.ci/run installs ansible-core)");
         return;
     }
-    if !common::is_root() {
-        common::skip("the patch step installs a package: needs root");
-        return;
-    }
+    require_root!("the patch step installs a package: needs root");
     for p in ["dpkg-deb", "python3", "timeout"] {
         if !has_program(p) {
             common::skip(&format!("{p} is not installed"));

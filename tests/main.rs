@@ -2,6 +2,7 @@
 //! once), one module a tool or theme, each in its own file beside this one.
 //! Run one module with `cargo test --test e2e ps_snap::`.
 
+#[macro_use]
 mod common;
 
 mod boot_check;
@@ -10,6 +11,7 @@ mod closed_stderr;
 mod fleet;
 mod man_pages;
 mod net_snap;
+mod pipes;
 mod pkg_snap;
 mod pkg_verify;
 mod ps_snap;

@@ -11,17 +11,9 @@ use std::os::unix::fs::symlink;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Command;
 
+use crate::common::fixtures::procfs::{net_line as line, NET_HDR as HDR};
 use crate::common::{run, Scratch};
 use serde_json::{json, Value};
-
-const HDR: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
-
-/// One /proc/net/tcp-style line.
-fn line(n: usize, local: &str, remote: &str, st: u8, uid: u32, inode: u64) -> String {
-    format!(
-        "{n:4}: {local} {remote} {st:02X} 00000000:00000000 00:00000000 00000000 {uid:5}        0 {inode} 1 0000000000000000 100 0 0 10 0\n"
-    )
-}
 
 /// A system tree with every table and a few owners:
 /// pid 100 and 101 (sshd, pre-forked) share the listener 1001 (100 holds it
@@ -840,10 +832,7 @@ fn live_text_table_has_own_listener() {
 fn live_all_netns_sees_other_namespace() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    if !common::is_root() {
-        common::skip("creating a network namespace needs root");
-        return;
-    }
+    require_root!("creating a network namespace needs root");
     let script = "import socket,time\n\
                   s=socket.socket(); s.bind(('127.0.0.1', 4321)); s.listen()\n\
                   print('ready', flush=True)\n\
@@ -925,10 +914,7 @@ fn live_all_netns_sees_other_namespace() {
 fn live_raw_sockets() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    if !common::is_root() {
-        common::skip("raw sockets need root");
-        return;
-    }
+    require_root!("raw sockets need root");
     let script = "import socket,time\n\
                   s=socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
                   print('ready', flush=True)\n\
@@ -975,10 +961,7 @@ fn live_raw_sockets() {
 #[test]
 #[ignore = "run as root: needs root to run net-snap as another user"]
 fn live_unprivileged_owners_are_null() {
-    if !common::is_root() {
-        common::skip("needs root to run net-snap as another user");
-        return;
-    }
+    require_root!("needs root to run net-snap as another user");
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = l.local_addr().expect("addr").port();
     let mut cmd = Command::new("setpriv");

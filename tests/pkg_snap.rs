@@ -11,28 +11,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{run, Scratch};
+use crate::common::fixtures::dpkg::{Dpkg, Package};
+use crate::common::{have, must as sh, run, Scratch};
 
 /// `dpkg-query -W` in its own words, as a set of lines.
 const QUERY: &str = "${Package} ${Architecture} ${Version} ${db:Status-Status}\n";
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
-}
-
-/// Run a command that must succeed; its stdout.
-fn sh(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The same lines from pkg-snap's records.
 fn as_query(recs: &[Value]) -> BTreeSet<String> {
@@ -92,68 +75,39 @@ fn agrees_with_dpkg_query_on_this_machine() {
 struct Fixture {
     s: Scratch,
     root: PathBuf,
+    db: Dpkg,
 }
 
 impl Fixture {
     fn new(label: &str) -> Fixture {
         let s = Scratch::new(label);
-        let root = s.path().join("root");
-        for d in [
-            "var/lib/dpkg/info",
-            "var/lib/dpkg/updates",
-            "var/cache/apt/archives",
-        ] {
-            std::fs::create_dir_all(root.join(d)).expect("mkdir");
-        }
-        std::fs::write(root.join("var/lib/dpkg/status"), "").expect("status");
-        std::fs::create_dir_all(root.join("etc")).expect("etc");
-        std::fs::write(root.join("etc/hostname"), "fixture\n").expect("hostname");
-        Fixture { s, root }
+        let db = Dpkg::new(&s);
+        let root = db.root().to_owned();
+        std::fs::create_dir_all(root.join("var/cache/apt/archives")).expect("mkdir");
+        s.write("root/etc/hostname", "fixture\n");
+        Fixture { s, root, db }
     }
 
     fn admindir(&self) -> PathBuf {
-        self.root.join("var/lib/dpkg")
+        self.db.admindir()
     }
 
     /// Build NAME_VERSION_all.deb with dpkg-deb.
     fn deb(&self, name: &str, version: &str) -> PathBuf {
-        let tree = self.s.path().join(format!("build-{name}-{version}"));
-        let doc = tree.join(format!("usr/share/doc/{name}"));
-        std::fs::create_dir_all(tree.join("DEBIAN")).expect("mkdir");
-        std::fs::create_dir_all(&doc).expect("mkdir");
-        std::fs::write(
-            tree.join("DEBIAN/control"),
-            format!(
-                "Package: {name}\nVersion: {version}\nArchitecture: all\nSource: {name}-src\n\
-                 Maintainer: Patch Day <root@example.invalid>\nDescription: a package of the pkg-snap test\n"
-            ),
+        self.db.build(
+            &Package::new(name, version)
+                .control(&format!("Source: {name}-src"))
+                .description("a package of the pkg-snap test")
+                .file(
+                    &format!("usr/share/doc/{name}/version"),
+                    format!("{version}\n"),
+                ),
         )
-        .expect("control");
-        std::fs::write(doc.join("version"), format!("{version}\n")).expect("file");
-        let deb = self
-            .s
-            .path()
-            .join(format!("{name}_{}_all.deb", version.replace(':', "%3a")));
-        sh(Command::new("dpkg-deb")
-            .args(["--root-owner-group", "-Zgzip", "-b"])
-            .arg(&tree)
-            .arg(&deb));
-        deb
     }
 
     /// `dpkg -i` into the root, as an unprivileged dpkg may.
     fn install(&self, deb: &Path) {
-        sh(Command::new("dpkg")
-            .arg(format!("--root={}", self.root.display()))
-            .arg(format!("--admindir={}", self.admindir().display()))
-            .args([
-                "--force-not-root",
-                "--force-script-chrootless",
-                "--force-downgrade",
-                "--log=/dev/null",
-                "-i",
-            ])
-            .arg(deb));
+        self.db.install(&[deb]);
     }
 
     /// Put a package file into the root's apt cache, as apt names it.
@@ -632,10 +586,7 @@ fn install_reasons_from_dnfs_history() {
         common::skip("dnf or createrepo_c is not installed (apt-get install dnf createrepo-c)");
         return;
     }
-    if !common::is_root() {
-        common::skip("dnf --installroot runs rpm in a chroot, which needs root");
-        return;
-    }
+    require_root!("dnf --installroot runs rpm in a chroot, which needs root");
     let lib = f.build("patchday-lib", None, "1.0", "1", "noarch");
     let spec_dir = f.s.path().join("app");
     std::fs::create_dir_all(&spec_dir).expect("mkdir");

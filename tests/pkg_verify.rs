@@ -13,7 +13,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{is_root, run, Scratch};
+use crate::common::fixtures::dpkg::{self, Dpkg, Package};
+use crate::common::{have, run, Scratch};
 use serde_json::Value;
 
 /// A problem as both tools can say it: path, problem word, conffile flag.
@@ -69,13 +70,10 @@ fn problems(recs: &[Value]) -> BTreeSet<Problem> {
         .collect()
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
-}
-
 /// A fixture root with its own dpkg database, and packages built for it.
 struct Fixture {
     s: Scratch,
+    db: Dpkg,
 }
 
 /// A file of a package: path (relative), content, mode.
@@ -84,93 +82,30 @@ struct F<'a>(&'a str, &'a str, u32);
 impl Fixture {
     fn new(label: &str) -> Fixture {
         let s = Scratch::new(label);
-        for d in ["root/var/lib/dpkg/info", "root/var/lib/dpkg/updates"] {
-            fs::create_dir_all(s.path().join(d)).expect("mkdir");
-        }
-        s.write("root/var/lib/dpkg/status", "");
-        Fixture { s }
+        let db = Dpkg::new(&s);
+        Fixture { s, db }
     }
 
     fn root(&self) -> PathBuf {
-        self.s.path().join("root")
+        self.db.root().to_owned()
     }
 
     /// Build NAME_VERSION_all.deb with dpkg-deb: `files`, the ones under
     /// etc/ as conffiles, an md5sums of the others as dh_md5sums makes it
     /// (computed by md5sum), and `symlinks` (path, target).
     fn deb(&self, name: &str, version: &str, files: &[F], symlinks: &[(&str, &str)]) -> PathBuf {
-        let tree = self.s.path().join(format!("build-{name}-{version}"));
-        fs::create_dir_all(tree.join("DEBIAN")).expect("mkdir");
-        fs::write(
-            tree.join("DEBIAN/control"),
-            format!(
-                "Package: {name}\nVersion: {version}\nArchitecture: all\n\
-                 Maintainer: Test <test@example.invalid>\nDescription: fixture package\n"
-            ),
-        )
-        .expect("control");
-        let mut conffiles = String::new();
-        let mut summed = Vec::new();
+        let mut p = Package::new(name, version).md5sums();
         for F(path, content, mode) in files {
-            let p = tree.join(path);
-            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            fs::write(&p, content).expect("write");
-            fs::set_permissions(&p, fs::Permissions::from_mode(*mode)).expect("chmod");
-            if path.starts_with("etc/") {
-                conffiles.push_str(&format!("/{path}\n"));
-            } else {
-                summed.push(*path);
-            }
+            p = p.file_mode(path, content, *mode);
         }
         for (path, target) in symlinks {
-            let p = tree.join(path);
-            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::os::unix::fs::symlink(target, &p).expect("symlink");
+            p = p.symlink(path, target);
         }
-        if !conffiles.is_empty() {
-            fs::write(tree.join("DEBIAN/conffiles"), conffiles).expect("conffiles");
-        }
-        let sums = Command::new("md5sum")
-            .args(&summed)
-            .current_dir(&tree)
-            .output()
-            .expect("md5sum");
-        assert!(sums.status.success(), "md5sum failed");
-        fs::write(tree.join("DEBIAN/md5sums"), sums.stdout).expect("md5sums");
-        let deb = self.s.path().join(format!("{name}_{version}_all.deb"));
-        let out = Command::new("dpkg-deb")
-            .arg("--root-owner-group")
-            .arg("-b")
-            .arg(&tree)
-            .arg(&deb)
-            .output()
-            .expect("dpkg-deb");
-        assert!(
-            out.status.success(),
-            "dpkg-deb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        deb
-    }
-
-    /// dpkg with this root (and its admin directory under it).
-    fn dpkg(&self, args: &[&OsStr]) {
-        let out = Command::new("dpkg")
-            .arg(format!("--root={}", self.root().display()))
-            .args(["--force-script-chrootless", "--force-not-root"])
-            .args(args)
-            .output()
-            .expect("dpkg");
-        assert!(
-            out.status.success(),
-            "dpkg {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.db.build(&p)
     }
 
     fn install(&self, deb: &Path) {
-        self.dpkg(&[OsStr::new("-i"), deb.as_os_str()]);
+        self.db.install(&[deb]);
     }
 
     fn at(&self, rel: &str) -> PathBuf {
@@ -185,19 +120,6 @@ impl Fixture {
         all.extend(args.iter().map(std::ffi::OsString::from));
         run("pkg-verify", all, None)
     }
-}
-
-/// Installing with dpkg into a fixture root needs root (dpkg chowns).
-fn can_install() -> bool {
-    if !is_root() {
-        common::skip("installing packages into a fixture root needs root");
-        return false;
-    }
-    if !have("dpkg-deb") {
-        common::skip("dpkg-deb is not installed");
-        return false;
-    }
-    true
 }
 
 /// Two packages, one upgraded so that a conffile became obsolete, one of
@@ -243,16 +165,15 @@ fn damaged_fixture() -> Fixture {
     fx.install(&alpha1);
     fx.install(&alpha2);
     // A local diversion (the admin's): beta's file lives elsewhere now.
-    let out = Command::new("dpkg-divert")
-        .arg(format!("--root={}", fx.root().display()))
-        .args(["--local", "--divert", "/usr/lib/beta/two.orig", "--add"])
-        .arg("/usr/lib/beta/two")
-        .output()
-        .expect("dpkg-divert");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    fx.db.tool(
+        "dpkg-divert",
+        &[
+            "--local",
+            "--divert",
+            "/usr/lib/beta/two.orig",
+            "--add",
+            "/usr/lib/beta/two",
+        ],
     );
     fx.install(&beta);
     assert!(
@@ -282,9 +203,7 @@ fn damaged_fixture() -> Fixture {
 
 #[test]
 fn a_fixture_root_reports_what_dpkg_verify_reports() {
-    if !can_install() {
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let fx = damaged_fixture();
     let want = dpkg_verify(Some(&fx.root()), &[]);
     let r = fx.pkg_verify(&[]);
@@ -366,9 +285,7 @@ fn md5_hex(b: &[u8]) -> String {
 
 #[test]
 fn bad_requests_are_trouble() {
-    if !can_install() {
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let fx = damaged_fixture();
     let r = fx.pkg_verify(&["--package", "nosuch"]);
     r.expect_code(2);
@@ -434,9 +351,7 @@ fn this_machine_reports_what_dpkg_verify_reports() {
 
 #[test]
 fn snap_diff_of_two_runs_shows_the_new_problems_only() {
-    if !can_install() {
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let fx = damaged_fixture();
     let before = fx.pkg_verify(&[]);
     let a = fx.s.write("before.json", &before.stdout);
@@ -483,9 +398,7 @@ fn aide_reported(report: &str) -> BTreeSet<String> {
 
 #[test]
 fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
-    if !can_install() {
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     if !have("aide") {
         common::skip("aide is not installed (apt-get install aide)");
         return;
@@ -722,10 +635,7 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
         common::skip("rpm or rpmbuild is not installed (apt-get install rpm)");
         return;
     }
-    if !is_root() {
-        common::skip("rpm --root installs into a chroot, which needs root");
-        return;
-    }
+    require_root!("rpm --root installs into a chroot, which needs root");
     let s = Scratch::new("pkgv-rpm");
     let top = s.path().join("rpmbuild");
     s.write(

@@ -8,45 +8,11 @@ use std::os::unix::fs::symlink;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::common::{assert_quiet_on_closed_pipe, run, Scratch};
+use crate::common::fixtures::procfs::{stat_line, status, BTIME};
+use crate::common::{assert_quiet_on_closed_pipe, must, run, Scratch};
 use serde_json::{json, Value};
 
-const BTIME: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
 const KTHREAD: u32 = 0x0020_8040; // PF_KTHREAD | PF_NOFREEZE | PF_FORKNOEXEC
-
-/// A /proc/PID/stat line with the fields ps-snap reads; the rest zero.
-#[allow(clippy::too_many_arguments)]
-fn stat_line(
-    pid: u32,
-    comm: &[u8],
-    state: char,
-    ppid: u32,
-    tty_nr: u32,
-    flags: u32,
-    utime: u64,
-    stime: u64,
-    nice: i32,
-    threads: u32,
-    starttime: u64,
-    vsize: u64,
-    rss: u64,
-) -> Vec<u8> {
-    let mut v = format!("{pid} (").into_bytes();
-    v.extend_from_slice(comm);
-    v.extend_from_slice(
-        format!(
-            ") {state} {ppid} {pid} {pid} {tty_nr} -1 {flags} 10 0 0 0 {utime} {stime} 0 0 20 {nice} {threads} 0 {starttime} {vsize} {rss} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
-        )
-        .as_bytes(),
-    );
-    v
-}
-
-fn status(name: &str, ruid: u32, euid: u32, rgid: u32, egid: u32) -> String {
-    format!(
-        "Name:\t{name}\nUmask:\t0022\nState:\tS (sleeping)\nNgid:\t0\nPPid:\t0\nTracerPid:\t0\nUid:\t{ruid}\t{euid}\t{euid}\t{euid}\nGid:\t{rgid}\t{egid}\t{egid}\t{egid}\nFDSize:\t64\n"
-    )
-}
 
 const LIBC: &str =
     "7f0000080000-7f0000081000 r--p 00000000 fd:01 8888                       /usr/lib/x86_64-linux-gnu/libc.so.6\n";
@@ -1309,10 +1275,7 @@ fn live_replaced_scripts_are_reported_with_their_interpreter() {
 fn live_chrooted_process_is_judged_by_its_files() {
     // The kernel names a chrooted process's files as ps-snap sees them
     // (/tmp/.../usr/lib/...), not as the process does (/usr/lib/...).
-    if !common::is_root() {
-        common::skip("chroot needs root");
-        return;
-    }
+    require_root!("chroot needs root");
     let s = Scratch::new("ps-snap-chroot");
     let root = s.path();
     let sleep = std::fs::canonicalize("/bin/sleep").expect("sleep(1)");
@@ -1365,17 +1328,6 @@ fn live_chrooted_process_is_judged_by_its_files() {
 }
 
 /// Run a command to success; its stdout.
-fn must(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn fixture_stale_files_owned_by_rpm_packages() {

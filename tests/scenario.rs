@@ -84,10 +84,7 @@ fn argv(rec: &Value) -> Vec<String> {
 #[test]
 #[ignore = "run as root: the scenario needs root for unshare --pid --net"]
 fn patch_day_scenario_names_exactly_what_changed() {
-    if !common::is_root() {
-        common::skip("the scenario needs root for unshare --pid --net");
-        return;
-    }
+    require_root!("the scenario needs root for unshare --pid --net");
     let probe = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "--net", "true"])
         .output();

@@ -12,6 +12,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::fixtures::dpkg::{Dpkg, Package};
+use crate::common::have;
 use serde_json::{json, Value};
 
 /// The settings of one area, by name.
@@ -20,13 +22,6 @@ fn by_name(recs: &[Value], area: &str) -> BTreeMap<String, Value> {
         .filter(|r| r["kind"] == "setting" && r["area"] == area)
         .map(|r| (r["name"].as_str().unwrap_or("?").to_owned(), r.clone()))
         .collect()
-}
-
-fn have(prog: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {prog}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Statistics the kernel changes by itself (sec-snap's documented list).
@@ -466,42 +461,21 @@ fn getcap(p: &Path) -> String {
 #[test]
 #[ignore = "run as root: setuid files of root, file capabilities and dpkg --root need root"]
 fn fixture_files_with_their_package_from_a_dpkg_database() {
-    if !common::is_root() {
-        common::skip("setuid files of root, file capabilities and dpkg --root need root");
-        return;
-    }
+    require_root!("setuid files of root, file capabilities and dpkg --root need root");
     if !have("dpkg-deb") || !have("setcap") {
         common::skip("dpkg-deb or setcap (libcap2-bin) is not installed");
         return;
     }
     let s = common::Scratch::new("sec-files");
-    let root = s.path().join("root");
+    let db = Dpkg::new(&s);
+    let root = db.root().to_owned();
     // A package with a setuid program, installed by dpkg into the root.
-    let pkg = s.path().join("pkg");
-    s.write(
-        "pkg/DEBIAN/control",
-        "Package: sec-test\nVersion: 1.0\nArchitecture: all\nMaintainer: T <t@example.invalid>\nDescription: test\n",
-    );
-    make_file(&pkg, "usr/bin/sec-test-suid", 0o4755);
-    let deb = s.path().join("p.deb");
-    let st = Command::new("dpkg-deb")
-        .args(["--root-owner-group", "-b"])
-        .arg(&pkg)
-        .arg(&deb)
-        .output()
-        .expect("dpkg-deb");
-    assert!(st.status.success(), "{st:?}");
-    for d in ["var/lib/dpkg/updates", "var/lib/dpkg/info"] {
-        std::fs::create_dir_all(root.join(d)).expect("mkdir");
-    }
-    s.write("root/var/lib/dpkg/status", "");
-    let st = Command::new("dpkg")
-        .arg(format!("--root={}", root.display()))
-        .args(["--force-script-chrootless", "--force-not-root", "-i"])
-        .arg(&deb)
-        .output()
-        .expect("dpkg");
-    assert!(st.status.success(), "dpkg -i: {st:?}");
+    let deb = db.build(&Package::new("sec-test", "1.0").file_mode(
+        "usr/bin/sec-test-suid",
+        "#!/bin/sh\n",
+        0o4755,
+    ));
+    db.install(&[&deb]);
     // Merged /usr: dpkg lists /usr/bin/..., a package of old lists /bin/...
     std::os::unix::fs::symlink("usr/bin", root.join("bin")).expect("link");
     make_file(&root, "usr/lib/x/sgid-helper", 0o2755);
@@ -542,12 +516,7 @@ fn fixture_files_with_their_package_from_a_dpkg_database() {
         (json!(0), json!(true))
     );
     // The owner as dpkg itself answers it.
-    let out = Command::new("dpkg")
-        .arg(format!("--root={}", root.display()))
-        .args(["-S", "/usr/bin/sec-test-suid"])
-        .output()
-        .expect("dpkg -S");
-    let owner = String::from_utf8_lossy(&out.stdout);
+    let owner = db.dpkg(&["-S", "/usr/bin/sec-test-suid"]);
     assert_eq!(owner.split(':').next(), Some("sec-test"));
     assert_eq!(suid["package"], "sec-test");
     assert_eq!(m["/usr/lib/x/sgid-helper"]["setgid"], true);

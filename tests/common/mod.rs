@@ -1,7 +1,46 @@
-//! Helpers shared by the end-to-end tests: run a built binary, decode its
-//! JSON Lines, make scratch directories. Each test file is its own test
-//! binary and uses the part it needs.
-#![allow(dead_code)]
+//! Helpers shared by the end-to-end tests (one test binary, `e2e`, whose
+//! modules are the files in tests/): run a built binary (`run`, or the
+//! builder `Cmd`), assert on what it did with chained checks
+//! (`Cmd::new("snap-diff").args([a, b]).run().expect_code(1).stderr_empty()`),
+//! decode its JSON Lines, connect two tools by a real pipe (`pipe`), make
+//! scratch directories and fixture trees (`fixtures`), skip what cannot
+//! run here (`require_root!`, `require!`).
+#![allow(dead_code, unused_macros)]
+
+pub mod fixtures;
+
+/// Skip the test (return from it) unless running as root:
+/// `require_root!("chown needs root");`.
+macro_rules! require_root {
+    ($why:expr) => {
+        if !$crate::common::is_root() {
+            $crate::common::skip($why);
+            return;
+        }
+    };
+}
+
+/// Skip the test (return from it) when `why_not` is `Some(why)`:
+/// `skip_if!(fixtures::dpkg::unavailable(true));`.
+macro_rules! skip_if {
+    ($why_not:expr) => {
+        if let Some(why) = $why_not {
+            $crate::common::skip(why);
+            return;
+        }
+    };
+}
+
+/// Skip the test (return from it) unless `cond` holds:
+/// `require!(common::have("setcap"), "setcap (libcap2-bin) is not installed");`.
+macro_rules! require {
+    ($cond:expr, $why:expr) => {
+        if !$cond {
+            $crate::common::skip($why);
+            return;
+        }
+    };
+}
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -72,6 +111,82 @@ impl Run {
         assert_eq!(self.status, Some(code), "unexpected exit status\n{self}");
         self
     }
+
+    /// Exit status 0.
+    pub fn success(&self) -> &Self {
+        self.expect_code(0)
+    }
+
+    pub fn stdout_has(&self, what: &str) -> &Self {
+        assert!(
+            self.stdout_str().contains(what),
+            "stdout lacks {what:?}\n{self}"
+        );
+        self
+    }
+
+    pub fn stdout_lacks(&self, what: &str) -> &Self {
+        assert!(
+            !self.stdout_str().contains(what),
+            "stdout has {what:?}\n{self}"
+        );
+        self
+    }
+
+    pub fn stdout_empty(&self) -> &Self {
+        assert!(self.stdout.is_empty(), "stdout is not empty\n{self}");
+        self
+    }
+
+    pub fn stderr_has(&self, what: &str) -> &Self {
+        assert!(self.stderr.contains(what), "stderr lacks {what:?}\n{self}");
+        self
+    }
+
+    pub fn stderr_empty(&self) -> &Self {
+        assert!(self.stderr.is_empty(), "stderr is not empty\n{self}");
+        self
+    }
+
+    /// The bad-input contract: exactly one stderr line, which names `file`
+    /// (and `file:line:` when a line is given) and says `what`.
+    pub fn stderr_line_names(&self, file: &str, line: Option<usize>, what: &str) -> &Self {
+        assert_eq!(self.stderr.lines().count(), 1, "one stderr line\n{self}");
+        let at = match line {
+            Some(n) => format!("{file}:{n}:"),
+            None => file.to_owned(),
+        };
+        assert!(
+            self.stderr.contains(&at),
+            "stderr does not name {at:?}\n{self}"
+        );
+        assert!(self.stderr.contains(what), "stderr lacks {what:?}\n{self}");
+        self
+    }
+
+    /// Bad input: exit status 2, nothing on stdout, one stderr line naming
+    /// `file` (and `line`) and saying `what`.
+    pub fn trouble(&self, file: &str, line: Option<usize>, what: &str) -> &Self {
+        self.expect_code(2)
+            .stdout_empty()
+            .stderr_line_names(file, line, what)
+    }
+
+    /// The records of kind `kind`, in output order.
+    pub fn of_kind(&self, kind: &str) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["kind"] == kind)
+            .collect()
+    }
+
+    /// The one record of kind `kind` (panics, showing the run, unless
+    /// there is exactly one).
+    pub fn one(&self, kind: &str) -> Value {
+        let mut v = self.of_kind(kind);
+        assert_eq!(v.len(), 1, "expected one {kind:?} record\n{self}");
+        v.remove(0)
+    }
 }
 
 impl std::fmt::Display for Run {
@@ -95,6 +210,133 @@ where
     let mut cmd = Command::new(bin(tool));
     cmd.args(args);
     run_cmd(cmd, stdin)
+}
+
+/// A tool's command line, built up and then run:
+/// `Cmd::new("ps-snap").root(dir).arg("--deleted").run()`.
+pub struct Cmd {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Cmd {
+    pub fn new(tool: &str) -> Cmd {
+        Cmd {
+            cmd: Command::new(bin(tool)),
+            stdin: None,
+        }
+    }
+
+    /// Another program than the tools (`jq`, `dpkg-query`), found on PATH.
+    pub fn program(name: &str) -> Cmd {
+        Cmd {
+            cmd: Command::new(name),
+            stdin: None,
+        }
+    }
+
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Cmd {
+        self.cmd.arg(a);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// `--root DIR`.
+    pub fn root(self, dir: impl AsRef<Path>) -> Cmd {
+        self.arg("--root").arg(dir.as_ref())
+    }
+
+    pub fn env(mut self, key: &str, val: impl AsRef<OsStr>) -> Cmd {
+        self.cmd.env(key, val);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Cmd {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(data.into());
+        self
+    }
+
+    pub fn run(self) -> Run {
+        run_cmd(self.cmd, self.stdin.as_deref())
+    }
+
+    /// The prepared `Command`, for what the builder does not cover.
+    pub fn command(self) -> Command {
+        self.cmd
+    }
+}
+
+/// `writer | reader` through a real OS pipe: the writer's stdout is the
+/// reader's stdin, as a shell connects them. Both runs, the writer's with
+/// an empty stdout (the reader consumed it).
+pub fn pipe(writer: Cmd, reader: Cmd) -> (Run, Run) {
+    let mut w = writer.cmd;
+    let mut r = reader.cmd;
+    let (wline, rline) = (format!("{w:?}"), format!("{r:?}"));
+    let mut wchild = w
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {wline}: {e}"));
+    let out = wchild.stdout.take().expect("the writer's stdout");
+    let rchild = r
+        .stdin(Stdio::from(out))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {rline}: {e}"));
+    // The reader first: it ends when the writer closes the pipe.
+    let ro = rchild
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("waiting for {rline}: {e}"));
+    let wo = wchild
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("waiting for {wline}: {e}"));
+    let cmdline = format!("{wline} | {rline}");
+    let as_run = |o: Output, cmdline: String| Run {
+        status: o.status.code(),
+        stdout: o.stdout,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        cmdline,
+    };
+    (as_run(wo, cmdline.clone()), as_run(ro, cmdline))
+}
+
+/// True when `tool --version` runs here.
+pub fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok()
+}
+
+/// Run a command that must succeed; its stdout.
+pub fn must(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Run a prepared command.
@@ -165,11 +407,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }
-}
-
-/// Directory of the committed fixture trees.
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// True when running as root (some tests need it and skip without).
