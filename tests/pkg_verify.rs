@@ -752,9 +752,7 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
 #[ignore = "run as root: dpkg installs into a fixture root, which needs root"]
 fn a_root_and_a_rebaseline_file_whose_names_are_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
-    if !can_install() {
-        return;
-    }
+    skip_if!(dpkg::unavailable(true));
     let fx = Fixture::new("pkgv-non-utf8");
     let deb = fx.deb(
         "alpha",

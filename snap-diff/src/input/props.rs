@@ -94,7 +94,7 @@ fn value() -> impl Strategy<Value = Value> {
 fn record() -> impl Strategy<Value = Value> {
     let process: Vec<&'static str> = PROCESS_KEY
         .iter()
-        .chain(&INSTANCE)
+        .chain(INSTANCE)
         .chain(&["comm"])
         .copied()
         .collect();
@@ -190,7 +190,10 @@ type Said = (Vec<String>, Vec<(Option<String>, bool)>);
 fn said(rules: &Rules, l: &crate::input::Loaded) -> Said {
     let changes = diff::diff(rules, l);
     (
-        changes.iter().map(|c| c.to_value().to_string()).collect(),
+        changes
+            .iter()
+            .map(|c| serde_json::to_string(&c.record()).unwrap_or_default())
+            .collect(),
         diff::one_sided(l),
     )
 }
