@@ -5,9 +5,9 @@
 
 use crate::common;
 
-// The record type and its fields, as boot-check writes them.
 use crate::common::fixtures::boot::{debian, debian_cfg, grubenv, kernel, saved15, D13, D15, U};
 use crate::common::Scratch;
+// The record type and its fields, as boot-check writes them.
 use ::common::records::check::{Check as CheckRecord, FIELDS};
 use serde_json::Value;
 

@@ -226,6 +226,12 @@ fn snap_records_names_every_field_the_tools_write() {
     s.write("root/etc/x.conf.dpkg-dist", "a=3\n");
     recs.extend(cfg(&["diff"]).expect_code(1).records());
     recs.extend(cfg(&["verify"]).records());
+    let restore = cfg(&["restore", "--dry-run"]).expect_code(0).records();
+    assert!(
+        restore.iter().any(|r| r["action"] == "replace"),
+        "{restore:?}"
+    );
+    recs.extend(restore);
 
     // check: a tiny boot tree.
     s.write(
@@ -314,6 +320,16 @@ fn snap_records_names_every_field_the_tools_write() {
         recs.iter().any(|r| r["op"] == "reboot") && recs.iter().any(|r| r["op"] == "leftover"),
         "a reboot and a leftover change were written"
     );
+    // Every record, as its tool wrote it, fits its kind's record type and
+    // comes back from it unchanged.
+    for r in &recs {
+        let line = r.to_string();
+        assert_eq!(
+            ::common::records::retype(&line).as_deref(),
+            Ok(line.as_str()),
+            "a record that does not fit its type"
+        );
+    }
     let mut keys = Vec::new();
     recs.iter().for_each(|r| keys_of(r, &mut keys));
     let missing: Vec<_> = keys.iter().filter(|k| !has_word(&page, k)).collect();
@@ -417,4 +433,100 @@ fn verify_record() -> serde_json::Value {
         Problem::Digest,
     );
     serde_json::to_value(r).expect("a verify record")
+}
+
+/// The fields each `.SS KIND (tool)` section of snap-records.5 documents,
+/// in the page's order: the names set in bold right after each `.TP`
+/// (`.B name`, `.B a\fR, \fBb`, `.BR a ", " b`).
+fn page_fields() -> Vec<(String, Vec<String>)> {
+    let page = std::fs::read_to_string(man_dir().join("snap-records.5")).expect("snap-records.5");
+    let body = &page[..page.find("\n.SH EXIT STATUS").unwrap_or(page.len())];
+    let mut out = Vec::new();
+    for section in body.split("\n.SS ").skip(1) {
+        let kind = section.split_whitespace().next().unwrap_or("").to_owned();
+        let mut fields = Vec::new();
+        let lines: Vec<&str> = section.lines().collect();
+        for pair in lines.windows(2) {
+            let rest = match (pair[0], pair[1].split_once(' ')) {
+                (".TP", Some((".B" | ".BR", rest))) => rest,
+                _ => continue,
+            };
+            let names = rest
+                .replace("\\fR", " ")
+                .replace("\\fB", " ")
+                .replace('"', " ");
+            fields.extend(
+                names
+                    .split([' ', ','])
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        // A field documented under several headings (a setting's
+        // configured_file, under sysctl and sshd) counts where it first
+        // appears.
+        let mut seen = std::collections::HashSet::new();
+        fields.retain(|f| seen.insert(f.clone()));
+        out.push((kind, fields));
+    }
+    out
+}
+
+#[test]
+fn snap_records_documents_exactly_the_fields_of_each_record_type() {
+    use ::common::records::{self, check, file};
+    let page = page_fields();
+    for kind in records::ALL_KINDS {
+        let mut typed = records::fields(kind)
+            .expect("a kind of ALL_KINDS has fields")
+            .to_vec();
+        if kind == file::KIND {
+            // cfg-backup restore's record: a file record, then what it did.
+            typed.extend(file::RESTORE_FIELDS);
+        }
+        let documented = page
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_else(|| panic!("snap-records.5 has no section for {kind}"));
+        let missing: Vec<_> = typed
+            .iter()
+            .filter(|f| !documented.iter().any(|d| d == *f))
+            .collect();
+        let extra: Vec<_> = documented
+            .iter()
+            .filter(|d| !typed.contains(&d.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{kind}: fields of the type not in the page: {missing:?}; in the page but not the type: {extra:?}"
+        );
+        assert_eq!(
+            documented, typed,
+            "{kind}: snap-records.5 lists the fields in the order they are written"
+        );
+    }
+    // The page documents no kind the workspace has no type for.
+    for (kind, _) in &page {
+        if kind == "Rules" || kind == "Bytes" {
+            continue;
+        }
+        assert!(
+            records::ALL_KINDS.contains(&kind.as_str()),
+            "snap-records.5 documents {kind}, which has no record type"
+        );
+    }
+    // cfg-backup verify's check records: named in the check section.
+    let section = std::fs::read_to_string(man_dir().join("snap-records.5"))
+        .expect("snap-records.5")
+        .split("\n.SS ")
+        .find(|s| s.starts_with("check "))
+        .map(|s| s.replace("\\fB", " ").replace("\\fR", " "))
+        .expect("a check section");
+    for f in check::STORE_FIELDS {
+        assert!(
+            has_word(&section, f),
+            "snap-records.5's check section does not name cfg-backup verify's {f}"
+        );
+    }
 }

@@ -6,17 +6,19 @@
 //! upgrade leaves next to a saved file (`.dpkg-dist`, `.rpmnew`, ...) are
 //! `leftover`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 
-use common::bytes::{bytes_value, display};
+use common::bytes::{bytes_value, display, Bytes};
 use common::error::describe_io;
 use common::names::Names;
+use common::records::change::{self, Op};
 use common::{Error, Result, Root};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::model::{is_under, mode_string, Entry, FType};
 use crate::scan::{current, real};
@@ -42,8 +44,8 @@ pub const LEFTOVERS: [&str; 10] = [
 /// One difference.
 #[derive(Debug)]
 pub struct Change {
-    /// `added`, `removed`, `changed` or `leftover`.
-    pub op: &'static str,
+    /// `Added`, `Removed`, `Changed` or `Leftover`.
+    pub op: Op,
     pub path: Vec<u8>,
     pub before: Option<Entry>,
     pub after: Option<Entry>,
@@ -56,7 +58,7 @@ impl Change {
     /// A path the backup does not hold that exists now.
     fn added(path: Vec<u8>, now: Entry) -> Change {
         Change {
-            op: "added",
+            op: Op::Added,
             path,
             before: None,
             after: Some(now),
@@ -73,40 +75,56 @@ impl Change {
             self.before.as_ref().map(|e| e.to_value(Some(id))),
             self.after.as_ref().map(|e| e.to_value(None)),
             &self.fields,
-            (
-                "leftover_of",
-                json!(self.leftover_of.as_deref().map(bytes_value)),
-            ),
+            Own::LeftoverOf(self.leftover_of.as_deref()),
         )
     }
 }
 
-/// A `change` record, the one place cfg-backup spells its fields: `op`
-/// of the kind `of` at `key`, the records `before` and `after` (`null`
-/// where absent), the `fields` that differ, and one field of cfg-backup's
-/// own (`leftover_of` for a file, `direction` for a package) last.
+/// The field of cfg-backup's own that ends each of its change records.
+pub enum Own<'a> {
+    /// For a file: the saved file a leftover sits next to.
+    LeftoverOf(Option<&'a [u8]>),
+    /// For a package saved with `--package`: `upgrade`, `downgrade`, or
+    /// `None` when the version did not move.
+    Direction(Option<&'a str>),
+}
+
+/// A `change` record through common's record type: `op` of the kind `of`
+/// at `key`, the records `before` and `after` (`null` where absent), the
+/// `fields` that differ, and cfg-backup's own field last.
 pub fn change_record(
-    op: &str,
+    op: Op,
     of: &str,
     key: Value,
     before: Option<Value>,
     after: Option<Value>,
     fields: &[&str],
-    (extra, value): (&str, Value),
+    own: Own<'_>,
 ) -> Value {
-    let mut v = json!({
-        "kind": "change",
-        "op": op,
-        "of": of,
-        "key": key,
-        "before": before,
-        "after": after,
-        "fields": fields,
-    });
-    if let Value::Object(m) = &mut v {
-        m.insert(extra.to_owned(), value);
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
     }
-    v
+    let (leftover_of, direction) = match own {
+        Own::LeftoverOf(p) => (Some(p.map(Bytes::from)), None),
+        Own::Direction(w) => (None, Some(w.map(str::to_owned))),
+    };
+    let record = change::Change {
+        kind: change::KIND.to_owned(),
+        op,
+        of: Some(Cow::Borrowed(of)),
+        key: Cow::Owned(object(key)),
+        before: before.map(|v| Cow::Owned(object(v))),
+        after: after.map(|v| Cow::Owned(object(v))),
+        fields: Cow::Owned(fields.iter().map(|f| (*f).to_owned()).collect()),
+        leftover_of,
+        direction,
+        rollback: None,
+    };
+    // A record of strings, maps and byte arrays always serializes.
+    serde_json::to_value(record).unwrap_or(Value::Null)
 }
 
 /// Paths selected by `filter` (all when empty): at or under a filter path.
@@ -145,7 +163,7 @@ pub fn compute(
     for before in backup.entries.iter().filter(|e| selected(&e.path, filter)) {
         match now_of(base, &before.path, &mut names)? {
             None => changes.push(Change {
-                op: "removed",
+                op: Op::Removed,
                 path: before.path.clone(),
                 before: Some(before.clone()),
                 after: None,
@@ -158,7 +176,7 @@ pub fn compute(
                 let fields = before.differing(&now);
                 if !fields.is_empty() {
                     changes.push(Change {
-                        op: "changed",
+                        op: Op::Changed,
                         path: before.path.clone(),
                         before: Some(before.clone()),
                         after: Some(now),
@@ -281,7 +299,7 @@ fn leftovers(
         if let Some(now) = now_of_lenient(base, &p, names)? {
             reported.insert(p.clone());
             changes.push(Change {
-                op: "leftover",
+                op: Op::Leftover,
                 path: p,
                 before: None,
                 after: Some(now),
@@ -315,16 +333,16 @@ pub fn text(c: &Change, id: &str, store: &Store, base: &Root) -> Result<Vec<Stri
     let p = display(&c.path);
     let mut out = Vec::new();
     match (c.op, &c.before, &c.after) {
-        ("removed", _, _) => out.push(format!("{p}: removed since backup {id}")),
-        ("added", _, Some(a)) => {
+        (Op::Removed, _, _) => out.push(format!("{p}: removed since backup {id}")),
+        (Op::Added, _, Some(a)) => {
             out.push(format!("{p}: added since backup {id} ({})", a.ftype.name()))
         }
-        ("leftover", _, _) => out.push(format!(
+        (Op::Leftover, _, _) => out.push(format!(
             "{p}: leftover of {} from a package upgrade: merge what you need into {} and delete it",
             c.leftover_of.as_deref().map(display).unwrap_or_default(),
             c.leftover_of.as_deref().map(display).unwrap_or_default()
         )),
-        ("changed", Some(b), Some(a)) => {
+        (Op::Changed, Some(b), Some(a)) => {
             if c.fields.contains(&"type") {
                 out.push(format!(
                     "{p}: was a {}, is now a {}",

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use common::bytes::display;
 use common::cli::Format;
+use common::records::change::Op;
 use common::{Out, Result, Root, Status};
 use serde_json::Value;
 
@@ -101,11 +102,11 @@ fn packages_moved(b: &Backup, id: &str, root: &Root) -> Vec<(Value, String)> {
         };
         let (op, line) = match (&now, way) {
             (None, _) => (
-                "removed",
+                Op::Removed,
                 format!("{name}: removed since backup {id} (it was {})", then.unwrap_or("-")),
             ),
             (Some(_), w) => (
-                "changed",
+                Op::Changed,
                 format!(
                     "{name}: {} since backup {id}: {} -> {} (its configuration files may have changed with it)",
                     match w {
@@ -131,7 +132,7 @@ fn packages_moved(b: &Backup, id: &str, root: &Root) -> Vec<(Value, String)> {
                 ))
             }),
             &["version"],
-            ("direction", serde_json::json!(way)),
+            diff::Own::Direction(way),
         );
         out.push((record, line));
     }

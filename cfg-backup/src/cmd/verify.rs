@@ -7,10 +7,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::bytes::bytes_value;
 use common::cli::Format;
+use common::records::check::{self, StoreCheck};
 use common::{Out, Result, Status};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::args::VerifyArgs;
 use crate::model::{mode_string, FType};
@@ -25,16 +25,22 @@ fn check_value(
     path: Option<&[u8]>,
     sha: Option<&str>,
 ) -> Value {
-    json!({
-        "kind": "check",
-        "check": check,
-        "status": status,
-        "subject": subject,
-        "message": message,
-        "backup": backup,
-        "path": path.map(bytes_value),
-        "sha256": sha,
-    })
+    let record = StoreCheck {
+        kind: check::KIND.to_owned(),
+        check: check.to_owned(),
+        status: if status == "ok" {
+            check::Status::Ok
+        } else {
+            check::Status::Fail
+        },
+        subject: subject.to_owned(),
+        message,
+        backup: backup.map(str::to_owned),
+        path: path.map(<[u8]>::to_vec),
+        sha256: sha.map(str::to_owned),
+    };
+    // Strings and byte arrays always serialize.
+    serde_json::to_value(record).unwrap_or(Value::Null)
 }
 
 fn emit_check(out: &mut Out, format: Format, v: &Value) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `check` records (boot-check): one finding about the next boot: the
 //! default entry, a file it names, an installed or running kernel, the room
 //! in /boot. `cfg-backup verify` writes `check` records too, with fields of
-//! its own (`backup`, `sha256`); this type is boot-check's.
+//! its own (`backup`, `sha256`): [`StoreCheck`].
 
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +128,35 @@ impl Check {
     }
 }
 
+/// The fields of `cfg-backup verify`'s check records, in the order written.
+pub const STORE_FIELDS: &[&str] = &[
+    "kind", "check", "status", "subject", "message", "backup", "path", "sha256",
+];
+
+/// One finding of `cfg-backup verify` about its store: a backup, a
+/// manifest, a stored content (blob), the store's permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreCheck {
+    /// Always [`KIND`].
+    pub kind: String,
+    /// `backup`, `manifest`, `blob`, `store-private` or `orphan-blobs`.
+    pub check: String,
+    /// `ok` or `fail`.
+    pub status: Status,
+    /// The backup ID, the path (for a blob) or the store directory.
+    pub subject: String,
+    /// What was found, in one sentence.
+    pub message: String,
+    /// The backup ID.
+    pub backup: Option<String>,
+    /// For a blob check, the file whose content it is.
+    #[serde(with = "opt_path_bytes")]
+    pub path: Option<Vec<u8>>,
+    /// The content's digest, for a blob check.
+    pub sha256: Option<String>,
+}
+
 /// Optional paths in the lossless encoding of [`crate::bytes`].
 mod opt_path_bytes {
     use serde::de::Error as _;
@@ -218,5 +247,33 @@ mod tests {
         assert!(serde_json::from_value::<Check>(v).is_err());
         let bad = r#"{"kind":"check","host":null,"check":"x","status":"maybe"}"#;
         assert!(serde_json::from_str::<Check>(bad).is_err());
+    }
+
+    #[test]
+    fn a_store_check_round_trips_with_its_fields_in_order() {
+        let c = StoreCheck {
+            kind: KIND.into(),
+            check: "blob".into(),
+            status: Status::Fail,
+            subject: "/etc/caf\u{e9}".into(),
+            message: "missing".into(),
+            backup: Some("20261206T050000Z".into()),
+            path: Some(b"/etc/caf\xe9".to_vec()),
+            sha256: None,
+        };
+        let line = serde_json::to_string(&c).expect("serialize");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+        let keys: Vec<&str> = v
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, STORE_FIELDS);
+        assert_eq!(
+            v["path"],
+            serde_json::json!([47, 101, 116, 99, 47, 99, 97, 102, 233])
+        );
+        let back: StoreCheck = serde_json::from_str(&line).expect("read back");
+        assert_eq!(back, c);
+        assert!(serde_json::from_str::<StoreCheck>(&line.replacen('}', r#","x":1}"#, 1)).is_err());
     }
 }

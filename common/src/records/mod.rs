@@ -109,7 +109,7 @@ pub fn retype(line: &str) -> std::result::Result<String, String> {
         kernel::KIND => again::<kernel::Kernel>(line),
         socket::KIND => again::<socket::Socket>(line),
         change::KIND => again::<change::Change<'static>>(line),
-        check::KIND => again::<check::Check>(line),
+        check::KIND => again::<check::Check>(line).or_else(|_| again::<check::StoreCheck>(line)),
         file::KIND => again::<file::File>(line).or_else(|_| again::<file::Restored>(line)),
         backup::KIND => again::<backup::Backup>(line),
         package::KIND => again::<package::Package>(line),
