@@ -56,10 +56,17 @@ impl From<&str> for Bytes {
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(&self.0) {
-            Ok(t) => s.serialize_str(t),
-            Err(_) => s.collect_seq(self.0.iter()),
-        }
+        serialize_bytes(&self.0, s)
+    }
+}
+
+/// Raw bytes in the lossless encoding through any serde serializer: a
+/// string when UTF-8, else a sequence of byte values (what [`Bytes`]
+/// writes, for fields that hold a plain `Vec<u8>`).
+pub fn serialize_bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    match std::str::from_utf8(b) {
+        Ok(t) => s.serialize_str(t),
+        Err(_) => s.collect_seq(b.iter()),
     }
 }
 

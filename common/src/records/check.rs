@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lossless;
+
 /// The value of `"kind"`.
 pub const KIND: &str = "check";
 /// The fields in the order boot-check writes them; every record has all.
@@ -74,7 +76,7 @@ pub struct Check {
     /// `grub2`, `grub-legacy`, `extlinux` or `systemd-boot`.
     pub loader: Option<String>,
     /// The configuration file the finding is in.
-    #[serde(with = "opt_path_bytes")]
+    #[serde(with = "lossless::opt_bytes")]
     pub file: Option<Vec<u8>>,
     /// Its 1-based line.
     pub line: Option<u64>,
@@ -83,7 +85,7 @@ pub struct Check {
     /// The kernel version concerned.
     pub kernel: Option<String>,
     /// The kernel, initrd, modules directory or file checked.
-    #[serde(with = "opt_path_bytes")]
+    #[serde(with = "lossless::opt_bytes")]
     pub path: Option<Vec<u8>>,
     /// The entry's kernel command line after variable expansion.
     pub options: Option<String>,
@@ -151,32 +153,10 @@ pub struct StoreCheck {
     /// The backup ID.
     pub backup: Option<String>,
     /// For a blob check, the file whose content it is.
-    #[serde(with = "opt_path_bytes")]
+    #[serde(with = "lossless::opt_bytes")]
     pub path: Option<Vec<u8>>,
     /// The content's digest, for a blob check.
     pub sha256: Option<String>,
-}
-
-/// Optional paths in the lossless encoding of [`crate::bytes`].
-mod opt_path_bytes {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match b {
-            Some(b) => s.serialize_some(&crate::bytes::bytes_value(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        match Option::<serde_json::Value>::deserialize(d)? {
-            None => Ok(None),
-            Some(v) => crate::bytes::value_bytes(&v)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("a path is a string or an array of bytes")),
-        }
-    }
 }
 
 #[cfg(test)]

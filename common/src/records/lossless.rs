@@ -1,34 +1,24 @@
 //! serde for bytes that came from the system (paths, symlink targets) in
 //! the lossless encoding of [`crate::bytes`]: a JSON string when the bytes
 //! are UTF-8, else an array of the raw bytes as numbers. Use with
-//! `#[serde(with = "lossless::bytes")]` (and `opt_bytes`, `bytes_list`).
+//! `#[serde(with = "lossless::bytes")]` (and `opt_bytes`, `bytes_list`) on
+//! fields that hold a plain `Vec<u8>`; both ways go through
+//! [`crate::bytes::Bytes`], so there is one encoder and one decoder.
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
-use serde_json::Value;
 
-fn put<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    match std::str::from_utf8(b) {
-        Ok(text) => s.serialize_str(text),
-        Err(_) => s.collect_seq(b),
-    }
-}
-
-fn get<E: serde::de::Error>(v: &Value) -> Result<Vec<u8>, E> {
-    crate::bytes::value_bytes(v)
-        .ok_or_else(|| E::custom(format!("{v} is not a string or an array of bytes")))
-}
+use crate::bytes::{serialize_bytes, Bytes};
 
 /// `Vec<u8>`.
 pub mod bytes {
     use super::*;
 
     pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        put(b, s)
+        serialize_bytes(b, s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        get(&Value::deserialize(d)?)
+        Bytes::deserialize(d).map(|b| b.0)
     }
 }
 
@@ -38,43 +28,26 @@ pub mod opt_bytes {
 
     pub fn serialize<S: Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match b {
-            Some(b) => put(b, s),
+            Some(b) => s.serialize_some(&Bytes(b.clone())),
             None => s.serialize_none(),
         }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
-            v => get(&v).map(Some),
-        }
+        Option::<Bytes>::deserialize(d).map(|b| b.map(|b| b.0))
     }
 }
 
 /// `Vec<Vec<u8>>`: an array of such values.
 pub mod bytes_list {
     use super::*;
-    use serde::ser::SerializeSeq;
 
     pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        struct One<'a>(&'a [u8]);
-        impl serde::Serialize for One<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                put(self.0, s)
-            }
-        }
-        let mut seq = s.serialize_seq(Some(list.len()))?;
-        for b in list {
-            seq.serialize_element(&One(b))?;
-        }
-        seq.end()
+        s.collect_seq(list.iter().map(|b| Bytes(b.clone())))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Array(a) => a.iter().map(get).collect(),
-            v => Err(D::Error::custom(format!("{v} is not an array"))),
-        }
+        Vec::<Bytes>::deserialize(d).map(|l| l.into_iter().map(|b| b.0).collect())
     }
 }
 

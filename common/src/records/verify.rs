@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lossless;
+
 /// The value of `"kind"`.
 pub const KIND: &str = "verify";
 /// What pairs a problem with itself in another run.
@@ -24,7 +26,7 @@ pub struct Verify {
     pub package: String,
     /// The file, as a system path (under `--root` too); lossless: a string
     /// when UTF-8, else an array of its bytes ([`crate::bytes`]).
-    #[serde(with = "path_bytes")]
+    #[serde(with = "lossless::bytes")]
     pub path: Vec<u8>,
     /// The file is one of the package's configuration files (edited on
     /// purpose more often than not).
@@ -101,25 +103,6 @@ impl Problem {
             Problem::Size => "size",
             Problem::Link => "link",
         }
-    }
-}
-
-/// Paths in the lossless encoding of [`crate::bytes`].
-mod path_bytes {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(b) {
-            Ok(t) => s.serialize_str(t),
-            Err(_) => b.serialize(s),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        crate::bytes::value_bytes(&v)
-            .ok_or_else(|| D::Error::custom("a path is a string or an array of bytes"))
     }
 }
 
