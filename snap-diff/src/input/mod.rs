@@ -62,10 +62,9 @@ use mask::*;
 use par::*;
 use scan::*;
 
-/// One parsed record and where it came from.
+/// One parsed record (its line was named by any error while parsing).
 #[derive(Debug, Clone)]
 pub struct Rec {
-    pub line: u64,
     pub map: Map<String, Value>,
 }
 
@@ -430,7 +429,6 @@ pub fn load(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded> {
                 }
             }
             after_recs.push(Rec {
-                line: l.line,
                 map: parse_line(&aname, l.line, &kept.buf[l.start..l.end], true)?,
             });
         }
@@ -441,7 +439,6 @@ pub fn load(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded> {
     for (i, l) in lines.iter().enumerate() {
         if !cancelled[i] {
             before_recs.push(Rec {
-                line: l.line,
                 map: parse_line(&bname, l.line, &buf[l.start..l.end], true)?,
             });
         }
@@ -601,7 +598,7 @@ pub fn load_plain(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded
             check_map(rules, &shown, line, &m)?;
             boots.add_record(&m);
             kinds.add(m.get("kind").and_then(Value::as_str));
-            recs.push(Rec { line, map: m });
+            recs.push(Rec { map: m });
         }
         if i == 0 {
             out.before = recs;

@@ -254,14 +254,14 @@ proptest! {
         prop_assert_eq!(p.before.len() + p.after.len(), bl.len() + al.len());
         prop_assert_eq!(said(&rules, &f), said(&rules, &p));
         // The whole way out too: the changes in both formats.
-        if let Ok((changes, _)) = crate::diff_files(&rules, b.name(), a.name()) {
+        if let Ok((changes, _)) = crate::compare::diff_files(&rules, b.name(), a.name()) {
             for format in [Format::Json, Format::Text] {
                 let mut out = Out::new(Vec::new());
-                prop_assert!(crate::write(&mut out, &changes, format).is_ok());
+                prop_assert!(crate::compare::write(&mut out, &changes, format).is_ok());
             }
         }
         // A file against itself: nothing changes.
-        let same = crate::diff_files(&rules, b.name(), b.name());
+        let same = crate::compare::diff_files(&rules, b.name(), b.name());
         prop_assert!(same.as_ref().is_ok_and(|(c, _)| c.is_empty()), "{:?}", same.map(|(c, _)| c.len()));
     }
 }
