@@ -256,7 +256,11 @@ fn comms(v: &Value) -> String {
 fn describe_socket(m: &Map<String, Value>, netns: bool) -> String {
     let mut s = display_value(get(m, sf::HOST));
     if netns {
-        s.push_str(&format!(" in {}", display_value(get(m, sf::NETNS))));
+        // The namespace as the /proc/PID/ns/net link names it.
+        match get(m, sf::NETNS) {
+            Value::Number(n) => s.push_str(&format!(" in net:[{n}]")),
+            other => s.push_str(&format!(" in {}", display_value(other))),
+        }
     }
     s.push_str(&format!(
         " {} {}",
@@ -438,11 +442,6 @@ fn package_line(c: &Change) -> String {
         }
     }
     s
-}
-
-/// One change as one line.
-pub fn line(c: &Change) -> String {
-    line_with(c, &BTreeSet::new())
 }
 
 /// One change as one line; sockets of the hosts in `netns_hosts` name
