@@ -36,7 +36,7 @@ pub(super) fn check_line<'a>(
                         .cloned()
                 })
                 .map_err(|msg| Error::at(name, l.line, msg))?;
-            let process = matches!(kind, KindRef::Str("process"));
+            let process = matches!(kind, KindRef::Str(k) if k == process::KIND);
             let hb = match (process, shape.host, shape.boot) {
                 (true, Some(h), Some(b)) => Some((h, b)),
                 _ => None,
@@ -54,9 +54,9 @@ pub(super) fn check_line<'a>(
             // the exact message, or the record if it is fine.
             let m = parse_line(name, l.line, text, complete)?;
             check_map(rules, name, l.line, &m)?;
-            let kind = m.get("kind").and_then(Value::as_str);
+            let kind = m.get(pf::KIND).and_then(Value::as_str);
             let get = |f: &str| Cap::Val(m.get(f).cloned().unwrap_or(Value::Null));
-            let hb = (kind == Some("process")).then(|| (get("host"), get("boot_id")));
+            let hb = (kind == Some(process::KIND)).then(|| (get(pf::HOST), get(pf::BOOT_ID)));
             Ok((kind.map(|k| Cow::Owned(k.to_owned())), hb))
         }
     }

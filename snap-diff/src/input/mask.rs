@@ -30,7 +30,11 @@ impl<'r> Masks<'r> {
         let fields = top_fields(text)?;
         let mut kind: Option<&[u8]> = None;
         for &(ks, ke, vs, ve) in &fields {
-            if &text[ks..ke] == b"\"kind\"" {
+            if text[ks..ke]
+                .strip_prefix(b"\"")
+                .and_then(|k| k.strip_suffix(b"\""))
+                == Some(pf::KIND.as_bytes())
+            {
                 let v = &text[vs..ve];
                 if v.len() < 2 || v[0] != b'"' || v.contains(&b'\\') {
                     return None;

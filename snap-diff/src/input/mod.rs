@@ -44,6 +44,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use common::error::describe_io;
+use common::records::process::{self, field as pf};
 use common::{Error, Result};
 
 use crate::rules::{KindRef, Names, Rules};
@@ -98,11 +99,11 @@ impl Boots {
     /// Add the boot ids of a side's process records.
     #[cfg(test)]
     pub fn add_record(&mut self, rec: &Map<String, Value>) {
-        if rec.get("kind").and_then(Value::as_str) == Some("process") {
+        if rec.get(pf::KIND).and_then(Value::as_str) == Some(process::KIND) {
             let null = Value::Null;
             self.add(
-                rec.get("host").unwrap_or(&null),
-                rec.get("boot_id").unwrap_or(&null),
+                rec.get(pf::HOST).unwrap_or(&null),
+                rec.get(pf::BOOT_ID).unwrap_or(&null),
             );
         }
     }
@@ -345,7 +346,7 @@ pub fn load(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded> {
                 ),
                 None => {
                     let m = parse_line(&bname, l.line, text, true)?;
-                    kinds_after.add(m.get("kind").and_then(Value::as_str));
+                    kinds_after.add(m.get(pf::KIND).and_then(Value::as_str));
                 }
             }
             if kinds_before.iter().all(|k| kinds_after.contains(k)) {
@@ -597,7 +598,7 @@ pub fn load_plain(rules: &Rules, before: &OsStr, after: &OsStr) -> Result<Loaded
         while let Some((line, m)) = r.next_record()? {
             check_map(rules, &shown, line, &m)?;
             boots.add_record(&m);
-            kinds.add(m.get("kind").and_then(Value::as_str));
+            kinds.add(m.get(pf::KIND).and_then(Value::as_str));
             recs.push(Rec { map: m });
         }
         if i == 0 {

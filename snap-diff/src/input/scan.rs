@@ -94,13 +94,13 @@ pub(super) fn quick_scan<'a>(names: &Names, t: &'a [u8]) -> Option<Shape<'a>> {
                     serde_json::from_slice::<Value>(raw).ok().map(Cap::Val)
                 }
             };
-            if key == b"kind" {
+            if key == pf::KIND.as_bytes() {
                 s.kind = Some(cap()?);
             } else if let Some(b) = names.bit_bytes(key) {
                 s.present |= 1 << b;
-                if key == b"host" {
+                if key == pf::HOST.as_bytes() {
                     s.host = Some(cap()?);
-                } else if key == b"boot_id" {
+                } else if key == pf::BOOT_ID.as_bytes() {
                     s.boot = Some(cap()?);
                 }
             }
