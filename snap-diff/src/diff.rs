@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use serde_json::{Map, Value};
 
 use common::records::change::{self, reboot_field as rf};
-use common::records::package;
+use common::records::package::{self, field as pkf};
 use common::records::process::{self, field as pf};
 
 use crate::input::{Loaded, Rec};
@@ -121,11 +121,11 @@ impl Change {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
-        let manager = s(&self.after, "manager").or_else(|| s(&self.before, "manager"));
+        let manager = s(&self.after, pkf::MANAGER).or_else(|| s(&self.before, pkf::MANAGER));
         let (Some(manager), Some(b), Some(a)) = (
             manager,
-            s(&self.before, "version"),
-            s(&self.after, "version"),
+            s(&self.before, pkf::VERSION),
+            s(&self.after, pkf::VERSION),
         ) else {
             return Some(PackageMove::default());
         };
@@ -133,7 +133,7 @@ impl Change {
         let cached: Vec<String> = self
             .after
             .as_ref()
-            .and_then(|m| m.get("cached"))
+            .and_then(|m| m.get(pkf::CACHED))
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()

@@ -12,7 +12,7 @@ use similar::{utils::diff_slices, Algorithm, ChangeTag};
 use common::bytes::{display_value, value_bytes};
 
 use common::records::change::reboot_field as rf;
-use common::records::package;
+use common::records::package::{self, field as pkf};
 use common::records::process::{self, field as pf, restart_field, stale_field};
 use common::records::socket::{self, field as sf, holder_field};
 
@@ -399,11 +399,11 @@ fn package_line(c: &Change) -> String {
     let rec = c.after.as_ref().or(c.before.as_ref());
     let v = |m: &Option<Map<String, Value>>| {
         m.as_ref()
-            .map(|m| display_value(get(m, "version")))
+            .map(|m| display_value(get(m, pkf::VERSION)))
             .unwrap_or_default()
     };
     let name = rec
-        .map(|r| display_value(get(r, "name")))
+        .map(|r| display_value(get(r, pkf::NAME)))
         .unwrap_or_default();
     let mut s = match c.op {
         Op::Added => format!("+ {name} {}", v(&c.after)),
@@ -411,8 +411,8 @@ fn package_line(c: &Change) -> String {
         _ => format!("{} {name}", mark(c.op)),
     };
     let mut fields: Vec<&String> = c.fields.iter().collect();
-    if let (Some(mv), true) = (c.package_move(), c.fields.iter().any(|f| f == "version")) {
-        fields.retain(|f| *f != "version");
+    if let (Some(mv), true) = (c.package_move(), c.fields.iter().any(|f| f == pkf::VERSION)) {
+        fields.retain(|f| *f != pkf::VERSION);
         s.push_str(&format!(" {} -> {}", v(&c.before), v(&c.after)));
         let ext = if mv.manager == "rpm" { ".rpm" } else { ".deb" };
         let cached = if mv.rollback.is_some() {

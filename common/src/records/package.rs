@@ -12,26 +12,44 @@ use serde::{Deserialize, Serialize};
 
 /// The value of `"kind"`.
 pub const KIND: &str = "package";
+/// Every top-level field name, spelled once.
+pub mod field {
+    pub const KIND: &str = "kind";
+    pub const HOST: &str = "host";
+    pub const MANAGER: &str = "manager";
+    pub const NAME: &str = "name";
+    pub const ARCH: &str = "arch";
+    pub const VERSION: &str = "version";
+    pub const SOURCE: &str = "source";
+    pub const STATUS: &str = "status";
+    pub const INSTALL_REASON: &str = "install_reason";
+    pub const HELD: &str = "held";
+    pub const INSTALL_TIME: &str = "install_time";
+    pub const CACHED: &str = "cached";
+}
+
+use field as f;
+
 /// What pairs a package with itself in another snapshot.
-pub const IDENTITY: &[&str] = &["host", "manager", "name", "arch"];
+pub const IDENTITY: &[&str] = &[f::HOST, f::MANAGER, f::NAME, f::ARCH];
 /// Fields snap-diff ignores by default: they change without the package
 /// changing (an `apt-get clean` empties every `cached`; a reinstall of the
 /// same version renews `install_time`).
-pub const VOLATILE: &[&str] = &["install_time", "cached"];
+pub const VOLATILE: &[&str] = &[f::INSTALL_TIME, f::CACHED];
 /// The fields in the order pkg-snap writes them.
 pub const FIELDS: &[&str] = &[
-    "kind",
-    "host",
-    "manager",
-    "name",
-    "arch",
-    "version",
-    "source",
-    "status",
-    "install_reason",
-    "held",
-    "install_time",
-    "cached",
+    f::KIND,
+    f::HOST,
+    f::MANAGER,
+    f::NAME,
+    f::ARCH,
+    f::VERSION,
+    f::SOURCE,
+    f::STATUS,
+    f::INSTALL_REASON,
+    f::HELD,
+    f::INSTALL_TIME,
+    f::CACHED,
 ];
 
 /// One installed package (fields in `man 5 snap-records`).
