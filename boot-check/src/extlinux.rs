@@ -156,6 +156,20 @@ pub fn parse(src: &str, file: &Path) -> Config {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_numeric_default_names_a_label_not_a_position() {
+        let src = "DEFAULT 1\nLABEL 2\n  LINUX /vmlinuz-2\nLABEL 1\n  LINUX /vmlinuz-1\n";
+        let c = parse(src, Path::new("/boot/extlinux/extlinux.conf"));
+        let d = c.effective(c.default.spec.as_deref()).expect("default");
+        assert_eq!(c.entries[d].kernel.as_deref(), Some("/vmlinuz-1"));
+        // A DEFAULT that names no label boots no label: no fallback to a
+        // position or to the first label.
+        let src = "DEFAULT 0\nLABEL a\n  LINUX /vmlinuz-a\nLABEL b\n  LINUX /vmlinuz-b\n";
+        let c = parse(src, Path::new("/boot/extlinux/extlinux.conf"));
+        assert_eq!(c.effective(c.default.spec.as_deref()), None);
+        assert_eq!(c.resolve(Some("b")), Some(1));
+    }
+
     const ALPINE: &str = "DEFAULT menu.c32\nPROMPT 0\nMENU TITLE Alpine/Linux Boot Menu\nMENU HIDDEN\nMENU AUTOBOOT Alpine will be booted automatically in # seconds.\nTIMEOUT 10\nLABEL virt\n  MENU DEFAULT\n  MENU LABEL Linux virt\n  LINUX vmlinuz-virt\n  INITRD initramfs-virt\n  APPEND root=UUID=abc modules=sd-mod,usb-storage,ext4 quiet rootfstype=ext4\n\nMENU SEPARATOR\n";
 
     #[test]

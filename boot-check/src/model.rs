@@ -242,6 +242,15 @@ impl Config {
             None | Some("") => return first_entry(&self.menu),
             Some(s) => s,
         };
+        if self.loader == Loader::Extlinux {
+            // syslinux (find_label) and U-Boot's extlinux find the DEFAULT
+            // label by its name, compared exactly: `DEFAULT 1` names the
+            // label "1", never the second label.
+            return self
+                .entries
+                .iter()
+                .position(|e| e.id.as_deref() == Some(spec));
+        }
         if let Some(i) = self.resolve_path(spec) {
             return Some(i);
         }
@@ -275,6 +284,11 @@ impl Config {
     pub fn effective(&self, spec: Option<&str>) -> Option<usize> {
         if let Some(i) = self.resolve(spec) {
             return Some(i);
+        }
+        if self.loader == Loader::Extlinux {
+            // No label of that name: syslinux would take the DEFAULT line
+            // for a kernel to boot, not fall back to a menu position.
+            return None;
         }
         let parts: Vec<&str> = match spec.map(str::trim) {
             Some(s) if !s.is_empty() => s.split('>').collect(),

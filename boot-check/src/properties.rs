@@ -379,13 +379,12 @@ proptest! {
 
     #[test]
     fn extlinux_labels_read_back(
-        labels in prop::collection::vec(("[a-z][a-z0-9_.-]{0,9}", prop::option::of("M([A-Za-z0-9 ()._-]{0,20}[A-Za-z0-9])?"), gen_entry(Just(String::new())), any::<bool>()), 1..5),
+        labels in prop::collection::vec(("[a-z0-9][a-z0-9_.-]{0,9}", prop::option::of("M([A-Za-z0-9 ()._-]{0,20}[A-Za-z0-9])?"), gen_entry(Just(String::new())), any::<bool>()), 1..5),
         pick in any::<prop::sample::Index>(),
         upper in any::<bool>(),
     ) {
-        // Labels are unique in a file that means one entry by each; they
-        // start with a letter (a number would be read as a position) and
-        // menu titles with a capital, so neither stands for the other.
+        // Labels are unique in a file that means one entry by each; a
+        // label of digits is a name like any other, never a position.
         let mut seen = std::collections::BTreeSet::new();
         let labels: Vec<_> = labels.into_iter().filter(|l| seen.insert(l.0.clone())).collect();
         let kw = |k: &str| if upper { k.to_owned() } else { k.to_ascii_lowercase() };
@@ -419,6 +418,7 @@ proptest! {
             prop_assert_eq!(e.options.clone(), Some(g.args.join(" ")));
         }
         prop_assert_eq!(c.resolve(c.default.spec.as_deref()), Some(want));
+        prop_assert_eq!(c.effective(c.default.spec.as_deref()), Some(want));
     }
 
     #[test]
