@@ -88,6 +88,20 @@ impl Sys {
         run_cmd(self.cmd(args), None)
     }
 
+    /// How many blobs the store holds (its hidden temporary files left out).
+    fn blobs(&self) -> usize {
+        fs::read_dir(self.store().join("blobs"))
+            .expect("ls")
+            .filter(|d| {
+                !d.as_ref()
+                    .expect("d")
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    }
+
     fn ids(&self) -> Vec<String> {
         self.run(&["list"])
             .expect_code(0)
@@ -96,6 +110,37 @@ impl Sys {
             .map(|r| r["id"].as_str().expect("id").to_owned())
             .collect()
     }
+}
+
+/// `cfg-backup --store STORE --root ROOT ARGS`, whatever the environment
+/// names as the store.
+fn in_store(store: &Path, root: &Path, args: &[&str]) -> Run {
+    Cmd::new("cfg-backup")
+        .arg("--store")
+        .arg(store)
+        .root(root)
+        .args(args)
+        .env_remove("CFG_BACKUP_STORE")
+        .run()
+}
+
+/// `chattr FLAG PATH`; whether it worked.
+fn chattr(path: &Path, flag: &str) -> bool {
+    Command::new("chattr")
+        .arg(flag)
+        .arg(path)
+        .status()
+        .is_ok_and(|st| st.success())
+}
+
+/// Make `path` immutable (`chattr +i`), or skip the test (false) where
+/// that needs root or the file system has no such flag.
+fn make_immutable(path: &Path) -> bool {
+    if !is_root() || !chattr(path, "+i") {
+        common::skip("needs root and chattr +i on the scratch file system");
+        return false;
+    }
+    true
 }
 
 fn by_path(records: &[Value]) -> std::collections::BTreeMap<String, Value> {
@@ -510,19 +555,11 @@ fn a_restore_that_stops_part_way_names_the_undo_command_for_the_same_tree() {
     fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
     // An immutable file stops the restore after /etc/default/ssh.
     let locked = s.at("/etc/ssh/sshd_config");
-    let chattr = |flag: &str| {
-        Command::new("chattr")
-            .arg(flag)
-            .arg(&locked)
-            .status()
-            .is_ok_and(|st| st.success())
-    };
-    if !is_root() || !chattr("+i") {
-        common::skip("needs root and chattr +i on the scratch file system");
+    if !make_immutable(&locked) {
         return;
     }
     let r = s.run(&["restore"]);
-    assert!(chattr("-i"), "chattr -i");
+    assert!(chattr(&locked, "-i"), "chattr -i");
     r.expect_code(2);
     assert_eq!(fs::read(s.at("/etc/default/ssh")).expect("read"), b"abc");
     let undo = r.records()[0]["id"].as_str().expect("undo id").to_owned();
@@ -580,19 +617,11 @@ fn a_store_that_cannot_be_written_stops_the_restore_with_a_way_out() {
     s.run(&["save", "/etc/ssh/sshd_config"]).expect_code(0);
     fs::write(s.at("/etc/ssh/sshd_config"), "edited").expect("write");
     let blobs = s.store().join("blobs");
-    let chattr = |flag: &str| {
-        Command::new("chattr")
-            .arg(flag)
-            .arg(&blobs)
-            .status()
-            .is_ok_and(|st| st.success())
-    };
-    if !is_root() || !chattr("+i") {
-        common::skip("needs root and chattr +i on the scratch file system");
+    if !make_immutable(&blobs) {
         return;
     }
     let r = s.run(&["restore"]);
-    assert!(chattr("-i"), "chattr -i");
+    assert!(chattr(&blobs, "-i"), "chattr -i");
     r.expect_code(2);
     assert!(r.stderr.contains("nothing was restored"), "{r}");
     assert!(r.stderr.contains("--store DIR"), "{r}");
@@ -1122,16 +1151,7 @@ fn ids_are_unique_and_prefixes_work() {
     }
     s.run(&["show", "19990101"]).expect_code(2);
     // Dedup: the second save stored no new blob.
-    let blobs = fs::read_dir(s.store().join("blobs"))
-        .expect("ls")
-        .filter(|d| {
-            !d.as_ref()
-                .expect("d")
-                .file_name()
-                .to_string_lossy()
-                .starts_with('.')
-        })
-        .count();
+    let blobs = s.blobs();
     assert_eq!(blobs, 2, "abc and the empty file");
 }
 
@@ -1234,16 +1254,7 @@ fn large_files_are_streamed_and_round_trip() {
     s.run(&["verify"]).expect_code(0);
     // The same content again: no second blob.
     s.run(&["save", "/etc/large.db"]).expect_code(0);
-    let blobs = fs::read_dir(s.store().join("blobs"))
-        .expect("ls")
-        .filter(|d| {
-            !d.as_ref()
-                .expect("d")
-                .file_name()
-                .to_string_lossy()
-                .starts_with('.')
-        })
-        .count();
+    let blobs = s.blobs();
     assert_eq!(blobs, 1);
     fs::write(s.at("/etc/large.db"), b"small now").expect("write");
     let d = s.run(&["diff", "--format", "text"]);
@@ -1398,15 +1409,7 @@ fn a_conffile_the_admin_deleted_comes_back_from_dpkg_as_a_leftover() {
     let v2 = webby("1.0-2", "new table\n");
     db.install(&[&v1]);
     fs::remove_file(root.join("etc/webby/koi-win")).expect("the admin deletes koi-win");
-    let cfg = |args: &[&str]| {
-        Cmd::new("cfg-backup")
-            .arg("--store")
-            .arg(dir.path().join("store"))
-            .root(&root)
-            .args(args)
-            .env_remove("CFG_BACKUP_STORE")
-            .run()
-    };
+    let cfg = |args: &[&str]| in_store(&dir.path().join("store"), &root, args);
     // Saved by package, and by package and directory (a walk would call
     // the new file "added").
     let by_pkg = cfg(&["save", "--package", "webby"]);
@@ -1635,15 +1638,7 @@ fn a_package_without_conffiles_names_the_related_packages_that_have_them() {
     ]
     .map(|p| db.build(&p));
     db.install(&debs.iter().map(PathBuf::as_path).collect::<Vec<_>>());
-    let cfg = |args: &[&str]| {
-        Cmd::new("cfg-backup")
-            .arg("--store")
-            .arg(dir.path().join("store"))
-            .root(&root)
-            .args(args)
-            .env_remove("CFG_BACKUP_STORE")
-            .run()
-    };
+    let cfg = |args: &[&str]| in_store(&dir.path().join("store"), &root, args);
     let r = cfg(&["save", "--package", "webby"]);
     r.expect_code(0);
     assert_eq!(r.records()[0]["files"], 0, "{r}");
