@@ -66,6 +66,16 @@ fn diff(before: &[Value], after: &[Value], args: &[&str]) -> Run {
     diff_text(&lines(before), &lines(after), args)
 }
 
+/// `snap-diff --format text` of two snapshots that differ (exit status 1)
+/// prints exactly the lines `want`.
+fn assert_text_view(before: &[Value], after: &[Value], want: &[&str]) {
+    let r = diff(before, after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(got, want, "{r}");
+}
+
 fn diff_text(before: &str, after: &str, args: &[&str]) -> Run {
     let s = Scratch::new("snap-diff");
     let b = s.write("before.json", before);
@@ -387,18 +397,14 @@ fn stale_files_and_what_to_restart_read_as_files_and_a_command() {
                "restart": {"by": "unit", "name": "nginx.service", "pid": null,
                            "command": ["systemctl", "restart", "nginx.service"]}}),
     )];
-    let r = diff(&before, &after, &["--format", "text"]);
-    r.expect_code(1);
-    let text = r.stdout_str();
-    let got: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        got,
-        vec![
+    assert_text_view(
+        &before,
+        &after,
+        &[
             "# processes that run deleted code",
             "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: restart: - -> systemctl restart nginx.service; stale_files: +/srv/app.py (replaced script, app)",
             "# 1 change: 1 changed",
         ],
-        "{r}"
     );
 }
 
@@ -809,13 +815,10 @@ fn text_view_puts_deleted_code_and_listeners_first() {
             json!({"family": "inet6", "local_addr": "::1", "processes": [{"pid": 5, "comm": "python3"}]}),
         ),
     ];
-    let r = diff(&before, &after, &["--format", "text"]);
-    r.expect_code(1);
-    let text = r.stdout_str();
-    let got: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        got,
-        vec![
+    assert_text_view(
+        &before,
+        &after,
+        &[
             "# processes that run deleted code",
             "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: runs deleted executable /usr/sbin/nginx",
             "# listening and unconnected sockets",
@@ -826,7 +829,6 @@ fn text_view_puts_deleted_code_and_listeners_first() {
             "~ process www-data@web1 /usr/sbin/cron -f (cron.service) [pid 30]: cgroup: /system.slice/cron.service{+/extra+}",
             "# 5 changes: 1 removed, 1 added, 1 restarted, 2 changed",
         ],
-        "{r}"
     );
 }
 
