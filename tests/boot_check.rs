@@ -731,9 +731,9 @@ fn missing_root_is_trouble() {
         ["--root", "/nonexistent/boot-check-root"],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("/nonexistent/boot-check-root"), "{r}");
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("/nonexistent/boot-check-root")
+        .stdout_empty();
 }
 
 #[test]
@@ -855,12 +855,9 @@ fn unreadable_configuration() {
         let Some(r) = run_unprivileged(s.path()) else {
             return;
         };
-        r.expect_code(2);
-        assert!(
-            r.stderr.contains(&format!("{file}: permission denied")),
-            "{r}"
-        );
-        assert!(r.stderr.contains("run boot-check as root"), "{r}");
+        r.expect_code(2)
+            .stderr_has(&format!("{file}: permission denied"))
+            .stderr_has("run boot-check as root");
         assert!(r.stdout.is_empty(), "no record before the error: {r}");
         assert_eq!(r.stderr.lines().count(), 1, "{r}");
     }

@@ -591,8 +591,7 @@ fn fixture_selection_and_no_maps() {
     let recs = snap(&s, &["-u", "0"]).expect_code(0).records();
     assert_eq!(recs.len(), 6);
     let r = snap(&s, &["-u", "mallory"]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("mallory"), "{r}");
+    r.expect_code(2).stderr_has("mallory");
 
     let r = snap(&s, &["--no-maps"]);
     let recs = r.expect_code(0).records();
@@ -684,9 +683,9 @@ fn root_reads_nothing_of_the_host() {
 #[test]
 fn bad_root_is_trouble() {
     let r = run("ps-snap", ["--root", "/nonexistent/ps-snap-root"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("/nonexistent/ps-snap-root"), "{r}");
+    r.expect_code(2)
+        .stdout_empty()
+        .stderr_has("/nonexistent/ps-snap-root");
     assert_eq!(r.stderr.lines().count(), 1, "{r}");
 
     // A directory without proc/ in it.
@@ -696,8 +695,7 @@ fn bad_root_is_trouble() {
         ["--root", s.path().to_str().expect("utf-8")],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("proc"), "{r}");
+    r.expect_code(2).stderr_has("proc");
 }
 
 /// A child that lives until killed: `sh -c 'sleep 30; :' NAME ARG`, so the

@@ -724,8 +724,7 @@ fn snap_diff_pairs_settings_by_host_area_and_name() {
 #[test]
 fn bad_input_is_one_line_and_exit_2_with_nothing_written() {
     let r = common::run("sec-snap", ["--root", "/nonexistent/sec-snap-root"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
+    r.expect_code(2).stdout_empty();
     assert!(
         r.stderr.contains("/nonexistent/sec-snap-root"),
         "{}",

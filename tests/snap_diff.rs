@@ -503,7 +503,7 @@ fn key_makes_plain_json_lines_diffable() {
         r.stderr.contains("before.json:1:") && r.stderr.contains("--key"),
         "{r}"
     );
-    assert!(r.stdout.is_empty());
+    r.stdout_empty();
     let r = diff_text(before, after, &["--key", "name"]);
     r.expect_code(1);
     let recs = r.records();
@@ -585,8 +585,7 @@ fn standard_input_for_either_side() {
     );
     assert_eq!(ops(&r), vec![op("added", "socket")]);
     let r = common::run("snap-diff", ["-", "-"], Some(before.as_bytes()));
-    r.expect_code(2);
-    assert!(r.stderr.contains("standard input"), "{r}");
+    r.expect_code(2).stderr_has("standard input");
     // Errors on standard input name it.
     let r = common::run(
         "snap-diff",
@@ -595,7 +594,7 @@ fn standard_input_for_either_side() {
     );
     r.expect_code(2);
     assert!(r.stderr.starts_with("snap-diff: <stdin>:1: "), "{r}");
-    assert!(r.stdout.is_empty());
+    r.stdout_empty();
 }
 
 /// Malformed input: exit 2, `snap-diff: FILE:LINE: ...`, nothing on stdout.
@@ -724,15 +723,12 @@ fn unreadable_inputs_are_trouble() {
         [s.path().join("nope.json").as_os_str(), s.path().as_os_str()],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("nope.json: no such file"), "{r}");
+    r.expect_code(2).stderr_has("nope.json: no such file");
     let f = s.write("a.json", "");
     let r = common::run("snap-diff", [f.as_os_str(), s.path().as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("is a directory"), "{r}");
+    r.expect_code(2).stderr_has("is a directory");
     let r = common::run("snap-diff", ["--key", "a,,b", "x", "y"], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("empty field name"), "{r}");
+    r.expect_code(2).stderr_has("empty field name");
 }
 
 #[test]
@@ -925,9 +921,9 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
         lines(&before[11_990..])
     );
     let r = diff_text(&text, &lines(&after), &[]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("before.json:11991: not JSON"), "{r}");
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("before.json:11991: not JSON")
+        .stdout_empty();
     // AFTER differs on every line (only in cpu time, so nothing changed),
     // and then has a bad line late: found, with its line number.
     let busy: Vec<Value> = before
@@ -947,12 +943,9 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
         lines(&busy[11_990..])
     );
     let r = diff_text(&lines(&before), &text, &[]);
-    r.expect_code(2);
-    assert!(
-        r.stderr.contains("after.json:11991: \"kind\" is a number"),
-        "{r}"
-    );
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("after.json:11991: \"kind\" is a number")
+        .stdout_empty();
 }
 
 #[test]
@@ -1127,8 +1120,7 @@ fn the_workspace_kinds_are_paired_by_their_identity() {
         &[],
         &[],
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("\"problem\""), "{r}");
+    r.expect_code(2).stderr_has("\"problem\"");
     // --key still overrides the built-in identity: by name alone, the
     // unit moved hosts.
     let r = diff(
@@ -1158,8 +1150,7 @@ fn snapshot_names_that_are_not_utf8_are_read() {
         .path()
         .join(std::ffi::OsStr::from_bytes(b"gone-\xfe.json"));
     let r = common::run("snap-diff", [gone.as_os_str(), a.as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("gone-\u{fffd}.json"), "{r}");
+    r.expect_code(2).stderr_has("gone-\u{fffd}.json");
 }
 
 #[test]
@@ -1188,12 +1179,9 @@ fn the_text_view_names_each_deleted_file_in_a_clause_of_its_own() {
         json!({"deleted_maps": ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3"]}),
     )];
     let r = diff(&after, &later, &["--format", "text"]);
-    assert!(
-        r.stdout_str().contains(
-            "[pid 10 -> 11]: maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3; \
-             no longer maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3"
-        ),
-        "{r}"
+    r.stdout_has(
+        "[pid 10 -> 11]: maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3; \
+             no longer maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3",
     );
 }
 
