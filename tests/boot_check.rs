@@ -191,7 +191,7 @@ fn debian_default_kernel_removed_fails_naming_it_and_the_fix() {
     assert_eq!(k["status"], "fail");
     assert_eq!(k["kernel"], D15);
     says(
-        &k,
+        k,
         &[
             &format!("/boot/vmlinuz-{D15} is missing"),
             &format!("apt install --reinstall linux-image-{D15}"),
@@ -229,7 +229,7 @@ fn debian_upgrade_removed_the_default_kernel_and_the_menu_is_stale() {
     let recs = check_exits(&s, &[], 1);
     for id in ["default-entry-kernel", "default-entry-initrd"] {
         let c = one(&recs, id);
-        status_says(&c, "fail", &["regenerate the menu with `update-grub` so that it boots the installed kernel 6.1.0-17-amd64", &format!("apt install --reinstall linux-image-{D15}")]);
+        status_says(c, "fail", &["regenerate the menu with `update-grub` so that it boots the installed kernel 6.1.0-17-amd64", &format!("apt install --reinstall linux-image-{D15}")]);
     }
 }
 
@@ -241,14 +241,14 @@ fn debian_missing_and_empty_files() {
     rm_dir(&s, format!("lib/modules/{D13}"));
     let recs = check_exits(&s, &[], 1);
     let i = one(&recs, "default-entry-initrd");
-    status_says(&i, "fail", &["update-initramfs -c -k 6.1.0-15-amd64"]);
+    status_says(i, "fail", &["update-initramfs -c -k 6.1.0-15-amd64"]);
     let empty: Vec<_> = find(&recs, "entry-kernel")
         .into_iter()
         .filter(|r| r["kernel"] == D13)
         .collect();
     assert!(!empty.is_empty());
     for r in empty {
-        status_says(&r, "warn", &["is empty (0 bytes)"]);
+        status_says(r, "warn", &["is empty (0 bytes)"]);
     }
     let m: Vec<_> = find(&recs, "kernel-modules")
         .into_iter()
@@ -282,7 +282,7 @@ fn debian_single_kernel_warns_and_strict_fails() {
     let s = debian(&[D15], &saved15());
     let recs = check_exits(&s, &[], 0);
     let f = one(&recs, "fallback-kernel");
-    status_says(&f, "warn", &["only 1 bootable kernel"]);
+    status_says(f, "warn", &["only 1 bootable kernel"]);
     check_exits(&s, &["--strict"], 1);
 }
 
@@ -294,7 +294,7 @@ fn debian_newest_kernel_without_entry_warns() {
     let n = one(&recs, "newest-kernel-entry");
     assert_eq!(n["status"], "warn");
     assert_eq!(n["kernel"], "6.1.0-17-amd64");
-    says(&n, &["update-grub"]);
+    says(n, &["update-grub"]);
 }
 
 #[test]
@@ -319,8 +319,8 @@ fn debian_next_entry_pointing_at_broken_entry_fails() {
         .iter()
         .any(|r| r["status"] == "fail" && r["kernel"] == D13));
     let f = fails.iter().find(|r| r["status"] == "fail").expect("fail");
-    says(&f, &["grub-editenv /boot/grub/grubenv unset next_entry"]);
-    says_not(&f, &["grub-set-default"]);
+    says(f, &["grub-editenv /boot/grub/grubenv unset next_entry"]);
+    says_not(f, &["grub-set-default"]);
     assert_eq!(
         one(&recs, "reboot-pending")["default_kernel"],
         D13,
@@ -340,7 +340,7 @@ fn debian_saved_entry_naming_nothing_fails() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     status_says(
-        &d,
+        d,
         "fail",
         &[
             "names no boot entry",
@@ -363,7 +363,7 @@ fn debian_damaged_files_fail_with_file_and_line_never_panic() {
     assert_eq!(p["status"], "fail");
     assert_eq!(p["file"], "/boot/grub/grub.cfg");
     assert!(p["line"].as_u64().is_some(), "{p}");
-    says(&p, &["not closed"]);
+    says(p, &["not closed"]);
 
     // Binary junk.
     let mut junk = cfg.clone().into_bytes();
@@ -384,7 +384,7 @@ fn debian_damaged_files_fail_with_file_and_line_never_panic() {
     let g = one(&recs, "grubenv");
     assert_eq!(g["status"], "fail");
     assert_eq!(g["line"], 1);
-    says(&g, &["grub-editenv /boot/grub/grubenv create"]);
+    says(g, &["grub-editenv /boot/grub/grubenv create"]);
 
     // Random bytes everywhere: records, never a crash.
     let mut x: u32 = 99;
@@ -502,7 +502,7 @@ fn fedora_unset_kernelopts_means_no_root_and_fails() {
     let recs = check_exits(&s, &[], 1);
     let r = one(&recs, "default-entry-root");
     status_says(
-        &r,
+        r,
         "fail",
         &[
             "$kernelopts",
@@ -566,7 +566,7 @@ fn centos6_article_scenario() {
     let k = one(&recs, "default-entry-kernel");
     assert_eq!(k["status"], "fail");
     says(
-        &k,
+        k,
         &[
             &format!("/boot/vmlinuz-{C4} is missing"),
             "rpm -ivh",
@@ -575,8 +575,8 @@ fn centos6_article_scenario() {
     );
     // The initramfs tool cannot run without the kernel: the package fixes both.
     let i = one(&recs, "default-entry-initrd");
-    says(&i, &[&format!("yum reinstall kernel-{C4}")]);
-    says_not(&i, &["dracut"]);
+    says(i, &[&format!("yum reinstall kernel-{C4}")]);
+    says_not(i, &["dracut"]);
     // fallback=1 still boots, but there is only one kernel left.
     assert_eq!(one(&recs, "fallback-kernel")["status"], "warn");
 }
@@ -594,9 +594,9 @@ fn centos6_unmounted_boot_says_mount_it() {
     s.write(&format!("lib/modules/{C4}/modules.dep"), "");
     let recs = check_exits(&s, &[], 1);
     let b = one(&recs, "boot-mounted");
-    status_says(&b, "fail", &["mount UUID=9e1a-boot on", "run again"]);
+    status_says(b, "fail", &["mount UUID=9e1a-boot on", "run again"]);
     for r in &recs {
-        says_not(&r, &["reinstall"]);
+        says_not(r, &["reinstall"]);
     }
     assert_eq!(
         statuses(&recs, "fail").len(),
@@ -646,7 +646,7 @@ fn alpine_missing_initramfs_fails() {
     let i = one(&recs, "default-entry-initrd");
     assert_eq!(i["status"], "fail");
     assert_eq!(i["path"], "/boot/initramfs-lts");
-    says(&i, &["mkinitfs"]);
+    says(i, &["mkinitfs"]);
 }
 
 // ---------------------------------------------------------------- systemd-boot
@@ -718,7 +718,7 @@ fn systemd_boot_broken_default_and_no_root() {
     assert_eq!(d["status"], "fail");
     assert_eq!(d["file"], "/boot/loader/loader.conf");
     assert_eq!(d["line"], 3);
-    says(&d, &["bootctl set-default"]);
+    says(d, &["bootctl set-default"]);
     assert_eq!(one(&recs, "default-entry-root")["status"], "fail");
 }
 
@@ -754,7 +754,7 @@ fn kernels_without_configuration_fail() {
     kernel(&s, D15, &format!("initrd.img-{D15}"));
     let recs = check_exits(&s, &[], 1);
     let c = one(&recs, "config-found");
-    status_says(&c, "fail", &["update-grub"]);
+    status_says(c, "fail", &["update-grub"]);
 }
 
 #[test]
@@ -772,7 +772,7 @@ fn live_run_writes_valid_records() {
         "live: the running kernel is known: {rk}"
     );
     if !std::path::Path::new("/proc/modules").exists() {
-        status_says(&rk, "ok", &["no loadable module support"]);
+        status_says(rk, "ok", &["no loadable module support"]);
     }
     let t = common::run("boot-check", ["--format", "text"], None);
     assert_eq!(t.code(), r.code());
@@ -843,7 +843,7 @@ fn unreadable_configuration() {
     std::fs::create_dir(s.path().join("boot/grub/grub.cfg")).expect("mkdir");
     let recs = check_exits(&s, &[], 1);
     let c = one(&recs, "config-found");
-    status_says(&c, "fail", &["update-grub"]);
+    status_says(c, "fail", &["update-grub"]);
 
     // Permission denied: exit 2 and no records (a partial report is not a
     // result). As root, drop to nobody.
@@ -895,7 +895,7 @@ fn debian_bare_id_of_a_submenu_entry_is_not_found_by_grub() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     status_says(
-        &d,
+        d,
         "fail",
         &[&format!(
             "write it as 'gnulinux-advanced-{U}>gnulinux-{D13}-advanced-{U}'"
@@ -927,7 +927,7 @@ fn fedora_saved_entry_of_a_removed_kernel_fails() {
     assert_eq!(d["status"], "fail");
     assert_eq!(d["subject"], format!("{MID}-{F6}"));
     says(
-        &d,
+        d,
         &[
             "saved_entry in /boot/grub2/grubenv",
             &format!("grubby --set-default /boot/vmlinuz-{F5}"),
@@ -955,7 +955,7 @@ fn debian_grub_cfg_older_than_grub_default_warns() {
         "grub.cfg's default=0 is what boots"
     );
     says(
-        &d,
+        d,
         &[
             "GRUB_DEFAULT=saved",
             "`grub-set-default` has no effect until it is regenerated with `update-grub`",
@@ -984,7 +984,7 @@ fn boot_space_warns_when_the_next_kernel_will_not_fit() {
         sp["needed_bytes"].as_u64().expect("needed"),
     );
     assert!(needed > 4 << 40 && free < needed, "{sp}");
-    says(&sp, &["apt autoremove --purge"]);
+    says(sp, &["apt autoremove --purge"]);
     check_exits(&s, &["--strict"], 1);
 }
 
@@ -1027,7 +1027,7 @@ fn rhel8_uefi_configuration_on_the_esp() {
         .filter(|r| r["status"] == "warn")
         .collect();
     assert!(!w.is_empty());
-    says(&w[0], &[&format!("dnf reinstall kernel-core-{F5}")]);
+    says(w[0], &[&format!("dnf reinstall kernel-core-{F5}")]);
 }
 
 #[test]
@@ -1063,7 +1063,7 @@ fn arch_grub_kernel_named_by_package() {
         .into_iter()
         .find(|r| r["status"] == "fail")
         .expect("fail");
-    says(&m, &["pacman -S linux"]);
+    says(m, &["pacman -S linux"]);
 }
 
 #[test]
@@ -1081,7 +1081,7 @@ fn ubuntu_modules_come_from_linux_modules_package() {
         .find(|r| r["status"] == "warn")
         .expect("warn");
     says(
-        &m,
+        m,
         &["apt install --reinstall linux-modules-5.15.0-89-generic"],
     );
 }
@@ -1100,11 +1100,11 @@ fn initrd_of_another_kernel_fails() {
     let recs = check_exits(&s, &[], 1);
     let i = one(&recs, "default-entry-initrd");
     status_says(
-        &i,
+        i,
         "fail",
         &[&format!("was built for kernel {D13}, not for {D15}")],
     );
-    says(&i, &["regenerate the menu with `update-grub`"]);
+    says(i, &["regenerate the menu with `update-grub`"]);
 }
 
 #[test]
@@ -1191,8 +1191,8 @@ fn separate_boot_known_from_search_uuid_is_the_only_place_grub_looks() {
         let k = one(&recs, "default-entry-kernel");
         assert_eq!(k["status"], "fail", "{k}");
         assert_eq!(k["path"], format!("/boot/boot/vmlinuz-{D15}"));
-        says(&k, &["regenerate the menu with `update-grub`"]);
-        says_not(&k, &["reinstall"]);
+        says(k, &["regenerate the menu with `update-grub`"]);
+        says_not(k, &["reinstall"]);
     }
     // openSUSE's /boot/boot -> . link makes both spellings work.
     std::os::unix::fs::symlink(".", s.path().join("boot/boot")).expect("link");
@@ -1230,7 +1230,7 @@ fn numeric_default_on_a_submenu_boots_its_first_entry() {
     kernel(&s, D15, &format!("initrd.img-{D15}"));
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
-    status_says(&d, "fail", &[&format!("first entry of its submenu, 'Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}'")]);
+    status_says(d, "fail", &[&format!("first entry of its submenu, 'Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}'")]);
     assert_eq!(
         one(&recs, "default-entry-kernel")["entry"],
         format!("Advanced options for Debian GNU/Linux > Debian GNU/Linux, with Linux {D15}")
@@ -1295,7 +1295,7 @@ fn systemd_boot_order_saved_default_and_unified_kernel_images() {
     let recs = check_exits(&s, &[], 0);
     let d = one(&recs, "default-entry");
     assert_eq!(d["status"], "warn", "{d}");
-    says(&d, &["@saved"]);
+    says(d, &["@saved"]);
     check_exits(&s, &["--strict"], 1);
 
     // A file in EFI/Linux that is no unified kernel image is no menu entry
@@ -1308,10 +1308,10 @@ fn systemd_boot_order_saved_default_and_unified_kernel_images() {
         .filter(|r| r["path"] == "/boot/EFI/Linux/arch-linux.efi")
         .collect();
     assert_eq!(p.len(), 1, "{p:?}");
-    status_says(&p[0], "warn", &[".osrel"]);
+    status_says(p[0], "warn", &[".osrel"]);
     let d = one(&recs, "default-entry");
     assert_eq!(d["status"], "fail", "{d}");
-    says(&d, &["falls back to the first entry 'Arch Linux'"]);
+    says(d, &["falls back to the first entry 'Arch Linux'"]);
 }
 
 #[test]
@@ -1368,7 +1368,7 @@ fn a_default_that_starts_no_system_fails() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     assert_eq!(d["status"], "fail", "{d}");
-    says(&d, &["firmware setup", "grub-set-default"]);
+    says(d, &["firmware setup", "grub-set-default"]);
 
     let cfg = debian_cfg(&[D15, D13]).replace(
         "menuentry 'UEFI Firmware Settings'",
@@ -1383,7 +1383,7 @@ fn a_default_that_starts_no_system_fails() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     assert_eq!(d["status"], "fail", "{d}");
-    says(&d, &["memory test"]);
+    says(d, &["memory test"]);
 
     // grub-reboot into the firmware setup is deliberate: a warning.
     s.write(
@@ -1393,7 +1393,7 @@ fn a_default_that_starts_no_system_fails() {
     let recs = check_exits(&s, &[], 0);
     let n = one(&recs, "next-entry");
     assert_eq!(n["status"], "warn", "{n}");
-    says(&n, &["grub-editenv /boot/grub/grubenv unset next_entry"]);
+    says(n, &["grub-editenv /boot/grub/grubenv unset next_entry"]);
 }
 
 #[test]
@@ -1411,7 +1411,7 @@ fn damaged_kernel_and_initrd_fail() {
     let k = one(&recs, "default-entry-kernel");
     assert_eq!(k["status"], "fail");
     says(
-        &k,
+        k,
         &[
             "is truncated: 4096 bytes",
             "apt install --reinstall linux-image-",
@@ -1420,7 +1420,7 @@ fn damaged_kernel_and_initrd_fail() {
     let i = one(&recs, "default-entry-initrd");
     // With the kernel damaged too, the package brings both back.
     status_says(
-        &i,
+        i,
         "fail",
         &["only zero bytes", "apt install --reinstall linux-image-"],
     );
@@ -1455,14 +1455,14 @@ fn rhel9_esp_stub_without_the_real_grub_cfg_names_the_real_one() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     status_says(
-        &d,
+        d,
         "fail",
         &[
             "hands over to /boot/grub2/grub.cfg",
             "`grub2-mkconfig -o /boot/grub2/grub.cfg`",
         ],
     );
-    says_not(&d, &["-o /boot/efi"]);
+    says_not(d, &["-o /boot/efi"]);
 }
 
 #[test]
@@ -1478,8 +1478,8 @@ fn hand_edited_grubenv_is_read_as_grub_reads_it() {
     rm(&s, format!("boot/vmlinuz-{D13}"));
     let recs = check_exits(&s, &[], 1);
     let g = one(&recs, "grubenv");
-    status_says(&g, "warn", &["not the 1024 bytes"]);
-    says_not(&g, &["GRUB ignores it"]);
+    status_says(g, "warn", &["not the 1024 bytes"]);
+    says_not(g, &["GRUB ignores it"]);
     let k = one(&recs, "default-entry-kernel");
     assert_eq!(
         (k["status"].as_str(), k["kernel"].as_str()),
@@ -1505,7 +1505,7 @@ fn a_modules_directory_with_only_leftovers_is_missing() {
         .find(|r| r["kernel"] == F6)
         .expect("rec");
     assert_eq!(m["status"], "fail", "{m}");
-    says(&m, &["holds none of the kernel's own modules"]);
+    says(m, &["holds none of the kernel's own modules"]);
 }
 
 #[test]
@@ -1522,14 +1522,14 @@ fn unmounted_esp_holding_the_configuration_says_mount_it() {
     let recs = check_exits(&s, &[], 1);
     let c = one(&recs, "config-found");
     status_says(
-        &c,
+        c,
         "fail",
         &[
             "/boot/efi, which /etc/fstab mounts, is not mounted",
             "mount it and run again",
         ],
     );
-    says_not(&c, &["grub2-mkconfig"]);
+    says_not(c, &["grub2-mkconfig"]);
 }
 
 #[test]
@@ -1543,7 +1543,7 @@ fn root_that_is_not_the_one_fstab_mounts_warns() {
     let recs = check_exits(&s, &[], 0);
     let r = one(&recs, "default-entry-root");
     assert_eq!(r["status"], "warn", "{r}");
-    says(&r, &["/etc/fstab mounts / from UUID=9999", "blkid"]);
+    says(r, &["/etc/fstab mounts / from UUID=9999", "blkid"]);
     check_exits(&s, &["--strict"], 1);
     // Another kind of name cannot be compared: no finding.
     s.write("etc/fstab", "/dev/mapper/vg-root / ext4 defaults 0 1\n");
@@ -1565,7 +1565,7 @@ fn a_password_protected_default_fails() {
     let recs = check_exits(&s, &[], 1);
     let d = one(&recs, "default-entry");
     assert_eq!(d["status"], "fail", "{d}");
-    says(&d, &["needs a GRUB password", "--unrestricted"]);
+    says(d, &["needs a GRUB password", "--unrestricted"]);
     // The same with the entries marked --unrestricted boots unattended.
     s.write(
         "boot/grub/grub.cfg",
@@ -1726,7 +1726,7 @@ fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
     let recs = healthy(&s);
     let g = one(&recs, "grubenv");
     assert_eq!(g["status"], "warn", "{g}");
-    says(&g, &["300 bytes"]);
+    says(g, &["300 bytes"]);
     assert_eq!(one(&recs, "default-entry")["kernel"], D15);
 
     // Cut inside the saved_entry line: GRUB loads nothing of it, and the
@@ -1743,7 +1743,7 @@ fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
     let g = one(&recs, "grubenv");
     assert_eq!(g["status"], "fail", "{g}");
     assert_eq!(g["line"], 3);
-    says(&g, &["saved_entry"]);
+    says(g, &["saved_entry"]);
     assert_eq!(one(&recs, "default-entry")["entry"], "Debian GNU/Linux");
 
     // A damaged header: GRUB's reader refuses the block.
@@ -1754,7 +1754,7 @@ fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
     s.write("boot/grub/grubenv", &bad);
     let recs = check_exits(&s, &[], 1);
     let g = one(&recs, "grubenv");
-    status_says(&g, "fail", &["GRUB ignores it"]);
+    status_says(g, "fail", &["GRUB ignores it"]);
 
     // Junk at the end of the padding: GRUB loads the variables, but
     // grub-editenv cannot write the block any more.
@@ -1772,7 +1772,7 @@ fn grubenv_cut_short_or_damaged_is_judged_by_what_grub_loads() {
     assert_eq!(code, 0, "{:#?}", statuses(&recs, "fail"));
     let g = one(&recs, "grubenv");
     assert_eq!(g["status"], "warn", "{g}");
-    says(&g, &["cannot write"]);
+    says(g, &["cannot write"]);
     // ... which fails once a one-time entry is set that GRUB must clear.
     let once = grubenv_with(&good, "next_entry=1\n");
     let mut once_junk = once.clone();
@@ -1886,7 +1886,7 @@ fn alpine_flavour_kernel_matched_by_its_header_and_kernel_release() {
     assert_eq!(m["status"], "fail", "{m}");
     assert_eq!(m["path"], "/lib/modules/6.6.8-0-virt");
     says(
-        &m,
+        m,
         &["setup header of /boot/vmlinuz-virt", "apk fix linux-virt"],
     );
     assert_eq!(
@@ -1912,7 +1912,7 @@ fn alpine_flavour_kernel_matched_by_its_header_and_kernel_release() {
     let m = one(&recs, "kernel-modules");
     assert_eq!(m["status"], "fail", "{m}");
     assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts");
-    says(&m, &["/usr/share/kernel/lts/kernel.release"]);
+    says(m, &["/usr/share/kernel/lts/kernel.release"]);
     s.write("lib/modules/6.6.9-0-lts/kernel/fs/ext4.ko", "");
     let recs = healthy(&s);
     assert_eq!(
@@ -2076,7 +2076,7 @@ fn arm64_compressed_and_zboot_kernels_are_read_for_their_release() {
         let m = one(&recs, "kernel-modules");
         assert_eq!(m["status"], "fail", "{what}: {m}");
         assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{what}");
-        says(&m, &["version string inside /boot/vmlinuz-lts"]);
+        says(m, &["version string inside /boot/vmlinuz-lts"]);
         s.write("lib/modules/6.6.9-0-lts/modules.builtin", "");
         let (code, recs) = check(&s, &[]);
         no_fail(&recs);
@@ -2093,7 +2093,7 @@ fn arm64_compressed_and_zboot_kernels_are_read_for_their_release() {
     let recs = check_exits(&s, &[], 1);
     let m = one(&recs, "kernel-modules");
     assert_eq!(m["path"], "/lib/modules/6.6.9-0-lts", "{m}");
-    says(&m, &["/usr/share/kernel/lts/kernel.release"]);
+    says(m, &["/usr/share/kernel/lts/kernel.release"]);
 }
 
 // ------------------------------------- grub.cfg made by grub-mkconfig itself
@@ -2291,7 +2291,7 @@ fn no_root_is_fine_where_the_initrd_discovers_the_root_partition() {
     let recs = check_exits(&s, &[], 1);
     let r = one(&recs, "default-entry-root");
     status_says(
-        &r,
+        r,
         "fail",
         &["HOOKS in /etc/mkinitcpio.conf has no systemd hook"],
     );
@@ -2304,7 +2304,7 @@ fn no_root_is_fine_where_the_initrd_discovers_the_root_partition() {
     let recs = healthy(&s);
     let r = one(&recs, "default-entry-root");
     status_says(
-        &r,
+        r,
         "ok",
         &[
             "systemd-gpt-auto-generator",
@@ -2340,12 +2340,12 @@ fn no_root_under_grub_needs_the_bli_module() {
     );
     let recs = check_exits(&s, &[], 1);
     let r = one(&recs, "default-entry-root");
-    status_says(&r, "fail", &["bli"]);
+    status_says(r, "fail", &["bli"]);
     let cfg = std::fs::read_to_string(s.path().join("boot/grub2/grub.cfg")).expect("cfg");
     s.write("boot/grub2/grub.cfg", format!("insmod bli\n{cfg}"));
     let recs = healthy(&s);
     let r = one(&recs, "default-entry-root");
-    status_says(&r, "ok", &["dracut"]);
+    status_says(r, "ok", &["dracut"]);
     // dracut told to leave systemd out: nothing finds the root.
     s.write(
         "etc/dracut.conf.d/no-systemd.conf",
@@ -2401,7 +2401,7 @@ fn systemd_boot_counted_entries_and_default_globs() {
     let d = one(&recs, "default-entry");
     assert_eq!(d["entry"], "Arch Linux");
     assert_eq!(d["status"], "warn", "{d}");
-    says(&d, &["+0-3"]);
+    says(d, &["+0-3"]);
 
     // No default: the first entry, which is no longer the bad one.
     s.write("boot/loader/loader.conf", "timeout 3\n");
@@ -2501,7 +2501,7 @@ fn unified_kernel_images_are_entries_read_from_their_sections() {
     assert_eq!(r["status"], "ok");
     assert_eq!(r["options"], "root=UUID=r00t rw quiet");
     let i = one(&recs, "default-entry-initrd");
-    says(&i, &["carries its own initrd"]);
+    says(i, &["carries its own initrd"]);
 
     // Without .uname the kernel's own header names the release; without
     // root= on its command line and nothing to discover the root, it fails.
