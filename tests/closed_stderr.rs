@@ -48,7 +48,6 @@ fn a_warning_on_a_closed_stderr_is_dropped() {
     let a = s.write("after.json", format!("{unit}\n"));
     let args = [b.to_str().expect("utf8"), a.to_str().expect("utf8")];
     let open = common::run("snap-diff", args, None);
-    open.expect_code(0);
-    assert!(open.stderr.contains("package"), "{open}");
+    open.expect_code(0).stderr_has("package");
     assert_eq!(status_with_closed_stderr("snap-diff", &args), Some(0));
 }

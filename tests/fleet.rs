@@ -101,8 +101,7 @@ fn every_tool_in_the_makefile_has_a_binary_a_man_page_and_completions() {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchday-completions"));
     cmd.arg(&out).arg("no-such-tool");
     let run = common::run_cmd(cmd, None);
-    run.expect_code(2);
-    assert!(run.stderr.contains("no-such-tool"), "{run}");
+    run.expect_code(2).stderr_has("no-such-tool");
 }
 
 /// What bash offers after `words` (the last one being completed), with the

@@ -65,6 +65,15 @@ fn all_help(tool: &str) -> String {
     text
 }
 
+/// The sections every tool's page has.
+const SECTIONS: [&str; 5] = [
+    "SYNOPSIS",
+    "DESCRIPTION",
+    "OPTIONS",
+    "EXIT STATUS",
+    "EXAMPLES",
+];
+
 #[test]
 fn every_help_option_is_in_the_man_page() {
     for tool in TOOLS {
@@ -80,13 +89,7 @@ fn every_help_option_is_in_the_man_page() {
                 page_path.display()
             );
         }
-        for section in [
-            "SYNOPSIS",
-            "DESCRIPTION",
-            "OPTIONS",
-            "EXIT STATUS",
-            "EXAMPLES",
-        ] {
+        for section in SECTIONS {
             assert!(
                 page.contains(&format!(".SH {section}"))
                     || page.contains(&format!(".SH \"{section}\"")),
@@ -349,13 +352,7 @@ fn sec_snap_help_options_are_in_its_man_page() {
             "sec-snap: --{opt} is in --help but not in sec-snap.1"
         );
     }
-    for section in [
-        "SYNOPSIS",
-        "DESCRIPTION",
-        "OPTIONS",
-        "EXIT STATUS",
-        "EXAMPLES",
-    ] {
+    for section in SECTIONS {
         assert!(
             page.contains(&format!(".SH {section}")),
             "sec-snap.1: no {section}"

@@ -15,6 +15,16 @@ use crate::common::fixtures::procfs::{net_line as line, NET_HDR as HDR};
 use crate::common::{run, Scratch};
 use serde_json::{json, Value};
 
+/// A /proc/net/{tcp,udp,raw}{,6} table: the header and one line a row
+/// (local, remote, state, uid, inode), numbered from 0.
+fn table(rows: &[(&str, &str, u8, u32, u64)]) -> String {
+    let mut t = String::from(HDR);
+    for (n, (local, remote, st, uid, inode)) in rows.iter().enumerate() {
+        t.push_str(&line(n, local, remote, *st, *uid, *inode));
+    }
+    t
+}
+
 /// A system tree with every table and a few owners:
 /// pid 100 and 101 (sshd, pre-forked) share the listener 1001 (100 holds it
 /// twice), pid 200 (comm not UTF-8) holds 2001 and the unix listener 5001;
@@ -50,59 +60,63 @@ fn fixture() -> Scratch {
         2001,
     ));
     s.write("proc/net/tcp", tcp);
-    let mut tcp6 = String::from(HDR);
-    tcp6.push_str(&line(
-        0,
-        "00000000000000000000000001000000:0016",
-        "00000000000000000000000000000000:0000",
-        0x0A,
-        0,
-        1002,
-    ));
-    tcp6.push_str(&line(
-        1,
-        "0000000000000000FFFF00000100007F:1F90",
-        "0000000000000000FFFF00000100007F:C001",
-        0x01,
-        1000,
-        2002,
-    ));
-    tcp6.push_str(&line(
-        2,
-        "00000000000000000000000000000000:0050",
-        "00000000000000000000000000000000:0000",
-        0x0A,
-        33,
-        1003,
-    ));
-    s.write("proc/net/tcp6", tcp6);
-    let mut udp = String::from(HDR);
-    udp.push_str(&line(0, "00000000:0035", "00000000:0000", 0x07, 0, 4001));
-    udp.push_str(&line(1, "0100007F:D000", "0100007F:0035", 0x01, 1000, 4002));
-    s.write("proc/net/udp", udp);
-    let mut udp6 = String::from(HDR);
-    udp6.push_str(&line(
-        0,
-        "00000000000000000000000000000000:14E9",
-        "00000000000000000000000000000000:0000",
-        0x07,
-        0,
-        4003,
-    ));
-    s.write("proc/net/udp6", udp6);
-    let mut raw = String::from(HDR);
-    raw.push_str(&line(0, "00000000:0001", "00000000:0000", 0x07, 0, 6001));
-    s.write("proc/net/raw", raw);
-    let mut raw6 = String::from(HDR);
-    raw6.push_str(&line(
-        0,
-        "00000000000000000000000000000000:003A",
-        "00000000000000000000000000000000:0000",
-        0x07,
-        0,
-        6002,
-    ));
-    s.write("proc/net/raw6", raw6);
+    s.write(
+        "proc/net/tcp6",
+        table(&[
+            (
+                "00000000000000000000000001000000:0016",
+                "00000000000000000000000000000000:0000",
+                0x0A,
+                0,
+                1002,
+            ),
+            (
+                "0000000000000000FFFF00000100007F:1F90",
+                "0000000000000000FFFF00000100007F:C001",
+                0x01,
+                1000,
+                2002,
+            ),
+            (
+                "00000000000000000000000000000000:0050",
+                "00000000000000000000000000000000:0000",
+                0x0A,
+                33,
+                1003,
+            ),
+        ]),
+    );
+    s.write(
+        "proc/net/udp",
+        table(&[
+            ("00000000:0035", "00000000:0000", 0x07, 0, 4001),
+            ("0100007F:D000", "0100007F:0035", 0x01, 1000, 4002),
+        ]),
+    );
+    s.write(
+        "proc/net/udp6",
+        table(&[(
+            "00000000000000000000000000000000:14E9",
+            "00000000000000000000000000000000:0000",
+            0x07,
+            0,
+            4003,
+        )]),
+    );
+    s.write(
+        "proc/net/raw",
+        table(&[("00000000:0001", "00000000:0000", 0x07, 0, 6001)]),
+    );
+    s.write(
+        "proc/net/raw6",
+        table(&[(
+            "00000000000000000000000000000000:003A",
+            "00000000000000000000000000000000:0000",
+            0x07,
+            0,
+            6002,
+        )]),
+    );
     let mut unix = b"Num       RefCount Protocol Flags    Type St Inode Path\n".to_vec();
     unix.extend_from_slice(
         b"0000000000000000: 00000002 00000000 00010000 0001 01  5001 /run/app.sock\n",
@@ -153,9 +167,10 @@ fn fixture() -> Scratch {
         4026531840,
     );
     proc_pid(300, b"nginx", &[(3, "socket:[7001]")], 4026532999);
-    let mut ctcp = String::from(HDR);
-    ctcp.push_str(&line(0, "00000000:0050", "00000000:0000", 0x0A, 0, 7001));
-    s.write("proc/300/net/tcp", ctcp);
+    s.write(
+        "proc/300/net/tcp",
+        table(&[("00000000:0050", "00000000:0000", 0x0A, 0, 7001)]),
+    );
     s
 }
 

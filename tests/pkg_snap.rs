@@ -198,12 +198,8 @@ fn an_upgrade_and_a_downgrade_in_a_fixture_root() {
         ],
         None,
     );
-    t.expect_code(1);
-    assert!(
-        t.stdout_str().contains(
-            "~ patchday-demo 1:9.2p1-2+deb12u9 -> 1:9.2p1-2+deb12u10 (upgrade; old .deb cached)"
-        ),
-        "{t}"
+    t.expect_code(1).stdout_has(
+        "~ patchday-demo 1:9.2p1-2+deb12u9 -> 1:9.2p1-2+deb12u10 (upgrade; old .deb cached)",
     );
 
     // Back down again, through a pipe as on patch day.
@@ -230,11 +226,8 @@ fn an_upgrade_and_a_downgrade_in_a_fixture_root() {
         ],
         Some(&snap.stdout),
     );
-    assert!(
-        t.stdout_str().contains(
-            "~ patchday-demo 1:9.2p1-2+deb12u10 -> 1:9.2p1-2+deb12u9 (downgrade; old .deb not cached)"
-        ),
-        "{t}"
+    t.stdout_has(
+        "~ patchday-demo 1:9.2p1-2+deb12u10 -> 1:9.2p1-2+deb12u9 (downgrade; old .deb not cached)",
     );
     // Before and after the round trip: nothing but what is ignored.
     let d = run(
@@ -321,17 +314,16 @@ fn bad_input_is_one_clear_line_and_exit_2() {
     let root = s.path();
     // No package database at all.
     let r = run("pkg-snap", ["--root".as_ref(), root.as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("no package database"), "{r}");
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("no package database")
+        .stdout_empty();
     // A status file that is not one: file and line named.
     s.write(
         "var/lib/dpkg/status",
         "Package: a\nStatus: install ok installed\n\nthis is not dpkg\n",
     );
     let r = run("pkg-snap", ["--root".as_ref(), root.as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("var/lib/dpkg/status:4:"), "{r}");
+    r.expect_code(2).stderr_has("var/lib/dpkg/status:4:");
     assert_eq!(r.stderr.lines().count(), 1, "{r}");
     assert!(r.stdout.is_empty(), "nothing half-written: {r}");
     // An rpm database of a format pkg-snap does not read.
@@ -373,8 +365,7 @@ fn bad_input_is_one_clear_line_and_exit_2() {
         ],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("--manager dpkg"), "{r}");
+    r.expect_code(2).stderr_has("--manager dpkg");
 }
 
 #[test]

@@ -288,21 +288,19 @@ fn bad_requests_are_trouble() {
     skip_if!(dpkg::unavailable(true));
     let fx = damaged_fixture();
     let r = fx.pkg_verify(&["--package", "nosuch"]);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
+    r.expect_code(2).stdout_empty();
     assert!(
         r.stderr.contains("nosuch") && r.stderr.contains("not installed"),
         "{r}"
     );
     let r = fx.pkg_verify(&["--format", "paths"]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("--rebaseline"), "{r}");
+    r.expect_code(2).stderr_has("--rebaseline");
     // A broken md5sums names its file and line.
     fx.s.write("root/var/lib/dpkg/info/beta.md5sums", "not a line\n");
     let r = fx.pkg_verify(&[]);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("beta.md5sums:1:"), "{r}");
+    r.expect_code(2)
+        .stdout_empty()
+        .stderr_has("beta.md5sums:1:");
 }
 
 #[test]
@@ -520,7 +518,7 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
         "paths",
     ]);
     assert!(!listed.stdout_str().contains("gamma/b\n"), "{listed}");
-    assert!(listed.stderr.contains("1 file left out:"), "{listed}");
+    listed.stderr_has("1 file left out:");
     // Nothing to re-baseline: an expression that matches nothing, never an
     // empty one (which would make aide re-baseline everything).
     let none = run(
@@ -535,7 +533,7 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
     );
     none.expect_code(0);
     assert_eq!(none.stdout_str(), "^$\n", "{none}");
-    assert!(none.stderr.contains("nosuch"), "{none}");
+    none.stderr_has("nosuch");
     fs::write(fx.at("usr/lib/gamma/a"), "changed again\n").expect("edit");
     let (_, out) = aide(&["--update", "--limit", "^$"]);
     promote();
@@ -744,8 +742,7 @@ fn an_rpm_root_reports_what_rpm_va_reports() {
         "{r}"
     );
     let r = run_pv(&["--package", "nonesuch"]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("rpm -q nonesuch"), "{r}");
+    r.expect_code(2).stderr_has("rpm -q nonesuch");
 }
 
 #[test]
@@ -795,7 +792,7 @@ fn a_root_and_a_rebaseline_file_whose_names_are_not_utf8() {
         r.stdout.windows(bin.len()).any(|w| w == bin.as_slice()),
         "{r}"
     );
-    assert!(r.stderr.contains("1 file left out"), "{r}");
+    r.stderr_has("1 file left out");
     // A missing one is named, bytes that are not UTF-8 shown as such.
     let gone = fx.s.path().join(OsStr::from_bytes(b"gone-\xfe.txt"));
     let r = run(
@@ -808,7 +805,6 @@ fn a_root_and_a_rebaseline_file_whose_names_are_not_utf8() {
         ],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("gone-"), "{r}");
+    r.expect_code(2).stderr_has("gone-");
     assert_eq!(r.stderr.lines().count(), 1, "{r}");
 }

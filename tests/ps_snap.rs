@@ -255,6 +255,13 @@ fn fixture() -> Scratch {
     s
 }
 
+/// The pids of the records, in output order.
+fn pids_of(recs: &[Value]) -> Vec<u64> {
+    recs.iter()
+        .map(|r| r["pid"].as_u64().expect("pid"))
+        .collect()
+}
+
 fn snap(s: &Scratch, extra: &[&str]) -> common::Run {
     let root = s.path().to_str().expect("utf-8 scratch path").to_owned();
     let mut args = vec!["--root".to_owned(), root];
@@ -274,10 +281,7 @@ fn fixture_records_have_every_field() {
     let r = snap(&s, &[]);
     r.expect_code(0);
     let recs = r.records();
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     // Pid order; the vanished 555 is absent, not an error.
     assert_eq!(pids, [1, 2, 120, 130, 140, 150, 300, 400, 410]);
     let keys: Vec<&str> = recs[0]
@@ -498,10 +502,7 @@ fn fixture_non_utf8_argv_and_unreadable_maps() {
 fn fixture_deleted_filter_json_and_text() {
     let s = fixture();
     let recs = snap(&s, &["--deleted"]).expect_code(1).records();
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     assert_eq!(pids, [120, 130, 140, 150, 410]);
     assert_eq!(by_pid(&recs, 410)["unit"], "agent.service");
 
@@ -578,26 +579,19 @@ fn fixture_selection_and_no_maps() {
     let recs = snap(&s, &["-p", "400,1", "--pid", "555"])
         .expect_code(0)
         .records();
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     assert_eq!(pids, [1, 400]);
     // A thread id is not a process id, as with ps -p.
     let recs = snap(&s, &["-p", "121"]).expect_code(0).records();
     assert!(recs.is_empty(), "{recs:?}");
 
     let recs = snap(&s, &["--user", "alice"]).expect_code(0).records();
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     assert_eq!(pids, [300, 400, 410]);
     let recs = snap(&s, &["-u", "0"]).expect_code(0).records();
     assert_eq!(recs.len(), 6);
     let r = snap(&s, &["-u", "mallory"]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("mallory"), "{r}");
+    r.expect_code(2).stderr_has("mallory");
 
     let r = snap(&s, &["--no-maps"]);
     let recs = r.expect_code(0).records();
@@ -654,10 +648,7 @@ fn fixture_hostile_files_never_panic() {
     let r = snap(&s, &[]);
     r.expect_code(0);
     let recs = r.records();
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     assert_eq!(pids, [5, 6, 7, 8]);
     assert_eq!(by_pid(&recs, 5)["comm"], Value::Null);
     assert_eq!(by_pid(&recs, 5)["uid"], 0);
@@ -692,9 +683,9 @@ fn root_reads_nothing_of_the_host() {
 #[test]
 fn bad_root_is_trouble() {
     let r = run("ps-snap", ["--root", "/nonexistent/ps-snap-root"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("/nonexistent/ps-snap-root"), "{r}");
+    r.expect_code(2)
+        .stdout_empty()
+        .stderr_has("/nonexistent/ps-snap-root");
     assert_eq!(r.stderr.lines().count(), 1, "{r}");
 
     // A directory without proc/ in it.
@@ -704,8 +695,7 @@ fn bad_root_is_trouble() {
         ["--root", s.path().to_str().expect("utf-8")],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("proc"), "{r}");
+    r.expect_code(2).stderr_has("proc");
 }
 
 /// A child that lives until killed: `sh -c 'sleep 30; :' NAME ARG`, so the
@@ -793,14 +783,19 @@ fn parse_time(s: &str) -> (i64, u32) {
     ::common::time::parse_rfc3339(s).unwrap_or_else(|| panic!("not RFC 3339: {s}"))
 }
 
-/// `ps -e -o pid=,ppid=,uid=,comm=` as a map pid -> (ppid, uid, comm).
-fn ps_table() -> std::collections::BTreeMap<u64, (u64, u64, String)> {
+/// The output of `ps -e -o FIELDS`.
+fn ps_e(fields: &str) -> String {
     let out = Command::new("ps")
-        .args(["-e", "-o", "pid=,ppid=,uid=,comm="])
+        .args(["-e", "-o", fields])
         .output()
         .expect("run ps");
     assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `ps -e -o pid=,ppid=,uid=,comm=` as a map pid -> (ppid, uid, comm).
+fn ps_table() -> std::collections::BTreeMap<u64, (u64, u64, String)> {
+    ps_e("pid=,ppid=,uid=,comm=")
         .lines()
         .filter_map(|l| {
             let mut f = l.split_whitespace();
@@ -815,12 +810,7 @@ fn ps_table() -> std::collections::BTreeMap<u64, (u64, u64, String)> {
 
 /// `ps -e -o pid=,args=` as a map pid -> args.
 fn ps_args() -> std::collections::BTreeMap<u64, String> {
-    let out = Command::new("ps")
-        .args(["-e", "-o", "pid=,args="])
-        .output()
-        .expect("run ps");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
+    ps_e("pid=,args=")
         .lines()
         .filter_map(|l| {
             let l = l.trim_start();
@@ -842,10 +832,7 @@ fn live_snapshot_agrees_with_ps() {
     let args_after = ps_args();
     let recs = r.expect_code(0).records();
     assert!(recs.len() > 1);
-    let pids: Vec<u64> = recs
-        .iter()
-        .map(|r| r["pid"].as_u64().expect("pid"))
-        .collect();
+    let pids = pids_of(&recs);
     assert!(pids.windows(2).all(|w| w[0] < w[1]), "not in pid order");
     let mut compared = 0;
     for rec in &recs {

@@ -52,6 +52,11 @@ fn sec_snap_counters() -> Vec<String> {
         .collect()
 }
 
+/// `sec-snap --root ROOT ARGS`.
+fn rooted(root: &Path, args: &[&str]) -> common::Run {
+    common::Cmd::new("sec-snap").root(root).args(args).run()
+}
+
 #[test]
 fn sysctl_values_agree_with_sysctl_a() {
     if !have("sysctl") {
@@ -173,16 +178,7 @@ fn configured_values_in_systemd_order_with_running_ones() {
     let root = sysctl_tree(&s);
     // systemd-sysctl present: /etc/sysctl.conf is not read by itself.
     s.write("root/usr/lib/systemd/systemd-sysctl", "");
-    let r = common::run(
-        "sec-snap",
-        [
-            "--root".as_ref(),
-            root.as_os_str(),
-            "-a".as_ref(),
-            "sysctl".as_ref(),
-        ],
-        None,
-    );
+    let r = rooted(&root, &["-a", "sysctl"]);
     let m = by_name(&r.expect_code(0).records(), "sysctl");
     let f = &m["net.ipv4.ip_forward"];
     assert_eq!(f["value"], "0");
@@ -263,16 +259,7 @@ fn configured_values_in_systemd_order_with_running_ones() {
     // Without systemd-sysctl, procps' `sysctl --system` applies
     // /etc/sysctl.conf last.
     std::fs::remove_file(root.join("usr/lib/systemd/systemd-sysctl")).expect("rm");
-    let r = common::run(
-        "sec-snap",
-        [
-            "--root".as_ref(),
-            root.as_os_str(),
-            "-a".as_ref(),
-            "sysctl".as_ref(),
-        ],
-        None,
-    );
+    let r = rooted(&root, &["-a", "sysctl"]);
     let m = by_name(&r.expect_code(0).records(), "sysctl");
     assert_eq!(m["kernel.dmesg_restrict"]["configured"], "0");
     assert_eq!(
@@ -291,7 +278,7 @@ fn under_root_without_proc_the_configured_keys_say_what_needs_a_live_system() {
         "net.ipv4.ip_forward = 1\nnet.ipv4.conf.*.rp_filter = 1\n",
     );
     s.write("root/etc/hostname", "mounted\n");
-    let r = common::run("sec-snap", ["--root".as_ref(), root.as_os_str()], None);
+    let r = rooted(&root, &[]);
     let recs = r.expect_code(0).records();
     let m = by_name(&recs, "sysctl");
     assert_eq!(m.len(), 2, "{m:?}");
@@ -487,16 +474,7 @@ fn fixture_files_with_their_package_from_a_dpkg_database() {
     // Names from the root's own user database.
     s.write("root/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
     s.write("root/etc/group", "root:x:0:\n");
-    let r = common::run(
-        "sec-snap",
-        [
-            "--root".as_ref(),
-            root.as_os_str(),
-            "-a".as_ref(),
-            "file".as_ref(),
-        ],
-        None,
-    );
+    let r = rooted(&root, &["-a", "file"]);
     let m = by_name(&r.expect_code(0).records(), "file");
     let names: Vec<&String> = m.keys().collect();
     assert_eq!(
@@ -528,18 +506,7 @@ fn fixture_files_with_their_package_from_a_dpkg_database() {
         getcap(&cap2).as_str()
     );
     assert_eq!(m["/usr/sbin/pinger"]["setuid"], false);
-    let text = common::run(
-        "sec-snap",
-        [
-            "--root".as_ref(),
-            root.as_os_str(),
-            "-a".as_ref(),
-            "file".as_ref(),
-            "--format".as_ref(),
-            "text".as_ref(),
-        ],
-        None,
-    );
+    let text = rooted(&root, &["-a", "file", "--format", "text"]);
     let text = text.expect_code(0).stdout_str();
     assert!(
         text.contains("/usr/bin/sec-test-suid = -rwsr-xr-x  root root  [sec-test]"),
@@ -549,6 +516,25 @@ fn fixture_files_with_their_package_from_a_dpkg_database() {
 
 /// Run a shell script inside a new network namespace; `None` when that
 /// cannot be done here (not root, no unshare, no nft).
+/// The firewall records `sec-snap -a firewall` writes after `rules` ran,
+/// both in a network namespace of the test's own (`None`: skipped).
+fn firewall_in_netns(rules: &str) -> Option<Vec<Value>> {
+    let s = common::Scratch::new("sec-fw");
+    let out_file = s.path().join("fw.json");
+    let script = format!(
+        "{rules}\n\"$SEC_SNAP\" -a firewall > '{}'",
+        out_file.display()
+    );
+    let out = in_netns(&script)?;
+    assert!(out.status.success(), "{out:?}");
+    let data = std::fs::read_to_string(&out_file).expect("output");
+    Some(
+        data.lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect(),
+    )
+}
+
 fn in_netns(script: &str) -> Option<std::process::Output> {
     if !common::is_root() {
         common::skip("a network namespace of the test's own needs root");
@@ -579,19 +565,9 @@ nft add rule inet sectest input iif lo accept comment '\"loop back\"'";
 
 #[test]
 fn firewall_records_reflect_a_table_in_the_tests_own_namespace() {
-    let s = common::Scratch::new("sec-fw");
-    let out_file = s.path().join("fw.json");
-    let script = format!(
-        "{RULES}\n\"$SEC_SNAP\" -a firewall > '{}'",
-        out_file.display()
-    );
-    let Some(out) = in_netns(&script) else { return };
-    assert!(out.status.success(), "{out:?}");
-    let data = std::fs::read_to_string(&out_file).expect("output");
-    let recs: Vec<Value> = data
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+    let Some(recs) = firewall_in_netns(RULES) else {
+        return;
+    };
     let m = by_name(&recs, "firewall");
     let names: Vec<&String> = m.keys().collect();
     assert_eq!(
@@ -748,8 +724,7 @@ fn snap_diff_pairs_settings_by_host_area_and_name() {
 #[test]
 fn bad_input_is_one_line_and_exit_2_with_nothing_written() {
     let r = common::run("sec-snap", ["--root", "/nonexistent/sec-snap-root"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
+    r.expect_code(2).stdout_empty();
     assert!(
         r.stderr.contains("/nonexistent/sec-snap-root"),
         "{}",
@@ -763,7 +738,7 @@ fn bad_input_is_one_line_and_exit_2_with_nothing_written() {
     );
     s.write("root/etc/sysctl.d/1.conf", "kernel.x = 1\n");
     let root = s.path().join("root");
-    let r = common::run("sec-snap", ["--root".as_ref(), root.as_os_str()], None);
+    let r = rooted(&root, &[]);
     r.expect_code(2);
     assert!(r.stdout.is_empty(), "{r}");
     assert!(
@@ -787,16 +762,7 @@ fn sshd_files_under_root() {
         "PasswordAuthentication yes\nPermitRootLogin yes\n",
     );
     let root = s.path().join("root");
-    let r = common::run(
-        "sec-snap",
-        [
-            "--root".as_ref(),
-            root.as_os_str(),
-            "-a".as_ref(),
-            "sshd".as_ref(),
-        ],
-        None,
-    );
+    let r = rooted(&root, &["-a", "sshd"]);
     let m = by_name(&r.expect_code(0).records(), "sshd");
     assert_eq!(m["permitrootlogin"]["value"], "yes");
     assert_eq!(
@@ -838,22 +804,13 @@ fn legacy_iptables_rules_where_in_use() {
         common::skip("iptables-legacy (iptables) is not installed");
         return;
     }
-    let s = common::Scratch::new("sec-legacy");
-    let out_file = s.path().join("fw.json");
-    let script = format!(
+    let Some(recs) = firewall_in_netns(
         "iptables-legacy -P INPUT DROP
 iptables-legacy -A INPUT -i lo -j ACCEPT
-iptables-legacy -A INPUT -p tcp --dport 22 -j ACCEPT
-\"$SEC_SNAP\" -a firewall > '{}'",
-        out_file.display()
-    );
-    let Some(out) = in_netns(&script) else { return };
-    assert!(out.status.success(), "{out:?}");
-    let data = std::fs::read_to_string(&out_file).expect("output");
-    let recs: Vec<Value> = data
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+iptables-legacy -A INPUT -p tcp --dport 22 -j ACCEPT",
+    ) else {
+        return;
+    };
     let m: BTreeMap<String, Value> = by_name(&recs, "firewall")
         .into_iter()
         .filter(|(_, r)| r["tool"] == "iptables-legacy")

@@ -66,6 +66,16 @@ fn diff(before: &[Value], after: &[Value], args: &[&str]) -> Run {
     diff_text(&lines(before), &lines(after), args)
 }
 
+/// `snap-diff --format text` of two snapshots that differ (exit status 1)
+/// prints exactly the lines `want`.
+fn assert_text_view(before: &[Value], after: &[Value], want: &[&str]) {
+    let r = diff(before, after, &["--format", "text"]);
+    r.expect_code(1);
+    let text = r.stdout_str();
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(got, want, "{r}");
+}
+
 fn diff_text(before: &str, after: &str, args: &[&str]) -> Run {
     let s = Scratch::new("snap-diff");
     let b = s.write("before.json", before);
@@ -387,18 +397,14 @@ fn stale_files_and_what_to_restart_read_as_files_and_a_command() {
                "restart": {"by": "unit", "name": "nginx.service", "pid": null,
                            "command": ["systemctl", "restart", "nginx.service"]}}),
     )];
-    let r = diff(&before, &after, &["--format", "text"]);
-    r.expect_code(1);
-    let text = r.stdout_str();
-    let got: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        got,
-        vec![
+    assert_text_view(
+        &before,
+        &after,
+        &[
             "# processes that run deleted code",
             "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: restart: - -> systemctl restart nginx.service; stale_files: +/srv/app.py (replaced script, app)",
             "# 1 change: 1 changed",
         ],
-        "{r}"
     );
 }
 
@@ -497,7 +503,7 @@ fn key_makes_plain_json_lines_diffable() {
         r.stderr.contains("before.json:1:") && r.stderr.contains("--key"),
         "{r}"
     );
-    assert!(r.stdout.is_empty());
+    r.stdout_empty();
     let r = diff_text(before, after, &["--key", "name"]);
     r.expect_code(1);
     let recs = r.records();
@@ -579,8 +585,7 @@ fn standard_input_for_either_side() {
     );
     assert_eq!(ops(&r), vec![op("added", "socket")]);
     let r = common::run("snap-diff", ["-", "-"], Some(before.as_bytes()));
-    r.expect_code(2);
-    assert!(r.stderr.contains("standard input"), "{r}");
+    r.expect_code(2).stderr_has("standard input");
     // Errors on standard input name it.
     let r = common::run(
         "snap-diff",
@@ -589,7 +594,7 @@ fn standard_input_for_either_side() {
     );
     r.expect_code(2);
     assert!(r.stderr.starts_with("snap-diff: <stdin>:1: "), "{r}");
-    assert!(r.stdout.is_empty());
+    r.stdout_empty();
 }
 
 /// Malformed input: exit 2, `snap-diff: FILE:LINE: ...`, nothing on stdout.
@@ -718,15 +723,12 @@ fn unreadable_inputs_are_trouble() {
         [s.path().join("nope.json").as_os_str(), s.path().as_os_str()],
         None,
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("nope.json: no such file"), "{r}");
+    r.expect_code(2).stderr_has("nope.json: no such file");
     let f = s.write("a.json", "");
     let r = common::run("snap-diff", [f.as_os_str(), s.path().as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("is a directory"), "{r}");
+    r.expect_code(2).stderr_has("is a directory");
     let r = common::run("snap-diff", ["--key", "a,,b", "x", "y"], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("empty field name"), "{r}");
+    r.expect_code(2).stderr_has("empty field name");
 }
 
 #[test]
@@ -809,13 +811,10 @@ fn text_view_puts_deleted_code_and_listeners_first() {
             json!({"family": "inet6", "local_addr": "::1", "processes": [{"pid": 5, "comm": "python3"}]}),
         ),
     ];
-    let r = diff(&before, &after, &["--format", "text"]);
-    r.expect_code(1);
-    let text = r.stdout_str();
-    let got: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        got,
-        vec![
+    assert_text_view(
+        &before,
+        &after,
+        &[
             "# processes that run deleted code",
             "~ process www-data@web1 'nginx: worker process' (nginx.service) [pid 10]: runs deleted executable /usr/sbin/nginx",
             "# listening and unconnected sockets",
@@ -826,7 +825,6 @@ fn text_view_puts_deleted_code_and_listeners_first() {
             "~ process www-data@web1 /usr/sbin/cron -f (cron.service) [pid 30]: cgroup: /system.slice/cron.service{+/extra+}",
             "# 5 changes: 1 removed, 1 added, 1 restarted, 2 changed",
         ],
-        "{r}"
     );
 }
 
@@ -923,9 +921,9 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
         lines(&before[11_990..])
     );
     let r = diff_text(&text, &lines(&after), &[]);
-    r.expect_code(2);
-    assert!(r.stderr.contains("before.json:11991: not JSON"), "{r}");
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("before.json:11991: not JSON")
+        .stdout_empty();
     // AFTER differs on every line (only in cpu time, so nothing changed),
     // and then has a bad line late: found, with its line number.
     let busy: Vec<Value> = before
@@ -945,12 +943,9 @@ fn large_snapshots_are_checked_and_diffed_in_full() {
         lines(&busy[11_990..])
     );
     let r = diff_text(&lines(&before), &text, &[]);
-    r.expect_code(2);
-    assert!(
-        r.stderr.contains("after.json:11991: \"kind\" is a number"),
-        "{r}"
-    );
-    assert!(r.stdout.is_empty());
+    r.expect_code(2)
+        .stderr_has("after.json:11991: \"kind\" is a number")
+        .stdout_empty();
 }
 
 #[test]
@@ -1125,8 +1120,7 @@ fn the_workspace_kinds_are_paired_by_their_identity() {
         &[],
         &[],
     );
-    r.expect_code(2);
-    assert!(r.stderr.contains("\"problem\""), "{r}");
+    r.expect_code(2).stderr_has("\"problem\"");
     // --key still overrides the built-in identity: by name alone, the
     // unit moved hosts.
     let r = diff(
@@ -1156,8 +1150,7 @@ fn snapshot_names_that_are_not_utf8_are_read() {
         .path()
         .join(std::ffi::OsStr::from_bytes(b"gone-\xfe.json"));
     let r = common::run("snap-diff", [gone.as_os_str(), a.as_os_str()], None);
-    r.expect_code(2);
-    assert!(r.stderr.contains("gone-\u{fffd}.json"), "{r}");
+    r.expect_code(2).stderr_has("gone-\u{fffd}.json");
 }
 
 #[test]
@@ -1186,12 +1179,9 @@ fn the_text_view_names_each_deleted_file_in_a_clause_of_its_own() {
         json!({"deleted_maps": ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3"]}),
     )];
     let r = diff(&after, &later, &["--format", "text"]);
-    assert!(
-        r.stdout_str().contains(
-            "[pid 10 -> 11]: maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3; \
-             no longer maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3"
-        ),
-        "{r}"
+    r.stdout_has(
+        "[pid 10 -> 11]: maps deleted /usr/lib/x86_64-linux-gnu/libcrypto.so.3; \
+             no longer maps deleted /usr/lib/x86_64-linux-gnu/libssl.so.3",
     );
 }
 

@@ -690,12 +690,11 @@ fn a_live_snapshot_without_systemd_as_init_says_null_for_active() {
 #[test]
 fn bad_arguments_and_a_missing_root_are_trouble() {
     let r = common::run("svc-snap", ["--root", "/nonexistent/svc-root"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
-    assert!(r.stderr.contains("/nonexistent/svc-root"), "{r}");
+    r.expect_code(2)
+        .stdout_empty()
+        .stderr_has("/nonexistent/svc-root");
     let r = common::run("svc-snap", ["--state", "running"], None);
-    r.expect_code(2);
-    assert!(r.stdout.is_empty());
+    r.expect_code(2).stdout_empty();
 }
 
 #[test]
