@@ -108,6 +108,16 @@ where
     Ok(cmd.try_get_matches_from(args)?)
 }
 
+/// `cmd` given `words` after its own name, as a shell would run it: the
+/// tools' tests of their options.
+pub fn parse_words(cmd: Command, words: &[&str]) -> Result<ArgMatches> {
+    let name = cmd.get_name().to_owned();
+    parse_from(
+        cmd,
+        std::iter::once(name.as_str()).chain(words.iter().copied()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,11 +62,7 @@ mod tests {
     use crate::tables::BadLines;
 
     fn sel(args: &[&str]) -> Select {
-        let m = cli::parse_from(
-            command(),
-            std::iter::once("net-snap").chain(args.iter().copied()),
-        )
-        .expect("parse");
+        let m = cli::parse_words(command(), args).expect("parse");
         Select::from_matches(&m)
     }
 

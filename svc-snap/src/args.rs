@@ -204,10 +204,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Options> {
-        let m = cli::parse_from(
-            command(),
-            std::iter::once("svc-snap").chain(args.iter().copied()),
-        )?;
+        let m = cli::parse_words(command(), args)?;
         Options::from_matches(&m, None)
     }
 
