@@ -23,6 +23,14 @@ fn proc_rec(pid: u64, over: Value) -> Value {
         "kernel_thread": false, "deleted_maps": [], "stale_files": [], "restart": null,
     });
     merge(&mut r, over);
+    // A process record exactly as ps-snap writes one (its type reads it
+    // back unchanged).
+    let line = r.to_string();
+    assert_eq!(
+        ::common::records::retype(&line).as_deref(),
+        Ok(line.as_str()),
+        "a process record ps-snap would not write"
+    );
     r
 }
 
