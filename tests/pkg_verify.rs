@@ -443,8 +443,17 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
     assert_eq!(code, Some(0), "aide --init: {out}");
     promote();
 
-    // The patch: gamma 1.0 -> 2.0; and, unrelated, someone edits a file.
+    // The patch: gamma 1.0 -> 2.0, between two pkg-snap snapshots; and,
+    // unrelated, someone edits a file.
+    let snap = || {
+        run("pkg-snap", ["--root".as_ref(), root.as_os_str()], None)
+            .expect_code(0)
+            .stdout
+            .clone()
+    };
+    let before = fx.s.write("pkgs-before.json", snap());
     fx.install(&v2);
+    let after = fx.s.write("pkgs-after.json", snap());
     fs::write(fx.at("etc/unrelated.conf"), "intruder\n").expect("edit");
     let unrelated = fx.at("etc/unrelated.conf").display().to_string();
 
@@ -457,12 +466,13 @@ fn aide_rebaselines_the_upgraded_package_and_keeps_watching_the_rest() {
     );
 
     // The package changes as snap-diff writes them.
-    let change = serde_json::json!({"kind": "change", "op": "changed", "of": "package",
-        "key": {"host": "h", "manager": "dpkg", "name": "gamma", "arch": "all"},
-        "before": {"kind": "package", "name": "gamma", "arch": "all", "version": "1.0"},
-        "after": {"kind": "package", "name": "gamma", "arch": "all", "version": "2.0"},
-        "fields": ["version"]});
-    let changes = fx.s.write("changes.json", format!("{change}\n"));
+    let diff = run("snap-diff", [before.as_os_str(), after.as_os_str()], None);
+    diff.expect_code(1);
+    let moved = diff.records();
+    assert_eq!(moved.len(), 1, "{diff}");
+    assert_eq!(moved[0]["key"]["name"], "gamma", "{diff}");
+    assert_eq!(moved[0]["direction"], "upgrade", "{diff}");
+    let changes = fx.s.write("changes.json", &diff.stdout);
     let r = fx.pkg_verify(&["--rebaseline", changes.to_str().expect("utf8")]);
     r.expect_code(0);
     let regex = r.stdout_str();
