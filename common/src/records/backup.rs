@@ -91,10 +91,7 @@ mod tests {
         let b = sample();
         let line = serde_json::to_string(&b).expect("serialize");
         let v: serde_json::Value = serde_json::from_str(&line).expect("json");
-        let keys: Vec<&str> = v
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+        let keys = crate::records::tests::keys_of(&v);
         assert_eq!(keys, FIELDS);
         assert_eq!(v["paths"][0], "/etc/ssh");
         assert_eq!(

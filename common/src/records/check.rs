@@ -243,10 +243,7 @@ mod tests {
         };
         let line = serde_json::to_string(&c).expect("serialize");
         let v: serde_json::Value = serde_json::from_str(&line).expect("json");
-        let keys: Vec<&str> = v
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+        let keys = crate::records::tests::keys_of(&v);
         assert_eq!(keys, STORE_FIELDS);
         assert_eq!(
             v["path"],

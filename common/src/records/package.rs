@@ -257,27 +257,6 @@ mod tests {
     fn record_field_names() {
         let p = Package::new("dpkg", "a");
         let v = serde_json::to_value(&p).unwrap_or_default();
-        let keys: Vec<&str> = v
-            .as_object()
-            .map(|m| m.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        assert_eq!(
-            keys,
-            [
-                "kind",
-                "host",
-                "manager",
-                "name",
-                "arch",
-                "version",
-                "source",
-                "status",
-                "install_reason",
-                "held",
-                "install_time",
-                "cached"
-            ]
-        );
-        assert_eq!(keys, FIELDS);
+        assert_eq!(crate::records::tests::keys_of(&v), FIELDS);
     }
 }

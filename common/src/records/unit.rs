@@ -107,31 +107,7 @@ mod tests {
             "enabled".into(),
         );
         let v = serde_json::to_value(&u).expect("serialize");
-        let keys: Vec<&str> = v
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        assert_eq!(
-            keys,
-            [
-                "kind",
-                "host",
-                "name",
-                "type",
-                "state",
-                "path",
-                "alias_of",
-                "wanted_by",
-                "aliases",
-                "also",
-                "drop_ins",
-                "instances",
-                "runlevels",
-                "active",
-                "sub"
-            ]
-        );
-        assert_eq!(keys, FIELDS);
+        assert_eq!(crate::records::tests::keys_of(&v), FIELDS);
         assert_eq!(v["kind"], "unit");
         assert!(v["active"].is_null());
         let back: Unit = serde_json::from_value(v).expect("deserialize");
