@@ -19,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bench_need() {
     local c
     for c in "$@"; do
-        command -v "$c" >/dev/null || { echo "bench: $c is not installed (see bench/lib.sh's callers: apt-get install hyperfine jq python3)" >&2; exit 2; }
+        command -v "$c" >/dev/null || { echo "bench: $c is not installed; install it (hyperfine, python3 and the tool compared are Debian packages)" >&2; exit 2; }
     done
 }
 

@@ -5,9 +5,18 @@
 //! fields that hold a plain `Vec<u8>`; both ways go through
 //! [`crate::bytes::Bytes`], so there is one encoder and one decoder.
 
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::bytes::{serialize_bytes, Bytes};
+
+/// Borrowed bytes, written as [`Bytes`] writes them, without a copy.
+struct Borrowed<'a>(&'a [u8]);
+
+impl Serialize for Borrowed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_bytes(self.0, s)
+    }
+}
 
 /// `Vec<u8>`.
 pub mod bytes {
@@ -28,7 +37,7 @@ pub mod opt_bytes {
 
     pub fn serialize<S: Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match b {
-            Some(b) => s.serialize_some(&Bytes(b.clone())),
+            Some(b) => s.serialize_some(&Borrowed(b)),
             None => s.serialize_none(),
         }
     }
@@ -43,7 +52,7 @@ pub mod bytes_list {
     use super::*;
 
     pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(list.iter().map(|b| Bytes(b.clone())))
+        s.collect_seq(list.iter().map(|b| Borrowed(b)))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
